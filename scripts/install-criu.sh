@@ -14,7 +14,7 @@ MIRROR=http://deb.debian.org/debian
 export DEBIAN_FRONTEND=noninteractive
 
 log() { echo "install-criu: $*" >&2; }
-die() { echo "install-criu: ERROR: $*" >&2; exit 1; }
+die() { echo "*** install-criu FAILED: $*" >&2; exit 1; }
 
 # "Version: 4.2.1" -> 4.2.1 (empty if the binary does not even start).
 criu_version() { "$1" --version 2>/dev/null | awk '/^Version:/ {print $2}'; }

@@ -1,0 +1,6 @@
+namespace Phaul;
+
+internal static partial class Interop
+{
+    private const string Libc = "libc";
+}

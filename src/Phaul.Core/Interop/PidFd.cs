@@ -1,0 +1,73 @@
+namespace Phaul;
+
+/// <summary>
+/// Watches a process that need not be our child (CRIU's page server is forked by swrk), through
+/// a pidfd, so its exit is seen without racing pid reuse.
+/// </summary>
+internal sealed class PidFd : IDisposable
+{
+    // Poll in slices so cancellation and the deadline are noticed without a second fd.
+    private const int PollSliceMilliseconds = 50;
+
+    private readonly SafeFdHandle _handle;
+
+    private PidFd(int pid, SafeFdHandle handle)
+    {
+        Pid = pid;
+        _handle = handle;
+    }
+
+    public int Pid { get; }
+
+    /// <summary>Opens a pidfd; <see langword="null"/> when the process is already gone.</summary>
+    public static PidFd? TryOpen(int pid)
+    {
+        var fd = Interop.PidfdOpen(pid, 0);
+        if (fd >= 0)
+            return new PidFd(pid, new SafeFdHandle(fd));
+        var error = NativeCallException.FromLastError("pidfd_open", $"pid {pid}");
+        return error.Errno == Interop.Errno.ESRCH ? null : throw error;
+    }
+
+    /// <summary>Waits until the process exits; <see langword="false"/> when <paramref name="timeout"/> passed first.</summary>
+    public Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() => WaitForExit(timeout, cancellationToken), cancellationToken,
+                              TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private bool WaitForExit(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (PollOnce(PollSliceMilliseconds))
+                return true;
+            if (Environment.TickCount64 >= deadline)
+                return false;
+        }
+    }
+
+    private unsafe bool PollOnce(int timeoutMilliseconds)
+    {
+        var added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            var pollFd = new Interop.PollFd { Fd = _handle.Fd, Events = Interop.POLLIN };
+            var ready = Interop.Poll(&pollFd, 1, timeoutMilliseconds);
+            if (ready < 0)
+            {
+                var error = NativeCallException.FromLastError("poll", $"pidfd of {Pid}");
+                return error.Errno == Interop.Errno.EINTR ? false : throw error;
+            }
+            return ready > 0;
+        }
+        finally
+        {
+            if (added)
+                _handle.DangerousRelease();
+        }
+    }
+
+    public void Dispose() => _handle.Dispose();
+}

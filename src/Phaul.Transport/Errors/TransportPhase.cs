@@ -1,0 +1,32 @@
+namespace Phaul.Transport;
+
+/// <summary>The step of a remote migration a transport error happened in.</summary>
+public enum TransportPhase
+{
+    /// <summary>Opening a TCP connection.</summary>
+    Connect,
+
+    /// <summary>Exchanging protocol versions and nonces.</summary>
+    Handshake,
+
+    /// <summary>Proving both ends hold the pre-shared key.</summary>
+    Authentication,
+
+    /// <summary>Waiting for the source's next request (destination).</summary>
+    AwaitingRequest,
+
+    /// <summary>Starting an iteration: the destination's page server.</summary>
+    StartIteration,
+
+    /// <summary>Ending an iteration: waiting for the destination's page server.</summary>
+    StopIteration,
+
+    /// <summary>The final dump on the source.</summary>
+    FinalDump,
+
+    /// <summary>Streaming the final dump's image files to the destination.</summary>
+    ImageTransfer,
+
+    /// <summary>Restoring the tree on the destination.</summary>
+    Restore,
+}

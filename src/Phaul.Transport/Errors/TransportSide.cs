@@ -1,0 +1,11 @@
+namespace Phaul.Transport;
+
+/// <summary>Which end of a migration a transport error happened on.</summary>
+public enum TransportSide
+{
+    /// <summary>The host the process tree is migrated away from.</summary>
+    Source,
+
+    /// <summary>The host the process tree is migrated to.</summary>
+    Destination,
+}

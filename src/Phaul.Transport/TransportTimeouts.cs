@@ -1,0 +1,45 @@
+namespace Phaul.Transport;
+
+/// <summary>
+/// How long either end waits for its peer before it gives up on the connection, so a dead or
+/// silent peer never hangs a migration. TCP keepalive also notices a vanished host within about
+/// 25 s while a long wait runs.
+/// </summary>
+public sealed record TransportTimeouts
+{
+    /// <summary>Each handshake message, and the memory connection joining its session. Default 10 s.</summary>
+    public TimeSpan Handshake { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The destination waiting for the source's next request, e.g. while the source pre-dumps a
+    /// big tree. Default 10 minutes.
+    /// </summary>
+    public TimeSpan Request { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The source waiting for the destination's answer, e.g. while the destination waits for its
+    /// page server or restores. Default 10 minutes.
+    /// </summary>
+    public TimeSpan Reply { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Each frame of an image file transfer. Default 30 s.</summary>
+    public TimeSpan Transfer { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The defaults.</summary>
+    public static TransportTimeouts Default { get; } = new();
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first timeout that is not positive.</summary>
+    internal void Validate()
+    {
+        Positive(Handshake, nameof(Handshake));
+        Positive(Request, nameof(Request));
+        Positive(Reply, nameof(Reply));
+        Positive(Transfer, nameof(Transfer));
+    }
+
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero && value != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(name, value, $"TransportTimeouts.{name} must be positive (or infinite).");
+    }
+}

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Logging;
+
+namespace Phaul.Transport;
+
+/// <summary>
+/// Phaul.Transport's log messages, event ids 3000-3999: 3000s destination, 3100s source.
+/// Keys, nonces and proofs are never logged.
+/// </summary>
+internal static partial class TransportLog
+{
+    [LoggerMessage(3000, LogLevel.Information, "Listening for migrations on {EndPoint}, sessions under {Wdir}")]
+    public static partial void Listening(this ILogger logger, string endPoint, string wdir);
+
+    [LoggerMessage(3001, LogLevel.Debug, "Connection from {EndPoint}")]
+    public static partial void ConnectionAccepted(this ILogger logger, string endPoint);
+
+    [LoggerMessage(3002, LogLevel.Warning, "Refused connection from {EndPoint} in {Phase}: {Reason}")]
+    public static partial void ConnectionRefused(this ILogger logger, string endPoint, TransportPhase phase, string reason);
+
+    [LoggerMessage(3003, LogLevel.Information, "Session {SessionId} from {EndPoint} authenticated; images in {Directory}")]
+    public static partial void SessionStarted(this ILogger logger, string sessionId, string endPoint, string directory);
+
+    [LoggerMessage(3004, LogLevel.Debug, "Session {SessionId}: memory connection joined from {EndPoint}")]
+    public static partial void MemoryConnectionJoined(this ILogger logger, string sessionId, string endPoint);
+
+    [LoggerMessage(3005, LogLevel.Information, "Session {SessionId}: iteration {Iteration} started")]
+    public static partial void IterationStarted(this ILogger logger, string sessionId, int iteration);
+
+    [LoggerMessage(3006, LogLevel.Information, "Session {SessionId}: iteration {Iteration} stopped")]
+    public static partial void IterationStopped(this ILogger logger, string sessionId, int iteration);
+
+    [LoggerMessage(3007, LogLevel.Warning, "Session {SessionId}: {Request} of iteration {Iteration} failed: {Error}")]
+    public static partial void IterationRequestFailed(this ILogger logger, string sessionId, string request, int iteration, string error);
+
+    [LoggerMessage(3008, LogLevel.Debug, "Session {SessionId}: received image file {Name} ({Bytes} bytes)")]
+    public static partial void ImageFileReceived(this ILogger logger, string sessionId, string name, ulong bytes);
+
+    [LoggerMessage(3009, LogLevel.Information, "Session {SessionId}: restoring from {Directory} ({Files} image files, {Bytes} bytes received)")]
+    public static partial void Restoring(this ILogger logger, string sessionId, string directory, int files, long bytes);
+
+    [LoggerMessage(3010, LogLevel.Information, "Session {SessionId}: restored, root pid {Pid}, in {ElapsedMs} ms")]
+    public static partial void Restored(this ILogger logger, string sessionId, int pid, long elapsedMs);
+
+    [LoggerMessage(3011, LogLevel.Error, "Session {SessionId}: restore failed: {Error}")]
+    public static partial void RestoreFailed(this ILogger logger, string sessionId, string error);
+
+    [LoggerMessage(3012, LogLevel.Error, "Session {SessionId} failed")]
+    public static partial void SessionFailed(this ILogger logger, Exception exception, string sessionId);
+
+    [LoggerMessage(3013, LogLevel.Information, "Session {SessionId} ended")]
+    public static partial void SessionEnded(this ILogger logger, string sessionId);
+
+    [LoggerMessage(3014, LogLevel.Error, "Accepting connections on {EndPoint} failed")]
+    public static partial void AcceptFailed(this ILogger logger, Exception exception, string endPoint);
+
+    [LoggerMessage(3100, LogLevel.Information, "Connecting to destination {EndPoint}")]
+    public static partial void Connecting(this ILogger logger, string endPoint);
+
+    [LoggerMessage(3101, LogLevel.Information, "Connected to destination {EndPoint}, session {SessionId}")]
+    public static partial void Connected(this ILogger logger, string endPoint, string sessionId);
+
+    [LoggerMessage(3102, LogLevel.Debug, "Iteration {Iteration}: {Request} acknowledged by the destination in {ElapsedMs} ms")]
+    public static partial void RequestAcknowledged(this ILogger logger, int iteration, string request, long elapsedMs);
+
+    [LoggerMessage(3103, LogLevel.Information, "Final dump of pid {Pid} into {Directory} (parent: {Parent})")]
+    public static partial void FinalDumpStarting(this ILogger logger, int pid, string directory, string parent);
+
+    [LoggerMessage(3104, LogLevel.Information, "Sent {Files} image files ({Bytes} bytes) in {ElapsedMs} ms; destination restoring")]
+    public static partial void ImagesSent(this ILogger logger, int files, long bytes, long elapsedMs);
+
+    [LoggerMessage(3105, LogLevel.Information, "Destination restored the tree as pid {Pid}; {ElapsedMs} ms after the dump was written")]
+    public static partial void RemoteRestored(this ILogger logger, int pid, long elapsedMs);
+
+    [LoggerMessage(3106, LogLevel.Error, "Transfer or restore failed with the tree frozen; CRIU resumes it on the source")]
+    public static partial void FinalStageFailed(this ILogger logger, Exception exception);
+}

@@ -1,0 +1,155 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Phaul.Rpc;
+using Phaul.Transport.Protocol;
+
+namespace Phaul.Transport;
+
+/// <summary>
+/// The source's authenticated session with a destination: a control connection for requests and
+/// image files, and a memory connection whose socket is <see cref="Memfd"/>, the fd CRIU sends
+/// pages over. Hand <see cref="Local"/>, <see cref="Remote"/> and <see cref="Memfd"/> to
+/// <c>PhaulClient.MakePhaulClient</c>; after a successful migration <see cref="Restored"/> says
+/// where the tree runs now.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var connection = await MigrationConnection.ConnectAsync(endPoint, KeyFile.Load(keyPath));
+/// var config = new PhaulConfig { Pid = pid, Memfd = connection.Memfd, Wdir = wdir };
+/// var report = await PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config).MigrateAsync();
+/// Console.WriteLine($"now pid {connection.Restored!.Pid} on the destination");
+/// </code>
+/// </example>
+public sealed class MigrationConnection : IAsyncDisposable
+{
+    private readonly NetworkStream _controlStream;
+    private readonly Socket _memorySocket;
+    private readonly SourceControl _control;
+    private readonly RemoteRestoreLocal _local;
+
+    private MigrationConnection(NetworkStream controlStream, Socket memorySocket, SourceControl control,
+                                byte[] sessionId, Action<CriuOpts>? configureFinalDump)
+    {
+        _controlStream = controlStream;
+        _memorySocket = memorySocket;
+        _control = control;
+        _local = new RemoteRestoreLocal(control, configureFinalDump);
+        Remote = new PhaulServerProxy(control);
+        SessionId = Convert.ToHexStringLower(sessionId);
+        Memfd = (int)memorySocket.SafeHandle.DangerousGetHandle();
+    }
+
+    /// <summary>The destination, as seen by the migration loop.</summary>
+    public IPhaulRemote Remote { get; }
+
+    /// <summary>The final stage: dump, transfer the images, restore on the destination.</summary>
+    public IPhaulLocal Local => _local;
+
+    /// <summary>The memory connection's socket fd, for <c>PhaulConfig.Memfd</c>; valid until disposal.</summary>
+    public int Memfd { get; }
+
+    /// <summary>The session id the destination assigned, in hexadecimal (it names the session in both ends' logs).</summary>
+    public string SessionId { get; }
+
+    /// <summary>The destination's address.</summary>
+    public string RemoteEndPoint => _control.Channel.PeerEndPoint;
+
+    /// <summary>The destination's report once it restored the tree; <see langword="null"/> before.</summary>
+    public RestoredTree? Restored => _local.Restored;
+
+    /// <summary>Connects to a destination and authenticates both connections; both ends prove they hold the key.</summary>
+    /// <param name="destination">The destination's address (an <see cref="IPEndPoint"/> or <see cref="DnsEndPoint"/>).</param>
+    /// <param name="key">The pre-shared key, the same as the destination's.</param>
+    /// <param name="options">Deadlines and final-dump settings; null for the defaults.</param>
+    /// <param name="loggerFactory">Where to log; null for none.</param>
+    /// <param name="cancellationToken">Abandons connecting.</param>
+    /// <exception cref="TransportAuthenticationException">One side could not prove it holds the key.</exception>
+    /// <exception cref="TransportException">The destination is unreachable, speaks another protocol version, or refused the session.</exception>
+    public static async Task<MigrationConnection> ConnectAsync(EndPoint destination, PreSharedKey key, MigrationConnectionOptions? options = null,
+                                                               ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(key);
+        options ??= MigrationConnectionOptions.Default;
+        ArgumentNullException.ThrowIfNull(options.Timeouts, nameof(options.Timeouts));
+        options.Timeouts.Validate();
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MigrationConnection>();
+        var timeouts = options.Timeouts;
+        logger.Connecting(destination.ToString()!);
+
+        var control = await OpenAsync(destination, timeouts, cancellationToken).ConfigureAwait(false);
+        var controlStream = new NetworkStream(control, ownsSocket: true);
+        Socket? memory = null;
+        try
+        {
+            var controlChannel = new FrameChannel(controlStream, TransportSide.Destination, destination.ToString()!);
+            var sessionId = await ClientHandshake.RunAsync(controlChannel, key, Channel.Control, [], timeouts.Handshake, cancellationToken).ConfigureAwait(false);
+            controlChannel.MaxFrameLength = FrameCodec.MaxFrameLength;
+
+            memory = await OpenAsync(destination, timeouts, cancellationToken).ConfigureAwait(false);
+            await JoinMemoryAsync(memory, destination, key, sessionId, timeouts, cancellationToken).ConfigureAwait(false);
+            logger.Connected(destination.ToString()!, Convert.ToHexStringLower(sessionId));
+            return new MigrationConnection(controlStream, memory, new SourceControl(controlChannel, timeouts, logger), sessionId,
+                                           options.ConfigureFinalDump);
+        }
+        catch
+        {
+            memory?.Dispose();
+            await controlStream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task JoinMemoryAsync(Socket memory, EndPoint destination, PreSharedKey key, byte[] sessionId,
+                                              TransportTimeouts timeouts, CancellationToken cancellationToken)
+    {
+        var stream = new NetworkStream(memory, ownsSocket: false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var channel = new FrameChannel(stream, TransportSide.Destination, destination.ToString()!);
+            var joined = await ClientHandshake.RunAsync(channel, key, Channel.Memory, sessionId, timeouts.Handshake, cancellationToken).ConfigureAwait(false);
+            if (!joined.AsSpan().SequenceEqual(sessionId))
+                throw channel.Failure(TransportPhase.Authentication, "the destination put the memory connection into another session");
+        }
+        // From here on CRIU reads and writes this socket directly.
+        BlockingSocket.MakeBlocking(memory);
+    }
+
+    private static async Task<Socket> OpenAsync(EndPoint destination, TransportTimeouts timeouts, CancellationToken cancellationToken)
+    {
+        var socket = destination.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6
+            ? new Socket(destination.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
+            : new Socket(SocketType.Stream, ProtocolType.Tcp);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeouts.Handshake);
+        try
+        {
+            await socket.ConnectAsync(destination, deadline.Token).ConfigureAwait(false);
+            SocketSetup.Configure(socket);
+            return socket;
+        }
+        catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            socket.Dispose();
+            var reason = e is SocketException socketError
+                ? $"cannot connect to {destination}: {socketError.Message}"
+                : $"cannot connect to {destination} within {timeouts.Handshake.TotalSeconds:0.###} s";
+            throw new TransportException(TransportSide.Destination, TransportPhase.Connect, reason, endPoint: destination.ToString(), innerException: e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Closes both connections; the destination then ends the session.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _control.Dispose();
+        await _controlStream.DisposeAsync().ConfigureAwait(false);
+        _memorySocket.Dispose();
+    }
+}

@@ -1,0 +1,19 @@
+using Phaul.Rpc;
+
+namespace Phaul.Transport;
+
+/// <summary>How the source connects to a destination and runs the final stage.</summary>
+public sealed record MigrationConnectionOptions
+{
+    /// <summary>Deadlines for the destination's answers. Default <see cref="TransportTimeouts.Default"/>.</summary>
+    public TransportTimeouts Timeouts { get; init; } = TransportTimeouts.Default;
+
+    /// <summary>
+    /// Adjusts CRIU's options for the final dump after Phaul set its own (pid, images directory,
+    /// page server, parent, log), e.g. to set <c>TcpEstablished</c> or external mounts.
+    /// </summary>
+    public Action<CriuOpts>? ConfigureFinalDump { get; init; }
+
+    /// <summary>The defaults.</summary>
+    public static MigrationConnectionOptions Default { get; } = new();
+}

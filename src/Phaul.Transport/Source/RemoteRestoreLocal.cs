@@ -1,0 +1,100 @@
+using System.Runtime.ExceptionServices;
+using Phaul.Rpc;
+
+namespace Phaul.Transport;
+
+/// <summary>
+/// The final stage for a remote destination. CRIU dumps the frozen tree, sending its pages
+/// through the destination's page server; on CRIU's post-dump notification, with the tree still
+/// frozen, the other image files go to the destination, which restores them and answers. Only
+/// then does the notification return and CRIU kill the tree on the source. If anything fails, the
+/// notification throws, CRIU fails the dump and resumes the tree on the source.
+/// </summary>
+internal sealed class RemoteRestoreLocal : IPhaulLocal
+{
+    /// <summary>The final dump's directory under the source's Wdir.</summary>
+    public const string FinalDumpDirectoryName = "final";
+
+    /// <summary>CRIU's log of the final dump; still being written during the transfer, so never sent.</summary>
+    public const string DumpLogName = "dump.log";
+
+    private readonly SourceControl _control;
+    private readonly Action<CriuOpts>? _configureDump;
+
+    public RemoteRestoreLocal(SourceControl control, Action<CriuOpts>? configureDump)
+    {
+        _control = control;
+        _configureDump = configureDump;
+    }
+
+    /// <summary>The destination's answer once it restored the tree; <see langword="null"/> before.</summary>
+    public RestoredTree? Restored { get; private set; }
+
+    /// <inheritdoc/>
+    /// <exception cref="TransportException">The dump, the transfer or the restore failed; the tree runs on the source.</exception>
+    public async Task DumpCopyRestoreAsync(ICriu criu, PhaulConfig config, string lastClientImagesPath,
+                                           CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(criu);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(lastClientImagesPath);
+        var iteration = _control.CurrentIteration
+                        ?? throw new InvalidOperationException("The final dump needs an iteration started on the destination (StartIterAsync) first.");
+        var dumpDirectory = CreateDumpDirectory(config.Wdir, iteration);
+        using var directory = ImagesDirectory.Open(dumpDirectory);
+        var opts = CreateDumpOptions(config, directory.Fd, dumpDirectory, lastClientImagesPath);
+        _control.Logger.FinalDumpStarting(config.Pid, dumpDirectory, opts.HasParentImg ? opts.ParentImg : "none");
+
+        var notify = new TransferOnPostDump(_control, dumpDirectory, iteration, cancellationToken);
+        try
+        {
+            await criu.DumpAsync(opts, notify, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (notify.Failure is null && e is not OperationCanceledException)
+        {
+            throw new TransportException(TransportSide.Source, TransportPhase.FinalDump, $"CRIU's final dump failed: {e.Message}",
+                                         iteration, innerException: e);
+        }
+        catch when (notify.Failure is not null)
+        {
+            // CRIU's error only says the notification failed; the transfer's error says why.
+            ExceptionDispatchInfo.Throw(notify.Failure);
+        }
+        Restored = notify.Restored
+                   ?? throw new TransportException(TransportSide.Source, TransportPhase.FinalDump,
+                          "CRIU completed the final dump without a post-dump notification, so the images never reached the destination",
+                          iteration);
+    }
+
+    private CriuOpts CreateDumpOptions(PhaulConfig config, int imagesDirFd, string dumpDirectory, string lastClientImagesPath)
+    {
+        var opts = new CriuOpts
+        {
+            Pid = config.Pid,
+            ImagesDirFd = imagesDirFd,
+            LogFile = DumpLogName,
+            LogLevel = 4,
+            NotifyScripts = true,
+            Ps = new CriuPageServerInfo { Fd = config.Memfd },
+        };
+        // A parent and memory tracking only when pre-dumps ran: the dump then writes only the pages
+        // changed since the last pre-dump.
+        if (lastClientImagesPath.Length > 0)
+        {
+            opts.ParentImg = Path.GetRelativePath(dumpDirectory, lastClientImagesPath);
+            opts.TrackMem = true;
+        }
+        _configureDump?.Invoke(opts);
+        return opts;
+    }
+
+    private static string CreateDumpDirectory(string wdir, int iteration)
+    {
+        var path = Path.GetFullPath(Path.Combine(wdir, FinalDumpDirectoryName));
+        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
+            throw new TransportException(TransportSide.Source, TransportPhase.FinalDump,
+                $"the final dump directory '{path}' is not empty (a previous migration's?); use a fresh Wdir", iteration);
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+}

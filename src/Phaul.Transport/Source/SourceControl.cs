@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Logging;
+using Phaul.Transport.Protocol;
+
+namespace Phaul.Transport;
+
+/// <summary>
+/// The source's end of an authenticated control connection, shared by the remote proxy and the
+/// final stage: one request at a time, each answer awaited with the reply deadline.
+/// </summary>
+internal sealed class SourceControl : IDisposable
+{
+    private readonly SemaphoreSlim _exclusive = new(1, 1);
+    private int _nextIteration;
+
+    public SourceControl(FrameChannel channel, TransportTimeouts timeouts, ILogger logger)
+    {
+        Channel = channel;
+        Timeouts = timeouts;
+        Logger = logger;
+    }
+
+    public FrameChannel Channel { get; }
+
+    public TransportTimeouts Timeouts { get; }
+
+    public ILogger Logger { get; }
+
+    /// <summary>The iteration the destination started last, or <see langword="null"/> before the first.</summary>
+    public int? CurrentIteration { get; private set; }
+
+    /// <summary>Numbers the next iteration; numbers are not reused, even after a failed start.</summary>
+    public int TakeIterationNumber() => _nextIteration++;
+
+    public void MarkStarted(int iteration) => CurrentIteration = iteration;
+
+    /// <summary>Sends a request and receives its answer, holding the connection for both.</summary>
+    public async Task<Envelope> RequestAsync(Envelope request, Envelope.BodyOneofCase answer, TransportPhase phase, int iteration,
+                                             CancellationToken cancellationToken) =>
+        await ExclusiveAsync(async () =>
+        {
+            await Channel.SendAsync(request, phase, cancellationToken, iteration).ConfigureAwait(false);
+            return await Channel.ReceiveAsync(answer, phase, Timeouts.Reply, cancellationToken, iteration).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Runs a multi-message exchange with the connection held.</summary>
+    public async Task<T> ExclusiveAsync<T>(Func<Task<T>> exchange, CancellationToken cancellationToken)
+    {
+        await _exclusive.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await exchange().ConfigureAwait(false);
+        }
+        finally
+        {
+            _exclusive.Release();
+        }
+    }
+
+    public void Dispose() => _exclusive.Dispose();
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Phaul.Rpc;
+using Phaul.Transport.Protocol;
+
+namespace Phaul.Transport;
+
+/// <summary>
+/// CRIU's notifications during the final dump. On post-dump (the tree frozen, its pages already at
+/// the destination's page server) it streams the remaining image files, asks the destination to
+/// restore, and returns only when the destination answered that the tree runs there.
+/// </summary>
+internal sealed class TransferOnPostDump : CriuNotifyBase
+{
+    private static readonly IReadOnlySet<string> NotSent = new HashSet<string>(StringComparer.Ordinal) { RemoteRestoreLocal.DumpLogName };
+
+    private readonly SourceControl _control;
+    private readonly string _dumpDirectory;
+    private readonly int _iteration;
+    private readonly CancellationToken _cancellationToken;
+
+    public TransferOnPostDump(SourceControl control, string dumpDirectory, int iteration, CancellationToken cancellationToken)
+    {
+        _control = control;
+        _dumpDirectory = dumpDirectory;
+        _iteration = iteration;
+        _cancellationToken = cancellationToken;
+    }
+
+    /// <summary>The destination's answer after a successful restore.</summary>
+    public RestoredTree? Restored { get; private set; }
+
+    /// <summary>Why the transfer or the restore failed; CRIU then resumes the tree on the source.</summary>
+    public TransportException? Failure { get; private set; }
+
+    /// <inheritdoc/>
+    public override async Task PostDumpAsync()
+    {
+        try
+        {
+            Restored = await _control.ExclusiveAsync(TransferAndRestoreAsync, _cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Failure = e as TransportException
+                      ?? new TransportException(TransportSide.Source, TransportPhase.ImageTransfer, e.Message, _iteration,
+                                                _control.Channel.PeerEndPoint, e);
+            _control.Logger.FinalStageFailed(Failure);
+            throw Failure;
+        }
+    }
+
+    private async Task<RestoredTree> TransferAndRestoreAsync()
+    {
+        var channel = _control.Channel;
+        var elapsed = Stopwatch.StartNew();
+        var totals = await ImageSender.SendDirectoryAsync(channel, _dumpDirectory, NotSent, _iteration, _cancellationToken).ConfigureAwait(false);
+        var request = new RestoreRequest { FileCount = (uint)totals.Files, TotalBytes = (ulong)totals.Bytes };
+        await channel.SendAsync(new Envelope { RestoreRequest = request }, TransportPhase.Restore, _cancellationToken, _iteration).ConfigureAwait(false);
+        _control.Logger.ImagesSent(totals.Files, totals.Bytes, elapsed.ElapsedMilliseconds);
+
+        var result = (await channel.ReceiveAsync(Envelope.BodyOneofCase.RestoreResult, TransportPhase.Restore, _control.Timeouts.Reply,
+                                                 _cancellationToken, _iteration).ConfigureAwait(false)).RestoreResult;
+        if (result.Error.Length > 0)
+            throw new TransportException(TransportSide.Destination, TransportPhase.Restore, result.Error, _iteration, channel.PeerEndPoint);
+        if (result.Pid <= 0)
+            throw channel.Failure(TransportPhase.Restore, $"the destination reported success with an invalid pid {result.Pid}", _iteration);
+        _control.Logger.RemoteRestored(result.Pid, elapsed.ElapsedMilliseconds);
+        var stats = result.RestoreStats.IsEmpty ? null : RestoreStatsEntry.Parser.ParseFrom(result.RestoreStats);
+        return new RestoredTree(result.Pid, stats, totals.Files, totals.Bytes, elapsed.Elapsed);
+    }
+}

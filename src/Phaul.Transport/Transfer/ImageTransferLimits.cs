@@ -1,0 +1,31 @@
+namespace Phaul.Transport;
+
+/// <summary>
+/// Bounds on the image files a destination accepts from one session, so a peer cannot fill its
+/// disk. Memory pages travel through CRIU's page server and do not count here.
+/// </summary>
+public sealed record ImageTransferLimits
+{
+    /// <summary>The largest single file, in bytes. Default 4 GiB.</summary>
+    public long MaxFileBytes { get; init; } = 4L << 30;
+
+    /// <summary>All files of a session together, in bytes. Default 16 GiB.</summary>
+    public long MaxTotalBytes { get; init; } = 16L << 30;
+
+    /// <summary>The number of files of a session. Default 65,536.</summary>
+    public int MaxFiles { get; init; } = 65_536;
+
+    /// <summary>The defaults.</summary>
+    public static ImageTransferLimits Default { get; } = new();
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first limit that is not positive.</summary>
+    internal void Validate()
+    {
+        if (MaxFileBytes <= 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxFileBytes), MaxFileBytes, "ImageTransferLimits.MaxFileBytes must be positive.");
+        if (MaxTotalBytes <= 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxTotalBytes), MaxTotalBytes, "ImageTransferLimits.MaxTotalBytes must be positive.");
+        if (MaxFiles <= 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxFiles), MaxFiles, "ImageTransferLimits.MaxFiles must be positive.");
+    }
+}

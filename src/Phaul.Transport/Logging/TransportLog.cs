@@ -50,6 +50,12 @@ internal static partial class TransportLog
     [LoggerMessage(3013, LogLevel.Information, "Session {SessionId} ended")]
     public static partial void SessionEnded(this ILogger logger, string sessionId);
 
+    [LoggerMessage(3015, LogLevel.Warning, "Session {SessionId}: restored, but CRIU's restore statistics are unreadable: {Error}")]
+    public static partial void RestoreStatsUnreadable(this ILogger logger, string sessionId, string error);
+
+    [LoggerMessage(3016, LogLevel.Error, "A SessionEnded handler failed for session {SessionId}")]
+    public static partial void SessionEndedHandlerFailed(this ILogger logger, Exception exception, string sessionId);
+
     [LoggerMessage(3014, LogLevel.Error, "Accepting connections on {EndPoint} failed")]
     public static partial void AcceptFailed(this ILogger logger, Exception exception, string endPoint);
 

@@ -1,0 +1,148 @@
+using Microsoft.Extensions.Logging;
+using Phaul.Transport.Protocol;
+
+namespace Phaul.Transport;
+
+/// <summary>
+/// One authenticated migration on the destination: serves the source's StartIter, StopIter,
+/// image files and restore request against this session's PhaulServer, one request at a time,
+/// until the source closes the control connection.
+/// </summary>
+internal sealed partial class DestinationSession
+{
+    private readonly FrameChannel _channel;
+    private readonly IMigrationTarget _target;
+    private readonly ImageReceiver _receiver;
+    private readonly MigrationListenerOptions _options;
+    private readonly DestinationServices _services;
+    private readonly ILogger _logger;
+    private readonly string _id;
+
+    // The iteration whose page server runs, if any.
+    private int? _openIteration;
+
+    // The iteration the restore request ended, with its StopIter error ("" when it stopped cleanly),
+    // answered when the source's StopIter for it arrives after the restore.
+    private (int Iteration, string Error)? _stoppedByRestore;
+
+    public DestinationSession(string id, FrameChannel channel, IMigrationTarget target, MigrationListenerOptions options,
+                              DestinationServices services, ILogger logger)
+    {
+        _id = id;
+        _channel = channel;
+        _target = target;
+        _options = options;
+        _services = services;
+        _logger = logger;
+        _receiver = new ImageReceiver(channel, options.Limits, options.Timeouts.Transfer);
+    }
+
+    /// <summary>The restored tree's root pid, once restored.</summary>
+    public int? RestoredPid { get; private set; }
+
+    /// <summary>The iteration in progress, for error context.</summary>
+    public int? OpenIteration => _openIteration;
+
+    /// <summary>Serves requests until the source closes the connection.</summary>
+    /// <exception cref="TransportException">The source broke the protocol, went silent, aborted, or left before the restore.</exception>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (await _channel.TryReceiveAsync(TransportPhase.AwaitingRequest, _options.Timeouts.Request, cancellationToken,
+                                              _openIteration).ConfigureAwait(false) is { } request)
+        {
+            var answer = await HandleAsync(request, cancellationToken).ConfigureAwait(false);
+            if (answer is not null)
+                await _channel.SendAsync(answer, TransportPhase.AwaitingRequest, cancellationToken, _openIteration).ConfigureAwait(false);
+        }
+        if (RestoredPid is null)
+            throw _channel.Failure(TransportPhase.AwaitingRequest, "the source closed the connection before the tree was restored", _openIteration);
+    }
+
+    private async Task<Envelope?> HandleAsync(Envelope request, CancellationToken cancellationToken)
+    {
+        switch (request.BodyCase)
+        {
+            case Envelope.BodyOneofCase.StartIterRequest:
+                return new Envelope { StartIterResult = await StartIterationAsync((int)request.StartIterRequest.Iteration, cancellationToken).ConfigureAwait(false) };
+            case Envelope.BodyOneofCase.StopIterRequest:
+                return new Envelope { StopIterResult = await StopIterationAsync((int)request.StopIterRequest.Iteration, cancellationToken).ConfigureAwait(false) };
+            case Envelope.BodyOneofCase.FileHeader:
+                await ReceiveFileAsync(request.FileHeader, cancellationToken).ConfigureAwait(false);
+                return null;
+            case Envelope.BodyOneofCase.RestoreRequest:
+                return new Envelope { RestoreResult = await RestoreAsync(request.RestoreRequest, cancellationToken).ConfigureAwait(false) };
+            case Envelope.BodyOneofCase.Abort:
+                throw _channel.Aborted(request.Abort, TransportPhase.AwaitingRequest, _openIteration);
+            default:
+                throw _channel.Unexpected(request, "a request (StartIter, StopIter, a file or Restore)", TransportPhase.AwaitingRequest, _openIteration);
+        }
+    }
+
+    private async Task<StartIterResult> StartIterationAsync(int iteration, CancellationToken cancellationToken)
+    {
+        var result = new StartIterResult { Iteration = (uint)iteration };
+        if (RestoredPid is not null)
+            throw _channel.Failure(TransportPhase.StartIteration, "the source started an iteration after the tree was restored", iteration);
+        if (_openIteration is { } open)
+        {
+            result.Error = $"iteration {open} is still running; stop it before starting iteration {iteration}";
+            return result;
+        }
+        result.Error = await ErrorOfAsync(() => _target.StartIterAsync(cancellationToken), "StartIter", iteration).ConfigureAwait(false);
+        if (result.Error.Length == 0)
+        {
+            _openIteration = iteration;
+            _logger.IterationStarted(_id, iteration);
+        }
+        return result;
+    }
+
+    private async Task<StopIterResult> StopIterationAsync(int iteration, CancellationToken cancellationToken)
+    {
+        var result = new StopIterResult { Iteration = (uint)iteration };
+        if (_openIteration is null)
+        {
+            result.Error = _stoppedByRestore is { } stopped && stopped.Iteration == iteration
+                ? stopped.Error
+                : $"no iteration is running on the destination (asked to stop iteration {iteration})";
+            _stoppedByRestore = null;
+            return result;
+        }
+        result.Error = await StopOpenIterationAsync(cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>Waits for the open iteration's page server; returns its error text, "" on success.</summary>
+    private async Task<string> StopOpenIterationAsync(CancellationToken cancellationToken)
+    {
+        var iteration = _openIteration!.Value;
+        _openIteration = null;
+        var error = await ErrorOfAsync(() => _target.StopIterAsync(cancellationToken), "StopIter", iteration).ConfigureAwait(false);
+        if (error.Length == 0)
+            _logger.IterationStopped(_id, iteration);
+        return error;
+    }
+
+    private async Task ReceiveFileAsync(FileHeader header, CancellationToken cancellationToken)
+    {
+        if (_openIteration is null || _target.LastImagesDir.Length == 0)
+            throw _channel.Failure(TransportPhase.ImageTransfer, $"image file '{header.Name}' arrived while no iteration is running");
+        await _receiver.ReceiveAsync(header, _target.LastImagesDir, _openIteration, cancellationToken).ConfigureAwait(false);
+        _logger.ImageFileReceived(_id, header.Name, header.Size);
+    }
+
+    /// <summary>Runs a PhaulServer call; a failure becomes the error text the source receives.</summary>
+    private async Task<string> ErrorOfAsync(Func<Task> call, string request, int iteration)
+    {
+        try
+        {
+            await call().ConfigureAwait(false);
+            return "";
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.IterationRequestFailed(_id, request, iteration, e.Message);
+            return e.Message;
+        }
+    }
+}

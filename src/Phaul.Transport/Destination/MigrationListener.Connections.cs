@@ -1,0 +1,162 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Phaul.Transport.Protocol;
+
+namespace Phaul.Transport;
+
+public sealed partial class MigrationListener
+{
+    // After an abort, read and drop what the source still sends (at most this much) so that closing
+    // does not reset the connection and destroy the abort message before the source reads it.
+    private const long MaxDrainBytes = 64L << 20;
+
+    private async Task HandleConnectionAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        var peer = socket.RemoteEndPoint?.ToString() ?? "unknown peer";
+        _logger.ConnectionAccepted(peer);
+        var handedOver = false;
+        var stream = new NetworkStream(socket, ownsSocket: false);
+        try
+        {
+            SocketSetup.Configure(socket);
+            var channel = new FrameChannel(stream, TransportSide.Source, peer);
+            var hello = await ServerHandshake.RunAsync(channel, _options.Key, _options.Timeouts.Handshake, cancellationToken).ConfigureAwait(false);
+            if (hello.Channel == Channel.Memory)
+                handedOver = await JoinMemoryAsync(socket, channel, hello.SessionId, cancellationToken).ConfigureAwait(false);
+            else
+                await RunSessionAsync(socket, channel, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TransportException e)
+        {
+            _logger.ConnectionRefused(peer, e.Phase, e.Reason);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        {
+            // The listener is stopping or the peer vanished during the handshake; nothing to answer.
+        }
+        finally
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            if (!handedOver)
+                socket.Dispose();
+        }
+    }
+
+    /// <summary>Gives an authenticated memory connection to the session waiting for it.</summary>
+    /// <returns>Whether the session took the socket.</returns>
+    private async Task<bool> JoinMemoryAsync(Socket socket, FrameChannel channel, ByteString sessionId, CancellationToken cancellationToken)
+    {
+        var id = Convert.ToHexStringLower(sessionId.Span);
+        var waiting = _registry.TryClaim(id);
+        if (waiting is null)
+        {
+            const string reason = "no session is waiting for a memory connection with this id";
+            await channel.TryAbortAsync(reason, TransportPhase.Authentication, cancellationToken).ConfigureAwait(false);
+            throw channel.Failure(TransportPhase.Authentication, reason);
+        }
+        try
+        {
+            await channel.SendAsync(new Envelope { AuthAccepted = new AuthAccepted { SessionId = sessionId } },
+                                    TransportPhase.Authentication, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            waiting.TrySetException(e);
+            throw;
+        }
+        _logger.MemoryConnectionJoined(id, channel.PeerEndPoint);
+        return waiting.TrySetResult(socket);
+    }
+
+    private async Task RunSessionAsync(Socket control, FrameChannel channel, CancellationToken cancellationToken)
+    {
+        var sessionId = RandomNumberGenerator.GetBytes(TransportProtocol.SessionIdLength);
+        var id = Convert.ToHexStringLower(sessionId);
+        var memoryJoined = _registry.Register(id);
+        Socket? memory = null;
+        IMigrationTarget? target = null;
+        DestinationSession? session = null;
+        var directory = "";
+        Exception? error = null;
+        try
+        {
+            await channel.SendAsync(new Envelope { AuthAccepted = new AuthAccepted { SessionId = ByteString.CopyFrom(sessionId) } },
+                                    TransportPhase.Authentication, cancellationToken).ConfigureAwait(false);
+            channel.MaxFrameLength = FrameCodec.MaxFrameLength;
+            memory = await WaitForMemoryAsync(memoryJoined, channel, cancellationToken).ConfigureAwait(false);
+            // CRIU's page server reads this socket directly.
+            BlockingSocket.MakeBlocking(memory);
+            directory = CreateSessionDirectory(id);
+            _logger.SessionStarted(id, channel.PeerEndPoint, directory);
+            target = _services.CreateTarget(new PhaulConfig { Memfd = (int)memory.SafeHandle.DangerousGetHandle(), Wdir = directory });
+            session = new DestinationSession(id, channel, target, _options, _services, _loggerFactory.CreateLogger<DestinationSession>());
+            await session.RunAsync(cancellationToken).ConfigureAwait(false);
+            _logger.SessionEnded(id);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            error = e as TransportException
+                    ?? new TransportException(TransportSide.Destination, TransportPhase.AwaitingRequest, e.Message, session?.OpenIteration,
+                                              channel.PeerEndPoint, e);
+            _logger.SessionFailed(error, id);
+            await AbortAndDrainAsync(control, channel, (TransportException)error, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _registry.Remove(id);
+            target?.Dispose();
+            memory?.Dispose();
+            // A memory connection that joined after the session gave up waiting is closed too.
+            _ = memoryJoined.ContinueWith(static joined => joined.Result.Dispose(), CancellationToken.None,
+                                          TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously,
+                                          TaskScheduler.Default);
+        }
+        RaiseSessionEnded(new MigrationSessionEndedEventArgs(id, channel.PeerEndPoint, directory, session?.RestoredPid, error));
+    }
+
+    private async Task<Socket> WaitForMemoryAsync(Task<Socket> memoryJoined, FrameChannel channel, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await memoryJoined.WaitAsync(_options.Timeouts.Handshake, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw channel.Failure(TransportPhase.Handshake,
+                $"the source's memory connection did not join within {_options.Timeouts.Handshake.TotalSeconds:0.###} s");
+        }
+    }
+
+    private string CreateSessionDirectory(string id)
+    {
+        var name = $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss}-{id[..8]}";
+        var path = Path.GetFullPath(Path.Combine(_options.Wdir, name));
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    private async Task AbortAndDrainAsync(Socket control, FrameChannel channel, TransportException error, CancellationToken cancellationToken)
+    {
+        await channel.TryAbortAsync(error.Reason, error.Phase, cancellationToken).ConfigureAwait(false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.Timeouts.Transfer);
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            control.Shutdown(SocketShutdown.Send);
+            for (long drained = 0; drained < MaxDrainBytes;)
+            {
+                var read = await control.ReceiveAsync(buffer, deadline.Token).ConfigureAwait(false);
+                if (read == 0)
+                    return;
+                drained += read;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // The source is gone or silent; closing is all that is left.
+        }
+    }
+}

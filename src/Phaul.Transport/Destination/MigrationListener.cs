@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Phaul.Transport;
+
+/// <summary>
+/// The destination service: listens on one TCP port, authenticates every connection, and runs a
+/// PhaulServer per migration session in its own subdirectory of the configured Wdir. Sessions run
+/// concurrently; disposing stops listening and ends every session.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var listener = MigrationListener.Start(new MigrationListenerOptions { Wdir = dir, Key = KeyFile.Load(keyPath) });
+/// listener.SessionEnded += (_, e) => Console.WriteLine(e.RestoredPid is { } pid ? $"restored as pid {pid}" : $"failed: {e.Error?.Message}");
+/// await listener.Completion.WaitAsync(cancellationToken);
+/// </code>
+/// </example>
+public sealed partial class MigrationListener : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly MigrationListenerOptions _options;
+    private readonly DestinationServices _services;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly SessionRegistry _registry = new();
+    private readonly ConcurrentDictionary<long, Task> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private long _nextConnection;
+    private Task _acceptLoop = Task.CompletedTask;
+
+    private MigrationListener(Socket socket, MigrationListenerOptions options, DestinationServices services, ILoggerFactory loggerFactory)
+    {
+        _socket = socket;
+        _options = options;
+        _services = services;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<MigrationListener>();
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+    }
+
+    /// <summary>Raised when a session ends, restored or failed. Handlers run on the session's task; exceptions are logged.</summary>
+    public event EventHandler<MigrationSessionEndedEventArgs>? SessionEnded;
+
+    /// <summary>The address actually listened on (the port is chosen when the options asked for port 0).</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Completes when the listener is disposed; faults when accepting connections failed.</summary>
+    public Task Completion => _acceptLoop;
+
+    /// <summary>Validates the options, binds and starts accepting sources.</summary>
+    /// <param name="options">Address, Wdir, key, limits and deadlines.</param>
+    /// <param name="loggerFactory">Where to log; null for none.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    /// <exception cref="SocketException">The address cannot be bound.</exception>
+    public static MigrationListener Start(MigrationListenerOptions options, ILoggerFactory? loggerFactory = null) =>
+        Start(options, loggerFactory, DestinationServices.Default);
+
+    internal static MigrationListener Start(MigrationListenerOptions options, ILoggerFactory? loggerFactory, DestinationServices services)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var socket = new Socket(options.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(options.EndPoint);
+            socket.Listen();
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        var listener = new MigrationListener(socket, options, services, loggerFactory ?? NullLoggerFactory.Instance);
+        listener._logger.Listening(listener.LocalEndPoint.ToString(), Path.GetFullPath(options.Wdir));
+        listener._acceptLoop = listener.AcceptLoopAsync();
+        return listener;
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        var stopping = _stopping.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await _socket.AcceptAsync(stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+            {
+                // The peer gave up before we accepted; the next one may be fine.
+                continue;
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException && !stopping.IsCancellationRequested)
+            {
+                _logger.AcceptFailed(e, LocalEndPoint.ToString());
+                throw;
+            }
+            Track(HandleConnectionAsync(accepted, stopping));
+        }
+    }
+
+    private void Track(Task connection)
+    {
+        var id = Interlocked.Increment(ref _nextConnection);
+        _connections[id] = connection;
+        _ = connection.ContinueWith(ended => _connections.TryRemove(id, out var _), CancellationToken.None,
+                                    TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void RaiseSessionEnded(MigrationSessionEndedEventArgs args)
+    {
+        try
+        {
+            SessionEnded?.Invoke(this, args);
+        }
+        catch (Exception e)
+        {
+            _logger.SessionEndedHandlerFailed(e, args.SessionId);
+        }
+    }
+
+    /// <summary>Stops listening, cancels every session (killing their page servers and restores) and waits for them.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+            return;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _socket.Dispose();
+        try
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Logged when it happened; disposal only ends the listener.
+        }
+        await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,47 @@
+using System.Net;
+using Phaul.Rpc;
+
+namespace Phaul.Transport;
+
+/// <summary>How a destination listens for migrations and where it keeps their images.</summary>
+public sealed record MigrationListenerOptions
+{
+    /// <summary>
+    /// The address to listen on. Default 127.0.0.1 port <see cref="TransportProtocol.DefaultPort"/>:
+    /// listening on other hosts' reach is an explicit choice. Port 0 picks a free port.
+    /// </summary>
+    public IPEndPoint EndPoint { get; init; } = new(IPAddress.Loopback, TransportProtocol.DefaultPort);
+
+    /// <summary>An existing directory; each session gets its own subdirectory (mode 0700) for images and logs.</summary>
+    public required string Wdir { get; init; }
+
+    /// <summary>The pre-shared key sources must prove they hold.</summary>
+    public required PreSharedKey Key { get; init; }
+
+    /// <summary>Bounds on received image files. Default <see cref="ImageTransferLimits.Default"/>.</summary>
+    public ImageTransferLimits Limits { get; init; } = ImageTransferLimits.Default;
+
+    /// <summary>Deadlines for the sources' messages. Default <see cref="TransportTimeouts.Default"/>.</summary>
+    public TransportTimeouts Timeouts { get; init; } = TransportTimeouts.Default;
+
+    /// <summary>
+    /// Adjusts CRIU's restore options after Phaul set its own (images directory, log), e.g. for
+    /// external mounts or TCP connections.
+    /// </summary>
+    public Action<CriuOpts>? ConfigureRestore { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(EndPoint, nameof(EndPoint));
+        ArgumentNullException.ThrowIfNull(Key, nameof(Key));
+        if (string.IsNullOrEmpty(Wdir))
+            throw new ArgumentException("MigrationListenerOptions.Wdir must name a directory.", nameof(Wdir));
+        if (!Directory.Exists(Wdir))
+            throw new ArgumentException($"MigrationListenerOptions.Wdir '{Wdir}' does not exist.", nameof(Wdir));
+        ArgumentNullException.ThrowIfNull(Limits, nameof(Limits));
+        ArgumentNullException.ThrowIfNull(Timeouts, nameof(Timeouts));
+        Limits.Validate();
+        Timeouts.Validate();
+    }
+}

@@ -1,0 +1,192 @@
+using System.Net;
+using System.Net.Sockets;
+using Phaul.Transport.Protocol;
+using Phaul.Transport.Tests.Support;
+
+namespace Phaul.Transport.Tests;
+
+public class ListenerTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_source_with_the_key_gets_one_session_with_a_memory_socket_ready_for_CRIU()
+    {
+        await using var destination = new FakeDestination(TestKeys.Shared);
+        await using var connection = await destination.ConnectAsync(TestKeys.Shared);
+
+        var target = await WaitForTargetAsync(destination);
+        Assert.Equal(32, connection.SessionId.Length);
+        Assert.StartsWith(destination.Wdir.Path + "/", target.Config.Wdir);
+        Assert.EndsWith(connection.SessionId[..8], target.Config.Wdir);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(target.Config.Wdir));
+        // CRIU reads and writes these fds itself and needs them blocking.
+        Assert.False(FdInfo.IsNonBlocking(connection.Memfd));
+        Assert.False(FdInfo.IsNonBlocking(target.Config.Memfd));
+        // And they are the two ends of one connection: what the source's CRIU writes, the page server reads.
+        using var sourceEnd = new Socket(new SafeSocketHandle(connection.Memfd, ownsHandle: false));
+        using var destinationEnd = new Socket(new SafeSocketHandle(target.Config.Memfd, ownsHandle: false));
+        sourceEnd.Send("pages"u8);
+        var received = new byte[5];
+        using (var reader = new NetworkStream(destinationEnd, ownsSocket: false))
+            reader.ReadExactly(received);
+        Assert.Equal("pages"u8.ToArray(), received);
+    }
+
+    [Fact]
+    public async Task StartIter_and_StopIter_reach_the_destinations_server()
+    {
+        await using var destination = new FakeDestination(TestKeys.Shared);
+        await using var connection = await destination.ConnectAsync(TestKeys.Shared);
+
+        await connection.Remote.StartIterAsync(Ct);
+        await connection.Remote.StopIterAsync(Ct);
+        await connection.Remote.StartIterAsync(Ct);
+
+        var target = await WaitForTargetAsync(destination);
+        Assert.Equal(["StartIter", "StopIter", "StartIter"], target.Calls);
+        Assert.Equal(Path.Combine(target.Config.Wdir, "1"), target.LastImagesDir);
+    }
+
+    [Fact]
+    public async Task A_failed_StartIter_on_the_destination_names_the_side_the_step_and_the_iteration()
+    {
+        // Failure handled: the destination's CRIU cannot start a page server.
+        await using var destination = new FakeDestination(TestKeys.Shared);
+        destination.Configure = target => target.StartFailure = new InvalidOperationException("page server would not start");
+        await using var connection = await destination.ConnectAsync(TestKeys.Shared);
+
+        var error = await Assert.ThrowsAsync<TransportException>(() => connection.Remote.StartIterAsync(Ct));
+
+        Assert.Equal((TransportSide.Destination, TransportPhase.StartIteration, (int?)0), (error.Side, error.Phase, error.Iteration));
+        Assert.Contains("page server would not start", error.Message);
+    }
+
+    [Fact]
+    public async Task A_failed_StopIter_on_the_destination_is_reported_to_the_source()
+    {
+        // Failure handled: the destination's page server failed while receiving pages.
+        await using var destination = new FakeDestination(TestKeys.Shared);
+        destination.Configure = target => target.StopFailure = new IOException("page server exited with 1");
+        await using var connection = await destination.ConnectAsync(TestKeys.Shared);
+        await connection.Remote.StartIterAsync(Ct);
+
+        var error = await Assert.ThrowsAsync<TransportException>(() => connection.Remote.StopIterAsync(Ct));
+
+        Assert.Equal((TransportSide.Destination, TransportPhase.StopIteration), (error.Side, error.Phase));
+        Assert.Contains("page server exited with 1", error.Message);
+    }
+
+    [Fact]
+    public async Task A_source_with_the_wrong_key_is_refused_and_no_session_starts()
+    {
+        // Failure handled: mismatched key files; the destination must not run anything for this peer.
+        await using var destination = new FakeDestination(TestKeys.Shared);
+
+        var error = await Assert.ThrowsAsync<TransportAuthenticationException>(() => destination.ConnectAsync(TestKeys.Other));
+
+        Assert.Equal(TransportSide.Destination, error.Side);
+        Assert.Empty(destination.Targets);
+        Assert.Empty(Directory.GetFileSystemEntries(destination.Wdir.Path));
+        Assert.False(destination.SessionEnded.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_memory_connection_for_an_unknown_session_is_refused()
+    {
+        // Failure handled: an authenticated peer trying to attach a socket to a session that is not waiting.
+        await using var destination = new FakeDestination(TestKeys.Shared);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(destination.Listener.LocalEndPoint, Ct);
+        await using var stream = new NetworkStream(socket);
+        var channel = new FrameChannel(stream, TransportSide.Destination, "listener");
+
+        var error = await Assert.ThrowsAsync<TransportAuthenticationException>(() =>
+            ClientHandshake.RunAsync(channel, TestKeys.Shared, Channel.Memory, new byte[TransportProtocol.SessionIdLength], Patience, CancellationToken.None));
+
+        Assert.Contains("no session is waiting for a memory connection", error.Message);
+        Assert.Empty(destination.Targets);
+    }
+
+    [Fact]
+    public async Task A_source_that_leaves_before_the_restore_ends_its_session_as_failed()
+    {
+        // Failure handled: the source crashed or gave up mid-migration; the session's page server must go.
+        await using var destination = new FakeDestination(TestKeys.Shared);
+        var connection = await destination.ConnectAsync(TestKeys.Shared);
+        await connection.Remote.StartIterAsync(Ct);
+
+        await connection.DisposeAsync();
+
+        var ended = await destination.SessionEnded.WaitAsync(Patience, Ct);
+        Assert.Equal(connection.SessionId, ended.SessionId);
+        Assert.Null(ended.RestoredPid);
+        Assert.Contains("closed the connection before the tree was restored", ended.Error!.Message);
+        Assert.True((await WaitForTargetAsync(destination)).Disposed);
+    }
+
+    [Fact]
+    public async Task A_source_whose_memory_connection_never_comes_is_dropped()
+    {
+        // Failure handled: a source that authenticated its control connection but never opens the memory one.
+        await using var destination = new FakeDestination(TestKeys.Shared, new TransportTimeouts { Handshake = TimeSpan.FromMilliseconds(300) });
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(destination.Listener.LocalEndPoint, Ct);
+        await using var stream = new NetworkStream(socket);
+        var channel = new FrameChannel(stream, TransportSide.Destination, "listener") { MaxFrameLength = FrameCodec.MaxFrameLength };
+        await ClientHandshake.RunAsync(channel, TestKeys.Shared, Channel.Control, [], Patience, CancellationToken.None);
+
+        var abort = await channel.ReceiveAnyAsync(TransportPhase.Handshake, Patience, CancellationToken.None);
+        Assert.Contains("memory connection did not join within 0.3 s", abort.Abort.Reason);
+        socket.Shutdown(SocketShutdown.Send);
+
+        var ended = await destination.SessionEnded.WaitAsync(Patience, Ct);
+        Assert.Contains("memory connection did not join within 0.3 s", ended.Error!.Message);
+        Assert.Empty(destination.Targets);
+    }
+
+    [Fact]
+    public async Task Connecting_where_nothing_listens_names_the_destination_and_the_step()
+    {
+        // Failure handled: wrong address or the destination service is not running.
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var unused = (IPEndPoint)probe.LocalEndPoint!;
+
+        var error = await Assert.ThrowsAsync<TransportException>(() => MigrationConnection.ConnectAsync(unused, TestKeys.Shared, cancellationToken: Ct));
+
+        Assert.Equal((TransportSide.Destination, TransportPhase.Connect), (error.Side, error.Phase));
+        Assert.Contains($"cannot connect to {unused}", error.Message);
+    }
+
+    [Fact]
+    public void The_listener_refuses_a_Wdir_that_does_not_exist_naming_it()
+    {
+        var options = new MigrationListenerOptions { Wdir = "/nonexistent/phaul", Key = TestKeys.Shared };
+        var error = Assert.Throws<ArgumentException>(() => MigrationListener.Start(options));
+        Assert.Equal("Wdir", error.ParamName);
+        Assert.Contains("/nonexistent/phaul", error.Message);
+    }
+
+    [Fact]
+    public void The_listener_binds_to_loopback_unless_told_otherwise()
+    {
+        var options = new MigrationListenerOptions { Wdir = "/", Key = TestKeys.Shared };
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, TransportProtocol.DefaultPort), options.EndPoint);
+    }
+
+    private static async Task<FakeTarget> WaitForTargetAsync(FakeDestination destination)
+    {
+        // The destination creates the session's server right after the memory connection joined,
+        // which the source sees before the destination's session task gets there.
+        var deadline = DateTime.UtcNow + Patience;
+        while (destination.Targets.IsEmpty)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the destination created no session server");
+            await Task.Delay(10, Ct);
+        }
+        return destination.Targets.Single();
+    }
+}

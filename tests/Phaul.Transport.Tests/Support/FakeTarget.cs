@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using Moq;
+
+namespace Phaul.Transport.Tests.Support;
+
+/// <summary>A PhaulServer stand-in: iteration directories Wdir/0, 1, ... and a log of the calls it got.</summary>
+internal sealed class FakeTarget : IMigrationTarget
+{
+    private int _iterations;
+
+    public FakeTarget(PhaulConfig config, ICriu criu)
+    {
+        Config = config;
+        Criu = criu;
+    }
+
+    public PhaulConfig Config { get; }
+
+    public ICriu Criu { get; }
+
+    public ConcurrentQueue<string> Calls { get; } = new();
+
+    /// <summary>Thrown by the next StartIter, if set.</summary>
+    public Exception? StartFailure { get; set; }
+
+    /// <summary>Thrown by the next StopIter, if set.</summary>
+    public Exception? StopFailure { get; set; }
+
+    public bool Disposed { get; private set; }
+
+    public string LastImagesDir { get; private set; } = "";
+
+    public Task StartIterAsync(CancellationToken cancellationToken = default)
+    {
+        Calls.Enqueue("StartIter");
+        if (StartFailure is { } failure)
+            return Task.FromException(failure);
+        LastImagesDir = Directory.CreateDirectory(Path.Combine(Config.Wdir, (_iterations++).ToString(System.Globalization.CultureInfo.InvariantCulture))).FullName;
+        return Task.CompletedTask;
+    }
+
+    public Task StopIterAsync(CancellationToken cancellationToken = default)
+    {
+        Calls.Enqueue("StopIter");
+        return StopFailure is { } failure ? Task.FromException(failure) : Task.CompletedTask;
+    }
+
+    public void Dispose() => Disposed = true;
+}
+
+/// <summary>A destination on loopback whose sessions get <see cref="FakeTarget"/>s.</summary>
+internal sealed class FakeDestination : IAsyncDisposable
+{
+    private readonly TaskCompletionSource<MigrationSessionEndedEventArgs> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public FakeDestination(PreSharedKey key, TransportTimeouts? timeouts = null, ImageTransferLimits? limits = null)
+    {
+        var options = new MigrationListenerOptions
+        {
+            EndPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
+            Wdir = Wdir.Path,
+            Key = key,
+            Timeouts = timeouts ?? TransportTimeouts.Default,
+            Limits = limits ?? ImageTransferLimits.Default,
+        };
+        var services = new DestinationServices(CreateTarget, (_, _) => Task.FromResult(RestoreStats));
+        Listener = MigrationListener.Start(options, loggerFactory: null, services);
+        Listener.SessionEnded += (_, e) => _ended.TrySetResult(e);
+    }
+
+    public TempDirectory Wdir { get; } = new();
+
+    public MigrationListener Listener { get; }
+
+    public Mock<ICriu> Criu { get; } = new();
+
+    public Phaul.Rpc.RestoreStatsEntry RestoreStats { get; set; } = new() { PagesCompared = 1, PagesSkippedCow = 2, ForkingTime = 3, RestoreTime = 4, PagesRestored = 5 };
+
+    public ConcurrentQueue<FakeTarget> Targets { get; } = new();
+
+    /// <summary>Applied to each new target before the session uses it.</summary>
+    public Action<FakeTarget>? Configure { get; set; }
+
+    public Task<MigrationSessionEndedEventArgs> SessionEnded => _ended.Task;
+
+    public Task<MigrationConnection> ConnectAsync(PreSharedKey key, MigrationConnectionOptions? options = null) =>
+        MigrationConnection.ConnectAsync(Listener.LocalEndPoint, key, options, cancellationToken: TestContext.Current.CancellationToken);
+
+    private FakeTarget CreateTarget(PhaulConfig config)
+    {
+        var target = new FakeTarget(config, Criu.Object);
+        Configure?.Invoke(target);
+        Targets.Enqueue(target);
+        return target;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Listener.DisposeAsync();
+        Wdir.Dispose();
+    }
+}

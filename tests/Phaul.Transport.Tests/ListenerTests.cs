@@ -80,6 +80,26 @@ public class ListenerTests
     }
 
     [Fact]
+    public async Task A_destination_that_does_not_answer_in_time_leaves_the_connection_unusable()
+    {
+        // Failure handled: a hung destination; its late answer must never pass for the answer to a later request.
+        var never = new TaskCompletionSource();
+        await using var destination = new FakeDestination(TestKeys.Shared);
+        destination.Configure = target => target.StartDelay = never.Task;
+        var options = new MigrationConnectionOptions { Timeouts = new TransportTimeouts { Reply = TimeSpan.FromMilliseconds(300) } };
+        await using var connection = await destination.ConnectAsync(TestKeys.Shared, options);
+
+        var late = await Assert.ThrowsAsync<TransportException>(() => connection.Remote.StartIterAsync(Ct));
+        never.SetResult();
+        var next = await Assert.ThrowsAsync<TransportException>(() => connection.Remote.StartIterAsync(Ct));
+
+        Assert.Equal((TransportSide.Destination, TransportPhase.StartIteration, (int?)0), (late.Side, late.Phase, late.Iteration));
+        Assert.Contains("no message from the destination within 0.3 s", late.Message);
+        Assert.Contains("the control connection is unusable since an earlier step failed", next.Message);
+        Assert.Same(late, next.InnerException);
+    }
+
+    [Fact]
     public async Task A_source_with_the_wrong_key_is_refused_and_no_session_starts()
     {
         // Failure handled: mismatched key files; the destination must not run anything for this peer.
@@ -145,6 +165,26 @@ public class ListenerTests
         var ended = await destination.SessionEnded.WaitAsync(Patience, Ct);
         Assert.Contains("memory connection did not join within 0.3 s", ended.Error!.Message);
         Assert.Empty(destination.Targets);
+    }
+
+    [Fact]
+    public async Task Disposing_the_listener_ends_running_sessions_and_tells_their_sources()
+    {
+        // Failure handled: the destination service is stopped (Ctrl-C) in the middle of a migration.
+        var destination = new FakeDestination(TestKeys.Shared);
+        await using var connection = await destination.ConnectAsync(TestKeys.Shared);
+        await connection.Remote.StartIterAsync(Ct);
+
+        await destination.DisposeAsync();
+
+        var ended = await destination.SessionEnded.WaitAsync(Patience, Ct);
+        Assert.IsAssignableFrom<OperationCanceledException>(ended.Error);
+        Assert.True(destination.Targets.Single().Disposed);
+        var error = await Assert.ThrowsAsync<TransportException>(() => connection.Remote.StopIterAsync(Ct));
+        Assert.Contains("the destination service is shutting down", error.Message);
+        var refused = await Assert.ThrowsAsync<TransportException>(() =>
+            MigrationConnection.ConnectAsync(destination.Listener.LocalEndPoint, TestKeys.Shared, cancellationToken: Ct));
+        Assert.Equal(TransportPhase.Connect, refused.Phase);
     }
 
     [Fact]

@@ -50,17 +50,20 @@ internal sealed partial class DestinationSession
             _logger.RestoreFailed(_id, e.Message);
             return new RestoreResult { Error = $"CRIU could not restore the tree on the destination: {e.Message}" };
         }
-        return new RestoreResult { Pid = RestoredPid.Value, RestoreStats = ReadStats(directory) };
+        var stats = await ReadStatsAsync(directory, cancellationToken).ConfigureAwait(false);
+        return new RestoreResult { Pid = RestoredPid.Value, RestoreStats = stats };
     }
 
-    // The tree runs here now: missing statistics must not turn the success into a failure.
-    private ByteString ReadStats(string directory)
+    // The tree runs here now: no failure here, not even cancellation, may turn the success into a
+    // failure, because the source would then resume its copy of the tree as well.
+    private async Task<ByteString> ReadStatsAsync(string directory, CancellationToken cancellationToken)
     {
         try
         {
-            return _services.ReadRestoreStats(directory)?.ToByteString() ?? ByteString.Empty;
+            var stats = await _services.ReadRestoreStats(directory, cancellationToken).ConfigureAwait(false);
+            return stats.ToByteString();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or InvalidProtocolBufferException)
+        catch (Exception e)
         {
             _logger.RestoreStatsUnreadable(_id, e.Message);
             return ByteString.Empty;

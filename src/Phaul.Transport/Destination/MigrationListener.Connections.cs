@@ -12,6 +12,8 @@ public sealed partial class MigrationListener
     // does not reset the connection and destroy the abort message before the source reads it.
     private const long MaxDrainBytes = 64L << 20;
 
+    private static readonly TimeSpan AbortOnShutdownTimeout = TimeSpan.FromSeconds(1);
+
     private async Task HandleConnectionAsync(Socket socket, CancellationToken cancellationToken)
     {
         var peer = socket.RemoteEndPoint?.ToString() ?? "unknown peer";
@@ -102,6 +104,12 @@ public sealed partial class MigrationListener
                                               channel.PeerEndPoint, e);
             _logger.SessionFailed(error, id);
             await AbortAndDrainAsync(control, channel, (TransportException)error, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e)
+        {
+            error = e;
+            using var shortly = new CancellationTokenSource(AbortOnShutdownTimeout);
+            await channel.TryAbortAsync("the destination service is shutting down", TransportPhase.AwaitingRequest, shortly.Token).ConfigureAwait(false);
         }
         finally
         {

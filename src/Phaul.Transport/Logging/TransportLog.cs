@@ -77,6 +77,9 @@ internal static partial class TransportLog
     [LoggerMessage(3105, LogLevel.Information, "Destination restored the tree as pid {Pid}; {ElapsedMs} ms after the dump was written")]
     public static partial void RemoteRestored(this ILogger logger, int pid, long elapsedMs);
 
+    [LoggerMessage(3107, LogLevel.Warning, "The destination restored the tree but its restore statistics are malformed: {Error}")]
+    public static partial void RestoreStatsMalformed(this ILogger logger, string error);
+
     [LoggerMessage(3106, LogLevel.Error, "Transfer or restore failed with the tree frozen; CRIU resumes it on the source")]
     public static partial void FinalStageFailed(this ILogger logger, Exception exception);
 }

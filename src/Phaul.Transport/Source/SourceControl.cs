@@ -12,6 +12,10 @@ internal sealed class SourceControl : IDisposable
     private readonly SemaphoreSlim _exclusive = new(1, 1);
     private int _nextIteration;
 
+    // Why an exchange failed half-way, if one did: the connection is out of step from then on (a late
+    // answer would be read as the answer to the next request), so every later request fails.
+    private TransportException? _broken;
+
     public SourceControl(FrameChannel channel, TransportTimeouts timeouts, ILogger logger)
     {
         Channel = channel;
@@ -42,13 +46,24 @@ internal sealed class SourceControl : IDisposable
             return await Channel.ReceiveAsync(answer, phase, Timeouts.Reply, cancellationToken, iteration).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Runs a multi-message exchange with the connection held.</summary>
+    /// <summary>Runs a multi-message exchange with the connection held; a failure in it breaks the connection.</summary>
     public async Task<T> ExclusiveAsync<T>(Func<Task<T>> exchange, CancellationToken cancellationToken)
     {
         await _exclusive.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_broken is not null)
+                throw new TransportException(_broken.Side, _broken.Phase,
+                    $"the control connection is unusable since an earlier step failed: {_broken.Reason}", _broken.Iteration,
+                    _broken.EndPoint, _broken);
             return await exchange().ConfigureAwait(false);
+        }
+        catch (Exception e) when (_broken is null)
+        {
+            _broken = e as TransportException
+                      ?? new TransportException(TransportSide.Source, TransportPhase.AwaitingRequest, e.Message, CurrentIteration,
+                                                Channel.PeerEndPoint, e);
+            throw;
         }
         finally
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Google.Protobuf;
 using Phaul.Rpc;
 using Phaul.Transport.Protocol;
 
@@ -37,7 +38,8 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
     {
         try
         {
-            Restored = await _control.ExclusiveAsync(TransferAndRestoreAsync, _cancellationToken).ConfigureAwait(false);
+            var result = await _control.ExclusiveAsync(TransferAndRestoreAsync, _cancellationToken).ConfigureAwait(false);
+            Restored = Accept(result);
         }
         catch (Exception e)
         {
@@ -49,7 +51,8 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         }
     }
 
-    private async Task<RestoredTree> TransferAndRestoreAsync()
+    /// <summary>Streams the images, asks for the restore and returns the destination's answer, whatever it is.</summary>
+    private async Task<(RestoreResult Result, TransferTotals Totals, TimeSpan Elapsed)> TransferAndRestoreAsync()
     {
         var channel = _control.Channel;
         var elapsed = Stopwatch.StartNew();
@@ -60,12 +63,35 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
 
         var result = (await channel.ReceiveAsync(Envelope.BodyOneofCase.RestoreResult, TransportPhase.Restore, _control.Timeouts.Reply,
                                                  _cancellationToken, _iteration).ConfigureAwait(false)).RestoreResult;
+        return (result, totals, elapsed.Elapsed);
+    }
+
+    private RestoredTree Accept((RestoreResult Result, TransferTotals Totals, TimeSpan Elapsed) answer)
+    {
+        var (result, totals, elapsed) = answer;
+        var channel = _control.Channel;
         if (result.Error.Length > 0)
             throw new TransportException(TransportSide.Destination, TransportPhase.Restore, result.Error, _iteration, channel.PeerEndPoint);
         if (result.Pid <= 0)
             throw channel.Failure(TransportPhase.Restore, $"the destination reported success with an invalid pid {result.Pid}", _iteration);
-        _control.Logger.RemoteRestored(result.Pid, elapsed.ElapsedMilliseconds);
-        var stats = result.RestoreStats.IsEmpty ? null : RestoreStatsEntry.Parser.ParseFrom(result.RestoreStats);
-        return new RestoredTree(result.Pid, stats, totals.Files, totals.Bytes, elapsed.Elapsed);
+        _control.Logger.RemoteRestored(result.Pid, (long)elapsed.TotalMilliseconds);
+        return new RestoredTree(result.Pid, ParseStats(result.RestoreStats), totals.Files, totals.Bytes, elapsed);
+    }
+
+    // The tree runs on the destination now: unreadable statistics must not fail the notification,
+    // which would make CRIU resume the source's copy too.
+    private RestoreStatsEntry? ParseStats(ByteString stats)
+    {
+        if (stats.IsEmpty)
+            return null;
+        try
+        {
+            return RestoreStatsEntry.Parser.ParseFrom(stats);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            _control.Logger.RestoreStatsMalformed(e.Message);
+            return null;
+        }
     }
 }

@@ -26,17 +26,21 @@ internal sealed class FakeTarget : IMigrationTarget
     /// <summary>Thrown by the next StopIter, if set.</summary>
     public Exception? StopFailure { get; set; }
 
+    /// <summary>StartIter waits for this task, if set.</summary>
+    public Task? StartDelay { get; set; }
+
     public bool Disposed { get; private set; }
 
     public string LastImagesDir { get; private set; } = "";
 
-    public Task StartIterAsync(CancellationToken cancellationToken = default)
+    public async Task StartIterAsync(CancellationToken cancellationToken = default)
     {
         Calls.Enqueue("StartIter");
+        if (StartDelay is { } delay)
+            await delay.WaitAsync(cancellationToken);
         if (StartFailure is { } failure)
-            return Task.FromException(failure);
+            throw failure;
         LastImagesDir = Directory.CreateDirectory(Path.Combine(Config.Wdir, (_iterations++).ToString(System.Globalization.CultureInfo.InvariantCulture))).FullName;
-        return Task.CompletedTask;
     }
 
     public Task StopIterAsync(CancellationToken cancellationToken = default)

@@ -1,5 +1,3 @@
-using Phaul.Testing;
-
 namespace Phaul.IntegrationTests;
 
 /// <summary>The workload the migration tests rely on reports what they check.</summary>

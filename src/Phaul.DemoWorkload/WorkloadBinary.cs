@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 
-namespace Phaul.Testing;
+namespace Phaul.DemoWorkload;
 
 /// <summary>Compiles tests/workload/workload.c (embedded) once per content into a cache directory.</summary>
 public static class WorkloadBinary
 {
     private static readonly Lazy<Task<string>> Built = new(BuildAsync);
 
+    /// <summary>The compiled workload (built with cc on first use).</summary>
     public static Task<string> GetPathAsync() => Built.Value;
 
     private static async Task<string> BuildAsync()

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Phaul.Testing;
+namespace Phaul.DemoWorkload;
 
 /// <summary>
 /// A running test workload: the root of its own PID namespace (so a restore never clashes with a
@@ -23,6 +23,7 @@ public sealed class Workload : IDisposable
     /// <summary>The tree's root as the host sees it: what to dump. After a migration, the restored root.</summary>
     public int Pid { get; private set; }
 
+    /// <summary>The file the workload rewrites with its state every few milliseconds.</summary>
     public string StatusFile { get; }
 
     /// <summary>Starts a workload holding <paramref name="memoryMiB"/> of verified memory.</summary>
@@ -54,6 +55,7 @@ public sealed class Workload : IDisposable
     /// <summary>The workload moved: from now on it is the tree rooted at <paramref name="pid"/>.</summary>
     public void AdoptRestored(int pid) => Pid = pid;
 
+    /// <summary>The state the workload reported last.</summary>
     public WorkloadStatus ReadStatus() => WorkloadStatus.Parse(File.ReadAllText(StatusFile));
 
     /// <summary>Whether <see cref="Pid"/> is a live process (not gone, not a zombie).</summary>
@@ -109,6 +111,7 @@ public sealed class Workload : IDisposable
         }
     }
 
+    /// <summary>Kills the workload wherever it runs now and removes its files.</summary>
     public void Dispose()
     {
         // The namespace's init ignores SIGTERM; SIGKILL on it ends the whole namespace.

@@ -1,9 +1,10 @@
-namespace Phaul.Testing;
+namespace Phaul.DemoWorkload;
 
 /// <summary>What the workload last reported about itself.</summary>
 public sealed record WorkloadStatus(long Counter, long MaxGapMicroseconds, long BadWords, long VerifiedWords,
                                     long DirtiedPages, long MemoryWords)
 {
+    /// <summary>Parses the status file's key=value lines.</summary>
     public static WorkloadStatus Parse(string text)
     {
         var values = text.Split('\n', StringSplitOptions.RemoveEmptyEntries)

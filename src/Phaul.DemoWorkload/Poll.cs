@@ -1,10 +1,12 @@
-namespace Phaul.Testing;
+namespace Phaul.DemoWorkload;
 
 /// <summary>Waits for a condition by polling with a deadline, never by a fixed sleep.</summary>
 public static class Poll
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>Polls <paramref name="probe"/> until it returns a value.</summary>
+    /// <exception cref="TimeoutException">The value did not come within <paramref name="timeout"/>; the message names <paramref name="what"/>.</exception>
     public static async Task<T> UntilAsync<T>(Func<T?> probe, TimeSpan timeout, string what,
                                               CancellationToken cancellationToken = default) where T : class
     {
@@ -19,6 +21,8 @@ public static class Poll
         }
     }
 
+    /// <summary>Polls <paramref name="probe"/> until it returns a value.</summary>
+    /// <exception cref="TimeoutException">The value did not come within <paramref name="timeout"/>; the message names <paramref name="what"/>.</exception>
     public static async Task<T> UntilAsync<T>(Func<T?> probe, TimeSpan timeout, string what,
                                               CancellationToken cancellationToken = default) where T : struct
     {

@@ -134,7 +134,8 @@ public sealed class CriuImageReader : IAsyncDisposable, IDisposable
     /// <param name="parser">The message type's parser, e.g. <c>StatsEntry.Parser</c>.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The entry, or <see langword="null"/> at the end of the file.</returns>
-    /// <exception cref="CriuImageFormatException">The entry is truncated, too large, or not a valid <typeparamref name="T"/>.</exception>
+    /// <exception cref="CriuImageFormatException">The entry is truncated, too large, or not a valid <typeparamref name="T"/>
+    /// (including a proto2 required field missing).</exception>
     public async Task<T?> ReadEntryAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken = default)
         where T : class, IMessage<T>
     {
@@ -144,14 +145,20 @@ public sealed class CriuImageReader : IAsyncDisposable, IDisposable
         var payload = await ReadRawEntryAsync(cancellationToken).ConfigureAwait(false);
         if (payload is null)
             return null;
+        T entry;
         try
         {
-            return parser.ParseFrom(payload);
+            entry = parser.ParseFrom(payload);
         }
         catch (InvalidProtocolBufferException e)
         {
             throw Malformed(start, $"entry {index} ({payload.Length} bytes) is not a valid {typeof(T).Name}: {e.Message}", e);
         }
+        // Google.Protobuf does not check proto2 required fields while parsing; garbage that happens to
+        // parse usually lacks them.
+        return entry.IsInitialized()
+            ? entry
+            : throw Malformed(start, $"entry {index} ({payload.Length} bytes) is not a valid {typeof(T).Name}: required fields are missing");
     }
 
     /// <summary>Reads the remaining entries' bytes.</summary>

@@ -1,0 +1,14 @@
+using Google.Protobuf;
+
+namespace Phaul.Core.Tests.Images;
+
+/// <summary>Builds image files in memory with the production writer.</summary>
+internal static class ImageBytes
+{
+    public static async Task<byte[]> WriteAsync(uint imageMagic, IEnumerable<IMessage> entries)
+    {
+        using var stream = new MemoryStream();
+        await CriuImageWriter.WriteAsync(stream, imageMagic, entries, TestContext.Current.CancellationToken);
+        return stream.ToArray();
+    }
+}

@@ -17,8 +17,8 @@ public sealed class CriuDumpImagesTests : IDisposable
     [Fact]
     public async Task StatsDump_OfARealDump_ReportsPagesWrittenAndFrozenTime()
     {
-        var criu = CriuRequirement.Require();
-        using var workload = await NamespacedSleep.StartAsync(Ct);
+        var criu = CriuTestEnvironment.RequireCriu();
+        using var workload = await Workload.StartAsync(memoryMiB: 4, cancellationToken: Ct);
 
         await DumpAsync(criu, workload.Pid);
         var stats = await CriuImageStats.ReadDumpStatsAsync(_dir.FullName, Ct);
@@ -27,14 +27,14 @@ public sealed class CriuDumpImagesTests : IDisposable
         Assert.True(stats.PagesWritten > 0, $"pages_written = {stats.PagesWritten}");
         Assert.True(stats.FrozenTime > 0, $"frozen_time = {stats.FrozenTime}");
         Assert.InRange(stats.PagesWritten, 1UL, stats.PagesScanned);
-        Assert.True(await workload.WaitForUnshareExitAsync(Ct), "criu dump should have ended the dumped tree");
+        await workload.WaitForExitAsync(TimeSpan.FromSeconds(10), Ct); // criu dump ends the dumped tree
     }
 
     [Fact]
     public async Task EveryPlainImageOfARealDump_IsFramedToItsEnd()
     {
-        var criu = CriuRequirement.Require();
-        using var workload = await NamespacedSleep.StartAsync(Ct);
+        var criu = CriuTestEnvironment.RequireCriu();
+        using var workload = await Workload.StartAsync(memoryMiB: 4, cancellationToken: Ct);
 
         await DumpAsync(criu, workload.Pid);
 

@@ -48,6 +48,10 @@ setup_module_loading() {
     printf '#!/bin/sh\nexec /usr/sbin/chroot %q /bin/busybox modprobe "$@"\n' "$PHAUL_VM_KROOT" >"$wrapper"
     chmod 755 "$wrapper"
     echo "$wrapper" >/proc/sys/kernel/modprobe
+    # Those CRIU asks for, in one modprobe run: on demand, one chroot+modprobe per
+    # module under emulation made the first `criu check` take ~8 s instead of ~3 s.
+    "$wrapper" -a nf_tables unix_diag inet_diag tcp_diag udp_diag raw_diag \
+        netlink_diag af_packet_diag tun veth || say "some modules for CRIU did not load"
 }
 
 # Writable copies of the read-only directories the job asked for (--overlay):

@@ -26,7 +26,7 @@ abort() {
 
 mount_share() {
     mkdir -p "$SHARE" || return 1
-    mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 results "$SHARE"
+    mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results "$SHARE"
 }
 
 # What CRIU expects of /dev: ptys, POSIX shm, the tun device.
@@ -50,8 +50,18 @@ setup_module_loading() {
     echo "$wrapper" >/proc/sys/kernel/modprobe
     # Those CRIU asks for, in one modprobe run: on demand, one chroot+modprobe per
     # module under emulation made the first `criu check` take ~8 s instead of ~3 s.
-    "$wrapper" -a nf_tables unix_diag inet_diag tcp_diag udp_diag raw_diag \
-        netlink_diag af_packet_diag tun veth || say "some modules for CRIU did not load"
+    # In the background, so a job that needs no CRIU does not wait for it.
+    { "$wrapper" -a nf_tables unix_diag inet_diag tcp_diag udp_diag raw_diag \
+        netlink_diag af_packet_diag tun veth || say "some modules for CRIU did not load"; } &
+}
+
+# Host folders under /tmp the job needs (its checkout or working directory), bound
+# back over the guest's empty /tmp from the copy init kept, still read-only.
+bind_host_tmp() {
+    local dir
+    for dir in "${PHAUL_VM_HOST_TMP[@]}"; do
+        mkdir -p "$dir" && mount --bind "$STATE/host-tmp/${dir#/tmp/}" "$dir" || return 1
+    done
 }
 
 # Writable copies of the read-only directories the job asked for (--overlay):
@@ -85,12 +95,13 @@ main() {
     [[ -r $SHARE/job ]] || abort "no job file on the results share"
     setup_home
     # The job file (written by run.sh) sets PHAUL_VM_ARGV, PHAUL_VM_CWD,
-    # PHAUL_VM_KROOT, PHAUL_VM_OVERLAYS and exports the passed environment.
+    # PHAUL_VM_KROOT, PHAUL_VM_HOST_TMP, PHAUL_VM_OVERLAYS and exports the passed environment.
     # shellcheck source=/dev/null
     source "$SHARE/job" || abort "cannot read the job file"
     setup_devices || abort "cannot set up /dev/pts, /dev/shm, cgroup2 or /dev/net/tun"
     setup_module_loading || abort "cannot set up module loading from $PHAUL_VM_KROOT"
     ip link set lo up || abort "cannot bring up lo (CRIU's TCP repair check needs it)"
+    bind_host_tmp || abort "cannot bind back ${PHAUL_VM_HOST_TMP[*]} from the host's /tmp"
     setup_overlays || abort "cannot overlay ${PHAUL_VM_OVERLAYS[*]}"
     run_job
     umount "$SHARE"

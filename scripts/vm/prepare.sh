@@ -179,6 +179,9 @@ main() {
     [[ $(id -u) == 0 ]] || die "run as root (apt-get installs qemu)"
     command -v apt-get >/dev/null || die "needs Debian's apt-get (bookworm packages)"
     mkdir -p "$CACHE"
+    # Two runs at once (two CI jobs, run.sh preparing on demand) must not interleave.
+    exec 9>"$CACHE/.lock"
+    flock 9
     if [[ -n $REFRESH ]]; then rm -rf "$CACHE/kernel" "$CACHE/debs" "$CACHE/kernel-package"; fi
     ensure_qemu
     pick_kernel

@@ -11,7 +11,8 @@
 # --overlay DIR makes DIR writable in the guest (tmpfs upper layer, discarded).
 # --results DIR keeps the run's files (stdout, stderr, rc, console.log) in DIR; the
 # command finds that folder, writable, at $PHAUL_VM_RESULTS inside the guest.
-# Env: PHAUL_VM_CACHE, PHAUL_VM_MEMORY (default 4G), PHAUL_VM_CPUS (default 2).
+# Env: PHAUL_VM_CACHE, PHAUL_VM_MEMORY (default 4G), PHAUL_VM_CPUS (default 2),
+#      PHAUL_VM_APPEND (more kernel arguments, e.g. loglevel=7 with --console).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,7 +23,7 @@ RESULTS_SHARE_MOUNT=/run/phaul-vm/share # where guest.sh mounts the results shar
 
 log() { echo "vm/run: $*" >&2; }
 die() { echo "*** vm/run: $*" >&2; exit 125; }
-usage() { sed -n '/^# usage:/,/^# Env:/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+usage() { sed -n '/^# usage:/,/^#      PHAUL_VM_APPEND/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 parse_args() {
     ENV_NAMES=() OVERLAYS=() RUN_DIR="" KEEP_RUN_DIR="" CONSOLE=""
@@ -41,6 +42,16 @@ parse_args() {
     ARGV=("$@")
 }
 
+# The guest's /tmp is an empty tmpfs: folders of ours that live under the host's
+# /tmp (a CI checkout, the working directory, overlays) are bound back, outermost
+# first. Prints them one a line.
+host_tmp_dirs() {
+    local dir
+    for dir in "$REPO" "$PWD" "${OVERLAYS[@]}"; do
+        [[ $dir == /tmp/* ]] && echo "$dir"
+    done | sort -u | awk 'NR == 1 || index($0, last "/") != 1 { print; last = $0 }'
+}
+
 # The job file guest.sh sources: the command, where to run it, and its environment.
 write_job() {
     local job=$RUN_DIR/job name spec
@@ -49,6 +60,7 @@ write_job() {
         printf 'PHAUL_VM_CWD=%q\n' "$PWD"
         printf 'PHAUL_VM_KROOT=%q\n' "$VM_KROOT"
         printf 'PHAUL_VM_OVERLAYS=(%s)\n' "$( ((${#OVERLAYS[@]})) && printf '%q ' "${OVERLAYS[@]}")"
+        printf 'PHAUL_VM_HOST_TMP=(%s)\n' "$(host_tmp_dirs | while read -r d; do printf '%q ' "$d"; done)"
         printf 'export PHAUL_VM_RESULTS=%q\n' "$RESULTS_SHARE_MOUNT"
         for name in PATH DOTNET_ROOT $(compgen -e | grep '^PHAUL_' | grep -v '^PHAUL_VM_'); do
             [[ -n ${!name+x} ]] && printf 'export %s=%q\n' "$name" "${!name}"
@@ -76,7 +88,7 @@ start_vm() {
         -nodefaults -no-user-config -display none -no-reboot \
         -serial "file:$RUN_DIR/console.log" \
         -kernel "$VM_KERNEL" -initrd "$VM_INITRD" \
-        -append "console=ttyS0 rdinit=/init quiet panic=-1 PHAUL_VM_GUEST=$HERE/guest.sh" \
+        -append "console=ttyS0 rdinit=/init quiet panic=-1 ${PHAUL_VM_APPEND:-} PHAUL_VM_GUEST=$HERE/guest.sh" \
         -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
         -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
         -fsdev "local,id=results,path=$RUN_DIR,security_model=none" \

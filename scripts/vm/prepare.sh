@@ -58,18 +58,21 @@ pick_kernel() {
     echo "$KERNEL_PKG $KERNEL_VERSION" >"$pinned"
 }
 
+# The first existing path among the (glob-expanded) arguments, if any.
+first_match() { [[ -e $1 ]] && echo "$1"; }
+
 # Downloads NAME=VERSION into $CACHE/debs unless there; prints the .deb path.
 # A stale index can point at a file the mirror dropped: update once and retry.
 download_deb() {
     local name=$1 version=$2 deb
-    deb=$(ls "$CACHE/debs/${name}_"*.deb 2>/dev/null | head -n1 || true)
+    deb=$(first_match "$CACHE/debs/${name}_"*.deb || true)
     if [[ -z $deb ]]; then
         log "downloading $name=$version"
         mkdir -p "$CACHE/debs"
         # apt drops privileges to _apt for downloads; root-owned targets then fail.
         (cd "$CACHE/debs" && { apt-get download -qq -o APT::Sandbox::User=root "$name=$version" ||
             { apt_update_once && apt-get download -qq -o APT::Sandbox::User=root "$name=$version"; }; })
-        deb=$(ls "$CACHE/debs/${name}_"*.deb 2>/dev/null | head -n1 || true)
+        deb=$(first_match "$CACHE/debs/${name}_"*.deb || true)
         [[ -n $deb ]] || die "download of $name=$version produced no .deb"
     fi
     echo "$deb"
@@ -92,7 +95,7 @@ prepare_kernel_tree() {
     deb=$(download_deb "$KERNEL_PKG" "$KERNEL_VERSION")
     unpack_once "$deb" "$CACHE/kernel"
     KROOT=$CACHE/kernel
-    KVER=$(basename "$(ls -d "$KROOT"/lib/modules/*/ | head -n1)")
+    KVER=$(basename "$(first_match "$KROOT"/lib/modules/*/ || true)")
     [[ -n $KVER && -f $KROOT/boot/vmlinuz-$KVER ]] || die "no vmlinuz/modules in $deb"
     grep -qx 'CONFIG_MEM_SOFT_DIRTY=y' "$KROOT/boot/config-$KVER" ||
         die "$KERNEL_PKG lacks CONFIG_MEM_SOFT_DIRTY=y: it cannot run criu pre-dump"
@@ -116,8 +119,9 @@ module_closure() {
     add_path() {
         [[ -n ${seen[$1]:-} ]] && return 0
         seen[$1]=1
-        local d
-        for d in $(grep -E "^$1:" "$dir/modules.dep" | cut -d: -f2-); do add_path "$d"; done
+        local d deps
+        read -ra deps < <(grep -E "^$1:" "$dir/modules.dep" | cut -d: -f2-)
+        for d in "${deps[@]}"; do add_path "$d"; done
         echo "$1"
     }
     for name in "$@"; do

@@ -109,6 +109,7 @@ stream_output() {
     fi
 }
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
     if [[ -n ${VM_PID:-} ]] && kill -0 "$VM_PID" 2>/dev/null; then kill -TERM "$VM_PID" 2>/dev/null || true; fi
     if [[ -z $KEEP_RUN_DIR && -n ${RUN_DIR:-} ]]; then rm -rf "$RUN_DIR"; fi

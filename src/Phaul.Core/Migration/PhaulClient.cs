@@ -24,6 +24,7 @@ public sealed partial class PhaulClient
     private readonly PhaulClientOptions _options;
     private readonly ILogger _logger;
     private readonly MigrationDependencies _dependencies;
+    private int _migrated;
 
     private PhaulClient(IPhaulLocal local, IPhaulRemote remote, PhaulConfig config, PhaulClientOptions options,
                         ILogger logger, MigrationDependencies dependencies)
@@ -65,8 +66,11 @@ public sealed partial class PhaulClient
     /// <returns>What the migration did.</returns>
     /// <exception cref="MigrationException">A step failed; unless <see cref="MigrationException.FinalStageCompleted"/>, the tree runs on the source.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the tree runs on the source.</exception>
+    /// <exception cref="InvalidOperationException">This client has migrated (or tried to) before.</exception>
     public async Task<MigrationReport> MigrateAsync(CancellationToken cancellationToken = default)
     {
+        if (Interlocked.Exchange(ref _migrated, 1) != 0)
+            throw new InvalidOperationException("MigrateAsync runs once per PhaulClient: make a new client, with an empty Wdir, for another migration.");
         var run = new MigrationRun(_config);
         using var criu = (_options.CriuFactory ?? (() => new Criu()))();
         try

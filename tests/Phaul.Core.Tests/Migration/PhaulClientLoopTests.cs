@@ -155,4 +155,15 @@ public class PhaulClientLoopTests
         Assert.True(report.CompletedAt >= report.StartedAt);
         Assert.True(report.Duration >= report.FinalStageDuration);
     }
+
+    [Fact]
+    public async Task MigrateAsync_RunsOncePerClient()
+    {
+        using var harness = new LoopHarness { MemTrack = false };
+        var client = harness.Client();
+        await client.MigrateAsync(Token);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => client.MigrateAsync(Token));
+        Assert.Single(harness.Calls, "feature-check");
+    }
 }

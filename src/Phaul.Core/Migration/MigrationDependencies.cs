@@ -3,5 +3,5 @@ namespace Phaul;
 /// <summary>What the migration types reach outside CRIU, replaceable in unit tests.</summary>
 internal sealed record MigrationDependencies(IStatsSource Stats, IImagesDirectoryOpener Directories)
 {
-    public static MigrationDependencies Default { get; } = new(PendingStatsSource.Instance, ImagesDirectoryOpener.Instance);
+    public static MigrationDependencies Default { get; } = new(CriuStatsSource.Instance, ImagesDirectoryOpener.Instance);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Phaul.Rpc;
 
 namespace Phaul.Transport;
@@ -8,8 +9,8 @@ namespace Phaul.Transport;
 internal sealed record DestinationServices(Func<PhaulConfig, IMigrationTarget> CreateTarget,
                                            Func<string, CancellationToken, Task<RestoreStatsEntry>> ReadRestoreStats)
 {
-    /// <summary>The real ones: Phaul.Core's PhaulServer and stats reader.</summary>
-    public static DestinationServices Default { get; } = new(
-        _ => throw new NotSupportedException("PhaulServer is not merged into this branch yet."),
-        (_, _) => throw new NotSupportedException("The stats reader is not merged into this branch yet."));
+    /// <summary>The real ones: a <see cref="PhaulServer"/> per session, statistics from <see cref="CriuImageStats"/>.</summary>
+    public static DestinationServices ForPhaulServer(PhaulServerOptions? serverOptions, ILoggerFactory? loggerFactory) =>
+        new(config => new PhaulServerTarget(PhaulServer.MakePhaulServer(config, serverOptions, loggerFactory)),
+            CriuImageStats.ReadRestoreStatsAsync);
 }

@@ -55,8 +55,11 @@ public sealed partial class MigrationListener : IAsyncDisposable
     /// <param name="loggerFactory">Where to log; null for none.</param>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     /// <exception cref="SocketException">The address cannot be bound.</exception>
-    public static MigrationListener Start(MigrationListenerOptions options, ILoggerFactory? loggerFactory = null) =>
-        Start(options, loggerFactory, DestinationServices.Default);
+    public static MigrationListener Start(MigrationListenerOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Start(options, loggerFactory, DestinationServices.ForPhaulServer(options.Server, loggerFactory));
+    }
 
     internal static MigrationListener Start(MigrationListenerOptions options, ILoggerFactory? loggerFactory, DestinationServices services)
     {

@@ -24,6 +24,9 @@ public sealed record MigrationListenerOptions
     /// <summary>Deadlines for the sources' messages. Default <see cref="TransportTimeouts.Default"/>.</summary>
     public TransportTimeouts Timeouts { get; init; } = TransportTimeouts.Default;
 
+    /// <summary>How each session's <see cref="PhaulServer"/> runs its page servers (and which CRIU it uses); null for the defaults.</summary>
+    public PhaulServerOptions? Server { get; init; }
+
     /// <summary>
     /// Adjusts CRIU's restore options after Phaul set its own (images directory, log), e.g. for
     /// external mounts or TCP connections.

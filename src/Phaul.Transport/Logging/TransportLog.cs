@@ -80,6 +80,9 @@ internal static partial class TransportLog
     [LoggerMessage(3107, LogLevel.Warning, "The destination restored the tree but its restore statistics are malformed: {Error}")]
     public static partial void RestoreStatsMalformed(this ILogger logger, string error);
 
+    [LoggerMessage(3108, LogLevel.Warning, "The final dump's statistics in {Directory} are unreadable: {Error}")]
+    public static partial void DumpStatsUnreadable(this ILogger logger, string directory, string error);
+
     [LoggerMessage(3106, LogLevel.Error, "Transfer or restore failed with the tree frozen; CRIU resumes it on the source")]
     public static partial void FinalStageFailed(this ILogger logger, Exception exception);
 }

@@ -10,7 +10,7 @@ namespace Phaul.Transport;
 /// then does the notification return and CRIU kill the tree on the source. If anything fails, the
 /// notification throws, CRIU fails the dump and resumes the tree on the source.
 /// </summary>
-internal sealed class RemoteRestoreLocal : IPhaulLocal
+internal sealed class RemoteRestoreLocal : IPhaulLocal, IPhaulLocalOutcome
 {
     /// <summary>The final dump's directory under the source's Wdir.</summary>
     public const string FinalDumpDirectoryName = "final";
@@ -31,6 +31,15 @@ internal sealed class RemoteRestoreLocal : IPhaulLocal
     public RestoredTree? Restored { get; private set; }
 
     /// <inheritdoc/>
+    public DumpStatistics? FinalDump { get; private set; }
+
+    /// <inheritdoc/>
+    public RestoreStatistics? Restore => Restored?.Stats;
+
+    /// <inheritdoc/>
+    public int? RestoredPid => Restored?.Pid;
+
+    /// <inheritdoc/>
     /// <exception cref="TransportException">The dump, the transfer or the restore failed; the tree runs on the source.</exception>
     public async Task DumpCopyRestoreAsync(ICriu criu, PhaulConfig config, string lastClientImagesPath,
                                            CancellationToken cancellationToken = default)
@@ -38,6 +47,7 @@ internal sealed class RemoteRestoreLocal : IPhaulLocal
         ArgumentNullException.ThrowIfNull(criu);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(lastClientImagesPath);
+        (Restored, FinalDump) = (null, null);
         var iteration = _control.CurrentIteration
                         ?? throw new InvalidOperationException("The final dump needs an iteration started on the destination (StartIterAsync) first.");
         var dumpDirectory = CreateDumpDirectory(config.Wdir, iteration);
@@ -64,6 +74,21 @@ internal sealed class RemoteRestoreLocal : IPhaulLocal
                    ?? throw new TransportException(TransportSide.Source, TransportPhase.FinalDump,
                           "CRIU completed the final dump without a post-dump notification, so the images never reached the destination",
                           iteration);
+        FinalDump = await TryReadDumpStatsAsync(dumpDirectory).ConfigureAwait(false);
+    }
+
+    // Statistics only inform the report: the tree has moved by now, so a bad file must not fail the migration.
+    private async Task<DumpStatistics?> TryReadDumpStatsAsync(string dumpDirectory)
+    {
+        try
+        {
+            return DumpStatistics.FromCriu(await CriuImageStats.ReadDumpStatsAsync(dumpDirectory, CancellationToken.None).ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is IOException or CriuImageFormatException or UnauthorizedAccessException)
+        {
+            _control.Logger.DumpStatsUnreadable(dumpDirectory, e.Message);
+            return null;
+        }
     }
 
     private CriuOpts CreateDumpOptions(PhaulConfig config, int imagesDirFd, string dumpDirectory, string lastClientImagesPath)

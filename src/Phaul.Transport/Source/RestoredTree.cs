@@ -1,5 +1,3 @@
-using Phaul.Rpc;
-
 namespace Phaul.Transport;
 
 /// <summary>What the destination reported after it restored the migrated tree.</summary>
@@ -8,4 +6,4 @@ namespace Phaul.Transport;
 /// <param name="ImageFiles">How many image files the source sent after the final dump.</param>
 /// <param name="ImageBytes">How many bytes those files held.</param>
 /// <param name="TransferAndRestoreTime">From the final dump's post-dump notification (tree frozen) to the destination's answer.</param>
-public sealed record RestoredTree(int Pid, RestoreStatsEntry? Stats, int ImageFiles, long ImageBytes, TimeSpan TransferAndRestoreTime);
+public sealed record RestoredTree(int Pid, RestoreStatistics? Stats, int ImageFiles, long ImageBytes, TimeSpan TransferAndRestoreTime);

@@ -80,13 +80,13 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
 
     // The tree runs on the destination now: unreadable statistics must not fail the notification,
     // which would make CRIU resume the source's copy too.
-    private RestoreStatsEntry? ParseStats(ByteString stats)
+    private RestoreStatistics? ParseStats(ByteString stats)
     {
         if (stats.IsEmpty)
             return null;
         try
         {
-            return RestoreStatsEntry.Parser.ParseFrom(stats);
+            return RestoreStatistics.FromCriu(RestoreStatsEntry.Parser.ParseFrom(stats));
         }
         catch (InvalidProtocolBufferException e)
         {

@@ -30,8 +30,11 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
     /// <summary>The destination's answer after a successful restore.</summary>
     public RestoredTree? Restored { get; private set; }
 
-    /// <summary>Why the transfer or the restore failed; CRIU then resumes the tree on the source.</summary>
-    public TransportException? Failure { get; private set; }
+    /// <summary>
+    /// Why the transfer or the restore failed (a <see cref="TransportException"/>, or the
+    /// <see cref="OperationCanceledException"/> of a cancelled migration); CRIU then resumes the tree on the source.
+    /// </summary>
+    public Exception? Failure { get; private set; }
 
     /// <inheritdoc/>
     public override async Task PostDumpAsync()
@@ -43,10 +46,13 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         }
         catch (Exception e)
         {
-            Failure = e as TransportException
-                      ?? new TransportException(TransportSide.Source, TransportPhase.ImageTransfer, e.Message, _iteration,
-                                                _control.Channel.PeerEndPoint, e);
+            Failure = e is TransportException or OperationCanceledException
+                ? e
+                : new TransportException(TransportSide.Source, TransportPhase.ImageTransfer, e.Message, _iteration,
+                                         _control.Channel.PeerEndPoint, e);
             _control.Logger.FinalStageFailed(Failure);
+            if (ReferenceEquals(Failure, e))
+                throw;
             throw Failure;
         }
     }
@@ -61,8 +67,10 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         await channel.SendAsync(new Envelope { RestoreRequest = request }, TransportPhase.Restore, _cancellationToken, _iteration).ConfigureAwait(false);
         _control.Logger.ImagesSent(totals.Files, totals.Bytes, elapsed.ElapsedMilliseconds);
 
+        // Not cancellable: the destination may be restoring already, and resuming the tree here while it
+        // starts there would run it twice. Only the reply deadline ends this wait.
         var result = (await channel.ReceiveAsync(Envelope.BodyOneofCase.RestoreResult, TransportPhase.Restore, _control.Timeouts.Reply,
-                                                 _cancellationToken, _iteration).ConfigureAwait(false)).RestoreResult;
+                                                 CancellationToken.None, _iteration).ConfigureAwait(false)).RestoreResult;
         return (result, totals, elapsed.Elapsed);
     }
 

@@ -15,7 +15,7 @@ internal sealed class RemoteRestoreLocal : IPhaulLocal, IPhaulLocalOutcome
     /// <summary>The final dump's directory under the source's Wdir.</summary>
     public const string FinalDumpDirectoryName = "final";
 
-    /// <summary>CRIU's log of the final dump; still being written during the transfer, so never sent.</summary>
+    /// <summary>CRIU's log of the final dump, in the final dump's directory.</summary>
     public const string DumpLogName = "dump.log";
 
     private readonly SourceControl _control;

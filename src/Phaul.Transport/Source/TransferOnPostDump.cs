@@ -12,8 +12,6 @@ namespace Phaul.Transport;
 /// </summary>
 internal sealed class TransferOnPostDump : CriuNotifyBase
 {
-    private static readonly IReadOnlySet<string> NotSent = new HashSet<string>(StringComparer.Ordinal) { RemoteRestoreLocal.DumpLogName };
-
     private readonly SourceControl _control;
     private readonly string _dumpDirectory;
     private readonly int _iteration;
@@ -62,7 +60,7 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
     {
         var channel = _control.Channel;
         var elapsed = Stopwatch.StartNew();
-        var totals = await ImageSender.SendDirectoryAsync(channel, _dumpDirectory, NotSent, _iteration, _cancellationToken).ConfigureAwait(false);
+        var totals = await ImageSender.SendDirectoryAsync(channel, _dumpDirectory, _iteration, _cancellationToken).ConfigureAwait(false);
         var request = new RestoreRequest { FileCount = (uint)totals.Files, TotalBytes = (ulong)totals.Bytes };
         await channel.SendAsync(new Envelope { RestoreRequest = request }, TransportPhase.Restore, _cancellationToken, _iteration).ConfigureAwait(false);
         _control.Logger.ImagesSent(totals.Files, totals.Bytes, elapsed.ElapsedMilliseconds);

@@ -6,20 +6,23 @@ using Phaul.Transport.Protocol;
 namespace Phaul.Transport;
 
 /// <summary>
-/// Streams the regular files of an images directory over the control connection: per file a
+/// Streams the CRIU images (<c>*.img</c>) of a directory over the control connection: per file a
 /// header, chunks, and the SHA-256 of what was sent, hashed while sending so each file is read once.
+/// Logs and statistics stay behind: CRIU is still writing its log while the tree is frozen.
 /// </summary>
 internal static class ImageSender
 {
-    /// <summary>Sends every regular file of <paramref name="directory"/> except <paramref name="excluded"/> ones.</summary>
+    private const string ImagePattern = "*.img";
+
+    /// <summary>Sends every image file of <paramref name="directory"/>.</summary>
     /// <returns>How many files and bytes were sent.</returns>
-    public static async Task<TransferTotals> SendDirectoryAsync(FrameChannel channel, string directory, IReadOnlySet<string> excluded,
-                                                                int iteration, CancellationToken cancellationToken)
+    public static async Task<TransferTotals> SendDirectoryAsync(FrameChannel channel, string directory, int iteration,
+                                                                CancellationToken cancellationToken)
     {
         var totals = new TransferTotals(0, 0);
-        // Symlinks (CRIU's "parent" link to the previous iteration) describe the source's layout only.
-        var files = new DirectoryInfo(directory).EnumerateFiles()
-            .Where(f => (f.Attributes & FileAttributes.ReparsePoint) == 0 && !excluded.Contains(f.Name))
+        // Symlinks describe the source's layout only.
+        var files = new DirectoryInfo(directory).EnumerateFiles(ImagePattern)
+            .Where(f => (f.Attributes & FileAttributes.ReparsePoint) == 0)
             .OrderBy(f => f.Name, StringComparer.Ordinal);
         foreach (var file in files)
         {

@@ -80,7 +80,8 @@ internal sealed class FrameChannel
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw Failure(phase, $"no message from the {Describe(Peer)} within {timeout.TotalSeconds:0.###} s", iteration);
+            var silence = $"no message from the {Describe(Peer)} within {timeout.TotalSeconds:0.###} s";
+            throw Failure(phase, silence, iteration, new TimeoutException(silence));
         }
         catch (TransportProtocolException e)
         {

@@ -62,8 +62,7 @@ internal sealed class RemoteRestoreLocal : IPhaulLocal, IPhaulLocalOutcome
         }
         catch (Exception e) when (notify.Failure is null && e is not OperationCanceledException)
         {
-            throw new TransportException(TransportSide.Source, TransportPhase.FinalDump, $"CRIU's final dump failed: {e.Message}",
-                                         iteration, innerException: e);
+            throw await DumpFailureAsync(e, iteration).ConfigureAwait(false);
         }
         catch when (notify.Failure is not null)
         {
@@ -75,6 +74,19 @@ internal sealed class RemoteRestoreLocal : IPhaulLocal, IPhaulLocalOutcome
                           "CRIU completed the final dump without a post-dump notification, so the images never reached the destination",
                           iteration);
         FinalDump = await TryReadDumpStatsAsync(dumpDirectory).ConfigureAwait(false);
+    }
+
+    // A dump fails when its page transfer breaks, e.g. because the destination went away: blame the
+    // destination when it did.
+    private async Task<TransportException> DumpFailureAsync(Exception failure, int iteration)
+    {
+        var destinationGone = await _control.ProbeDestinationGoneAsync().ConfigureAwait(false);
+        return destinationGone is null
+            ? new TransportException(TransportSide.Source, TransportPhase.FinalDump, $"CRIU's final dump failed: {failure.Message}",
+                                     iteration, innerException: failure)
+            : new TransportException(TransportSide.Destination, TransportPhase.FinalDump,
+                                     $"{destinationGone}, and CRIU's final dump failed: {failure.Message}", iteration,
+                                     _control.Channel.PeerEndPoint, failure);
     }
 
     // Statistics only inform the report: the tree has moved by now, so a bad file must not fail the migration.

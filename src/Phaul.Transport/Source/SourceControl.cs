@@ -9,6 +9,9 @@ namespace Phaul.Transport;
 /// </summary>
 internal sealed class SourceControl : IDisposable
 {
+    // How long a probe waits for a sign of a vanished destination; an abort or a close is already there.
+    private static readonly TimeSpan ProbeWait = TimeSpan.FromMilliseconds(200);
+
     private readonly SemaphoreSlim _exclusive = new(1, 1);
     private int _nextIteration;
 
@@ -64,6 +67,43 @@ internal sealed class SourceControl : IDisposable
                       ?? new TransportException(TransportSide.Source, TransportPhase.AwaitingRequest, e.Message, CurrentIteration,
                                                 Channel.PeerEndPoint, e);
             throw;
+        }
+        finally
+        {
+            _exclusive.Release();
+        }
+    }
+
+    /// <summary>
+    /// Looks, briefly, for a sign that the destination went away: its abort, or the end of the
+    /// connection. The destination sends nothing unasked, so anything there means it is gone.
+    /// </summary>
+    /// <returns>What the destination said or did, or <see langword="null"/> when it seems alive.</returns>
+    public async Task<string?> ProbeDestinationGoneAsync()
+    {
+        await _exclusive.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_broken is not null)
+                return null;
+            var message = await Channel.TryReceiveAsync(TransportPhase.FinalDump, ProbeWait, CancellationToken.None).ConfigureAwait(false);
+            var gone = message switch
+            {
+                null => "the destination closed the connection",
+                { BodyCase: Envelope.BodyOneofCase.Abort } => $"the destination gave up: {message.Abort.Reason}",
+                _ => $"the destination sent {message.BodyCase} unasked",
+            };
+            _broken = Channel.Failure(TransportPhase.FinalDump, gone, CurrentIteration);
+            return gone;
+        }
+        catch (TransportException e) when (e.InnerException is TimeoutException)
+        {
+            return null;
+        }
+        catch (TransportException e)
+        {
+            _broken = e;
+            return e.Reason;
         }
         finally
         {

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+
+namespace Phaul.DemoWorkload;
+
+/// <summary>
+/// A running test workload: the root of its own PID namespace (so a restore never clashes with a
+/// zombie's pid), stdio on /dev/null, reporting its state to a status file.
+/// </summary>
+public sealed class Workload : IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly Process _unshare;
+    private readonly string _directory;
+
+    private Workload(Process unshare, string directory, string statusFile)
+    {
+        _unshare = unshare;
+        _directory = directory;
+        StatusFile = statusFile;
+    }
+
+    /// <summary>The tree's root as the host sees it: what to dump. After a migration, the restored root.</summary>
+    public int Pid { get; private set; }
+
+    /// <summary>The file the workload rewrites with its state every few milliseconds.</summary>
+    public string StatusFile { get; }
+
+    /// <summary>Starts a workload holding <paramref name="memoryMiB"/> of verified memory.</summary>
+    public static async Task<Workload> StartAsync(int memoryMiB, int dirtyPagesPerTick = 0,
+                                                  CancellationToken cancellationToken = default)
+    {
+        var binary = await WorkloadBinary.GetPathAsync();
+        var directory = Directory.CreateTempSubdirectory("phaul-workload-").FullName;
+        var statusFile = Path.Combine(directory, "status");
+        // exec through sh only to put stdio on /dev/null: an inherited pipe would become part of the dump.
+        var command = $"exec unshare --pid --fork setsid '{binary}' {memoryMiB} '{statusFile}' {dirtyPagesPerTick} "
+                      + "</dev/null >/dev/null 2>&1";
+        var unshare = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", command]))
+            ?? throw new InvalidOperationException("could not start the workload");
+        var workload = new Workload(unshare, directory, statusFile);
+        try
+        {
+            workload.Pid = await WaitForChildAsync(unshare.Id, cancellationToken);
+            await workload.WaitForProgressAsync(1, StartTimeout, cancellationToken);
+            return workload;
+        }
+        catch
+        {
+            workload.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The workload moved: from now on it is the tree rooted at <paramref name="pid"/>.</summary>
+    public void AdoptRestored(int pid) => Pid = pid;
+
+    /// <summary>The state the workload reported last.</summary>
+    public WorkloadStatus ReadStatus() => WorkloadStatus.Parse(File.ReadAllText(StatusFile));
+
+    /// <summary>Whether <see cref="Pid"/> is a live process (not gone, not a zombie).</summary>
+    public bool IsRunning => ProcessState(Pid) is { } state && state != 'Z' && state != 'X';
+
+    /// <summary>Waits until the counter has advanced by <paramref name="turns"/> from now.</summary>
+    public async Task<WorkloadStatus> WaitForProgressAsync(long turns, TimeSpan timeout,
+                                                           CancellationToken cancellationToken = default)
+    {
+        var start = TryReadStatus()?.Counter ?? 0;
+        return await Poll.UntilAsync(() => TryReadStatus() is { } s && s.Counter >= start + turns ? s : null,
+                                     timeout, $"workload {Pid} to advance its counter by {turns}", cancellationToken);
+    }
+
+    private WorkloadStatus? TryReadStatus()
+    {
+        try
+        {
+            return ReadStatus();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static Task<int> WaitForChildAsync(int parent, CancellationToken cancellationToken) =>
+        Poll.UntilAsync(() => ChildOf(parent), StartTimeout, $"unshare ({parent}) to fork the workload", cancellationToken);
+
+    private static int? ChildOf(int parent)
+    {
+        try
+        {
+            var children = File.ReadAllText($"/proc/{parent}/task/{parent}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return children.Length > 0 ? int.Parse(children[0], System.Globalization.CultureInfo.InvariantCulture) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static char? ProcessState(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2];
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Kills the workload wherever it runs now and removes its files.</summary>
+    public void Dispose()
+    {
+        // The namespace's init ignores SIGTERM; SIGKILL on it ends the whole namespace.
+        if (Pid > 0)
+            _ = Kill(Pid);
+        if (!_unshare.HasExited)
+            _unshare.Kill(entireProcessTree: true);
+        _unshare.WaitForExit();
+        _unshare.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private static bool Kill(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill();
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false; // already gone
+        }
+    }
+}

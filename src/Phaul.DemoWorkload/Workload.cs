@@ -70,6 +70,10 @@ public sealed class Workload : IDisposable
                                      timeout, $"workload {Pid} to advance its counter by {turns}", cancellationToken);
     }
 
+    /// <summary>Waits until the process at <see cref="Pid"/> has ended (a dump without leave-running kills it).</summary>
+    public Task WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Poll.UntilAsync(() => IsRunning ? null : "ended", timeout, $"workload {Pid} to end", cancellationToken);
+
     private WorkloadStatus? TryReadStatus()
     {
         try

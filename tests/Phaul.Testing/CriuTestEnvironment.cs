@@ -17,29 +17,26 @@ public static class CriuTestEnvironment
         if (reason is null)
             return path!;
         if (Required)
-            throw new InvalidOperationException($"PHAUL_REQUIRE_CRIU=1 but real-CRIU tests cannot run: {reason}");
+            Assert.Fail($"PHAUL_REQUIRE_CRIU=1 but real-CRIU tests cannot run: {reason}");
         Assert.Skip(reason);
         return ""; // Assert.Skip throws.
     }
 
     private static string? WhyCriuCannotRun(out string? path)
     {
-        path = FindCriu();
-        if (path is null)
-            return "CRIU not found: set PHAUL_CRIU or put criu on PATH (scripts/install-criu.sh installs it)";
+        path = null;
         if (!Environment.IsPrivilegedProcess)
-            return "real-CRIU tests need root";
-        return null;
-    }
-
-    private static string? FindCriu()
-    {
+            return "not running as root, and CRIU needs root";
         var configured = Environment.GetEnvironmentVariable("PHAUL_CRIU");
         if (!string.IsNullOrEmpty(configured))
-            return File.Exists(configured) ? configured : null;
-        var searchPath = Environment.GetEnvironmentVariable("PATH") ?? "";
-        return searchPath.Split(':', StringSplitOptions.RemoveEmptyEntries)
-                         .Select(dir => Path.Combine(dir, "criu"))
-                         .FirstOrDefault(File.Exists);
+        {
+            path = configured;
+            return File.Exists(configured) ? null : $"PHAUL_CRIU={configured} does not exist";
+        }
+        path = (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, "criu"))
+            .FirstOrDefault(File.Exists);
+        return path is null ? "CRIU not found: set PHAUL_CRIU or put criu on PATH (scripts/install-criu.sh installs it)" : null;
     }
 }

@@ -39,6 +39,28 @@ public sealed class CriuRequestTests : IDisposable
     }
 
     [Fact]
+    public async Task FdsPassedToCriu_AreMadeBlocking_BecauseCriuExpectsThemToBe()
+    {
+        using var fake = new FakeSwrkLauncher(async peer =>
+        {
+            await peer.ServeVersionAsync();
+            await peer.ExpectAsync(CriuReqType.Dump);
+            await peer.ReplySuccessAsync(CriuReqType.Dump);
+        });
+        using var criu = fake.CreateCriu();
+        var opts = _fds.Opts();
+        opts.Ps = new CriuPageServerInfo { Fd = _fds.SocketFd };
+        // Any asynchronous operation makes .NET switch the socket to non-blocking underneath.
+        await _fds.Socket.SendAsync(new byte[1], System.Net.Sockets.SocketFlags.None, Ct);
+        Assert.NotEqual(0, Interop.Fcntl(_fds.SocketFd, Interop.F_GETFL, 0) & Interop.O_NONBLOCK);
+
+        await criu.DumpAsync(opts, null, Ct).WithDeadline();
+        await fake.ScriptsCompletedAsync();
+
+        Assert.Equal(0, Interop.Fcntl(_fds.SocketFd, Interop.F_GETFL, 0) & Interop.O_NONBLOCK);
+    }
+
+    [Fact]
     public async Task Restore_AddsRegisteredInheritFds_NumberedAfterTheRequestsOwnFds_AndReturnsThePid()
     {
         CriuReq? sent = null;

@@ -18,6 +18,7 @@ public sealed partial class Criu
         if (notify is not null)
             request.Opts.NotifyScripts = true;
         var fds = RequestFds.Of(request.Opts);
+        RequestFds.MakeBlocking(fds);
         await _preparedGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -16,6 +16,9 @@ namespace Phaul;
 /// other processes the application starts: <c>Ps.Fd</c> and <c>InheritFd</c> fds are passed to the
 /// swrk process on fixed numbers and rewritten in a copy of the request; <c>ImagesDirFd</c>,
 /// <c>WorkDirFd</c> and <c>StatusFd</c> are opened by CRIU through /proc of this process.
+/// CRIU needs <c>Ps.Fd</c> and <c>InheritFd</c> fds in blocking mode, so their O_NONBLOCK flag is
+/// cleared (a .NET <see cref="System.Net.Sockets.Socket"/> used asynchronously is non-blocking
+/// underneath): do not use such a socket from .NET while CRIU uses it.
 /// </remarks>
 public sealed partial class Criu : ICriu
 {

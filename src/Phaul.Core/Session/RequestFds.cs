@@ -29,6 +29,25 @@ internal static class RequestFds
         return [.. named.Select(entry => entry.Fd).Distinct()];
     }
 
+    /// <summary>
+    /// Clears O_NONBLOCK on <paramref name="fds"/>: CRIU reads and writes them expecting to block, and a
+    /// .NET socket that was ever used asynchronously is non-blocking underneath (the flag belongs to the
+    /// open socket, so CRIU's copy shares it). Like Go's <c>os.File.Fd()</c>, this is not undone: CRIU or
+    /// a page server it forked may still be using the fd when the request returns.
+    /// </summary>
+    /// <exception cref="NativeCallException">fcntl failed.</exception>
+    public static void MakeBlocking(IReadOnlyList<int> fds)
+    {
+        foreach (var fd in fds)
+        {
+            var flags = Interop.Fcntl(fd, Interop.F_GETFL, 0);
+            if (flags >= 0 && (flags & Interop.O_NONBLOCK) == 0)
+                continue;
+            if (flags < 0 || Interop.Fcntl(fd, Interop.F_SETFL, flags & ~Interop.O_NONBLOCK) < 0)
+                throw NativeCallException.FromLastError("fcntl(F_SETFL)", $"fd {fd}");
+        }
+    }
+
     /// <summary>A copy of <paramref name="request"/> with every caller fd replaced by its number in CRIU.</summary>
     public static CriuReq Rewrite(CriuReq request, IReadOnlyDictionary<int, int> criuFdOf)
     {

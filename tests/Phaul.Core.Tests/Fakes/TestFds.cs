@@ -20,6 +20,9 @@ internal sealed class TestFds : IDisposable
 
     public ImagesDirectory Images { get; }
 
+    /// <summary>A .NET socket; <see cref="SocketFd"/> is its fd.</summary>
+    public Socket Socket => _first;
+
     public int SocketFd => (int)_first.Handle;
 
     public int OtherSocketFd => _second.Fd;

@@ -127,7 +127,7 @@ public sealed class CriuRequestTests : IDisposable
 
         Assert.Equal(CriuReqType.Dump, refused.RequestType);
         Assert.Contains("3.14.0", refused.Message, StringComparison.Ordinal);
-        Assert.Contains("3.15.0", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("3.17.0", refused.Message, StringComparison.Ordinal);
         Assert.False(await criu.IsCriuAtLeastAsync(Criu.MinimumVersion, Ct));
         Assert.True(await criu.IsCriuAtLeastAsync(31400, Ct));
     }

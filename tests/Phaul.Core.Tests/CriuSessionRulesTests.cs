@@ -128,6 +128,34 @@ public sealed class CriuSessionRulesTests : IDisposable
     }
 
     [Fact]
+    public async Task Prepared_WaitPidAfterAPageServerChild_RunsOnTheSameSession_WhichItEnds()
+    {
+        using var fake = new FakeSwrkLauncher(
+            async peer => Assert.True(await peer.ClientClosedAsync()),
+            async peer =>
+            {
+                await peer.ServeVersionAsync();
+                Assert.True((await peer.ExpectAsync(CriuReqType.PageServerChld)).KeepOpen);
+                await peer.SendAsync(new CriuResp { Type = CriuReqType.PageServer, Success = true, Ps = new CriuPageServerInfo { Pid = 77 } });
+                var wait = await peer.ExpectAsync(CriuReqType.WaitPid);
+                Assert.False(wait.KeepOpen);
+                Assert.Equal(77u, wait.Pid);
+                await peer.SendAsync(new CriuResp { Type = CriuReqType.WaitPid, Success = true, Status = 0 });
+            });
+        using var criu = fake.CreateCriu();
+        var opts = _fds.Opts();
+        opts.Ps = new CriuPageServerInfo { Fd = _fds.SocketFd };
+
+        criu.Prepare();
+        var server = await criu.StartPageServerChldAsync(opts, Ct).WithDeadline();
+        var status = await criu.WaitPidAsync(server.Pid, Ct).WithDeadline();
+        await fake.ScriptsCompletedAsync();
+
+        Assert.Equal(0, status);
+        Assert.Equal(2, fake.Peers.Count);
+    }
+
+    [Fact]
     public async Task WithoutPrepare_EveryCallStartsAndEndsItsOwnSession()
     {
         using var fake = new FakeSwrkLauncher(

@@ -80,8 +80,12 @@ public sealed partial class Criu
     public Task CpuInfoCheckAsync(CriuOpts opts, CancellationToken cancellationToken = default) =>
         RunAsync(Request(CriuReqType.CpuinfoCheck, opts), null, cancellationToken);
 
-    /// <summary>Has CRIU wait for one of its own children (CRIU's WAIT_PID) and returns its wait status.</summary>
-    /// <param name="pid">A child of the swrk process serving the request.</param>
+    /// <summary>
+    /// Has CRIU wait for one of its own children (CRIU's WAIT_PID) and returns its wait status: after
+    /// <see cref="StartPageServerChldAsync"/> on a prepared session, waits for that page server to finish.
+    /// Runs on the prepared session when it is idle, and ends it (CRIU serves WAIT_PID only last).
+    /// </summary>
+    /// <param name="pid">A child of the swrk process serving the request, e.g. a page server's pid.</param>
     /// <param name="cancellationToken">Kills CRIU.</param>
     /// <exception cref="CriuException">CRIU failed, e.g. the pid is not its child.</exception>
     public async Task<int> WaitPidAsync(int pid, CancellationToken cancellationToken = default)

@@ -69,15 +69,15 @@ public sealed partial class Criu
                 finished.Dispose();
             }
             var prepared = _prepared;
-            var shareable = type is CriuReqType.PreDump or CriuReqType.Dump || KeepOpenTypes.Contains(type);
             var reason = prepared switch
             {
                 null => "no prepared session",
-                _ when !shareable => "CRIU serves it only as a session's last request",
                 { State: SwrkSessionState.PreDumpChain } when type is not (CriuReqType.PreDump or CriuReqType.Dump) =>
                     "the prepared session is in a pre-dump chain, which only pre-dumps and a dump may continue",
                 { State: SwrkSessionState.PreDumpChain } when !prepared.Has(fds) =>
                     "the prepared session's pre-dump chain was started without the fds it names",
+                _ when !ServedOnPreparedSession(type) =>
+                    "CRIU serves it only as a session's last request, and the prepared one is kept for the dump",
                 _ => null,
             };
             if (reason is not null)
@@ -93,6 +93,10 @@ public sealed partial class Criu
             return _prepared = Launch(type, fds);
         }
     }
+
+    // WAIT_PID ends the session, but only the swrk that forked a page server (PAGE_SERVER_CHLD) can wait for it.
+    private static bool ServedOnPreparedSession(CriuReqType type) =>
+        type is CriuReqType.PreDump or CriuReqType.Dump or CriuReqType.WaitPid || KeepOpenTypes.Contains(type);
 
     private SwrkSession Launch(CriuReqType type, IReadOnlyList<int> fds)
     {

@@ -22,8 +22,11 @@ namespace Phaul;
 /// </remarks>
 public sealed partial class Criu : ICriu
 {
-    /// <summary>The oldest CRIU supported, 3.15 (<c>31500</c>): the first with every request type and option Phaul sends (SINGLE_PRE_DUMP, <c>pre_dump_mode</c>).</summary>
-    public const int MinimumVersion = 31500;
+    /// <summary>
+    /// The oldest CRIU supported, 3.17 (<c>31700</c>): the first with every request type Phaul sends
+    /// (SINGLE_PRE_DUMP came in 3.17), and the oldest a supported Debian release ships (bookworm).
+    /// </summary>
+    public const int MinimumVersion = 31700;
 
     private readonly ISwrkLauncher _launcher;
     private readonly ILogger _logger;

@@ -85,10 +85,11 @@ internal sealed partial class SwrkSession : IDisposable
                     : throw Failed(request, response, dispatcher);
             }
         }
-        catch (Exception e) when (cancellationToken.IsCancellationRequested && e is not CriuException)
+        catch (Exception e) when (cancellationToken.IsCancellationRequested)
         {
+            // Killing CRIU may show as EOF before the receive sees the token: that path broke the session already.
             throw new OperationCanceledException($"CRIU {type} was cancelled; criu swrk {Pid} was killed.",
-                                                 Break(e), cancellationToken);
+                                                 State == SwrkSessionState.Broken ? e : Break(e), cancellationToken);
         }
         catch (CriuProtocolException e)
         {

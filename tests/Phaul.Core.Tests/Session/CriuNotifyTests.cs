@@ -3,7 +3,7 @@ using Phaul.Core.Tests.Fakes;
 using Phaul.Rpc;
 using static Phaul.Core.Tests.Fakes.Deadlines;
 
-namespace Phaul.Core.Tests;
+namespace Phaul.Core.Tests.Session;
 
 /// <summary>CRIU's notify round-trips: each script reaches ICriuNotify, and the answer reaches CRIU.</summary>
 public sealed class CriuNotifyTests : IDisposable

@@ -2,7 +2,7 @@ using Phaul.Core.Tests.Fakes;
 using Phaul.Rpc;
 using static Phaul.Core.Tests.Fakes.Deadlines;
 
-namespace Phaul.Core.Tests;
+namespace Phaul.Core.Tests.Session;
 
 /// <summary>Spawning swrk for real, with scripts standing in for CRIU.</summary>
 public sealed class SwrkSpawnTests : IDisposable

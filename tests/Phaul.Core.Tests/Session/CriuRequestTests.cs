@@ -2,7 +2,7 @@ using Phaul.Core.Tests.Fakes;
 using Phaul.Rpc;
 using static Phaul.Core.Tests.Fakes.Deadlines;
 
-namespace Phaul.Core.Tests;
+namespace Phaul.Core.Tests.Session;
 
 /// <summary>What Criu puts on the wire and what it makes of the answers, against a fake swrk peer.</summary>
 public sealed class CriuRequestTests : IDisposable

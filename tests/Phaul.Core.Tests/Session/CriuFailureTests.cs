@@ -2,7 +2,7 @@ using Phaul.Core.Tests.Fakes;
 using Phaul.Rpc;
 using static Phaul.Core.Tests.Fakes.Deadlines;
 
-namespace Phaul.Core.Tests;
+namespace Phaul.Core.Tests.Session;
 
 /// <summary>Every way a request can fail ends in a clear exception, never a hang, and CRIU is killed when the session broke.</summary>
 public sealed class CriuFailureTests : IDisposable

@@ -1,12 +1,12 @@
 using Phaul.Core.Tests.Fakes;
 
-namespace Phaul.Core.Tests;
+namespace Phaul.Core.Tests.Session;
 
 [CollectionDefinition(DisableParallelization = true)]
 public sealed class ProcessEnvironment;
 
 /// <summary>Where CRIU's binary comes from: the constructor's path, else $PHAUL_CRIU, else PATH. Changes this process's environment, so runs alone.</summary>
-[Collection(nameof(ProcessEnvironment))]
+[Collection(typeof(ProcessEnvironment))]
 public sealed class CriuBinaryTests : IDisposable
 {
     private readonly string? _savedCriu = Environment.GetEnvironmentVariable(CriuBinary.EnvironmentVariable);

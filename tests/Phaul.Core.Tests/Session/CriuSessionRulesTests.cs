@@ -2,7 +2,7 @@ using Phaul.Core.Tests.Fakes;
 using Phaul.Rpc;
 using static Phaul.Core.Tests.Fakes.Deadlines;
 
-namespace Phaul.Core.Tests;
+namespace Phaul.Core.Tests.Session;
 
 /// <summary>Which swrk session serves which request, following what CRIU's service allows.</summary>
 public sealed class CriuSessionRulesTests : IDisposable

@@ -47,7 +47,8 @@ public sealed class Workload : IDisposable
         // exec through sh only to put stdio on /dev/null: an inherited pipe would become part of the dump.
         var command = $"exec unshare {namespaces} --fork setsid '{binary}' {memoryMiB} '{statusFile}' {dirtyPagesPerTick} "
                       + "</dev/null >/dev/null 2>&1";
-        var unshare = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", command]))
+        // A writable cwd: CRIU's dump creates a directory in the dumped tree's cwd.
+        var unshare = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", command]) { WorkingDirectory = directory })
             ?? throw new InvalidOperationException("could not start the workload");
         var workload = new Workload(unshare, directory, statusFile);
         try

@@ -69,5 +69,24 @@ internal sealed class PidFd : IDisposable
         }
     }
 
+    /// <summary>Kills the process (SIGKILL); <see langword="false"/> when it had already exited.</summary>
+    public bool TryKill()
+    {
+        var added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            if (Interop.PidfdSendSignal(_handle.Fd, Interop.SIGKILL, IntPtr.Zero, 0) == 0)
+                return true;
+            var error = NativeCallException.FromLastError("pidfd_send_signal", $"pid {Pid}");
+            return error.Errno == Interop.Errno.ESRCH ? false : throw error;
+        }
+        finally
+        {
+            if (added)
+                _handle.DangerousRelease();
+        }
+    }
+
     public void Dispose() => _handle.Dispose();
 }

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Logging;
+
+namespace Phaul;
+
+/// <summary>Log messages of the migration loop and the destination's iterations (event ids 2000-2999).</summary>
+internal static partial class MigrationLog
+{
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information,
+        Message = "Migrating pid {Pid} with pre-copy (pre-copy mode {PreCopyMode})")]
+    public static partial void PreCopyChosen(this ILogger logger, int pid, PreCopyMode preCopyMode);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning,
+        Message = "CRIU reports no dirty-memory tracking (mem_track false, e.g. a kernel without soft-dirty bits): " +
+                  "skipping pre-dumps, migrating pid {Pid} with stop-and-copy")]
+    public static partial void NoMemoryTracking(this ILogger logger, int pid);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information,
+        Message = "Pre-copy is turned off: migrating pid {Pid} with stop-and-copy")]
+    public static partial void PreCopyTurnedOff(this ILogger logger, int pid);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Debug,
+        Message = "Iteration {Iteration}: pre-dumping pid {Pid} into {Directory}")]
+    public static partial void PreDumpStarting(this ILogger logger, int iteration, int pid, string directory);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Information,
+        Message = "Iteration {Iteration}: pre-dump wrote {PagesWritten} pages, skipped {PagesSkippedParent} in parent, froze the tree for {FrozenTime}")]
+    public static partial void PreDumpCompleted(this ILogger logger, int iteration, ulong? pagesWritten,
+                                                ulong? pagesSkippedParent, TimeSpan? frozenTime);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Information,
+        Message = "Iteration {Iteration}: pre-copy stops ({StopReason})")]
+    public static partial void PreCopyStopped(this ILogger logger, int iteration, PreCopyStopReason stopReason);
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Information,
+        Message = "Iteration {Iteration}: final dump, copy and restore of pid {Pid} (parent images '{ParentDirectory}')")]
+    public static partial void FinalStageStarting(this ILogger logger, int iteration, int pid, string parentDirectory);
+
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Information,
+        Message = "Migrated pid {Pid} (restored as pid {RestoredPid}) with {Strategy} in {Duration}")]
+    public static partial void MigrationCompleted(this ILogger logger, int pid, int? restoredPid,
+                                                  MigrationStrategy strategy, TimeSpan duration);
+
+    [LoggerMessage(EventId = 2031, Level = LogLevel.Warning,
+        Message = "Migration of pid {Pid} cancelled at {Step} (iteration {Iteration})")]
+    public static partial void MigrationCancelled(this ILogger logger, int pid, MigrationStep step, int? iteration);
+
+    [LoggerMessage(EventId = 2032, Level = LogLevel.Error,
+        Message = "Migration of pid {Pid} failed at {Step} (iteration {Iteration})")]
+    public static partial void MigrationFailed(this ILogger logger, int pid, MigrationStep step, int? iteration,
+                                               Exception exception);
+
+    [LoggerMessage(EventId = 2033, Level = LogLevel.Warning,
+        Message = "Iteration {Iteration}: ending the iteration after a failure failed too")]
+    public static partial void AbandonedIterationStopFailed(this ILogger logger, int iteration, Exception exception);
+
+    [LoggerMessage(EventId = 2100, Level = LogLevel.Information,
+        Message = "Iteration {Iteration}: page server pid {PageServerPid} receives into {Directory}")]
+    public static partial void PageServerStarted(this ILogger logger, int iteration, int pageServerPid, string directory);
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Debug,
+        Message = "Iteration {Iteration}: page server pid {PageServerPid} finished")]
+    public static partial void PageServerFinished(this ILogger logger, int iteration, int pageServerPid);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Error,
+        Message = "Iteration {Iteration}: page server pid {PageServerPid} failed: {Error}")]
+    public static partial void PageServerFailed(this ILogger logger, int iteration, int pageServerPid, string error);
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Warning,
+        Message = "Iteration {Iteration}: killing page server pid {PageServerPid} ({Why})")]
+    public static partial void PageServerKilled(this ILogger logger, int iteration, int pageServerPid, string why);
+}

@@ -1,0 +1,17 @@
+namespace Phaul;
+
+/// <summary>
+/// An <see cref="IPhaulLocal"/> that can tell the <see cref="MigrationReport"/> what its final stage did.
+/// The migration reads these properties after <see cref="IPhaulLocal.DumpCopyRestoreAsync"/> returned.
+/// </summary>
+public interface IPhaulLocalOutcome
+{
+    /// <summary>CRIU's statistics of the final dump, when known.</summary>
+    DumpStatistics? FinalDump { get; }
+
+    /// <summary>CRIU's statistics of the restore on the destination, when known.</summary>
+    RestoreStatistics? Restore { get; }
+
+    /// <summary>The restored tree's root pid on the destination, when known.</summary>
+    int? RestoredPid { get; }
+}

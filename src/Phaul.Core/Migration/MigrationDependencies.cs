@@ -1,0 +1,7 @@
+namespace Phaul;
+
+/// <summary>What the migration types reach outside CRIU, replaceable in unit tests.</summary>
+internal sealed record MigrationDependencies(IStatsSource Stats, IImagesDirectoryOpener Directories)
+{
+    public static MigrationDependencies Default { get; } = new(CriuStatsSource.Instance, ImagesDirectoryOpener.Instance);
+}

@@ -1,0 +1,57 @@
+namespace Phaul;
+
+/// <summary>
+/// A migration failed. Says at which step and iteration, carries the cause as
+/// <see cref="Exception.InnerException"/>, and whether the tree had already left the source.
+/// </summary>
+public sealed class MigrationException : Exception
+{
+    /// <summary>Creates an exception for a failed migration step.</summary>
+    /// <param name="step">The step that failed.</param>
+    /// <param name="iteration">The iteration the step belonged to, if any.</param>
+    /// <param name="finalStageCompleted">Whether the final stage had returned before the failure.</param>
+    /// <param name="innerException">The cause.</param>
+    /// <param name="cleanupFailure">A failure while ending the iteration after the cause, if any.</param>
+    public MigrationException(MigrationStep step, int? iteration, bool finalStageCompleted, Exception innerException,
+                              Exception? cleanupFailure = null)
+        : base(Compose(step, iteration, finalStageCompleted, innerException, cleanupFailure), innerException)
+    {
+        Step = step;
+        Iteration = iteration;
+        FinalStageCompleted = finalStageCompleted;
+        CleanupFailure = cleanupFailure;
+    }
+
+    /// <summary>The step that failed.</summary>
+    public MigrationStep Step { get; }
+
+    /// <summary>The iteration the step belonged to (pre-dumps count from 0; the final stage follows them), if any.</summary>
+    public int? Iteration { get; }
+
+    /// <summary>
+    /// <see langword="true"/> when <see cref="IPhaulLocal.DumpCopyRestoreAsync"/> had returned, so the tree is
+    /// no longer on the source (only ending the final iteration failed); <see langword="false"/> means the
+    /// tree was left running on the source.
+    /// </summary>
+    public bool FinalStageCompleted { get; }
+
+    /// <summary>
+    /// A second failure while ending the started iteration after the first one (e.g. the destination's
+    /// page server failing too), or <see langword="null"/>.
+    /// </summary>
+    public Exception? CleanupFailure { get; }
+
+    private static string Compose(MigrationStep step, int? iteration, bool finalStageCompleted, Exception cause,
+                                  Exception? cleanupFailure)
+    {
+        ArgumentNullException.ThrowIfNull(cause);
+        var where = iteration is { } n ? $"{step} (iteration {n})" : step.ToString();
+        var outcome = finalStageCompleted
+            ? "The final stage had completed: the tree is no longer on the source."
+            : "The tree was left running on the source.";
+        var text = $"Migration failed at {where}: {cause.Message} {outcome}";
+        if (cleanupFailure is not null)
+            text += $" Ending the iteration failed too: {cleanupFailure.Message}";
+        return text;
+    }
+}

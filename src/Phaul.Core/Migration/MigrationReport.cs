@@ -1,0 +1,57 @@
+using System.Text.Json;
+
+namespace Phaul;
+
+/// <summary>
+/// What a migration did: its strategy, why pre-copy stopped, CRIU's statistics of every iteration,
+/// of the final dump and (when available) of the restore, and how long it took.
+/// Serializable with System.Text.Json (<see cref="ToJson"/>, <see cref="FromJson"/>).
+/// </summary>
+public sealed record MigrationReport
+{
+    /// <summary>The migrated tree's root on the source.</summary>
+    public int Pid { get; init; }
+
+    /// <summary>How the memory was moved.</summary>
+    public MigrationStrategy Strategy { get; init; }
+
+    /// <summary>Why the migration went to its final dump when it did (including why it never pre-copied).</summary>
+    public PreCopyStopReason StopReason { get; init; }
+
+    /// <summary>The pre-copy iterations, in order; empty for stop-and-copy.</summary>
+    public IReadOnlyList<IterationReport> Iterations { get; init; } = [];
+
+    /// <summary>CRIU's statistics of the final dump, when the final stage reported them.</summary>
+    public DumpStatistics? FinalDump { get; init; }
+
+    /// <summary>CRIU's statistics of the restore on the destination, when available.</summary>
+    public RestoreStatistics? Restore { get; init; }
+
+    /// <summary>The restored tree's root on the destination, when the final stage reported it.</summary>
+    public int? RestoredPid { get; init; }
+
+    /// <summary>
+    /// How long the final stage (<see cref="IPhaulLocal.DumpCopyRestoreAsync"/>) took: an upper bound of
+    /// the time the tree was not running anywhere, seen from the source.
+    /// </summary>
+    public TimeSpan FinalStageDuration { get; init; }
+
+    /// <summary>When the migration started.</summary>
+    public DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>When the migration completed.</summary>
+    public DateTimeOffset CompletedAt { get; init; }
+
+    /// <summary>How long the whole migration took.</summary>
+    public TimeSpan Duration { get; init; }
+
+    /// <summary>The report as indented JSON.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, MigrationReportJsonContext.Default.MigrationReport);
+
+    /// <summary>Reads a report written by <see cref="ToJson"/>.</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <exception cref="JsonException">The text is not a migration report.</exception>
+    public static MigrationReport FromJson(string json) =>
+        JsonSerializer.Deserialize(json, MigrationReportJsonContext.Default.MigrationReport)
+        ?? throw new JsonException("The JSON text holds null, not a migration report.");
+}

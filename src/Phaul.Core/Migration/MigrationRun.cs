@@ -1,0 +1,78 @@
+using System.Diagnostics;
+
+namespace Phaul;
+
+/// <summary>
+/// The state of one <see cref="PhaulClient.MigrateAsync"/> call: the step under way (for the error),
+/// the iteration directories, and what the report will say.
+/// </summary>
+internal sealed class MigrationRun(PhaulConfig config)
+{
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly List<IterationReport> _iterations = [];
+    private bool _finalStageCompleted;
+    private Exception? _cleanupFailure;
+    private TimeSpan _finalStageDuration;
+    private IPhaulLocalOutcome? _outcome;
+
+    public IterationDirectories Directories { get; } = new(config.Wdir);
+
+    public MigrationStep Step { get; private set; }
+
+    public int? Iteration { get; private set; }
+
+    public MigrationStrategy Strategy { get; set; }
+
+    public PreCopyStopReason StopReason { get; set; }
+
+    /// <summary>Statistics of the pre-dumps so far, for the convergence policy.</summary>
+    public List<DumpStatistics> PreDumpStatistics { get; } = [];
+
+    public void Enter(MigrationStep step, int? iteration = null)
+    {
+        Step = step;
+        Iteration = iteration;
+    }
+
+    public void RecordPreDump(int iteration, DateTimeOffset startedAt, long startTimestamp, DumpStatistics? dump)
+    {
+        _iterations.Add(new IterationReport
+        {
+            Index = iteration,
+            ImagesDirectory = Directories.PathOf(iteration),
+            StartedAt = startedAt,
+            Duration = Stopwatch.GetElapsedTime(startTimestamp),
+            Dump = dump,
+        });
+        if (dump is not null)
+            PreDumpStatistics.Add(dump);
+    }
+
+    public void RecordFinalStage(long startTimestamp, IPhaulLocalOutcome? outcome)
+    {
+        _finalStageCompleted = true;
+        _finalStageDuration = Stopwatch.GetElapsedTime(startTimestamp);
+        _outcome = outcome;
+    }
+
+    public void RecordCleanupFailure(Exception failure) => _cleanupFailure = failure;
+
+    public MigrationException Fail(Exception cause) =>
+        new(Step, Iteration, _finalStageCompleted, cause, _cleanupFailure);
+
+    public MigrationReport Complete() => new()
+    {
+        Pid = config.Pid,
+        Strategy = Strategy,
+        StopReason = StopReason,
+        Iterations = [.. _iterations],
+        FinalDump = _outcome?.FinalDump,
+        Restore = _outcome?.Restore,
+        RestoredPid = _outcome?.RestoredPid,
+        FinalStageDuration = _finalStageDuration,
+        StartedAt = _startedAt,
+        CompletedAt = DateTimeOffset.UtcNow,
+        Duration = Stopwatch.GetElapsedTime(_started),
+    };
+}

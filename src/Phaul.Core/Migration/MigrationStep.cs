@@ -1,0 +1,29 @@
+using System.Text.Json.Serialization;
+
+namespace Phaul;
+
+/// <summary>The steps of a migration, as named in a <see cref="MigrationException"/>.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<MigrationStep>))]
+public enum MigrationStep
+{
+    /// <summary>Starting the source's CRIU session.</summary>
+    PrepareCriu,
+
+    /// <summary>Asking CRIU whether the kernel tracks dirty memory.</summary>
+    CheckMemoryTracking,
+
+    /// <summary>Asking the destination to start an iteration (<see cref="IPhaulRemote.StartIterAsync"/>).</summary>
+    StartIteration,
+
+    /// <summary>Pre-dumping the tree's memory while it runs.</summary>
+    PreDump,
+
+    /// <summary>Asking the destination to end an iteration (<see cref="IPhaulRemote.StopIterAsync"/>).</summary>
+    StopIteration,
+
+    /// <summary>Reading CRIU's statistics of a pre-dump.</summary>
+    ReadStatistics,
+
+    /// <summary>The final stage: dump, copy and restore (<see cref="IPhaulLocal.DumpCopyRestoreAsync"/>).</summary>
+    DumpCopyRestore,
+}

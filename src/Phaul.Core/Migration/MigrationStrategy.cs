@@ -1,0 +1,20 @@
+using System.Text.Json.Serialization;
+
+namespace Phaul;
+
+/// <summary>How a migration moved the tree's memory.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<MigrationStrategy>))]
+public enum MigrationStrategy
+{
+    /// <summary>
+    /// Iterative pre-copy: memory was copied while the tree kept running (pre-dumps), then the final
+    /// dump sent only what changed since the last pre-dump.
+    /// </summary>
+    PreCopy,
+
+    /// <summary>The tree was frozen and dumped once, with all of its memory.</summary>
+    StopAndCopy,
+
+    /// <summary>The tree was restored first and its memory fetched on demand (lazy pages). Not yet implemented.</summary>
+    PostCopy,
+}

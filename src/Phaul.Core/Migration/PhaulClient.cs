@@ -1,0 +1,105 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Phaul;
+
+/// <summary>
+/// The source side of a migration: pre-copies the tree's memory to the destination while it runs
+/// (when the kernel tracks dirty memory), then hands the final dump, copy and restore to an
+/// <see cref="IPhaulLocal"/>.
+/// </summary>
+/// <remarks>
+/// Cancelling <see cref="MigrateAsync"/>: before the final stage, the current pre-dump is abandoned
+/// (CRIU is killed; a pre-dump leaves the tree running) and the tree keeps running on the source.
+/// During the final stage the tree is frozen: the token goes to <see cref="IPhaulLocal.DumpCopyRestoreAsync"/>,
+/// whose dump then fails and CRIU resumes the tree on the source. Either way a started iteration is still
+/// ended with <see cref="IPhaulRemote.StopIterAsync"/> (not cancellable; bounded by the destination's own
+/// timeout) so that no page server is left behind, and <see cref="OperationCanceledException"/> is thrown.
+/// </remarks>
+public sealed partial class PhaulClient
+{
+    private readonly IPhaulLocal _local;
+    private readonly IPhaulRemote _remote;
+    private readonly PhaulConfig _config;
+    private readonly PhaulClientOptions _options;
+    private readonly ILogger _logger;
+    private readonly MigrationDependencies _dependencies;
+    private int _migrated;
+
+    private PhaulClient(IPhaulLocal local, IPhaulRemote remote, PhaulConfig config, PhaulClientOptions options,
+                        ILogger logger, MigrationDependencies dependencies)
+    {
+        _local = local;
+        _remote = remote;
+        _config = config;
+        _options = options;
+        _logger = logger;
+        _dependencies = dependencies;
+    }
+
+    /// <summary>Creates a client after checking its arguments; nothing is started.</summary>
+    /// <param name="local">Runs the final stage on the source.</param>
+    /// <param name="remote">Reaches the destination (a <see cref="PhaulServer"/>, directly or over an RPC).</param>
+    /// <param name="config">The tree (<c>Pid</c>), the memory socket (<c>Memfd</c>) and the source's working directory (<c>Wdir</c>).</param>
+    /// <param name="options">How to migrate; null for the defaults.</param>
+    /// <param name="loggerFactory">Where to log; null for no logging.</param>
+    /// <exception cref="ArgumentException">A field of <paramref name="config"/> or <paramref name="options"/> is invalid; the message names it.</exception>
+    public static PhaulClient MakePhaulClient(IPhaulLocal local, IPhaulRemote remote, PhaulConfig config,
+                                              PhaulClientOptions? options = null, ILoggerFactory? loggerFactory = null) =>
+        Create(local, remote, config, options, loggerFactory, MigrationDependencies.Default);
+
+    internal static PhaulClient Create(IPhaulLocal local, IPhaulRemote remote, PhaulConfig config,
+                                       PhaulClientOptions? options, ILoggerFactory? loggerFactory,
+                                       MigrationDependencies dependencies)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(remote);
+        PhaulConfigValidation.Validate(config, requirePid: true);
+        options ??= new PhaulClientOptions();
+        options.Validate();
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<PhaulClient>();
+        return new PhaulClient(local, remote, config, options, logger, dependencies);
+    }
+
+    /// <summary>Migrates the tree. Call once per client.</summary>
+    /// <param name="cancellationToken">Abandons the migration; see the remarks on <see cref="PhaulClient"/>.</param>
+    /// <returns>What the migration did.</returns>
+    /// <exception cref="MigrationException">A step failed; unless <see cref="MigrationException.FinalStageCompleted"/>, the tree runs on the source.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the tree runs on the source.</exception>
+    /// <exception cref="InvalidOperationException">This client has migrated (or tried to) before.</exception>
+    public async Task<MigrationReport> MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _migrated, 1) != 0)
+            throw new InvalidOperationException("MigrateAsync runs once per PhaulClient: make a new client, with an empty Wdir, for another migration.");
+        var run = new MigrationRun(_config);
+        using var criu = (_options.CriuFactory ?? (() => new Criu()))();
+        try
+        {
+            run.Enter(MigrationStep.PrepareCriu);
+            (criu as Criu)?.Prepare();
+            await ChooseStrategyAsync(criu, run, cancellationToken).ConfigureAwait(false);
+            var lastImagesDir = run.Strategy == MigrationStrategy.PreCopy
+                ? await PreCopyAsync(criu, run, cancellationToken).ConfigureAwait(false)
+                : "";
+            await FinalStageAsync(criu, run, lastImagesDir, cancellationToken).ConfigureAwait(false);
+            var report = run.Complete();
+            _logger.MigrationCompleted(_config.Pid, report.RestoredPid, report.Strategy, report.Duration);
+            return report;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _logger.MigrationCancelled(_config.Pid, run.Step, run.Iteration);
+            throw;
+        }
+        catch (Exception cause)
+        {
+            var failure = run.Fail(cause);
+            _logger.MigrationFailed(_config.Pid, run.Step, run.Iteration, failure);
+            throw failure;
+        }
+        finally
+        {
+            (criu as Criu)?.Cleanup();
+        }
+    }
+}

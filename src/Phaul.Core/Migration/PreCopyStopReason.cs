@@ -1,0 +1,44 @@
+using System.Text.Json.Serialization;
+
+namespace Phaul;
+
+/// <summary>Why a migration went to its final dump when it did.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<PreCopyStopReason>))]
+public enum PreCopyStopReason
+{
+    /// <summary>The iteration limit (<see cref="ConvergencePolicy.MaxIterations"/>) was reached.</summary>
+    MaxIterations,
+
+    /// <summary>
+    /// The last pre-dump wrote no more pages than <see cref="ConvergencePolicy.PagesWrittenFloor"/>:
+    /// the tree changes so little that the final dump will be small.
+    /// </summary>
+    PagesWrittenFloor,
+
+    /// <summary>
+    /// The last pre-dump wrote more pages than the one before it by more than
+    /// <see cref="ConvergencePolicy.MaxGrowth"/>: the tree dirties memory faster than it is copied.
+    /// </summary>
+    DirtyGrowth,
+
+    /// <summary>
+    /// The share of pages skipped because the previous iteration already had them reached
+    /// <see cref="ConvergencePolicy.SkippedShareGoal"/>.
+    /// </summary>
+    SkippedShareGoal,
+
+    /// <summary>
+    /// The pages the final dump is expected to send fit in <see cref="ConvergencePolicy.DowntimeTarget"/>
+    /// at the transfer rate measured so far.
+    /// </summary>
+    DowntimeTarget,
+
+    /// <summary>CRIU left no dump statistics for the last pre-dump, so convergence could not be judged.</summary>
+    StatisticsUnavailable,
+
+    /// <summary>No pre-dump ran: CRIU reported that the kernel does not track dirty memory.</summary>
+    MemoryTrackingUnavailable,
+
+    /// <summary>No pre-dump ran: pre-copy was turned off (<see cref="PreCopyMode.Never"/>).</summary>
+    PreCopyDisabled,
+}

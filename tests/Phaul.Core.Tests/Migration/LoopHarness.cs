@@ -1,0 +1,126 @@
+using Moq;
+using Phaul.Rpc;
+
+namespace Phaul.Core.Tests.Migration;
+
+/// <summary>
+/// A <see cref="PhaulClient"/> over mocked CRIU, remote, local and statistics, recording every call in
+/// order and tracking whether the destination's page server is running. Failures are injected per step.
+/// </summary>
+internal sealed class LoopHarness : IDisposable
+{
+    private readonly TempDirectory _wdir = new();
+    private int _starts;
+    private int _stops;
+    private int _preDumps;
+
+    public LoopHarness()
+    {
+        Criu.Setup(c => c.FeatureCheckAsync(It.IsAny<CriuFeatures>(), It.IsAny<CancellationToken>()))
+            .Returns((CriuFeatures asked, CancellationToken _) =>
+            {
+                Calls.Add("feature-check");
+                Assert.True(asked.MemTrack);
+                return Task.FromResult(new CriuFeatures { MemTrack = MemTrack });
+            });
+        Criu.Setup(c => c.PreDumpAsync(It.IsAny<CriuOpts>(), It.IsAny<ICriuNotify?>(), It.IsAny<CancellationToken>()))
+            .Returns((CriuOpts opts, ICriuNotify? _, CancellationToken token) => PreDump(opts, token));
+        Remote.Setup(r => r.StartIterAsync(It.IsAny<CancellationToken>())).Returns(Start);
+        Remote.Setup(r => r.StopIterAsync(It.IsAny<CancellationToken>()))
+              .Returns((CancellationToken token) => Stop(token));
+        Local.Setup(l => l.DumpCopyRestoreAsync(It.IsAny<ICriu>(), It.IsAny<PhaulConfig>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
+             .Returns((ICriu criu, PhaulConfig config, string last, CancellationToken token) => Final(criu, config, last, token));
+        StatsSource.Setup(s => s.ReadDumpStatsAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()))
+                   .Returns((string directory, CancellationToken _) =>
+                   {
+                       Assert.True(File.Exists(Path.Combine(directory, "pre-dump-ran")), "stats read before the pre-dump ran");
+                       return Task.FromResult(DumpStats.Count > 0 ? DumpStats.Dequeue() : null);
+                   });
+    }
+
+    public Mock<ICriu> Criu { get; } = new();
+    public Mock<IPhaulRemote> Remote { get; } = new();
+    public Mock<IPhaulLocal> Local { get; } = new();
+    public Mock<IStatsSource> StatsSource { get; } = new();
+    public FakeDirectories Directories { get; } = new();
+
+    public List<string> Calls { get; } = [];
+    public List<CriuOpts> PreDumpOptions { get; } = [];
+    public List<CancellationToken> StopTokens { get; } = [];
+    public Queue<DumpStatsEntry?> DumpStats { get; } = new();
+    public bool MemTrack { get; set; } = true;
+    public bool PageServerRunning { get; private set; }
+    public string Wdir => _wdir.Path;
+    public PhaulConfig Config => new() { Pid = 4321, Memfd = 9, Wdir = Wdir };
+
+    public int? FailStartAt { get; set; }
+    public int? FailPreDumpAt { get; set; }
+    public int? FailStopAt { get; set; }
+    public bool FailFinal { get; set; }
+    public bool FailStopAfterFailure { get; set; }
+
+    /// <summary>Runs inside the pre-dump (after the failure check), e.g. to cancel.</summary>
+    public Func<CancellationToken, Task>? DuringPreDump { get; set; }
+
+    public Func<CancellationToken, Task>? DuringFinal { get; set; }
+
+    public PhaulClient Client(PreCopyMode mode = PreCopyMode.Auto, ConvergencePolicy? policy = null) =>
+        PhaulClient.Create(Local.Object, Remote.Object, Config,
+                           new PhaulClientOptions { PreCopy = mode, Policy = policy ?? new(), CriuFactory = () => Criu.Object },
+                           null, new MigrationDependencies(StatsSource.Object, Directories));
+
+    private Task Start()
+    {
+        Calls.Add("start");
+        if (_starts++ == FailStartAt)
+            throw new IOException("start failed");
+        Assert.False(PageServerRunning, "StartIter while a page server runs");
+        PageServerRunning = true;
+        return Task.CompletedTask;
+    }
+
+    private Task Stop(CancellationToken token)
+    {
+        Calls.Add("stop");
+        StopTokens.Add(token);
+        Assert.True(PageServerRunning, "StopIter without a running page server");
+        PageServerRunning = false;
+        var stop = _stops++;
+        if (stop == FailStopAt || (FailStopAfterFailure && Calls.Contains("failed")))
+            throw new IOException("stop failed");
+        return Task.CompletedTask;
+    }
+
+    private async Task PreDump(CriuOpts opts, CancellationToken token)
+    {
+        var iteration = _preDumps++;
+        Calls.Add($"pre-dump {iteration}");
+        PreDumpOptions.Add(opts.Clone());
+        Assert.True(PageServerRunning, "pre-dump without a page server");
+        if (iteration == FailPreDumpAt)
+        {
+            Calls.Add("failed");
+            throw new CriuException(CriuReqType.PreDump, "pre-dump failed");
+        }
+        if (DuringPreDump is not null)
+            await DuringPreDump(token);
+        await File.WriteAllTextAsync(Path.Combine(Wdir, $"{iteration}", "pre-dump-ran"), "", token);
+    }
+
+    private async Task Final(ICriu criu, PhaulConfig config, string last, CancellationToken token)
+    {
+        Assert.Same(Criu.Object, criu);
+        Assert.Equal(4321, config.Pid);
+        Calls.Add("final " + (last.Length == 0 ? "-" : Path.GetRelativePath(Wdir, last)));
+        Assert.True(PageServerRunning, "final stage without a page server");
+        if (DuringFinal is not null)
+            await DuringFinal(token);
+        if (FailFinal)
+        {
+            Calls.Add("failed");
+            throw new CriuException(CriuReqType.Dump, "dump failed");
+        }
+    }
+
+    public void Dispose() => _wdir.Dispose();
+}

@@ -12,7 +12,7 @@ public sealed class CriuDumpRestoreTests : IDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task DumpAndRestore_TheWorkloadContinuesWhereItStopped_AndEveryNotifyFiresInCriusOrder()
     {
         using var criu = new Criu(CriuTestEnvironment.RequireCriu());
@@ -48,7 +48,7 @@ public sealed class CriuDumpRestoreTests : IDisposable
         Assert.True(dumpStats.FrozenTime > 0);
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task DumpFailedByANotifyHandler_LeavesTheWorkloadRunningWithItsStateIntact()
     {
         // Failure handled: the post-dump handler throws while the tree is frozen and fully dumped.
@@ -69,7 +69,7 @@ public sealed class CriuDumpRestoreTests : IDisposable
         Assert.Equal(0, after.BadWords);
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task DumpCancelledWhileTheTreeIsFrozen_KillsCriu_AndTheWorkloadRunsOn()
     {
         // Failure handled: cancellation during post-dump, the tree frozen and dumped; CRIU dies, the tree resumes.
@@ -89,7 +89,7 @@ public sealed class CriuDumpRestoreTests : IDisposable
         Assert.Equal(0, after.BadWords);
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task PreDump_MatchesWhatFeatureCheckSaysAboutMemoryTracking()
     {
         using var criu = new Criu(CriuTestEnvironment.RequireCriu());

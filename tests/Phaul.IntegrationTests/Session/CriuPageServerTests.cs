@@ -16,7 +16,7 @@ public sealed class CriuPageServerTests : IDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task PageServerChild_OfAOneShotSession_ReceivesTheDumpsPages()
     {
         using var destinationCriu = new Criu(CriuTestEnvironment.RequireCriu());
@@ -33,7 +33,7 @@ public sealed class CriuPageServerTests : IDisposable
         }, destinationCriu);
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task PageServerChild_OfAPreparedSession_IsWaitedForWithWaitPid()
     {
         using var destinationCriu = new Criu(CriuTestEnvironment.RequireCriu());
@@ -46,7 +46,7 @@ public sealed class CriuPageServerTests : IDisposable
         }, destinationCriu);
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task DaemonPageServer_ReceivesTheDumpsPages()
     {
         using var destinationCriu = new Criu(CriuTestEnvironment.RequireCriu());

@@ -12,7 +12,7 @@ public sealed class CriuServiceTests : IDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task Version_IsWhatCriuVersionPrints()
     {
         var path = CriuTestEnvironment.RequireCriu();
@@ -26,7 +26,7 @@ public sealed class CriuServiceTests : IDisposable
         Assert.True(await criu.IsCriuAtLeastAsync(Criu.MinimumVersion, Ct));
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task FeatureCheck_AnswersWhatCriuCheckSaysAboutEachFeature()
     {
         var path = CriuTestEnvironment.RequireCriu();
@@ -39,7 +39,7 @@ public sealed class CriuServiceTests : IDisposable
         TestContext.Current.TestOutputHelper?.WriteLine($"CRIU's features here: {answer}");
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task Check_Passes_AndCpuInfoDumpedHere_ChecksHere()
     {
         var path = CriuTestEnvironment.RequireCriu();
@@ -53,7 +53,7 @@ public sealed class CriuServiceTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_dir.FullName, "cpuinfo.img")));
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task PreparedSession_ServesKeepOpenRequests_InOneSwrkProcess()
     {
         var path = CriuTestEnvironment.RequireCriu();
@@ -71,7 +71,7 @@ public sealed class CriuServiceTests : IDisposable
         Assert.Equal(4, log.Events.Count(e => e.Id == 1002));
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task FailedRequest_CarriesCriusLogTail()
     {
         // Failure handled: CPUINFO_CHECK without a cpuinfo image to compare with.

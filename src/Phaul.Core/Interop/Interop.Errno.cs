@@ -9,6 +9,8 @@ internal static partial class Interop
         public const int ESRCH = 3;
         public const int EAGAIN = 11;
         public const int ECHILD = 10;
+        public const int ENOENT = 2;
+        public const int ENOTDIR = 20;
         public const int EXDEV = 18;
     }
 }

@@ -27,12 +27,12 @@ public interface ICriu : IDisposable
     /// <exception cref="CriuException">CRIU reported failure.</exception>
     Task<int> RestoreAsync(CriuOpts opts, ICriuNotify? notify = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Runs a page server in CRIU's own process until a client has sent its pages.</summary>
+    /// <summary>Starts a page server as a daemon (detached from CRIU) and returns once it listens; it exits when its client is done.</summary>
     /// <param name="opts">CRIU's options with <c>Ps</c> set.</param>
     /// <param name="cancellationToken">Kills CRIU.</param>
     Task StartPageServerAsync(CriuOpts opts, CancellationToken cancellationToken = default);
 
-    /// <summary>Starts a page server as a separate process and returns at once.</summary>
+    /// <summary>Starts a page server as a child of CRIU's swrk process and returns once it listens; on a prepared session <c>Criu.WaitPidAsync</c> can wait for it.</summary>
     /// <param name="opts">CRIU's options with <c>Ps</c> set.</param>
     /// <param name="cancellationToken">Abandons the request.</param>
     /// <returns>The page server's pid and port.</returns>

@@ -1,0 +1,11 @@
+namespace Phaul;
+
+/// <summary>Starts swrk sessions; the seam that lets tests put a fake CRIU on the other end of the socket.</summary>
+internal interface ISwrkLauncher
+{
+    /// <summary>The CRIU binary sessions run, for messages.</summary>
+    string Description { get; }
+
+    /// <summary>Starts a session whose CRIU has <paramref name="callerFds"/> open (see <see cref="SwrkSession"/>).</summary>
+    SwrkSession Launch(IReadOnlyList<int> callerFds);
+}

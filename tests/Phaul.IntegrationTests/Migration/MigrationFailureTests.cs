@@ -1,0 +1,91 @@
+using Phaul.Rpc;
+
+namespace Phaul.IntegrationTests.Migration;
+
+/// <summary>
+/// Migrations through real CRIU that fail before the destination confirmed the restore: the
+/// workload must keep running on the source, at its pid, with its state intact, and nothing the
+/// migration started may be left running.
+/// </summary>
+public sealed class MigrationFailureTests
+{
+    private static readonly TimeSpan Progress = TimeSpan.FromSeconds(20);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact(Timeout = 120_000)]
+    public async Task RestoreFailsOnTheDestination_TheWorkloadResumesOnTheSourceAtItsPid()
+    {
+        // Failure handled: the destination lacks the tree's working directory. CRIU's restore forks
+        // the tree, cannot open its cwd and fails while the tree is frozen on the source; the
+        // post-dump notification fails, so the dump fails and CRIU resumes the tree where it was.
+        // (Source and destination share one filesystem here, so the directory is hidden for the
+        // restore's sake and put back once the migration has failed.)
+        var criuPath = CriuTestEnvironment.RequireCriu();
+        using var pair = await InProcessPair.CreateAsync(criuPath, Ct);
+        using var workload = await Workload.StartAsync(memoryMiB: 32, cancellationToken: Ct);
+        var sourcePid = workload.Pid;
+        var before = await workload.WaitForProgressAsync(20, Progress, Ct);
+        MigrationException error;
+        using (var workingDirectory = new HiddenDirectory(Path.GetDirectoryName(workload.StatusFile)!))
+        {
+            var local = new InProcessLocalOptions { ConfigureRestore = _ => workingDirectory.Hide() };
+            error = await Assert.ThrowsAsync<MigrationException>(() => pair.Client(sourcePid, localOptions: local).MigrateAsync(Ct));
+            Assert.True(workingDirectory.WasHidden);
+        }
+        var after = await workload.WaitForProgressAsync(50, Progress, Ct);
+
+        TestContext.Current.TestOutputHelper?.WriteLine(error.ToString());
+        Assert.Equal(MigrationStep.DumpCopyRestore, error.Step);
+        Assert.Equal(0, error.Iteration);
+        Assert.False(error.FinalStageCompleted);
+        Assert.Contains("DumpCopyRestore", error.Message, StringComparison.Ordinal);
+        var restoreError = Assert.IsType<CriuException>(error.InnerException);
+        Assert.Equal(CriuReqType.Restore, restoreError.RequestType);
+        Assert.Contains(restoreError.LogTail, line => line.Contains("Can't open cwd", StringComparison.Ordinal));
+        AssertRunsOnAtTheSource(workload, sourcePid, before, after);
+        pair.AssertNothingLeftRunning();
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task PreCopyForcedOnAKernelWithoutMemoryTracking_FailsAtThePreDump_AndTheWorkloadRunsOn()
+    {
+        // Failure handled: pre-copy forced on (PreCopyMode.Always) where the kernel has no soft-dirty
+        // bits: CRIU's pre-dump fails. Where the kernel tracks memory, the forced pre-copy must work.
+        var criuPath = CriuTestEnvironment.RequireCriu();
+        using var pair = await InProcessPair.CreateAsync(criuPath, Ct);
+        using var workload = await Workload.StartAsync(memoryMiB: 16, cancellationToken: Ct);
+        var sourcePid = workload.Pid;
+        var before = await workload.WaitForProgressAsync(20, Progress, Ct);
+        var client = pair.Client(sourcePid, PreCopyMode.Always);
+        if (await InProcessPair.MemoryTrackingAsync(criuPath, Ct))
+        {
+            var report = await client.MigrateAsync(Ct);
+            workload.AdoptRestored(report.RestoredPid!.Value);
+            Assert.Equal(MigrationStrategy.PreCopy, report.Strategy);
+            Assert.NotEmpty(report.Iterations);
+            Assert.Equal(0, (await workload.WaitForProgressAsync(50, Progress, Ct)).BadWords);
+            return;
+        }
+
+        var error = await Assert.ThrowsAsync<MigrationException>(() => client.MigrateAsync(Ct));
+        var after = await workload.WaitForProgressAsync(50, Progress, Ct);
+
+        TestContext.Current.TestOutputHelper?.WriteLine(error.ToString());
+        Assert.Equal(MigrationStep.PreDump, error.Step);
+        Assert.Equal(0, error.Iteration);
+        Assert.False(error.FinalStageCompleted);
+        Assert.Equal(CriuReqType.PreDump, Assert.IsType<CriuException>(error.InnerException).RequestType);
+        AssertRunsOnAtTheSource(workload, sourcePid, before, after);
+        pair.AssertNothingLeftRunning();
+    }
+
+    private static void AssertRunsOnAtTheSource(Workload workload, int sourcePid, WorkloadStatus before, WorkloadStatus after)
+    {
+        Assert.Equal(sourcePid, workload.Pid);
+        Assert.True(workload.IsRunning);
+        Assert.True(after.Counter >= before.Counter + 50, $"counter {after.Counter} after the failed migration, {before.Counter} before");
+        Assert.True(after.VerifiedWords > before.VerifiedWords);
+        Assert.Equal(0, after.BadWords);
+    }
+}

@@ -23,8 +23,8 @@ internal sealed class InProcessHarness : IDisposable
                   .Returns((CriuOpts opts, ICriuNotify? notify, CancellationToken _) => Dump(opts, notify));
         Server = PhaulServer.Create(new PhaulConfig { Memfd = 11, Wdir = ServerWdir },
                                     new PhaulServerOptions { CriuFactory = () => PageServers.Criu.Object },
-                                    null, new MigrationDependencies(StatsSource.Object, Directories));
-        Local = new InProcessLocal(Server, null, null, new MigrationDependencies(StatsSource.Object, Directories));
+                                    null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket));
+        Local = new InProcessLocal(Server, null, null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket));
     }
 
     public string ClientWdir { get; }
@@ -33,6 +33,7 @@ internal sealed class InProcessHarness : IDisposable
     public Mock<ICriu> ClientCriu { get; } = new();
     public Mock<IStatsSource> StatsSource { get; } = new();
     public FakeDirectories Directories { get; } = new();
+    public FakeMemorySocket MemorySocket { get; } = new();
     public PhaulServer Server { get; }
     public InProcessLocal Local { get; }
     public PhaulConfig ClientConfig => new() { Pid = 4321, Memfd = 10, Wdir = ClientWdir };

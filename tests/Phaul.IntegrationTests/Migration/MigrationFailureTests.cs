@@ -76,6 +76,10 @@ public sealed class MigrationFailureTests
         Assert.Equal(0, error.Iteration);
         Assert.False(error.FinalStageCompleted);
         Assert.Equal(CriuReqType.PreDump, Assert.IsType<CriuException>(error.InnerException).RequestType);
+        // CRIU failed before sending a page; the client ended the memory stream, so the destination's page
+        // server ended at once ("The data were not flushed") instead of being killed after its exit timeout.
+        Assert.DoesNotContain(pair.Log.Records, record => record.EventId.Id == 2103);
+        Assert.Contains("page server", Assert.IsType<CriuException>(error.CleanupFailure).Message, StringComparison.Ordinal);
         AssertRunsOnAtTheSource(workload, sourcePid, before, after);
         pair.AssertNothingLeftRunning();
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Moq;
 using Phaul.Rpc;
 
@@ -81,6 +82,46 @@ public class InProcessLocalTests
         Assert.Same(harness.RestoreFailure, error);
         Assert.Null(harness.Local.RestoredPid);
         await harness.Server.StopIterAsync(Token);
+    }
+
+    [Fact]
+    public async Task ARestoreFailingAfterCriuForkedTheRoot_KillsThatRoot()
+    {
+        // Handles: the restore is cancelled (CRIU killed) after it forked the tree, which would run on half-restored.
+        using var root = Process.Start("sleep", "60");
+        using var harness = new InProcessHarness
+        {
+            DuringRestore = notify => notify.SetupNamespacesAsync(root.Id),
+            RestoreFailure = new OperationCanceledException("restore cancelled"),
+        };
+        await harness.Server.StartIterAsync(Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => harness.Local.DumpCopyRestoreAsync(harness.ClientCriu.Object, harness.ClientConfig, "", Token));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(10));
+        await root.WaitForExitAsync(deadline.Token);
+
+        Assert.Null(harness.Local.RestoredPid);
+        await harness.Server.StopIterAsync(Token);
+    }
+
+    [Fact]
+    public async Task ASuccessfulRestore_LeavesTheRestoredRootRunning()
+    {
+        using var root = Process.Start("sleep", "60");
+        try
+        {
+            using var harness = new InProcessHarness { DuringRestore = notify => notify.SetupNamespacesAsync(root.Id) };
+
+            await FinalIterationAsync(harness);
+
+            Assert.False(FakePageServers.HasExited(root));
+        }
+        finally
+        {
+            root.Kill();
+        }
     }
 
     [Fact]

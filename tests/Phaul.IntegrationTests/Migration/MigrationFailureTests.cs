@@ -48,6 +48,45 @@ public sealed class MigrationFailureTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task RestoreHangingOnDamagedPages_IsCancelled_AndThePartlyRestoredTreeIsKilled()
+    {
+        // Failure handled: the destination's pages image is cut short (an interrupted transfer) and CRIU
+        // 4.2.1's restore then never ends: the restored task spins reading past the end of the image.
+        // The caller gives up (cancels) while the tree runs half-restored on the destination: killing
+        // CRIU must not leave that tree running, and CRIU resumes the source. (Should CRIU one day fail
+        // such a restore instead, the migration fails with MigrationException; the rest still holds.)
+        var criuPath = CriuTestEnvironment.RequireCriu();
+        using var pair = await InProcessPair.CreateAsync(criuPath, Ct);
+        using var workload = await Workload.StartAsync(memoryMiB: 32, cancellationToken: Ct);
+        var sourcePid = workload.Pid;
+        var workingDirectory = Path.GetDirectoryName(workload.StatusFile)!;
+        var before = await workload.WaitForProgressAsync(20, Progress, Ct);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        Task<IReadOnlyList<int>>? restoredTree = null;
+        var local = new InProcessLocalOptions
+        {
+            ConfigureRestore = _ =>
+            {
+                TruncatePages(pair.Server.LastImagesDir);
+                restoredTree = CancelOnceRestoredAsync(workingDirectory, sourcePid, cancel);
+            },
+        };
+
+        var error = await Record.ExceptionAsync(() => pair.Client(sourcePid, localOptions: local).MigrateAsync(cancel.Token));
+        var halfRestored = await restoredTree!;
+        await Poll.UntilAsync(() => StrayProcessesIn(workingDirectory, sourcePid).Count == 0 ? "none" : null, Progress,
+                              $"the partly restored tree ({string.Join(", ", halfRestored)}) to end", Ct);
+        var after = await workload.WaitForProgressAsync(50, Progress, Ct);
+
+        TestContext.Current.TestOutputHelper?.WriteLine(error?.ToString() ?? "MigrateAsync succeeded");
+        Assert.True(error is OperationCanceledException or MigrationException { Step: MigrationStep.DumpCopyRestore },
+                    $"unexpected outcome: {error}");
+        Assert.NotEmpty(halfRestored);
+        AssertRunsOnAtTheSource(workload, sourcePid, before, after);
+        pair.AssertNothingLeftRunning();
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task PreCopyForcedOnAKernelWithoutMemoryTracking_FailsAtThePreDump_AndTheWorkloadRunsOn()
     {
         // Failure handled: pre-copy forced on (PreCopyMode.Always) where the kernel has no soft-dirty
@@ -82,6 +121,33 @@ public sealed class MigrationFailureTests
         Assert.Contains("page server", Assert.IsType<CriuException>(error.CleanupFailure).Message, StringComparison.Ordinal);
         AssertRunsOnAtTheSource(workload, sourcePid, before, after);
         pair.AssertNothingLeftRunning();
+    }
+
+    /// <summary>Waits until the tree runs half-restored (a process besides the source works in its directory), then cancels.</summary>
+    private static async Task<IReadOnlyList<int>> CancelOnceRestoredAsync(string workingDirectory, int sourcePid,
+                                                                          CancellationTokenSource cancel)
+    {
+        var restored = await Poll.UntilAsync(() => StrayProcessesIn(workingDirectory, sourcePid) is { Count: > 0 } found ? found : null,
+                                             Progress, "the restore to fork the tree", cancel.Token);
+        await cancel.CancelAsync();
+        return restored;
+    }
+
+    /// <summary>Processes working in <paramref name="directory"/> other than the source tree and its launcher.</summary>
+    private static IReadOnlyList<int> StrayProcessesIn(string directory, int sourcePid)
+    {
+        var launcher = ProcessTable.ParentOf(sourcePid);
+        return [.. ProcessTable.HoldersOf(directory).Where(pid => pid != sourcePid && pid != launcher)];
+    }
+
+    /// <summary>Cuts every pages image in <paramref name="directory"/> to half its size.</summary>
+    private static void TruncatePages(string directory)
+    {
+        foreach (var image in new DirectoryInfo(directory).GetFiles("pages-*.img"))
+        {
+            using var file = image.Open(FileMode.Open, FileAccess.Write);
+            file.SetLength(image.Length / 2);
+        }
     }
 
     private static void AssertRunsOnAtTheSource(Workload workload, int sourcePid, WorkloadStatus before, WorkloadStatus after)

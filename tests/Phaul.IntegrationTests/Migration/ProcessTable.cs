@@ -22,6 +22,20 @@ internal static class ProcessTable
         }
     }
 
+    /// <summary>The parent of <paramref name="pid"/>, or 0 when it is gone.</summary>
+    public static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 4)..].Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>Every process with an open fd or its working directory at or under <paramref name="directory"/>.</summary>
     public static IReadOnlyList<int> HoldersOf(string directory)
     {

@@ -38,7 +38,7 @@ internal sealed class LogRecorder : ILoggerFactory, ILogger
             _records.Add(record);
         try
         {
-            _output?.WriteLine($"[{logLevel} {eventId.Id}] {record.Message}");
+            _output?.WriteLine($"{DateTime.Now:HH:mm:ss.fff} [{logLevel} {eventId.Id}] {record.Message}");
         }
         catch (InvalidOperationException)
         {

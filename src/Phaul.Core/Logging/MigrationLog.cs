@@ -53,6 +53,14 @@ internal static partial class MigrationLog
         Message = "Iteration {Iteration}: ending the iteration after a failure failed too")]
     public static partial void AbandonedIterationStopFailed(this ILogger logger, int iteration, Exception exception);
 
+    [LoggerMessage(EventId = 2034, Level = LogLevel.Debug,
+        Message = "Iteration {Iteration}: shut down the memory socket (fd {Memfd}) for writing, so the destination's page server sees the end at once")]
+    public static partial void MemoryStreamEnded(this ILogger logger, int iteration, int memfd);
+
+    [LoggerMessage(EventId = 2035, Level = LogLevel.Warning,
+        Message = "Iteration {Iteration}: could not shut down the memory socket (fd {Memfd}): the destination's page server waits until its timeout")]
+    public static partial void MemoryStreamNotEnded(this ILogger logger, int iteration, int memfd, Exception exception);
+
     [LoggerMessage(EventId = 2100, Level = LogLevel.Information,
         Message = "Iteration {Iteration}: page server pid {PageServerPid} receives into {Directory}")]
     public static partial void PageServerStarted(this ILogger logger, int iteration, int pageServerPid, string directory);

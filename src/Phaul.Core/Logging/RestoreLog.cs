@@ -37,4 +37,8 @@ internal static partial class RestoreLog
     [LoggerMessage(EventId = 4007, Level = LogLevel.Critical,
         Message = "Pid {Pid} was restored as pid {RestoredPid}, then the source's dump failed: CRIU may resume the source too")]
     public static partial void DumpFailedAfterRestore(this ILogger logger, int pid, int restoredPid, Exception exception);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning,
+        Message = "The restore of pid {Pid} failed after CRIU forked its root, pid {RestoredRoot}: killed that partly restored tree")]
+    public static partial void PartlyRestoredTreeKilled(this ILogger logger, int pid, int restoredRoot);
 }

@@ -14,7 +14,9 @@ namespace Phaul;
 /// </summary>
 /// <remarks>
 /// The final dump goes to the client's next iteration directory (<c>Wdir/N</c>, after the last pre-dump).
-/// The restored tree is not a child of this process (no <c>rst_sibling</c>).
+/// The restored tree is not a child of this process (no <c>rst_sibling</c>). If the restore fails after CRIU
+/// forked the tree's root (e.g. it is cancelled and CRIU killed), that root is killed, so no half-restored
+/// copy runs beside the resumed source.
 /// </remarks>
 public sealed class InProcessLocal : IPhaulLocal, IPhaulLocalOutcome
 {
@@ -130,7 +132,17 @@ public sealed class InProcessLocal : IPhaulLocal, IPhaulLocalOutcome
         using var images = _dependencies.Directories.Open(target);
         opts.ImagesDirFd = images.Fd;
         _logger.RestoreStarting(target, pid);
-        RestoredPid = await _server.Criu.RestoreAsync(opts, null, cancellationToken).ConfigureAwait(false);
+        using var watch = new RestoreWatch();
+        try
+        {
+            RestoredPid = await _server.Criu.RestoreAsync(opts, watch, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (watch.KillRestoredRoot() is { } restoredRoot)
+                _logger.PartlyRestoredTreeKilled(pid, restoredRoot);
+            throw;
+        }
         _logger.Restored(pid, RestoredPid.Value);
     }
 

@@ -49,9 +49,10 @@ public sealed class MigrationException : Exception
         var outcome = finalStageCompleted
             ? "The final stage had completed: the tree is no longer on the source."
             : "The tree was left running on the source.";
-        var text = $"Migration failed at {where}: {cause.Message} {outcome}";
+        // The outcome first: the causes' messages may run over many lines (CRIU's log tail).
+        var text = $"Migration failed at {where}. {outcome}{Environment.NewLine}Cause: {cause.Message}";
         if (cleanupFailure is not null)
-            text += $" Ending the iteration failed too: {cleanupFailure.Message}";
+            text += $"{Environment.NewLine}Ending the iteration failed too: {cleanupFailure.Message}";
         return text;
     }
 }

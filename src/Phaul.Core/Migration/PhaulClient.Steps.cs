@@ -112,11 +112,28 @@ public sealed partial class PhaulClient
         }
         catch
         {
+            EndMemoryStream(iteration);
             await StopAbandonedIterationAsync(run, iteration).ConfigureAwait(false);
             throw;
         }
         run.Enter(MigrationStep.StopIteration, iteration);
         await _remote.StopIterAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // The source's CRIU failed or was killed, possibly before it sent anything: the destination's page
+    // server would wait for pages until its exit timeout. The end of the stream ends it at once; the
+    // stream is in an unknown state now anyway, so nothing can be sent over it any more.
+    private void EndMemoryStream(int iteration)
+    {
+        try
+        {
+            _dependencies.MemorySocket.EndSending(_config.Memfd);
+            _logger.MemoryStreamEnded(iteration, _config.Memfd);
+        }
+        catch (NativeCallException failure)
+        {
+            _logger.MemoryStreamNotEnded(iteration, _config.Memfd, failure);
+        }
     }
 
     // Not cancellable: the caller's token may be what failed the iteration, and the page server must go.

@@ -15,6 +15,12 @@ namespace Phaul;
 /// whose dump then fails and CRIU resumes the tree on the source. Either way a started iteration is still
 /// ended with <see cref="IPhaulRemote.StopIterAsync"/> (not cancellable; bounded by the destination's own
 /// timeout) so that no page server is left behind, and <see cref="OperationCanceledException"/> is thrown.
+/// <para>
+/// When a pre-dump or the final stage fails or is cancelled, the memory socket (<see cref="PhaulConfig.Memfd"/>)
+/// is shut down for writing before the iteration is stopped: the destination's page server then sees the end
+/// of the stream at once instead of waiting for pages that never come. The stream is in an unknown state after
+/// such a failure anyway; another attempt needs a new connection.
+/// </para>
 /// </remarks>
 public sealed partial class PhaulClient
 {

@@ -18,13 +18,13 @@ internal sealed class InProcessHarness : IDisposable
         ServerWdir = _root.Sub("destination");
         PageServers = new FakePageServers(ServerWdir);
         PageServers.Criu.Setup(c => c.RestoreAsync(It.IsAny<CriuOpts>(), It.IsAny<ICriuNotify?>(), It.IsAny<CancellationToken>()))
-                   .Returns((CriuOpts opts, ICriuNotify? _, CancellationToken _) => Restore(opts));
+                   .Returns((CriuOpts opts, ICriuNotify? notify, CancellationToken _) => Restore(opts, notify));
         ClientCriu.Setup(c => c.DumpAsync(It.IsAny<CriuOpts>(), It.IsAny<ICriuNotify?>(), It.IsAny<CancellationToken>()))
                   .Returns((CriuOpts opts, ICriuNotify? notify, CancellationToken _) => Dump(opts, notify));
         Server = PhaulServer.Create(new PhaulConfig { Memfd = 11, Wdir = ServerWdir },
                                     new PhaulServerOptions { CriuFactory = () => PageServers.Criu.Object },
-                                    null, new MigrationDependencies(StatsSource.Object, Directories));
-        Local = new InProcessLocal(Server, null, null, new MigrationDependencies(StatsSource.Object, Directories));
+                                    null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket));
+        Local = new InProcessLocal(Server, null, null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket));
     }
 
     public string ClientWdir { get; }
@@ -33,6 +33,7 @@ internal sealed class InProcessHarness : IDisposable
     public Mock<ICriu> ClientCriu { get; } = new();
     public Mock<IStatsSource> StatsSource { get; } = new();
     public FakeDirectories Directories { get; } = new();
+    public FakeMemorySocket MemorySocket { get; } = new();
     public PhaulServer Server { get; }
     public InProcessLocal Local { get; }
     public PhaulConfig ClientConfig => new() { Pid = 4321, Memfd = 10, Wdir = ClientWdir };
@@ -40,6 +41,9 @@ internal sealed class InProcessHarness : IDisposable
     public CriuOpts? DumpOptions { get; private set; }
     public CriuOpts? RestoreOptions { get; private set; }
     public Exception? RestoreFailure { get; set; }
+
+    /// <summary>Runs inside the restore, e.g. to send CRIU's notifications.</summary>
+    public Func<ICriuNotify, Task>? DuringRestore { get; set; }
     public bool SendPostDump { get; set; } = true;
 
     /// <summary>Whether the page server had exited when the restore started.</summary>
@@ -64,12 +68,14 @@ internal sealed class InProcessHarness : IDisposable
         }
     }
 
-    private Task<int> Restore(CriuOpts opts)
+    private async Task<int> Restore(CriuOpts opts, ICriuNotify? notify)
     {
         RestoreOptions = opts.Clone();
         PageServerGoneAtRestore = FakePageServers.HasExited(PageServers.Processes[^1]);
         Assert.True(File.Exists(Path.Combine(Server.LastImagesDir, "core-1.img")), "restore before the images were linked");
-        return RestoreFailure is null ? Task.FromResult(4242) : Task.FromException<int>(RestoreFailure);
+        if (DuringRestore is not null)
+            await DuringRestore(notify!);
+        return RestoreFailure is null ? 4242 : throw RestoreFailure;
     }
 
     public void Dispose()

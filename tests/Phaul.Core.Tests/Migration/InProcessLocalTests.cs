@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Moq;
 using Phaul.Rpc;
 
@@ -84,6 +85,46 @@ public class InProcessLocalTests
     }
 
     [Fact]
+    public async Task ARestoreFailingAfterCriuForkedTheRoot_KillsThatRoot()
+    {
+        // Handles: the restore is cancelled (CRIU killed) after it forked the tree, which would run on half-restored.
+        using var root = Process.Start("sleep", "60");
+        using var harness = new InProcessHarness
+        {
+            DuringRestore = notify => notify.SetupNamespacesAsync(root.Id),
+            RestoreFailure = new OperationCanceledException("restore cancelled"),
+        };
+        await harness.Server.StartIterAsync(Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => harness.Local.DumpCopyRestoreAsync(harness.ClientCriu.Object, harness.ClientConfig, "", Token));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(10));
+        await root.WaitForExitAsync(deadline.Token);
+
+        Assert.Null(harness.Local.RestoredPid);
+        await harness.Server.StopIterAsync(Token);
+    }
+
+    [Fact]
+    public async Task ASuccessfulRestore_LeavesTheRestoredRootRunning()
+    {
+        using var root = Process.Start("sleep", "60");
+        try
+        {
+            using var harness = new InProcessHarness { DuringRestore = notify => notify.SetupNamespacesAsync(root.Id) };
+
+            await FinalIterationAsync(harness);
+
+            Assert.False(FakePageServers.HasExited(root));
+        }
+        finally
+        {
+            root.Kill();
+        }
+    }
+
+    [Fact]
     public async Task AFailedPageServer_FailsTheDump_BeforeAnyRestore()
     {
         // Handles: the final page server failed, so the destination's pages are incomplete.
@@ -139,7 +180,7 @@ public class InProcessLocalTests
                .ReturnsAsync(Stats.Dump(5000)).ReturnsAsync(Stats.Dump(20, 4980)).ReturnsAsync(Stats.Dump(7, 4993));
         var client = PhaulClient.Create(harness.Local, harness.Server, harness.ClientConfig,
                                         new PhaulClientOptions { CriuFactory = () => harness.ClientCriu.Object }, null,
-                                        new MigrationDependencies(harness.StatsSource.Object, harness.Directories));
+                                        new MigrationDependencies(harness.StatsSource.Object, harness.Directories, harness.MemorySocket));
 
         var report = await client.MigrateAsync(Token);
 

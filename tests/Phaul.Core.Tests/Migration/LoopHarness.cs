@@ -16,6 +16,7 @@ internal sealed class LoopHarness : IDisposable
 
     public LoopHarness()
     {
+        MemorySocket = new FakeMemorySocket(fd => Calls.Add($"end-stream {fd}"));
         Criu.Setup(c => c.FeatureCheckAsync(It.IsAny<CriuFeatures>(), It.IsAny<CancellationToken>()))
             .Returns((CriuFeatures asked, CancellationToken _) =>
             {
@@ -43,6 +44,7 @@ internal sealed class LoopHarness : IDisposable
     public Mock<IPhaulLocal> Local { get; } = new();
     public Mock<IStatsSource> StatsSource { get; } = new();
     public FakeDirectories Directories { get; } = new();
+    public FakeMemorySocket MemorySocket { get; }
 
     public List<string> Calls { get; } = [];
     public List<CriuOpts> PreDumpOptions { get; } = [];
@@ -67,7 +69,7 @@ internal sealed class LoopHarness : IDisposable
     public PhaulClient Client(PreCopyMode mode = PreCopyMode.Auto, ConvergencePolicy? policy = null) =>
         PhaulClient.Create(Local.Object, Remote.Object, Config,
                            new PhaulClientOptions { PreCopy = mode, Policy = policy ?? new(), CriuFactory = () => Criu.Object },
-                           null, new MigrationDependencies(StatsSource.Object, Directories));
+                           null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket));
 
     private Task Start()
     {

@@ -5,7 +5,8 @@ namespace Phaul.Core.Tests.Migration;
 
 // Every test here proves a failure path: the step that failed is named, the tree is left on the source
 // (the final stage never completed), and StopIter ran once for every started iteration, so no page
-// server is left running on the destination.
+// server is left running on the destination; when the source's CRIU failed inside an iteration, the
+// memory stream was ended first, so that page server does not wait for pages until its timeout.
 public class PhaulClientFailureTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
@@ -49,9 +50,25 @@ public class PhaulClientFailureTests
         Assert.Equal(1, error.Iteration);
         Assert.IsType<CriuException>(error.InnerException);
         Assert.Contains("PreDump (iteration 1)", error.Message);
-        Assert.Equal(["feature-check", "start", "pre-dump 0", "stop", "start", "pre-dump 1", "failed", "stop"], harness.Calls);
+        Assert.Equal(["feature-check", "start", "pre-dump 0", "stop", "start", "pre-dump 1", "failed", "end-stream 9", "stop"], harness.Calls);
         Assert.False(harness.PageServerRunning);
         Assert.Null(error.CleanupFailure);
+    }
+
+    [Fact]
+    public async Task FailingPreDump_WhoseMemoryStreamCannotBeEnded_StillStopsItsIteration_AndThrowsThePreDumpsError()
+    {
+        // Handles: the pre-dump fails and shutting down the memory socket fails too (e.g. Memfd is no socket).
+        using var harness = WithPreDumps(1);
+        harness.FailPreDumpAt = 0;
+        harness.MemorySocket.Fail = true;
+
+        var error = await Assert.ThrowsAsync<MigrationException>(() => harness.Client().MigrateAsync(Token));
+
+        Assert.Equal(MigrationStep.PreDump, error.Step);
+        Assert.IsType<CriuException>(error.InnerException);
+        Assert.Equal(["feature-check", "start", "pre-dump 0", "failed", "end-stream 9", "stop"], harness.Calls);
+        Assert.False(harness.PageServerRunning);
     }
 
     [Fact]
@@ -82,7 +99,7 @@ public class PhaulClientFailureTests
         Assert.Equal(1, error.Iteration);
         Assert.False(error.FinalStageCompleted);
         Assert.Contains("left running on the source", error.Message);
-        Assert.Equal(["feature-check", "start", "pre-dump 0", "stop", "start", "final 0", "failed", "stop"], harness.Calls);
+        Assert.Equal(["feature-check", "start", "pre-dump 0", "stop", "start", "final 0", "failed", "end-stream 9", "stop"], harness.Calls);
         Assert.False(harness.PageServerRunning);
     }
 
@@ -157,7 +174,7 @@ public class PhaulClientFailureTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => harness.Client().MigrateAsync(cancellation.Token));
 
-        Assert.Equal(["feature-check", "start", "pre-dump 0", "stop"], harness.Calls);
+        Assert.Equal(["feature-check", "start", "pre-dump 0", "end-stream 9", "stop"], harness.Calls);
         Assert.False(harness.StopTokens.Single().CanBeCanceled);
         Assert.False(harness.PageServerRunning);
     }
@@ -177,7 +194,7 @@ public class PhaulClientFailureTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => harness.Client().MigrateAsync(cancellation.Token));
 
-        Assert.Equal(["feature-check", "start", "final -", "stop"], harness.Calls);
+        Assert.Equal(["feature-check", "start", "final -", "end-stream 9", "stop"], harness.Calls);
         Assert.False(harness.PageServerRunning);
     }
 }

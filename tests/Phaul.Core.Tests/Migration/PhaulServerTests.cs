@@ -14,7 +14,7 @@ public sealed class PhaulServerTests : IDisposable
     private PhaulServer Server(TimeSpan? timeout = null) => PhaulServer.Create(
         new PhaulConfig { Memfd = 11, Wdir = _wdir.Path },
         new PhaulServerOptions { CriuFactory = () => _pageServers.Criu.Object, PageServerExitTimeout = timeout ?? TimeSpan.FromSeconds(10) },
-        null, new MigrationDependencies(CriuStatsSource.Instance, new FakeDirectories()));
+        null, new MigrationDependencies(CriuStatsSource.Instance, new FakeDirectories(), new FakeMemorySocket()));
 
     public void Dispose()
     {

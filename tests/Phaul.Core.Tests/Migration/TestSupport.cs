@@ -43,6 +43,22 @@ internal sealed class FakeDirectories : IImagesDirectoryOpener
     }
 }
 
+/// <summary>Records which (made-up) memory socket fds were shut down for writing; touches no real fd.</summary>
+internal sealed class FakeMemorySocket(Action<int>? onEnd = null) : IMemorySocket
+{
+    public List<int> Ended { get; } = [];
+
+    public bool Fail { get; set; }
+
+    public void EndSending(int fd)
+    {
+        Ended.Add(fd);
+        onEnd?.Invoke(fd);
+        if (Fail)
+            throw new NativeCallException("shutdown(SHUT_WR)", errno: 88, $"memory socket fd {fd}");
+    }
+}
+
 internal static class Stats
 {
     public static DumpStatsEntry Dump(ulong written, ulong skippedParent = 0, uint memwriteMicroseconds = 1000) => new()

@@ -1,0 +1,86 @@
+using System.Globalization;
+
+namespace Phaul.IntegrationTests.Migration;
+
+/// <summary>What /proc says about processes: whether one is gone, and who holds a directory.</summary>
+internal static class ProcessTable
+{
+    /// <summary>
+    /// Whether <paramref name="pid"/> no longer runs: gone, or a zombie (PID 1 here reaps orphans late,
+    /// and a zombie holds no fds and runs nothing).
+    /// </summary>
+    public static bool IsGone(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2] is 'Z' or 'X';
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>The parent of <paramref name="pid"/>, or 0 when it is gone.</summary>
+    public static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 4)..].Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Every process with an open fd or its working directory at or under <paramref name="directory"/>.</summary>
+    public static IReadOnlyList<int> HoldersOf(string directory)
+    {
+        var holders = new List<int>();
+        foreach (var pid in AllPids())
+        {
+            if (Links(pid).Any(target => IsAtOrUnder(target, directory)))
+                holders.Add(pid);
+        }
+        return holders;
+    }
+
+    /// <summary>The fds of this process with what they point at (e.g. <c>socket:[123]</c>); fds closing meanwhile are skipped.</summary>
+    public static Dictionary<int, string> OwnFds()
+    {
+        var fds = new Dictionary<int, string>();
+        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            if (new FileInfo(entry).LinkTarget is { } target)
+                fds[int.Parse(Path.GetFileName(entry), CultureInfo.InvariantCulture)] = target;
+        }
+        return fds;
+    }
+
+    private static IEnumerable<int> AllPids() =>
+        Directory.EnumerateDirectories("/proc")
+                 .Select(Path.GetFileName)
+                 .Select(name => int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : 0)
+                 .Where(pid => pid > 0);
+
+    private static List<string> Links(int pid)
+    {
+        var links = new List<string>();
+        try
+        {
+            links.Add(new FileInfo($"/proc/{pid}/cwd").LinkTarget ?? "");
+            links.AddRange(new DirectoryInfo($"/proc/{pid}/fd").EnumerateFileSystemInfos().Select(fd => fd.LinkTarget ?? ""));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The process ended (or is a zombie) while we looked: it holds nothing.
+        }
+        return links;
+    }
+
+    private static bool IsAtOrUnder(string path, string directory) =>
+        path == directory || path.StartsWith(directory + "/", StringComparison.Ordinal);
+}

@@ -83,7 +83,10 @@ public sealed class Workload : IDisposable
     public WorkloadStatus ReadStatus() => WorkloadStatus.Parse(File.ReadAllText(StatusFile));
 
     /// <summary>Whether <see cref="Pid"/> is a live process (not gone, not a zombie).</summary>
-    public bool IsRunning => ProcessState(Pid) is { } state && state != 'Z' && state != 'X';
+    public bool IsRunning => IsProcessRunning(Pid);
+
+    /// <summary>Whether <paramref name="pid"/> is a live process (not gone, not a zombie).</summary>
+    public static bool IsProcessRunning(int pid) => ProcessState(pid) is { } state && state != 'Z' && state != 'X';
 
     /// <summary>Waits until the counter has advanced by <paramref name="turns"/> from now.</summary>
     public async Task<WorkloadStatus> WaitForProgressAsync(long turns, TimeSpan timeout,

@@ -9,17 +9,21 @@ internal static class Scenarios
     /// <summary>64 MiB, 8 pages rewritten per tick in a 256-page (1 MiB) hot set: each pre-dump after the first finds about the hot set dirty.</summary>
     private static readonly WorkloadShape HotSet = new(MemoryMiB: 64, DirtyPagesPerTick: 8, HotSetPages: 256);
 
-    /// <summary>64 MiB, one page rewritten per tick across all of it: what a pre-dump finds dirty grows with the time since the last.</summary>
+    /// <summary>64 MiB, one page rewritten per tick across all of it: what a pre-dump finds dirty grows with the time since the one before.</summary>
     private static readonly WorkloadShape SlowSweep = new(MemoryMiB: 64, DirtyPagesPerTick: 1, HotSetPages: 0);
 
     public static IReadOnlyList<LaneScenario> All { get; } =
     [
         new("max-iterations", "pre-copy runs until the iteration limit", HotSet,
             Only(maxIterations: 3), PreCopyStopReason.MaxIterations) { ExpectedPreDumps = 3 },
+        // Pre-dump 1 writes about the hot set (~260 pages), well under the floor.
         new("pages-floor", "pre-copy stops once a pre-dump writes few pages", HotSet,
             Only(pagesWrittenFloor: 1024), PreCopyStopReason.PagesWrittenFloor) { ExpectedPreDumps = 2 },
+        // The hot set is above the default 64-page floor, so the 70% rule is the one that fires.
         new("default-policy", "the default policy: stops when 70% of the pages were already in the parent", HotSet,
             new ConvergencePolicy(), PreCopyStopReason.SkippedShareGoal) { ExpectedPreDumps = 2 },
+        // Pre-dump 0's estimate is its whole memwrite time (seconds under emulation); pre-dump 1's is the
+        // hot set's share of all pages written so far (~1.6%) of the memwrite time so far: well under 1 s.
         new("downtime-target", "pre-copy stops once the final dump's pages fit the downtime target", HotSet,
             Only(downtimeTarget: TimeSpan.FromSeconds(1)), PreCopyStopReason.DowntimeTarget) { ExpectedPreDumps = 2 },
         new("dirty-growth", "pre-copy stops when a pre-dump finds more dirty pages than the one before", SlowSweep,
@@ -33,7 +37,7 @@ internal static class Scenarios
     ];
 
     /// <summary>
-    /// A policy whose rules cannot fire within 8 pre-dumps, except those given: pages floor 0, skipped-share
+    /// A policy on which only the given rules and the iteration limit can fire: pages floor 0, skipped-share
     /// goal 100% (only reachable with 0 pages written, which the floor catches first), growth off.
     /// </summary>
     private static ConvergencePolicy Only(int maxIterations = 8, ulong pagesWrittenFloor = 0,

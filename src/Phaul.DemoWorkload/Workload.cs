@@ -29,23 +29,35 @@ public sealed class Workload : IDisposable
     /// <summary>Starts a workload holding <paramref name="memoryMiB"/> of verified memory.</summary>
     public static Task<Workload> StartAsync(int memoryMiB, int dirtyPagesPerTick = 0,
                                             CancellationToken cancellationToken = default) =>
-        LaunchAsync(memoryMiB, dirtyPagesPerTick, "--pid", cancellationToken);
+        LaunchAsync(memoryMiB, dirtyPagesPerTick, 0, "--pid", cancellationToken);
+
+    /// <summary>
+    /// Starts a workload that rewrites <paramref name="dirtyPagesPerTick"/> pages per tick, cycling through
+    /// only its first <paramref name="hotSetPages"/> pages: its dirty set stays bounded, so iterative
+    /// pre-copy converges however long each pre-dump takes.
+    /// </summary>
+    public static Task<Workload> StartWithHotSetAsync(int memoryMiB, int dirtyPagesPerTick, int hotSetPages,
+                                                      CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hotSetPages);
+        return LaunchAsync(memoryMiB, dirtyPagesPerTick, hotSetPages, "--pid", cancellationToken);
+    }
 
     /// <summary>
     /// Starts a workload that also has its own network namespace: CRIU then dumps and restores the
     /// namespace and locks and unlocks its network (the network-lock and network-unlock notifications).
     /// </summary>
     public static Task<Workload> StartWithOwnNetworkAsync(int memoryMiB, CancellationToken cancellationToken = default) =>
-        LaunchAsync(memoryMiB, 0, "--pid --net", cancellationToken);
+        LaunchAsync(memoryMiB, 0, 0, "--pid --net", cancellationToken);
 
-    private static async Task<Workload> LaunchAsync(int memoryMiB, int dirtyPagesPerTick, string namespaces,
-                                                    CancellationToken cancellationToken)
+    private static async Task<Workload> LaunchAsync(int memoryMiB, int dirtyPagesPerTick, int hotSetPages,
+                                                    string namespaces, CancellationToken cancellationToken)
     {
         var binary = await WorkloadBinary.GetPathAsync();
         var directory = Directory.CreateTempSubdirectory("phaul-workload-").FullName;
         var statusFile = Path.Combine(directory, "status");
         // exec through sh only to put stdio on /dev/null: an inherited pipe would become part of the dump.
-        var command = $"exec unshare {namespaces} --fork setsid '{binary}' {memoryMiB} '{statusFile}' {dirtyPagesPerTick} "
+        var command = $"exec unshare {namespaces} --fork setsid '{binary}' {memoryMiB} '{statusFile}' {dirtyPagesPerTick} {hotSetPages} "
                       + "</dev/null >/dev/null 2>&1";
         // A writable cwd: CRIU's dump creates a directory in the dumped tree's cwd.
         var unshare = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", command]) { WorkingDirectory = directory })
@@ -71,7 +83,10 @@ public sealed class Workload : IDisposable
     public WorkloadStatus ReadStatus() => WorkloadStatus.Parse(File.ReadAllText(StatusFile));
 
     /// <summary>Whether <see cref="Pid"/> is a live process (not gone, not a zombie).</summary>
-    public bool IsRunning => ProcessState(Pid) is { } state && state != 'Z' && state != 'X';
+    public bool IsRunning => IsProcessRunning(Pid);
+
+    /// <summary>Whether <paramref name="pid"/> is a live process (not gone, not a zombie).</summary>
+    public static bool IsProcessRunning(int pid) => ProcessState(pid) is { } state && state != 'Z' && state != 'X';
 
     /// <summary>Waits until the counter has advanced by <paramref name="turns"/> from now.</summary>
     public async Task<WorkloadStatus> WaitForProgressAsync(long turns, TimeSpan timeout,

@@ -1,7 +1,7 @@
 /*
  * Phaul's test workload: a process whose state can be checked after a migration.
  *
- *   workload MEMORY_MIB STATUS_FILE [DIRTY_PAGES_PER_TICK]
+ *   workload MEMORY_MIB STATUS_FILE [DIRTY_PAGES_PER_TICK [HOT_SET_PAGES]]
  *
  * It fills MEMORY_MIB with a position-dependent pattern, then loops about every
  * millisecond: it advances a counter kept only in memory, verifies a slice of
@@ -9,6 +9,10 @@
  * the pattern holds but the pages become dirty for pre-copy), and records the
  * largest gap between two loop turns: the downtime the process saw. Every
  * STATUS_PERIOD turns it replaces STATUS_FILE with key=value lines.
+ *
+ * The rewritten pages rotate through the whole memory, or, with HOT_SET_PAGES
+ * above 0, through only its first HOT_SET_PAGES pages: a bounded dirty set, so
+ * pre-copy converges however slowly each pre-dump runs.
  *
  * Meant to run as the root of its own PID namespace with stdio on /dev/null.
  */
@@ -71,18 +75,23 @@ int main(int argc, char **argv)
 {
 	struct timespec tick = { 0, 1000000 };
 	struct state s = { 0 };
-	size_t words, verify_at = 0, dirty_at = 0, i;
+	size_t words, dirty_words, verify_at = 0, dirty_at = 0, i;
 	uint64_t *memory, last, now;
-	long dirty_pages;
+	long dirty_pages, hot_set_pages;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s MEMORY_MIB STATUS_FILE [DIRTY_PAGES_PER_TICK]\n", argv[0]);
+		fprintf(stderr, "usage: %s MEMORY_MIB STATUS_FILE [DIRTY_PAGES_PER_TICK [HOT_SET_PAGES]]\n",
+			argv[0]);
 		return 2;
 	}
 	words = (size_t)atol(argv[1]) * 1024 * 1024 / sizeof(uint64_t);
 	dirty_pages = argc > 3 ? atol(argv[3]) : 0;
+	hot_set_pages = argc > 4 ? atol(argv[4]) : 0;
 	if (words < PAGE_WORDS)
 		words = PAGE_WORDS;
+	dirty_words = words;
+	if (hot_set_pages > 0 && (size_t)hot_set_pages * PAGE_WORDS < words)
+		dirty_words = (size_t)hot_set_pages * PAGE_WORDS;
 
 	memory = mmap(NULL, words * sizeof(uint64_t), PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -109,7 +118,7 @@ int main(int argc, char **argv)
 
 		for (i = 0; i < (size_t)dirty_pages; i++) {
 			memory[dirty_at] = pattern(dirty_at);
-			dirty_at = (dirty_at + PAGE_WORDS) % words;
+			dirty_at = (dirty_at + PAGE_WORDS) % dirty_words;
 			s.dirtied_pages++;
 		}
 

@@ -6,7 +6,10 @@ namespace Phaul;
 /// </summary>
 public interface IPhaulLocalOutcome
 {
-    /// <summary>CRIU's statistics of the final dump, when known.</summary>
+    /// <summary>
+    /// CRIU's statistics of the final dump as CRIU wrote them, when known (after pre-dumps on the same session
+    /// these are sums over the whole chain; <see cref="MigrationReport.FinalDump"/> has the final dump's own figures).
+    /// </summary>
     DumpStatistics? FinalDump { get; }
 
     /// <summary>CRIU's statistics of the restore on the destination, when known.</summary>

@@ -15,6 +15,9 @@ public sealed record IterationReport
     /// <summary>From asking the destination to start the iteration until it confirmed its end.</summary>
     public TimeSpan Duration { get; init; }
 
-    /// <summary>CRIU's statistics of the pre-dump, or <see langword="null"/> when CRIU left none.</summary>
+    /// <summary>
+    /// CRIU's statistics of this pre-dump alone (not the running sums CRIU writes during a pre-dump chain),
+    /// or <see langword="null"/> when CRIU left none.
+    /// </summary>
     public DumpStatistics? Dump { get; init; }
 }

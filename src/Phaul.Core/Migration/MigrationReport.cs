@@ -21,7 +21,7 @@ public sealed record MigrationReport
     /// <summary>The pre-copy iterations, in order; empty for stop-and-copy.</summary>
     public IReadOnlyList<IterationReport> Iterations { get; init; } = [];
 
-    /// <summary>CRIU's statistics of the final dump, when the final stage reported them.</summary>
+    /// <summary>CRIU's statistics of the final dump alone, when the final stage reported them.</summary>
     public DumpStatistics? FinalDump { get; init; }
 
     /// <summary>CRIU's statistics of the restore on the destination, when available.</summary>

@@ -15,6 +15,7 @@ internal sealed class MigrationRun(PhaulConfig config)
     private Exception? _cleanupFailure;
     private TimeSpan _finalStageDuration;
     private IPhaulLocalOutcome? _outcome;
+    private DumpStatistics? _finalDump;
 
     public IterationDirectories Directories { get; } = new(config.Wdir);
 
@@ -25,6 +26,12 @@ internal sealed class MigrationRun(PhaulConfig config)
     public MigrationStrategy Strategy { get; set; }
 
     public PreCopyStopReason StopReason { get; set; }
+
+    /// <summary>
+    /// Set when the dumps run as one CRIU pre-dump chain (a prepared <see cref="Criu"/> session), whose
+    /// statistics files hold running sums; null when each dump's file holds its own figures.
+    /// </summary>
+    public DumpStatisticsChain? Chain { get; set; }
 
     /// <summary>Statistics of the pre-dumps so far, for the convergence policy.</summary>
     public List<DumpStatistics> PreDumpStatistics { get; } = [];
@@ -49,11 +56,15 @@ internal sealed class MigrationRun(PhaulConfig config)
             PreDumpStatistics.Add(dump);
     }
 
+    /// <summary>A dump's own statistics, from what CRIU wrote for it (see <see cref="Chain"/>).</summary>
+    public DumpStatistics? OwnFigures(DumpStatistics? written) => Chain is null ? written : Chain.Next(written);
+
     public void RecordFinalStage(long startTimestamp, IPhaulLocalOutcome? outcome)
     {
         _finalStageCompleted = true;
         _finalStageDuration = Stopwatch.GetElapsedTime(startTimestamp);
         _outcome = outcome;
+        _finalDump = OwnFigures(outcome?.FinalDump);
     }
 
     public void RecordCleanupFailure(Exception failure) => _cleanupFailure = failure;
@@ -67,7 +78,7 @@ internal sealed class MigrationRun(PhaulConfig config)
         Strategy = Strategy,
         StopReason = StopReason,
         Iterations = [.. _iterations],
-        FinalDump = _outcome?.FinalDump,
+        FinalDump = _finalDump,
         Restore = _outcome?.Restore,
         RestoredPid = _outcome?.RestoredPid,
         FinalStageDuration = _finalStageDuration,

@@ -50,7 +50,7 @@ public sealed partial class PhaulClient
             run.Enter(MigrationStep.ReadStatistics, iteration);
             var entry = await _dependencies.Stats.ReadDumpStatsAsync(run.Directories.Last, cancellationToken)
                                                  .ConfigureAwait(false);
-            var dump = entry is null ? null : DumpStatistics.FromCriu(entry);
+            var dump = run.OwnFigures(entry is null ? null : DumpStatistics.FromCriu(entry));
             run.RecordPreDump(iteration, startedAt, started, dump);
             _logger.PreDumpCompleted(iteration, dump?.PagesWritten, dump?.PagesSkippedParent, dump?.FrozenTime);
 

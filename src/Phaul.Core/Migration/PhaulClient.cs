@@ -82,7 +82,11 @@ public sealed partial class PhaulClient
         try
         {
             run.Enter(MigrationStep.PrepareCriu);
-            (criu as Criu)?.Prepare();
+            if (criu is Criu prepared)
+            {
+                prepared.Prepare();
+                run.Chain = new DumpStatisticsChain();
+            }
             await ChooseStrategyAsync(criu, run, cancellationToken).ConfigureAwait(false);
             var lastImagesDir = run.Strategy == MigrationStrategy.PreCopy
                 ? await PreCopyAsync(criu, run, cancellationToken).ConfigureAwait(false)

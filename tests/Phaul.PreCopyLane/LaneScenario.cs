@@ -1,0 +1,17 @@
+namespace Phaul.PreCopyLane;
+
+/// <summary>One migration of the lane: a workload, a convergence policy, and the stop rule it must end on.</summary>
+/// <param name="Name">Short name, used on the command line and in file names.</param>
+/// <param name="Purpose">What the run shows, for the table's heading.</param>
+/// <param name="Workload">The workload to migrate.</param>
+/// <param name="Policy">The client's convergence policy: every rule but the one under test is set so it cannot fire.</param>
+/// <param name="ExpectedStop">The stop reason the report must give.</param>
+internal sealed record LaneScenario(string Name, string Purpose, WorkloadShape Workload, ConvergencePolicy Policy,
+                                    PreCopyStopReason ExpectedStop)
+{
+    /// <summary>How many pre-dumps must run, when the rule makes that certain.</summary>
+    public int? ExpectedPreDumps { get; init; }
+
+    /// <summary>How long the destination waits before starting an iteration, by index (see <see cref="SlowDestination"/>).</summary>
+    public IReadOnlyDictionary<int, TimeSpan> Pauses { get; init; } = new Dictionary<int, TimeSpan>();
+}

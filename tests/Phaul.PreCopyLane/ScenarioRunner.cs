@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Phaul.DemoWorkload;
+
+namespace Phaul.PreCopyLane;
+
+/// <summary>
+/// Runs one scenario for real: starts its workload, migrates it with <see cref="PhaulClient"/> and
+/// <see cref="PhaulServer"/> in this process over a connected socket pair (<see cref="InProcessLocal"/>),
+/// then follows the restored tree until it has verified all of its memory again.
+/// </summary>
+internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults results, TimeSpan scenarioTimeout)
+{
+    private static readonly TimeSpan WorkloadTimeout = TimeSpan.FromSeconds(90);
+
+    public async Task<(ScenarioResult Result, IReadOnlyList<LaneCheck> Checks)> RunAsync(
+        LaneScenario scenario, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(scenarioTimeout);
+        using var source = new ScratchDirectory("phaul-lane-source-");
+        using var destination = new ScratchDirectory("phaul-lane-destination-");
+        ScenarioResult result;
+        try
+        {
+            result = await MigrateAndFollowAsync(scenario, source.Path, destination.Path, deadline.Token).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Whatever failed this scenario is reported as its failed check; the lane goes on.
+        catch (Exception startFailure)
+#pragma warning restore CA1031
+        {
+            result = new ScenarioResult(scenario, 0, null) { Failure = startFailure };
+        }
+        result = result with
+        {
+            Failure = result.Failure is { } failure ? Explain(failure, deadline, cancellationToken) : null,
+            WallTime = Stopwatch.GetElapsedTime(started),
+        };
+        var checks = LaneChecks.Evaluate(result);
+        results.Save(result, checks, source.Path, destination.Path);
+        return (result, checks);
+    }
+
+    private async Task<ScenarioResult> MigrateAndFollowAsync(LaneScenario scenario, string sourceWdir, string destinationWdir,
+                                                             CancellationToken cancellationToken)
+    {
+        using var workload = await scenario.Workload.StartAsync(cancellationToken).ConfigureAwait(false);
+        var before = await workload.WaitForProgressAsync(10, WorkloadTimeout, cancellationToken).ConfigureAwait(false);
+        var result = new ScenarioResult(scenario, workload.Pid, before);
+        try
+        {
+            var report = await MigrateAsync(scenario, workload.Pid, sourceWdir, destinationWdir, cancellationToken)
+                .ConfigureAwait(false);
+            return await FollowRestoredAsync(result with { Report = report }, workload, cancellationToken).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Reported as the scenario's failure, with what was measured so far.
+        catch (Exception failure)
+#pragma warning restore CA1031
+        {
+            return result with { Failure = failure };
+        }
+    }
+
+    private async Task<MigrationReport> MigrateAsync(LaneScenario scenario, int pid, string sourceWdir, string destinationWdir,
+                                                     CancellationToken cancellationToken)
+    {
+        using var sockets = MemorySocketPair.Connect();
+        using var server = PhaulServer.MakePhaulServer(
+            new PhaulConfig { Memfd = (int)sockets.Destination.Handle, Wdir = destinationWdir }, null, loggerFactory);
+        IPhaulRemote remote = scenario.Pauses.Count > 0 ? new SlowDestination(server, scenario.Pauses) : server;
+        var client = PhaulClient.MakePhaulClient(
+            new InProcessLocal(server, null, loggerFactory), remote,
+            new PhaulConfig { Pid = pid, Memfd = (int)sockets.Source.Handle, Wdir = sourceWdir },
+            new PhaulClientOptions { Policy = scenario.Policy }, loggerFactory);
+        return await client.MigrateAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Adopts the restored root and waits for its first status (the counter must go on from where the
+    /// source left it: it lives only in memory) and for a whole pass of verification over its memory.
+    /// </summary>
+    private static async Task<ScenarioResult> FollowRestoredAsync(ScenarioResult result, Workload workload,
+                                                                  CancellationToken cancellationToken)
+    {
+        var restoredPid = result.Report!.RestoredPid
+            ?? throw new InvalidOperationException("The report names no restored pid.");
+        workload.AdoptRestored(restoredPid);
+        var after = workload.ReadStatus();
+        var resumed = await Poll.UntilAsync(() => workload.ReadStatus() is { } s && s.Counter != after.Counter ? s : null,
+                                            WorkloadTimeout, $"restored workload {restoredPid} to report again", cancellationToken)
+                                .ConfigureAwait(false);
+        var verified = await Poll.UntilAsync(
+            () => workload.ReadStatus() is { } s && s.VerifiedWords >= resumed.VerifiedWords + s.MemoryWords ? s : null,
+            WorkloadTimeout, $"restored workload {restoredPid} to verify all its memory", cancellationToken).ConfigureAwait(false);
+        var sourceGone = await SourceGoneAsync(result.SourcePid, restoredPid, cancellationToken).ConfigureAwait(false);
+        return result with
+        {
+            AfterMigration = after,
+            Resumed = resumed,
+            AfterVerification = verified,
+            RestoredRunning = workload.IsRunning,
+            SourceGone = sourceGone,
+        };
+    }
+
+    private static async Task<bool> SourceGoneAsync(int sourcePid, int restoredPid, CancellationToken cancellationToken)
+    {
+        if (sourcePid == restoredPid)
+            return false;
+        try
+        {
+            await Poll.UntilAsync(() => Workload.IsProcessRunning(sourcePid) ? null : "gone", WorkloadTimeout,
+                                  $"source pid {sourcePid} to end", cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private Exception Explain(Exception failure, CancellationTokenSource deadline, CancellationToken laneToken) =>
+        failure is OperationCanceledException && deadline.IsCancellationRequested && !laneToken.IsCancellationRequested
+            ? new TimeoutException($"The scenario did not finish within {scenarioTimeout.TotalSeconds:0} s.", failure)
+            : failure;
+}

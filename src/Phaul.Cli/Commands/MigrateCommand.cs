@@ -93,19 +93,26 @@ internal static class MigrateCommand
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            stderr.WriteLine($"phaul migrate: cancelled; pid {options.Pid} keeps running here. Images and CRIU logs: {wdir.Path}");
+            stderr.WriteLine($"phaul migrate: cancelled; pid {options.Pid} keeps running here.");
+            ReportKept(wdir, stderr);
             return ExitCode.Cancelled;
         }
         catch (Exception e) when (RemoteMigration.DescribeFailure(e, options.Pid) is { } failure)
         {
             stderr.WriteLine($"phaul migrate: {failure}");
-            stderr.WriteLine($"phaul migrate: images and CRIU logs: {wdir.Path}");
+            ReportKept(wdir, stderr);
             return ExitCode.Failed;
         }
 
         ReportWriter.Write(stdout, outcome);
         wdir.Succeeded();
         return WriteJson(options.JsonFile, outcome.Report, stderr);
+    }
+
+    private static void ReportKept(SourceWorkDirectory wdir, TextWriter stderr)
+    {
+        if (wdir.Failed() is { } kept)
+            stderr.WriteLine($"phaul migrate: images and CRIU logs: {kept}");
     }
 
     private static bool CheckInputs(MigrateOptions options, TextWriter stderr)

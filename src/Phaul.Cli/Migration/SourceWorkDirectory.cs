@@ -5,7 +5,7 @@ namespace Phaul.Cli.Migration;
 /// <summary>
 /// A fresh directory for one migration's images and CRIU logs on the source: under <c>--wdir</c>
 /// when given (kept), else a temporary one that is removed after a successful migration and kept
-/// after a failed one, for its logs.
+/// after a failed one when it holds logs to read.
 /// </summary>
 internal sealed class SourceWorkDirectory
 {
@@ -41,5 +41,14 @@ internal sealed class SourceWorkDirectory
     {
         if (_temporary)
             Directory.Delete(Path, recursive: true);
+    }
+
+    /// <summary>The migration failed: returns the directory to read CRIU's logs in, or null when there is nothing (it never got as far as CRIU).</summary>
+    public string? Failed()
+    {
+        if (!_temporary || Directory.EnumerateFileSystemEntries(Path).Any())
+            return Path;
+        Directory.Delete(Path);
+        return null;
     }
 }

@@ -188,6 +188,28 @@ public class ListenerTests
     }
 
     [Fact]
+    public async Task Connections_over_the_limit_are_closed_at_once()
+    {
+        // Failure handled: a peer opening connections without authenticating, to exhaust the destination.
+        await using var destination = new FakeDestination(TestKeys.Shared, maxConnections: 2);
+        using var idle1 = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var idle2 = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await idle1.ConnectAsync(destination.Listener.LocalEndPoint, Ct);
+        await idle2.ConnectAsync(destination.Listener.LocalEndPoint, Ct);
+        await Task.Yield();
+
+        var refused = await Assert.ThrowsAsync<TransportException>(() => destination.ConnectAsync(TestKeys.Shared));
+
+        // Closed (or reset, when the hello was already on its way) before any answer.
+        Assert.Equal((TransportSide.Destination, TransportPhase.Handshake), (refused.Side, refused.Phase));
+        Assert.Empty(destination.Targets);
+        idle1.Dispose();
+        idle2.Dispose();
+        await using var connection = await RetryConnectAsync(destination);
+        Assert.NotEmpty(connection.SessionId);
+    }
+
+    [Fact]
     public async Task Connecting_where_nothing_listens_names_the_destination_and_the_step()
     {
         // Failure handled: wrong address or the destination service is not running.
@@ -215,6 +237,23 @@ public class ListenerTests
     {
         var options = new MigrationListenerOptions { Wdir = "/", Key = TestKeys.Shared };
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, TransportProtocol.DefaultPort), options.EndPoint);
+    }
+
+    // Closed connections leave the listener's count once their tasks notice; retry until they have.
+    private static async Task<MigrationConnection> RetryConnectAsync(FakeDestination destination)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            try
+            {
+                return await destination.ConnectAsync(TestKeys.Shared);
+            }
+            catch (TransportException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20, Ct);
+            }
+        }
     }
 
     private static async Task<FakeTarget> WaitForTargetAsync(FakeDestination destination)

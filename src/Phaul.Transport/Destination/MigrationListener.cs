@@ -106,6 +106,13 @@ public sealed partial class MigrationListener : IAsyncDisposable
                 _logger.AcceptFailed(e, LocalEndPoint.ToString());
                 throw;
             }
+            if (_connections.Count >= _options.MaxConnections)
+            {
+                // Unauthenticated peers must not be able to exhaust fds and memory by connecting.
+                _logger.ConnectionLimitReached(accepted.RemoteEndPoint?.ToString() ?? "unknown peer", _options.MaxConnections);
+                accepted.Dispose();
+                continue;
+            }
             Track(HandleConnectionAsync(accepted, stopping));
         }
     }

@@ -24,6 +24,12 @@ public sealed record MigrationListenerOptions
     /// <summary>Deadlines for the sources' messages. Default <see cref="TransportTimeouts.Default"/>.</summary>
     public TransportTimeouts Timeouts { get; init; } = TransportTimeouts.Default;
 
+    /// <summary>
+    /// Connections open at once, authenticated or not (a session holds two); more are closed as they
+    /// arrive. Default 16.
+    /// </summary>
+    public int MaxConnections { get; init; } = 16;
+
     /// <summary>How each session's <see cref="PhaulServer"/> runs its page servers (and which CRIU it uses); null for the defaults.</summary>
     public PhaulServerOptions? Server { get; init; }
 
@@ -46,5 +52,7 @@ public sealed record MigrationListenerOptions
         ArgumentNullException.ThrowIfNull(Timeouts, nameof(Timeouts));
         Limits.Validate();
         Timeouts.Validate();
+        if (MaxConnections < 2)
+            throw new ArgumentOutOfRangeException(nameof(MaxConnections), MaxConnections, "MigrationListenerOptions.MaxConnections must be at least 2 (one session's two connections).");
     }
 }

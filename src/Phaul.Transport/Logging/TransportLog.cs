@@ -56,6 +56,9 @@ internal static partial class TransportLog
     [LoggerMessage(3016, LogLevel.Error, "A SessionEnded handler failed for session {SessionId}")]
     public static partial void SessionEndedHandlerFailed(this ILogger logger, Exception exception, string sessionId);
 
+    [LoggerMessage(3017, LogLevel.Warning, "Closed connection from {EndPoint}: {MaxConnections} connections are open already")]
+    public static partial void ConnectionLimitReached(this ILogger logger, string endPoint, int maxConnections);
+
     [LoggerMessage(3014, LogLevel.Error, "Accepting connections on {EndPoint} failed")]
     public static partial void AcceptFailed(this ILogger logger, Exception exception, string endPoint);
 

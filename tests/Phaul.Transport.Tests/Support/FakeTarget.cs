@@ -57,7 +57,7 @@ internal sealed class FakeDestination : IAsyncDisposable
 {
     private readonly TaskCompletionSource<MigrationSessionEndedEventArgs> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public FakeDestination(PreSharedKey key, TransportTimeouts? timeouts = null, ImageTransferLimits? limits = null)
+    public FakeDestination(PreSharedKey key, TransportTimeouts? timeouts = null, ImageTransferLimits? limits = null, int maxConnections = 16)
     {
         var options = new MigrationListenerOptions
         {
@@ -66,6 +66,7 @@ internal sealed class FakeDestination : IAsyncDisposable
             Key = key,
             Timeouts = timeouts ?? TransportTimeouts.Default,
             Limits = limits ?? ImageTransferLimits.Default,
+            MaxConnections = maxConnections,
         };
         var services = new DestinationServices(CreateTarget, (_, _) => Task.FromResult(RestoreStats));
         Listener = MigrationListener.Start(options, loggerFactory: null, services);

@@ -73,7 +73,7 @@ internal static class DemoCommand
                 var request = new MigrationRequest(workload.Pid, listener.LocalEndPoint, key, PreCopyMode.Auto, sourceDirectory, options.CriuPath);
                 var outcome = await RemoteMigration.RunAsync(request, loggerFactory, cancellationToken).ConfigureAwait(false);
                 ReportWriter.Write(stdout, outcome);
-                return await DemoWorkloadCheck.ConfirmContinuedAsync(workload, before, outcome.Report, stdout, stderr, cancellationToken)
+                return await DemoWorkloadCheck.ConfirmContinuedAsync(workload, before, outcome.RestoredPid, stdout, stderr, cancellationToken)
                                               .ConfigureAwait(false)
                     ? ExitCode.Success
                     : ExitCode.Failed;

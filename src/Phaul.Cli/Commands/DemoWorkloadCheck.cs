@@ -33,10 +33,10 @@ internal static class DemoWorkloadCheck
     /// Whether the workload runs under the restored pid, its source copy is gone, and its counter and
     /// memory checks advanced past <paramref name="before"/> with no bad word; says so on stdout.
     /// </summary>
-    public static async Task<bool> ConfirmContinuedAsync(Workload workload, WorkloadStatus before, MigrationReport report,
+    public static async Task<bool> ConfirmContinuedAsync(Workload workload, WorkloadStatus before, int? restored,
                                                          TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        if (report.RestoredPid is not { } restoredPid)
+        if (restored is not { } restoredPid)
         {
             stderr.WriteLine("phaul demo: the destination reported no restored pid");
             return false;

@@ -106,6 +106,8 @@ internal static class MigrateCommand
 
         ReportWriter.Write(stdout, outcome);
         wdir.Succeeded();
+        if (outcome.Incomplete is { } incomplete)
+            stderr.WriteLine($"phaul migrate: migrated, without a report: {incomplete}");
         return WriteJson(options.JsonFile, outcome.Report, stderr);
     }
 
@@ -131,10 +133,15 @@ internal static class MigrateCommand
         return true;
     }
 
-    private static ExitCode WriteJson(string? path, MigrationReport report, TextWriter stderr)
+    private static ExitCode WriteJson(string? path, MigrationReport? report, TextWriter stderr)
     {
         if (path is null)
             return ExitCode.Success;
+        if (report is null)
+        {
+            stderr.WriteLine($"phaul migrate: the tree was migrated, but there is no report to write to --json {path}");
+            return ExitCode.Success;
+        }
         try
         {
             File.WriteAllText(path, report.ToJson());

@@ -19,8 +19,9 @@ internal sealed record MigrationRequest(int Pid, EndPoint Destination, PreShared
 /// </summary>
 internal static class RemoteMigration
 {
+    /// <returns>The outcome; it has no report when the migration failed or was cancelled after the destination restored the tree.</returns>
     /// <exception cref="TransportException">Connecting or authenticating failed; the tree was not touched.</exception>
-    /// <exception cref="MigrationException">The migration failed; the exception says where the tree runs.</exception>
+    /// <exception cref="MigrationException">The migration failed; the tree runs on the source.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the tree runs on the source.</exception>
     public static async Task<MigrationOutcome> RunAsync(MigrationRequest request, ILoggerFactory loggerFactory,
                                                         CancellationToken cancellationToken)
@@ -36,8 +37,19 @@ internal static class RemoteMigration
                 CriuFactory = request.CriuPath is { } path ? () => new Criu(path) : null,
             };
             var client = PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config, options, loggerFactory);
-            var report = await client.MigrateAsync(cancellationToken).ConfigureAwait(false);
-            return new MigrationOutcome(report, connection.Restored, connection.RemoteEndPoint);
+            try
+            {
+                var report = await client.MigrateAsync(cancellationToken).ConfigureAwait(false);
+                return new MigrationOutcome(request.Pid, report, connection.Restored, connection.RemoteEndPoint);
+            }
+            catch (Exception e) when (connection.Restored is { } restored && e is OperationCanceledException or MigrationException { FinalStageCompleted: true })
+            {
+                // The final stage had returned (the core then only ends the final iteration, with the caller's token):
+                // the tree runs on the destination and CRIU ended the source's copy.
+                var what = e is OperationCanceledException ? "the migration was interrupted too late to cancel" : e.Message;
+                return new MigrationOutcome(request.Pid, null, restored, connection.RemoteEndPoint,
+                                            $"{what}; the destination had restored the tree as pid {restored.Pid} already");
+            }
         }
     }
 

@@ -28,7 +28,7 @@ public class ReportWriterTests
         };
         var restored = new RestoredTree(5678, report.Restore, 12, 190_000, TimeSpan.FromMilliseconds(230));
 
-        var lines = Render(new MigrationOutcome(report, restored, "192.0.2.7:7480"));
+        var lines = Render(new MigrationOutcome(1234, report, restored, "192.0.2.7:7480"));
 
         Assert.Equal("Migrated pid 1234 to 192.0.2.7:7480; it runs there as pid 5678.", lines[0]);
         Assert.Equal("  strategy      pre-copy, 2 pre-dump(s); stopped because most pages were unchanged since the previous pre-dump", lines[1]);
@@ -55,7 +55,7 @@ public class ReportWriterTests
             Duration = TimeSpan.FromSeconds(2),
         };
 
-        var lines = Render(new MigrationOutcome(report, null, "dest.example:7480"));
+        var lines = Render(new MigrationOutcome(1234, report, null, "dest.example:7480"));
 
         Assert.Equal("Migrated pid 1234 to dest.example:7480.", lines[0]);
         Assert.Contains("stop-and-copy: the kernel does not track dirty memory", lines[1], StringComparison.Ordinal);
@@ -63,6 +63,22 @@ public class ReportWriterTests
         Assert.Equal("  restore       no statistics from the destination", lines[3]);
         Assert.Contains(lines, line => line == "  restored pid  not reported");
         Assert.DoesNotContain(lines, line => line.Contains("iteration", StringComparison.Ordinal) && line.StartsWith("  iteration", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_migration_that_ended_badly_after_the_restore_shows_what_the_destination_said()
+    {
+        var restore = new RestoreStatistics { PagesRestored = 256, RestoreTime = TimeSpan.FromMilliseconds(40) };
+        var restored = new RestoredTree(5678, restore, 9, 4096, TimeSpan.FromMilliseconds(300));
+
+        var lines = Render(new MigrationOutcome(1234, null, restored, "192.0.2.7:7480", "the migration was interrupted too late to cancel"));
+
+        Assert.Equal("Migrated pid 1234 to 192.0.2.7:7480; it runs there as pid 5678.", lines[0]);
+        Assert.Equal("  no report     the migration was interrupted too late to cancel", lines[1]);
+        Assert.StartsWith("  image files   9 files (4.0 KiB)", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("  restore       256 pages (", lines[3], StringComparison.Ordinal);
+        Assert.Equal("  restored pid  5678 on the destination", lines[4]);
+        Assert.Equal(5, lines.Length);
     }
 
     private static DumpStatistics Dump(ulong written, ulong skipped, int frozenMs) =>

@@ -29,7 +29,7 @@ public sealed class Workload : IDisposable
     /// <summary>Starts a workload holding <paramref name="memoryMiB"/> of verified memory.</summary>
     public static Task<Workload> StartAsync(int memoryMiB, int dirtyPagesPerTick = 0,
                                             CancellationToken cancellationToken = default) =>
-        LaunchAsync(memoryMiB, dirtyPagesPerTick, 0, "--pid", cancellationToken);
+        LaunchAsync(memoryMiB, dirtyPagesPerTick, 0, "--pid", "", cancellationToken);
 
     /// <summary>
     /// Starts a workload that rewrites <paramref name="dirtyPagesPerTick"/> pages per tick, cycling through
@@ -40,7 +40,22 @@ public sealed class Workload : IDisposable
                                                       CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hotSetPages);
-        return LaunchAsync(memoryMiB, dirtyPagesPerTick, hotSetPages, "--pid", cancellationToken);
+        return LaunchAsync(memoryMiB, dirtyPagesPerTick, hotSetPages, "--pid", "", cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a workload like <see cref="StartAsync"/>, inside the named network namespace
+    /// (<c>ip netns add NAME</c>), e.g. a test's "source host". Only the network namespace changes:
+    /// the workload shares the mount namespace of whoever dumps it, so CRIU need not dump mounts.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="networkNamespace"/> is not a plain name.</exception>
+    public static Task<Workload> StartInNetworkNamespaceAsync(string networkNamespace, int memoryMiB, int dirtyPagesPerTick = 0,
+                                                              CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(networkNamespace);
+        if (!networkNamespace.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || networkNamespace.StartsWith('.'))
+            throw new ArgumentException($"'{networkNamespace}' is not a network namespace name (letters, digits, '-', '_', '.').", nameof(networkNamespace));
+        return LaunchAsync(memoryMiB, dirtyPagesPerTick, 0, "--pid", $"nsenter --net=/run/netns/{networkNamespace} ", cancellationToken);
     }
 
     /// <summary>
@@ -48,16 +63,17 @@ public sealed class Workload : IDisposable
     /// namespace and locks and unlocks its network (the network-lock and network-unlock notifications).
     /// </summary>
     public static Task<Workload> StartWithOwnNetworkAsync(int memoryMiB, CancellationToken cancellationToken = default) =>
-        LaunchAsync(memoryMiB, 0, 0, "--pid --net", cancellationToken);
+        LaunchAsync(memoryMiB, 0, 0, "--pid --net", "", cancellationToken);
 
     private static async Task<Workload> LaunchAsync(int memoryMiB, int dirtyPagesPerTick, int hotSetPages,
-                                                    string namespaces, CancellationToken cancellationToken)
+                                                    string namespaces, string prefix, CancellationToken cancellationToken)
     {
         var binary = await WorkloadBinary.GetPathAsync();
         var directory = Directory.CreateTempSubdirectory("phaul-workload-").FullName;
         var statusFile = Path.Combine(directory, "status");
         // exec through sh only to put stdio on /dev/null: an inherited pipe would become part of the dump.
-        var command = $"exec unshare {namespaces} --fork setsid '{binary}' {memoryMiB} '{statusFile}' {dirtyPagesPerTick} {hotSetPages} "
+        // A prefix (nsenter) execs unshare in turn: the process started stays unshare, the workload's parent.
+        var command = $"exec {prefix}unshare {namespaces} --fork setsid '{binary}' {memoryMiB} '{statusFile}' {dirtyPagesPerTick} {hotSetPages} "
                       + "</dev/null >/dev/null 2>&1";
         // A writable cwd: CRIU's dump creates a directory in the dumped tree's cwd.
         var unshare = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", command]) { WorkingDirectory = directory })

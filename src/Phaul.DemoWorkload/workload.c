@@ -14,6 +14,11 @@
  * above 0, through only its first HOT_SET_PAGES pages: a bounded dirty set, so
  * pre-copy converges however slowly each pre-dump runs.
  *
+ * The gap is measured twice. CRIU restores a tree into a new time namespace
+ * whose CLOCK_MONOTONIC offset hides most of the time the tree was stopped, so
+ * max_gap_us (monotonic) is what the process's own clock shows; CLOCK_REALTIME
+ * is not namespaced, so max_wall_gap_us shows the whole stop.
+ *
  * Meant to run as the root of its own PID namespace with stdio on /dev/null.
  */
 #define _GNU_SOURCE
@@ -35,16 +40,17 @@ static uint64_t pattern(uint64_t index)
 	return (index * 0x9E3779B97F4A7C15ull) ^ 0x5A5A5A5A5A5A5A5Aull;
 }
 
-static uint64_t now_us(void)
+static uint64_t now_us(clockid_t clock)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 struct state {
 	uint64_t counter;
 	uint64_t max_gap_us;
+	uint64_t max_wall_gap_us;
 	uint64_t bad_words;
 	uint64_t verified_words;
 	uint64_t dirtied_pages;
@@ -58,10 +64,10 @@ static void write_status(const char *path, const struct state *s, size_t words)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	len = snprintf(text, sizeof(text),
 		       "counter=%llu\nmax_gap_us=%llu\nbad_words=%llu\nverified_words=%llu\n"
-		       "dirtied_pages=%llu\nmemory_words=%zu\n",
+		       "dirtied_pages=%llu\nmemory_words=%zu\nmax_wall_gap_us=%llu\n",
 		       (unsigned long long)s->counter, (unsigned long long)s->max_gap_us,
 		       (unsigned long long)s->bad_words, (unsigned long long)s->verified_words,
-		       (unsigned long long)s->dirtied_pages, words);
+		       (unsigned long long)s->dirtied_pages, words, (unsigned long long)s->max_wall_gap_us);
 	/* Open and close each time: no fd stays open across a dump. */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -76,7 +82,7 @@ int main(int argc, char **argv)
 	struct timespec tick = { 0, 1000000 };
 	struct state s = { 0 };
 	size_t words, dirty_words, verify_at = 0, dirty_at = 0, i;
-	uint64_t *memory, last, now;
+	uint64_t *memory, last, now, wall_last, wall_now;
 	long dirty_pages, hot_set_pages;
 
 	if (argc < 3) {
@@ -100,13 +106,19 @@ int main(int argc, char **argv)
 	for (i = 0; i < words; i++)
 		memory[i] = pattern(i);
 
-	last = now_us();
+	last = now_us(CLOCK_MONOTONIC);
+	wall_last = now_us(CLOCK_REALTIME);
 	for (;;) {
 		nanosleep(&tick, NULL);
-		now = now_us();
+		now = now_us(CLOCK_MONOTONIC);
 		if (now - last > s.max_gap_us)
 			s.max_gap_us = now - last;
 		last = now;
+		/* The wall clock may be stepped back; such a turn measures nothing. */
+		wall_now = now_us(CLOCK_REALTIME);
+		if (wall_now > wall_last && wall_now - wall_last > s.max_wall_gap_us)
+			s.max_wall_gap_us = wall_now - wall_last;
+		wall_last = wall_now;
 		s.counter++;
 
 		for (i = 0; i < VERIFY_WORDS_PER_TURN; i++) {

@@ -3,6 +3,10 @@ using Phaul.Rpc;
 
 namespace Phaul.Cli.Commands;
 
+/// <summary>What <c>phaul check</c> was asked.</summary>
+/// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
+internal sealed record CheckOptions(string? CriuPath);
+
 /// <summary><c>phaul check</c>: can this host take part in a migration, and if not, what fixes it.</summary>
 internal static class CheckCommand
 {
@@ -12,21 +16,19 @@ internal static class CheckCommand
 
     public static Command Create(TextWriter stdout)
     {
-        var command = new Command("check", "Check CRIU, its kernel features and the host settings a migration needs.")
-        {
-            CommonOptions.Criu,
-        };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(CommonOptions.Criu), stdout, ct));
+        var criu = CommonOptions.Criu();
+        var command = new Command("check", "Check CRIU, its kernel features and the host settings a migration needs.") { criu };
+        command.SetAction(async (parse, ct) => (int)await RunAsync(new CheckOptions(parse.GetValue(criu)), stdout, ct).ConfigureAwait(false));
         return command;
     }
 
-    public static async Task<int> RunAsync(string? criuPath, TextWriter stdout, CancellationToken cancellationToken)
+    public static async Task<ExitCode> RunAsync(CheckOptions options, TextWriter stdout, CancellationToken cancellationToken)
     {
         var report = new CheckReport(stdout);
         report.Require(Environment.IsPrivilegedProcess, "running as root", "CRIU needs root: run phaul as root");
-        await CheckCriuAsync(criuPath, report, cancellationToken).ConfigureAwait(false);
+        await CheckCriuAsync(options.CriuPath, report, cancellationToken).ConfigureAwait(false);
         CheckPipeMaxSize(report);
-        return (int)report.ExitCode;
+        return report.ExitCode;
     }
 
     private static async Task CheckCriuAsync(string? criuPath, CheckReport report, CancellationToken cancellationToken)

@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Net;
+using Phaul.Cli.Hosting;
+using Phaul.Cli.Migration;
+using Phaul.Cli.Parsing;
+
+namespace Phaul.Cli.Commands;
+
+/// <summary>What <c>phaul migrate</c> was asked.</summary>
+/// <param name="Pid">The tree's root.</param>
+/// <param name="To">Where <c>phaul serve</c> listens.</param>
+/// <param name="KeyFile">The pre-shared key file.</param>
+/// <param name="PreCopy">Whether to pre-copy (<c>--pre-dump auto|on|off</c>).</param>
+/// <param name="JsonFile">Where to write the report as JSON; null for nowhere.</param>
+/// <param name="Wdir">Where to keep this migration's images and logs; null for a temporary directory.</param>
+/// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
+/// <param name="Verbose">Log to stderr as well as the progress lines.</param>
+internal sealed record MigrateOptions(int Pid, EndPoint To, string KeyFile, PreCopyMode PreCopy, string? JsonFile, string? Wdir,
+                                      string? CriuPath, bool Verbose);
+
+/// <summary>
+/// <c>phaul migrate</c>: moves a process tree to a host running <c>phaul serve</c>. Progress goes to
+/// stderr, the report to stdout; the exit code is 0 only when the tree runs on the destination.
+/// </summary>
+internal static class MigrateCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var pid = new Option<int>("--pid", "-p")
+        {
+            Description = "The root of the process tree to migrate",
+            HelpName = "PID",
+            Required = true,
+            CustomParser = OptionParsers.ProcessId,
+        };
+        var to = new Option<EndPoint>("--to")
+        {
+            Description = $"HOST:PORT where 'phaul serve' listens (port {Transport.TransportProtocol.DefaultPort} when left out)",
+            HelpName = "HOST:PORT",
+            Required = true,
+            CustomParser = OptionParsers.Destination!,
+        };
+        var preDump = new Option<PreCopyMode>("--pre-dump")
+        {
+            // Left out, it reads as PreCopyMode's default, Auto.
+            Description = "Pre-copy memory while the tree runs: auto (when the kernel tracks dirty memory; the default), on or off",
+            HelpName = "auto|on|off",
+            CustomParser = OptionParsers.PreCopy,
+        };
+        var json = new Option<string?>("--json") { Description = "Also write the report as JSON to FILE", HelpName = "FILE" };
+        var wdir = new Option<string?>("--wdir")
+        {
+            Description = "Keep this migration's images and CRIU logs in a new directory under DIR (default: a temporary directory, removed after success)",
+            HelpName = "DIR",
+        };
+        var keyFile = CommonOptions.KeyFile();
+        var criu = CommonOptions.Criu();
+        var verbose = CommonOptions.Verbose();
+        var command = new Command("migrate", "Live-migrate a process tree to a host running 'phaul serve'.")
+        {
+            pid, to, keyFile, preDump, json, wdir, criu, verbose,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = new MigrateOptions(parse.GetValue(pid), parse.GetValue(to)!, parse.GetValue(keyFile)!, parse.GetValue(preDump),
+                                             parse.GetValue(json), parse.GetValue(wdir), parse.GetValue(criu), parse.GetValue(verbose));
+            return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    public static async Task<ExitCode> RunAsync(MigrateOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        if (KeyFileInput.TryLoad(options.KeyFile, "migrate", stderr) is not { } key || !CheckInputs(options, stderr))
+            return ExitCode.BadInput;
+        SourceWorkDirectory wdir;
+        try
+        {
+            wdir = SourceWorkDirectory.Create(options.Wdir, options.Pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"phaul migrate: --wdir: {e.Message}");
+            return ExitCode.BadInput;
+        }
+
+        using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose), progress: stderr);
+        var request = new MigrationRequest(options.Pid, options.To, key, options.PreCopy, wdir.Path, options.CriuPath);
+        MigrationOutcome outcome;
+        try
+        {
+            outcome = await RemoteMigration.RunAsync(request, loggerFactory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            stderr.WriteLine($"phaul migrate: cancelled; pid {options.Pid} keeps running here.");
+            ReportKept(wdir, stderr);
+            return ExitCode.Cancelled;
+        }
+        catch (Exception e) when (RemoteMigration.DescribeFailure(e, options.Pid) is { } failure)
+        {
+            stderr.WriteLine($"phaul migrate: {failure}");
+            ReportKept(wdir, stderr);
+            return ExitCode.Failed;
+        }
+
+        ReportWriter.Write(stdout, outcome);
+        wdir.Succeeded();
+        if (outcome.Incomplete is { } incomplete)
+            stderr.WriteLine($"phaul migrate: migrated, without a report: {incomplete}");
+        return WriteJson(options.JsonFile, outcome.Report, stderr);
+    }
+
+    private static void ReportKept(SourceWorkDirectory wdir, TextWriter stderr)
+    {
+        if (wdir.Failed() is { } kept)
+            stderr.WriteLine($"phaul migrate: images and CRIU logs: {kept}");
+    }
+
+    private static bool CheckInputs(MigrateOptions options, TextWriter stderr)
+    {
+        if (!Directory.Exists($"/proc/{options.Pid}"))
+        {
+            stderr.WriteLine($"phaul migrate: --pid {options.Pid}: no such process");
+            return false;
+        }
+        var jsonDirectory = options.JsonFile is null ? null : Path.GetDirectoryName(Path.GetFullPath(options.JsonFile));
+        if (jsonDirectory is not null && !Directory.Exists(jsonDirectory))
+        {
+            stderr.WriteLine($"phaul migrate: --json {options.JsonFile}: directory '{jsonDirectory}' does not exist");
+            return false;
+        }
+        return true;
+    }
+
+    private static ExitCode WriteJson(string? path, MigrationReport? report, TextWriter stderr)
+    {
+        if (path is null)
+            return ExitCode.Success;
+        if (report is null)
+        {
+            stderr.WriteLine($"phaul migrate: the tree was migrated, but there is no report to write to --json {path}");
+            return ExitCode.Success;
+        }
+        try
+        {
+            File.WriteAllText(path, report.ToJson());
+            return ExitCode.Success;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"phaul migrate: the tree was migrated, but the report could not be written to --json {path}: {e.Message}");
+            return ExitCode.Failed;
+        }
+    }
+}

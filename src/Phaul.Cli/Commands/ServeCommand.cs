@@ -1,0 +1,126 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Phaul.Cli.Hosting;
+using Phaul.Cli.Parsing;
+using Phaul.Transport;
+
+namespace Phaul.Cli.Commands;
+
+/// <summary>What <c>phaul serve</c> was asked.</summary>
+/// <param name="Listen">The address to listen on.</param>
+/// <param name="Wdir">Where each session gets its directory of images and logs.</param>
+/// <param name="KeyFile">The pre-shared key file.</param>
+/// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
+/// <param name="Verbose">Log at Debug level instead of Information.</param>
+internal sealed record ServeOptions(IPEndPoint Listen, string Wdir, string KeyFile, string? CriuPath, bool Verbose);
+
+/// <summary>
+/// <c>phaul serve</c>: the destination service. Accepts authenticated sources, restores the trees
+/// they migrate, and runs until SIGINT or SIGTERM, which end it normally (exit code 0).
+/// </summary>
+internal static class ServeCommand
+{
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var listen = new Option<IPEndPoint>("--listen")
+        {
+            Description = $"ADDR:PORT to listen on; 0.0.0.0 for every interface, port 0 for any free one (default 127.0.0.1:{TransportProtocol.DefaultPort})",
+            HelpName = "ADDR:PORT",
+            CustomParser = OptionParsers.Listen!,
+            DefaultValueFactory = _ => new IPEndPoint(IPAddress.Loopback, TransportProtocol.DefaultPort),
+        };
+        var wdir = new Option<string>("--wdir")
+        {
+            Description = "Directory for the sessions' images and CRIU logs (created, mode 0700, when missing)",
+            HelpName = "DIR",
+            Required = true,
+        };
+        var keyFile = CommonOptions.KeyFile();
+        var criu = CommonOptions.Criu();
+        var verbose = CommonOptions.Verbose();
+        var command = new Command("serve", "Run the destination service: receive migrations and restore them here, until SIGINT or SIGTERM.")
+        {
+            listen, wdir, keyFile, criu, verbose,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = new ServeOptions(parse.GetValue(listen)!, parse.GetValue(wdir)!, parse.GetValue(keyFile)!,
+                                           parse.GetValue(criu), parse.GetValue(verbose));
+            return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    public static async Task<ExitCode> RunAsync(ServeOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        if (KeyFileInput.TryLoad(options.KeyFile, "serve", stderr) is not { } key || !TryCreateWdir(options.Wdir, stderr))
+            return ExitCode.BadInput;
+
+        var output = TextWriter.Synchronized(stdout);
+        using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose, LogLevel.Information), progress: null);
+        MigrationListener listener;
+        try
+        {
+            listener = MigrationListener.Start(new MigrationListenerOptions
+            {
+                EndPoint = options.Listen,
+                Wdir = options.Wdir,
+                Key = key,
+                Server = options.CriuPath is { } path ? new PhaulServerOptions { CriuFactory = () => new Criu(path) } : null,
+            }, loggerFactory);
+        }
+        catch (SocketException e)
+        {
+            stderr.WriteLine($"phaul serve: cannot listen on {options.Listen}: {e.Message}");
+            return ExitCode.Failed;
+        }
+
+        await using (listener.ConfigureAwait(false))
+        {
+            listener.SessionEnded += (_, session) => output.WriteLine(Describe(session));
+            output.WriteLine($"phaul serve: listening on {listener.LocalEndPoint}, sessions under {Path.GetFullPath(options.Wdir)}; " +
+                             "stop with Ctrl-C or SIGTERM");
+            try
+            {
+                await listener.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                output.WriteLine("phaul serve: stopping; sessions in progress are ended and their sources resume their trees");
+                return ExitCode.Success;
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                stderr.WriteLine($"phaul serve: accepting connections on {listener.LocalEndPoint} failed: {e.Message}");
+            }
+            return ExitCode.Failed;
+        }
+    }
+
+    private static string Describe(MigrationSessionEndedEventArgs session)
+    {
+        var prefix = $"session {session.SessionId} from {session.RemoteEndPoint}";
+        if (session.RestoredPid is { } pid)
+            return $"{prefix}: restored, root pid {pid}; images and logs in {session.Directory}";
+        return $"{prefix}: failed: {session.Error?.Message ?? "ended without a restore"}";
+    }
+
+    private static bool TryCreateWdir(string wdir, TextWriter stderr)
+    {
+        try
+        {
+            if (!Directory.Exists(wdir))
+                Directory.CreateDirectory(wdir, OwnerOnly);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            stderr.WriteLine($"phaul serve: --wdir '{wdir}' cannot be created: {e.Message}");
+            return false;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Phaul.Cli.Migration;
+
+/// <summary>
+/// Turns a migration's log events into short progress lines (phase, iteration, pages, bytes) with
+/// the time since the start. It reads the events the source logs, by their ids: Phaul.Core's
+/// migration loop (2000s) and Phaul.Transport's source side (3100s); other events are ignored.
+/// </summary>
+internal sealed class MigrationProgress : ILoggerProvider, ILogger
+{
+    /// <summary>The lowest level of the events it reads (iteration starts are Debug).</summary>
+    public const LogLevel LowestLevel = LogLevel.Debug;
+
+    private readonly TextWriter _output;
+    private readonly Lock _writing = new();
+    private readonly long _started = Stopwatch.GetTimestamp();
+
+    public MigrationProgress(TextWriter output) => _output = output;
+
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LowestLevel;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
+                            Func<TState, Exception?, string> formatter)
+    {
+        if (state is not IReadOnlyList<KeyValuePair<string, object?>> fields || Describe(eventId.Id, fields) is not { } line)
+            return;
+        var elapsed = Stopwatch.GetElapsedTime(_started);
+        lock (_writing)
+            _output.WriteLine($"[{Units.Duration(elapsed),8}] {line}");
+    }
+
+    /// <summary>The progress line for one event, or <see langword="null"/> when it is not a progress event.</summary>
+    internal static string? Describe(int eventId, IReadOnlyList<KeyValuePair<string, object?>> fields)
+    {
+        object? Field(string name) => fields.FirstOrDefault(f => f.Key == name).Value;
+        return eventId switch
+        {
+            3100 => $"connecting to {Field("EndPoint")}",
+            3101 => $"connected to {Field("EndPoint")}, session {Field("SessionId")}",
+            2000 => "strategy: pre-copy (memory is copied while the tree runs)",
+            2001 => "strategy: stop-and-copy (the kernel does not track dirty memory)",
+            2002 => "strategy: stop-and-copy (pre-copy is turned off)",
+            2010 => $"iteration {Field("Iteration")}: pre-dump, the tree keeps running",
+            2011 => $"iteration {Field("Iteration")}: pre-dump sent {Units.Pages(Field("PagesWritten") as ulong? ?? 0)}, " +
+                    $"{Field("PagesSkippedParent") ?? 0} pages unchanged, tree frozen {FormatDuration(Field("FrozenTime"))}",
+            2012 => $"iteration {Field("Iteration")}: pre-copy stops: {(Field("StopReason") is PreCopyStopReason reason ? ReportText.StopReason(reason) : "?")}",
+            2020 => $"iteration {Field("Iteration")}: final dump, the tree stays frozen until it runs on the destination",
+            3104 => $"sent {Field("Files")} image files ({(Field("Bytes") is long bytes ? Units.Bytes(bytes) : "?")}); the destination restores",
+            3105 => $"the destination restored the tree as pid {Field("Pid")}",
+            3106 => "the final stage failed: CRIU resumes the tree on the source",
+            _ => null,
+        };
+    }
+
+    private static string FormatDuration(object? value) => value is TimeSpan duration ? Units.Duration(duration) : "?";
+
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,65 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Phaul.Transport;
+
+namespace Phaul.Cli.Migration;
+
+/// <summary>What to migrate where: everything <c>phaul migrate</c> and <c>phaul demo</c> pass to <see cref="RemoteMigration"/>.</summary>
+/// <param name="Pid">The tree's root on this host.</param>
+/// <param name="Destination">Where <c>phaul serve</c> (or the demo's listener) listens.</param>
+/// <param name="Key">The pre-shared key.</param>
+/// <param name="PreCopy">Whether to pre-copy.</param>
+/// <param name="Wdir">An empty directory for this migration's images and CRIU logs on the source.</param>
+/// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
+internal sealed record MigrationRequest(int Pid, EndPoint Destination, PreSharedKey Key, PreCopyMode PreCopy, string Wdir, string? CriuPath);
+
+/// <summary>
+/// The one code path of a CLI migration: connect to the destination through Phaul.Transport and
+/// run the migration core over that connection.
+/// </summary>
+internal static class RemoteMigration
+{
+    /// <returns>The outcome; it has no report when the migration failed or was cancelled after the destination restored the tree.</returns>
+    /// <exception cref="TransportException">Connecting or authenticating failed; the tree was not touched.</exception>
+    /// <exception cref="MigrationException">The migration failed; the tree runs on the source.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the tree runs on the source.</exception>
+    public static async Task<MigrationOutcome> RunAsync(MigrationRequest request, ILoggerFactory loggerFactory,
+                                                        CancellationToken cancellationToken)
+    {
+        var connection = await MigrationConnection.ConnectAsync(request.Destination, request.Key, loggerFactory: loggerFactory,
+                                                                cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var config = new PhaulConfig { Pid = request.Pid, Memfd = connection.Memfd, Wdir = request.Wdir };
+            var options = new PhaulClientOptions
+            {
+                PreCopy = request.PreCopy,
+                CriuFactory = request.CriuPath is { } path ? () => new Criu(path) : null,
+            };
+            var client = PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config, options, loggerFactory);
+            try
+            {
+                var report = await client.MigrateAsync(cancellationToken).ConfigureAwait(false);
+                return new MigrationOutcome(request.Pid, report, connection.Restored, connection.RemoteEndPoint);
+            }
+            catch (Exception e) when (connection.Restored is { } restored && e is OperationCanceledException or MigrationException { FinalStageCompleted: true })
+            {
+                // The final stage had returned (the core then only ends the final iteration, with the caller's token):
+                // the tree runs on the destination and CRIU ended the source's copy.
+                var what = e is OperationCanceledException ? "the migration was interrupted too late to cancel" : e.Message;
+                return new MigrationOutcome(request.Pid, null, restored, connection.RemoteEndPoint,
+                                            $"{what}; the destination had restored the tree as pid {restored.Pid} already");
+            }
+        }
+    }
+
+    /// <summary>Why a migration of <paramref name="pid"/> failed and where the tree runs now; null for an exception no migration failure explains.</summary>
+    public static string? DescribeFailure(Exception failure, int pid) => failure switch
+    {
+        MigrationException migration => migration.Message,
+        TransportAuthenticationException auth =>
+            $"{auth.Message}. Both hosts need the same key file. Pid {pid} was not touched: it keeps running here.",
+        TransportException transport => $"{transport.Message}. Pid {pid} was not touched: it keeps running here.",
+        _ => null,
+    };
+}

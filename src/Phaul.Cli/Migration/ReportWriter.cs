@@ -1,0 +1,65 @@
+using Phaul.Transport;
+
+namespace Phaul.Cli.Migration;
+
+/// <summary>Writes a migration's report as aligned lines a person reads: strategy, iterations, final dump, restore, timings.</summary>
+internal static class ReportWriter
+{
+    public static void Write(TextWriter output, MigrationOutcome outcome)
+    {
+        var restoredPid = outcome.RestoredPid;
+        output.WriteLine(restoredPid is { } pid
+            ? $"Migrated pid {outcome.Pid} to {outcome.Destination}; it runs there as pid {pid}."
+            : $"Migrated pid {outcome.Pid} to {outcome.Destination}.");
+        if (outcome.Report is { } report)
+            WriteReport(output, report, outcome.Restored);
+        else
+            WriteRestored(output, outcome);
+    }
+
+    private static void WriteReport(TextWriter output, MigrationReport report, RestoredTree? restored)
+    {
+        Line(output, "strategy", Strategy(report));
+        foreach (var iteration in report.Iterations)
+            Line(output, $"iteration {iteration.Index}", $"pre-dump {Dump(iteration.Dump)}, took {Units.Duration(iteration.Duration)}");
+        Line(output, "final dump", Dump(report.FinalDump));
+        if (restored is not null)
+            ImageFiles(output, restored);
+        Restore(output, report.Restore ?? restored?.Stats);
+        Line(output, "final stage", $"{Units.Duration(report.FinalStageDuration)} (dump, transfer, restore: the longest the tree was stopped, seen from here)");
+        Line(output, "restored pid", (report.RestoredPid ?? restored?.Pid) is { } pid ? $"{pid} on the destination" : "not reported");
+        Line(output, "total", Units.Duration(report.Duration));
+    }
+
+    // The destination's answer is all there is when the migration ended badly after the restore.
+    private static void WriteRestored(TextWriter output, MigrationOutcome outcome)
+    {
+        Line(output, "no report", outcome.Incomplete ?? "the migration core gave none");
+        if (outcome.Restored is { } restored)
+        {
+            ImageFiles(output, restored);
+            Restore(output, restored.Stats);
+        }
+        Line(output, "restored pid", outcome.RestoredPid is { } pid ? $"{pid} on the destination" : "not reported");
+    }
+
+    private static void ImageFiles(TextWriter output, RestoredTree restored) =>
+        Line(output, "image files", $"{restored.ImageFiles} files ({Units.Bytes(restored.ImageBytes)}) sent with the tree frozen; " +
+                                    $"transfer and restore took {Units.Duration(restored.TransferAndRestoreTime)}");
+
+    private static void Restore(TextWriter output, RestoreStatistics? restore) =>
+        Line(output, "restore", restore is not null
+            ? $"{Units.Pages(restore.PagesRestored)} restored in {Units.Duration(restore.RestoreTime)} (forking {Units.Duration(restore.ForkingTime)})"
+            : "no statistics from the destination");
+
+    private static string Strategy(MigrationReport report) => report.Strategy == MigrationStrategy.PreCopy
+        ? $"pre-copy, {report.Iterations.Count} pre-dump(s); stopped because {ReportText.StopReason(report.StopReason)}"
+        : $"{ReportText.Strategy(report.Strategy)}: {ReportText.StopReason(report.StopReason)}";
+
+    private static string Dump(DumpStatistics? dump) => dump is null
+        ? "(no statistics from CRIU)"
+        : $"{Units.Pages(dump.PagesWritten)} written, {Units.Count((long)dump.PagesSkippedParent)} unchanged since the previous iteration, " +
+          $"tree frozen {Units.Duration(dump.FrozenTime)}";
+
+    private static void Line(TextWriter output, string label, string text) => output.WriteLine($"  {label,-13} {text}");
+}

@@ -1,0 +1,94 @@
+using System.Reflection;
+using Microsoft.Extensions.Logging;
+using Phaul.Cli.Migration;
+using Phaul.Transport;
+
+namespace Phaul.Cli.Tests.Commands;
+
+public class MigrationProgressTests
+{
+    // The events the progress lines read, with the fields they use.
+    public static TheoryData<int, string[]> ProgressEvents => new()
+    {
+        { 3100, ["EndPoint"] },
+        { 3101, ["EndPoint", "SessionId"] },
+        { 2000, [] },
+        { 2001, [] },
+        { 2002, [] },
+        { 2010, ["Iteration"] },
+        { 2011, ["Iteration", "PagesWritten", "PagesSkippedParent", "FrozenTime"] },
+        { 2012, ["Iteration", "StopReason"] },
+        { 2020, ["Iteration"] },
+        { 3104, ["Files", "Bytes"] },
+        { 3105, ["Pid"] },
+        { 3106, [] },
+    };
+
+    [Theory]
+    [MemberData(nameof(ProgressEvents))]
+    public void Each_event_the_progress_reads_is_logged_by_Phaul_with_those_fields(int eventId, string[] fields)
+    {
+        // Guards the coupling by event id: a renumbered or reworded event in the core or the transport fails here.
+        var messages = LoggedMessages()[eventId].ToList();
+
+        Assert.True(messages.Count == 1, $"{messages.Count} [LoggerMessage]s with event id {eventId} in Phaul.Core and Phaul.Transport, not one");
+        var message = messages[0];
+        foreach (var field in fields)
+            Assert.Contains($"{{{field}}}", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_pre_dump_line_shows_the_iteration_pages_bytes_and_frozen_time()
+    {
+        var line = MigrationProgress.Describe(2011, Fields(("Iteration", 1), ("PagesWritten", (ulong?)2560), ("PagesSkippedParent", (ulong?)14000),
+                                                           ("FrozenTime", (TimeSpan?)TimeSpan.FromMilliseconds(9))));
+
+        Assert.Equal($"iteration 1: pre-dump sent 2,560 pages ({Units.Bytes(2560.0 * Environment.SystemPageSize)}), 14000 pages unchanged, tree frozen 9 ms", line);
+    }
+
+    [Fact]
+    public void Phases_and_transfers_get_a_line()
+    {
+        Assert.Equal("iteration 2: final dump, the tree stays frozen until it runs on the destination",
+                     MigrationProgress.Describe(2020, Fields(("Iteration", 2), ("Pid", 77), ("ParentDirectory", "x"))));
+        Assert.Equal("sent 12 image files (1.5 MiB); the destination restores",
+                     MigrationProgress.Describe(3104, Fields(("Files", 12), ("Bytes", 1536L * 1024), ("ElapsedMs", 5L))));
+        Assert.Equal("iteration 3: pre-copy stops: the iteration limit was reached",
+                     MigrationProgress.Describe(2012, Fields(("Iteration", 3), ("StopReason", PreCopyStopReason.MaxIterations))));
+    }
+
+    [Fact]
+    public void Other_events_are_not_progress()
+    {
+        Assert.Null(MigrationProgress.Describe(1000, Fields()));
+        Assert.Null(MigrationProgress.Describe(3003, Fields(("SessionId", "ab"))));
+    }
+
+    [Fact]
+    public void The_logger_writes_one_timed_line_per_progress_event()
+    {
+        var output = new StringWriter();
+        using var progress = new MigrationProgress(output);
+        var logger = progress.CreateLogger("Phaul.PhaulClient");
+
+        var restored = Fields(("Pid", 4321), ("ElapsedMs", 10L));
+        var sessionStarted = Fields(("SessionId", "ab"));
+
+        logger.Log(LogLevel.Information, new EventId(3105), restored, null, (_, _) => "");
+        logger.Log(LogLevel.Information, new EventId(3003), sessionStarted, null, (_, _) => "");
+
+        var line = Assert.Single(output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches(@"^\[ *\d+ ms\] the destination restored the tree as pid 4321$", line);
+    }
+
+    private static KeyValuePair<string, object?>[] Fields(params (string Key, object? Value)[] fields) =>
+        [.. fields.Select(f => new KeyValuePair<string, object?>(f.Key, f.Value))];
+
+    private static ILookup<int, string> LoggedMessages() =>
+        new[] { typeof(PhaulClient).Assembly, typeof(MigrationConnection).Assembly }
+            .SelectMany(assembly => assembly.GetTypes())
+            .SelectMany(type => type.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
+            .Select(method => method.GetCustomAttribute<LoggerMessageAttribute>())
+            .OfType<LoggerMessageAttribute>()
+            .ToLookup(attribute => attribute.EventId, attribute => attribute.Message);
+}

@@ -1,0 +1,65 @@
+using System.Net;
+using Phaul.Cli;
+
+namespace Phaul.Cli.Tests.Commands;
+
+/// <summary>Option values reach the commands as the typed values their records hold.</summary>
+public class OptionBindingTests
+{
+    private static System.CommandLine.ParseResult Parse(params string[] args) =>
+        Program.CreateRootCommand(TextWriter.Null, TextWriter.Null).Parse(args);
+
+    [Fact]
+    public void Migrate_binds_every_option()
+    {
+        var parsed = Parse("migrate", "--pid", "42", "--to", "[2001:db8::7]:9000", "-k", "key", "--pre-dump", "off",
+                           "--json", "r.json", "--wdir", "/w", "--criu", "/c", "-v");
+
+        Assert.Empty(parsed.Errors);
+        Assert.Equal(42, parsed.GetValue<int>("--pid"));
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("2001:db8::7"), 9000), parsed.GetValue<EndPoint>("--to"));
+        Assert.Equal(PreCopyMode.Never, parsed.GetValue<PreCopyMode>("--pre-dump"));
+        Assert.Equal(("key", "r.json", "/w", "/c"), (parsed.GetValue<string>("--key-file"), parsed.GetValue<string>("--json"),
+                                                     parsed.GetValue<string>("--wdir"), parsed.GetValue<string>("--criu")));
+        Assert.True(parsed.GetValue<bool>("--verbose"));
+    }
+
+    [Theory]
+    [InlineData(null, PreCopyMode.Auto)]
+    [InlineData("auto", PreCopyMode.Auto)]
+    [InlineData("on", PreCopyMode.Always)]
+    [InlineData("off", PreCopyMode.Never)]
+    public void Pre_dump_maps_to_the_pre_copy_mode(string? value, PreCopyMode expected)
+    {
+        string[] args = ["migrate", "--pid", "1", "--to", "host.example", "-k", "key"];
+        var parsed = Parse(value is null ? args : [.. args, "--pre-dump", value]);
+
+        Assert.Empty(parsed.Errors);
+        Assert.Equal(expected, parsed.GetValue<PreCopyMode>("--pre-dump"));
+    }
+
+    [Fact]
+    public void A_destination_host_name_without_a_port_gets_the_default_port()
+    {
+        var parsed = Parse("migrate", "--pid", "1", "--to", "dest.example", "-k", "key");
+
+        Assert.Equal(new DnsEndPoint("dest.example", Transport.TransportProtocol.DefaultPort), parsed.GetValue<EndPoint>("--to"));
+    }
+
+    [Fact]
+    public void Serve_listens_on_loopback_unless_told_otherwise()
+    {
+        var defaulted = Parse("serve", "--wdir", "w", "-k", "key");
+        var everywhere = Parse("serve", "--wdir", "w", "-k", "key", "--listen", "0.0.0.0:0");
+
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, Transport.TransportProtocol.DefaultPort), defaulted.GetValue<IPEndPoint>("--listen"));
+        Assert.Equal(new IPEndPoint(IPAddress.Any, 0), everywhere.GetValue<IPEndPoint>("--listen"));
+    }
+
+    [Fact]
+    public void Demo_defaults_to_64_MiB()
+    {
+        Assert.Equal(64, Parse("demo").GetValue<int>("--memory"));
+        Assert.Equal(8, Parse("demo", "-m", "8").GetValue<int>("--memory"));
+    }
+}

@@ -1,0 +1,148 @@
+using Phaul.Cli.Tests.Support;
+using Phaul.Transport;
+
+namespace Phaul.Cli.Tests.EndToEnd;
+
+/// <summary>
+/// <c>phaul serve</c> on one "host" and <c>phaul migrate</c> on another: two network namespaces
+/// joined by a veth pair, the built CLI in each, the workload on the source.
+/// </summary>
+[Collection(typeof(EndToEnd))]
+public class TwoHostMigrationTests
+{
+    private const int Port = 7480;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_workload_migrated_with_phaul_migrate_continues_on_the_other_host_with_its_state()
+    {
+        CriuTestEnvironment.RequireCriu();
+        TwoHosts.Require();
+        using var hosts = await TwoHosts.CreateAsync();
+        using var dir = new TempDirectory();
+        var key = NewKey(dir, "key");
+        await using var serve = await StartServeAsync(hosts, dir.File("sessions"), key);
+        using var workload = await Workload.StartInNetworkNamespaceAsync(hosts.Source, memoryMiB: 32, dirtyPagesPerTick: 4, Ct);
+        var sourcePid = workload.Pid;
+        var before = workload.ReadStatus();
+
+        await using var migrate = StartMigrate(hosts, sourcePid, key, "--json", dir.File("report.json"));
+        var exitCode = await migrate.WaitForExitAsync(Patience);
+
+        Assert.True(exitCode == 0, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
+        var report = MigrationReport.FromJson(await File.ReadAllTextAsync(dir.File("report.json"), Ct));
+        var restoredPid = Assert.NotNull(report.RestoredPid);
+        Assert.Equal(sourcePid, report.Pid);
+        Assert.Contains($"Migrated pid {sourcePid} to {hosts.DestinationAddress}:{Port}; it runs there as pid {restoredPid}.", migrate.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"connecting to {hosts.DestinationAddress}:{Port}", migrate.Stderr, StringComparison.Ordinal);
+        Assert.Contains("final dump, the tree stays frozen", migrate.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"the destination restored the tree as pid {restoredPid}", migrate.Stderr, StringComparison.Ordinal);
+        await serve.WaitForStdoutAsync(line => line.Contains($": restored, root pid {restoredPid};", StringComparison.Ordinal), Patience, "serve to log the restore");
+        Assert.Equal(hosts.Destination, await TwoHosts.NetworkNamespaceOfAsync(restoredPid));
+        Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), $"phaul-migrate-{sourcePid}-*")); // the temporary source wdir is gone
+
+        await workload.WaitForExitAsync(Patience, Ct); // CRIU ends the source copy after the destination restored it
+        workload.AdoptRestored(restoredPid);
+        var after = await workload.WaitForProgressAsync(50, Patience, Ct);
+        Assert.True(after.Counter > before.Counter);
+        Assert.True(after.VerifiedWords > before.VerifiedWords);
+        Assert.Equal(0, after.BadWords);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"{migrate.Stdout}{Environment.NewLine}workload's longest gap: {after.MaxWallGapMicroseconds / 1000} ms by the wall clock, " +
+            $"{after.MaxGapMicroseconds / 1000} ms by its own monotonic clock{Environment.NewLine}progress:{Environment.NewLine}{migrate.Stderr}");
+    }
+
+    [Fact]
+    public async Task A_source_with_another_key_is_refused_and_the_workload_keeps_running_there()
+    {
+        // Failure handled: the two hosts hold different key files; nothing may be dumped or restored.
+        CriuTestEnvironment.RequireCriu();
+        TwoHosts.Require();
+        using var hosts = await TwoHosts.CreateAsync();
+        using var dir = new TempDirectory();
+        var sessions = dir.File("sessions");
+        await using var serve = await StartServeAsync(hosts, sessions, NewKey(dir, "destination.key"));
+        using var workload = await Workload.StartInNetworkNamespaceAsync(hosts.Source, memoryMiB: 8, cancellationToken: Ct);
+        var sourcePid = workload.Pid;
+
+        await using var migrate = StartMigrate(hosts, sourcePid, NewKey(dir, "source.key"));
+        var exitCode = await migrate.WaitForExitAsync(Patience);
+
+        Assert.Equal((int)ExitCode.Failed, exitCode);
+        Assert.Contains("Authentication", migrate.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"Both hosts need the same key file. Pid {sourcePid} was not touched", migrate.Stderr, StringComparison.Ordinal);
+        Assert.Empty(migrate.Stdout);
+        Assert.DoesNotContain("images and CRIU logs", migrate.Stderr, StringComparison.Ordinal); // CRIU never ran: nothing to keep
+        Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), $"phaul-migrate-{sourcePid}-*"));
+        var after = await workload.WaitForProgressAsync(20, Patience, Ct);
+        Assert.Equal(sourcePid, workload.Pid);
+        Assert.True(workload.IsRunning);
+        Assert.Equal(0, after.BadWords);
+        Assert.False(serve.HasExited);
+        Assert.Empty(Directory.GetFileSystemEntries(sessions));
+    }
+
+    [Fact]
+    public async Task A_destination_killed_mid_migration_leaves_the_workload_running_at_the_source_with_its_state()
+    {
+        // Failure handled: the destination's phaul serve dies (SIGKILL) while the final dump sends it pages,
+        // with the tree frozen on the source; CRIU must resume it there.
+        CriuTestEnvironment.RequireCriu();
+        TwoHosts.Require();
+        using var hosts = await TwoHosts.CreateAsync();
+        using var dir = new TempDirectory();
+        var key = NewKey(dir, "key");
+        var sessions = dir.File("sessions");
+        await using var serve = await StartServeAsync(hosts, sessions, key);
+        using var workload = await Workload.StartInNetworkNamespaceAsync(hosts.Source, memoryMiB: 128, cancellationToken: Ct);
+        var sourcePid = workload.Pid;
+        var before = workload.ReadStatus();
+
+        await using var migrate = StartMigrate(hosts, sourcePid, key, "--wdir", dir.File("source"));
+        // The page server creates its page images when the source's dump starts sending pages: the tree is
+        // frozen, and the restore can only begin after all of them arrived.
+        await Poll.UntilAsync(() => Directory.Exists(sessions) ? Directory.EnumerateFiles(sessions, "pages-*.img", SearchOption.AllDirectories).FirstOrDefault() : null,
+                              Patience, "the destination's page server to receive pages", Ct);
+        serve.Kill();
+        var exitCode = await migrate.WaitForExitAsync(Patience);
+
+        Assert.True(exitCode == (int)ExitCode.Failed, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
+        Assert.Contains("The tree was left running on the source.", migrate.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("the destination restored the tree", migrate.Stderr, StringComparison.Ordinal);
+        var kept = Assert.Single(Directory.GetDirectories(dir.File("source")));
+        Assert.Contains($"phaul migrate: images and CRIU logs: {kept}", migrate.Stderr, StringComparison.Ordinal);
+        Assert.NotEmpty(Directory.GetFiles(kept, "dump.log", SearchOption.AllDirectories));
+        var after = await workload.WaitForProgressAsync(50, Patience, Ct);
+        Assert.Equal(sourcePid, workload.Pid);
+        Assert.True(workload.IsRunning);
+        Assert.True(after.Counter > before.Counter);
+        Assert.Equal(0, after.BadWords);
+        TestContext.Current.TestOutputHelper?.WriteLine(migrate.Stderr);
+    }
+
+    private static string NewKey(TempDirectory dir, string name)
+    {
+        KeyFile.Generate(dir.File(name));
+        return dir.File(name);
+    }
+
+    private static async Task<PhaulProcess> StartServeAsync(TwoHosts hosts, string sessions, string key)
+    {
+        var serve = PhaulProcess.Start(hosts.Destination, "serve", "--listen", $"{hosts.DestinationAddress}:{Port}", "--wdir", sessions, "--key-file", key);
+        try
+        {
+            await serve.WaitForStdoutAsync(line => line.StartsWith("phaul serve: listening on", StringComparison.Ordinal), Patience, "serve to listen");
+            return serve;
+        }
+        catch
+        {
+            await serve.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static PhaulProcess StartMigrate(TwoHosts hosts, int pid, string key, params string[] more) =>
+        PhaulProcess.Start(hosts.Source, ["migrate", "--pid", $"{pid}", "--to", $"{hosts.DestinationAddress}:{Port}", "--key-file", key, .. more]);
+}

@@ -9,7 +9,7 @@ namespace Phaul.IntegrationTests.Readme;
 /// </summary>
 public sealed partial class ReadmeSampleTests : IDisposable
 {
-    private const string SampleHeading = "## Migrating a process tree inside one process";
+    private const string SampleHeading = "### A client and a server in one process";
     private static readonly TimeSpan Progress = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan SampleRunTime = TimeSpan.FromSeconds(60);
 

@@ -25,6 +25,13 @@ var phaul = new PhaulInProcess(options.CriuPath);
 var cli = new CriuCommandLine(options.CriuPath);
 Console.WriteLine($"CRIU {options.CriuPath}; {Environment.ProcessorCount} CPUs; load average at start: {LoadAverage()}");
 
+// One-time costs (JIT and type loading in this process, CRIU's kernel-feature cache) stay out of the table.
+const int WarmUpMiB = 8;
+await phaul.MeasureAsync(WarmUpMiB, cancel.Token);
+await cli.DumpRestoreAsync(WarmUpMiB, cancel.Token);
+await cli.ThroughPageServerAsync(WarmUpMiB, cancel.Token);
+Console.WriteLine($"Warmed up with one {WarmUpMiB} MiB migration per method (not counted).");
+
 var results = new List<SizeResults>();
 foreach (var size in options.SizesMiB)
 {

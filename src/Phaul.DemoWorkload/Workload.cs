@@ -9,6 +9,7 @@ namespace Phaul.DemoWorkload;
 public sealed class Workload : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Process _unshare;
     private readonly string _directory;
@@ -162,13 +163,23 @@ public sealed class Workload : IDisposable
     public void Dispose()
     {
         // The namespace's init ignores SIGTERM; SIGKILL on it ends the whole namespace.
-        if (Pid > 0)
-            _ = Kill(Pid);
+        if (Pid > 0 && Kill(Pid))
+            WaitUntilGone(Pid);
         if (!_unshare.HasExited)
             _unshare.Kill(entireProcessTree: true);
         _unshare.WaitForExit();
         _unshare.Dispose();
         Directory.Delete(_directory, recursive: true);
+    }
+
+    // SIGKILL takes effect asynchronously, and until then the workload may still create its status file:
+    // deleting the directory under it failed with "Directory not empty". A restored tree is no child of
+    // ours to wait for, so poll.
+    private static void WaitUntilGone(int pid)
+    {
+        var deadline = DateTime.UtcNow + ExitTimeout;
+        while (IsProcessRunning(pid) && DateTime.UtcNow < deadline)
+            Thread.Sleep(10);
     }
 
     private static bool Kill(int pid)

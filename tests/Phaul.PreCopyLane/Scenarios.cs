@@ -6,11 +6,17 @@ namespace Phaul.PreCopyLane;
 /// </summary>
 internal static class Scenarios
 {
-    /// <summary>64 MiB, 8 pages rewritten per tick in a 256-page (1 MiB) hot set: each pre-dump after the first finds about the hot set dirty.</summary>
-    private static readonly WorkloadShape HotSet = new(MemoryMiB: 64, DirtyPagesPerTick: 8, HotSetPages: 256);
+    /// <summary>32 MiB, 8 pages rewritten per tick in a 256-page (1 MiB) hot set: each pre-dump after the first finds about the hot set dirty.</summary>
+    private static readonly WorkloadShape HotSet = new(MemoryMiB: 32, DirtyPagesPerTick: 8, HotSetPages: 256);
 
-    /// <summary>64 MiB, one page rewritten per tick across all of it: what a pre-dump finds dirty grows with the time since the one before.</summary>
-    private static readonly WorkloadShape SlowSweep = new(MemoryMiB: 64, DirtyPagesPerTick: 1, HotSetPages: 0);
+    /// <summary>32 MiB, 2 pages rewritten per tick in a 32-page hot set: after the first pre-dump, almost nothing to send.</summary>
+    private static readonly WorkloadShape SmallHotSet = new(MemoryMiB: 32, DirtyPagesPerTick: 2, HotSetPages: 32);
+
+    /// <summary>
+    /// 64 MiB, one page rewritten per tick, cycling through 4,096 pages (16 MiB): what a pre-dump finds dirty
+    /// grows with the time since the one before, up to those 4,096 pages.
+    /// </summary>
+    private static readonly WorkloadShape SlowSweep = new(MemoryMiB: 64, DirtyPagesPerTick: 1, HotSetPages: 4096);
 
     public static IReadOnlyList<LaneScenario> All { get; } =
     [
@@ -22,10 +28,10 @@ internal static class Scenarios
         // The hot set is above the default 64-page floor, so the 70% rule is the one that fires.
         new("default-policy", "the default policy: stops when 70% of the pages were already in the parent", HotSet,
             new ConvergencePolicy(), PreCopyStopReason.SkippedShareGoal) { ExpectedPreDumps = 2 },
-        // Pre-dump 0's estimate is its whole memwrite time (seconds under emulation); pre-dump 1's is the
-        // hot set's share of all pages written so far (~1.6%) of the memwrite time so far: well under 1 s.
-        new("downtime-target", "pre-copy stops once the final dump's pages fit the downtime target", HotSet,
-            Only(downtimeTarget: TimeSpan.FromSeconds(1)), PreCopyStopReason.DowntimeTarget) { ExpectedPreDumps = 2 },
+        // Pre-dump 0's estimate is its whole memwrite time (~1-5 s under emulation); pre-dump 1's is the hot
+        // set's share of all pages written so far (~0.5%) of the memwrite time so far (~5-25 ms).
+        new("downtime-target", "pre-copy stops once the final dump's pages fit the downtime target", SmallHotSet,
+            Only(downtimeTarget: TimeSpan.FromMilliseconds(100)), PreCopyStopReason.DowntimeTarget) { ExpectedPreDumps = 2 },
         new("dirty-growth", "pre-copy stops when a pre-dump finds more dirty pages than the one before", SlowSweep,
             Only(maxGrowth: 0.5), PreCopyStopReason.DirtyGrowth)
         {

@@ -99,9 +99,10 @@ main() {
     # shellcheck source=/dev/null
     source "$SHARE/job" || abort "cannot read the job file"
     setup_devices || abort "cannot set up /dev/pts, /dev/shm, cgroup2 or /dev/net/tun"
+    # Before module loading: the kernel tree lives in the checkout, which may be under /tmp.
+    bind_host_tmp || abort "cannot bind back ${PHAUL_VM_HOST_TMP[*]} from the host's /tmp"
     setup_module_loading || abort "cannot set up module loading from $PHAUL_VM_KROOT"
     ip link set lo up || abort "cannot bring up lo (CRIU's TCP repair check needs it)"
-    bind_host_tmp || abort "cannot bind back ${PHAUL_VM_HOST_TMP[*]} from the host's /tmp"
     setup_overlays || abort "cannot overlay ${PHAUL_VM_OVERLAYS[*]}"
     run_job
     umount "$SHARE"

@@ -1,7 +1,15 @@
 namespace Phaul;
 
 /// <summary>What the migration types reach outside CRIU, replaceable in unit tests.</summary>
-internal sealed record MigrationDependencies(IStatsSource Stats, IImagesDirectoryOpener Directories)
+internal sealed record MigrationDependencies(IStatsSource Stats, IImagesDirectoryOpener Directories, IProcessTrees Trees)
 {
+    public MigrationDependencies(IStatsSource stats, IImagesDirectoryOpener directories)
+        : this(stats, directories, ProcessTrees.Instance)
+    {
+    }
+
+    /// <summary>Why the source cannot serve lazy pages (pipe size), or null; replaceable because it reads the host's settings.</summary>
+    public Func<string?> PipeSizeCheck { get; init; } = PipeSizeRequirement.WhyInsufficient;
+
     public static MigrationDependencies Default { get; } = new(CriuStatsSource.Instance, ImagesDirectoryOpener.Instance);
 }

@@ -22,7 +22,11 @@ internal sealed class MigrationRun(PhaulConfig config)
 
     public int? Iteration { get; private set; }
 
+    public StrategyChoice RequestedStrategy { get; set; }
+
     public MigrationStrategy Strategy { get; set; }
+
+    public string? StrategyNote { get; set; }
 
     public PreCopyStopReason StopReason { get; set; }
 
@@ -64,12 +68,15 @@ internal sealed class MigrationRun(PhaulConfig config)
     public MigrationReport Complete() => new()
     {
         Pid = config.Pid,
+        RequestedStrategy = RequestedStrategy,
         Strategy = Strategy,
+        StrategyNote = StrategyNote,
         StopReason = StopReason,
         Iterations = [.. _iterations],
         FinalDump = _outcome?.FinalDump,
         Restore = _outcome?.Restore,
         RestoredPid = _outcome?.RestoredPid,
+        PostCopy = _outcome?.PostCopy,
         FinalStageDuration = _finalStageDuration,
         StartedAt = _startedAt,
         CompletedAt = DateTimeOffset.UtcNow,

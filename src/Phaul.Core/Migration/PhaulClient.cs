@@ -4,9 +4,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Phaul;
 
 /// <summary>
-/// The source side of a migration: pre-copies the tree's memory to the destination while it runs
-/// (when the kernel tracks dirty memory), then hands the final dump, copy and restore to an
-/// <see cref="IPhaulLocal"/>.
+/// The source side of a migration: picks a strategy (<see cref="PhaulClientOptions.Strategy"/>), pre-copies
+/// the tree's memory to the destination while it runs (pre-copy, hybrid), then hands the final dump, copy
+/// and restore to an <see cref="IPhaulLocal"/>, or for post-copy and hybrid the lazy variant to an
+/// <see cref="IPhaulPostCopyLocal"/> in a lazy iteration of an <see cref="IPhaulPostCopyRemote"/>.
 /// </summary>
 /// <remarks>
 /// Cancelling <see cref="MigrateAsync"/>: before the final stage, the current pre-dump is abandoned
@@ -15,6 +16,9 @@ namespace Phaul;
 /// whose dump then fails and CRIU resumes the tree on the source. Either way a started iteration is still
 /// ended with <see cref="IPhaulRemote.StopIterAsync"/> (not cancellable; bounded by the destination's own
 /// timeout) so that no page server is left behind, and <see cref="OperationCanceledException"/> is thrown.
+/// A post-copy final stage can be cancelled only until the destination resumed the tree: after that its
+/// memory must follow or the process is lost, so the stage runs to its end, bounded by the destination's
+/// <see cref="PhaulServerOptions.PostCopyTimeout"/>.
 /// </remarks>
 public sealed partial class PhaulClient
 {
@@ -64,7 +68,11 @@ public sealed partial class PhaulClient
     /// <summary>Migrates the tree. Call once per client.</summary>
     /// <param name="cancellationToken">Abandons the migration; see the remarks on <see cref="PhaulClient"/>.</param>
     /// <returns>What the migration did.</returns>
-    /// <exception cref="MigrationException">A step failed; unless <see cref="MigrationException.FinalStageCompleted"/>, the tree runs on the source.</exception>
+    /// <exception cref="MigrationException">
+    /// A step failed; unless <see cref="MigrationException.FinalStageCompleted"/> or <see cref="MigrationException.ProcessLost"/>,
+    /// the tree runs on the source. A strategy that cannot run without a fallback fails at <see cref="MigrationStep.CheckFeatures"/>
+    /// with a <see cref="StrategyUnavailableException"/> inside.
+    /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the tree runs on the source.</exception>
     /// <exception cref="InvalidOperationException">This client has migrated (or tried to) before.</exception>
     public async Task<MigrationReport> MigrateAsync(CancellationToken cancellationToken = default)
@@ -78,7 +86,7 @@ public sealed partial class PhaulClient
             run.Enter(MigrationStep.PrepareCriu);
             (criu as Criu)?.Prepare();
             await ChooseStrategyAsync(criu, run, cancellationToken).ConfigureAwait(false);
-            var lastImagesDir = run.Strategy == MigrationStrategy.PreCopy
+            var lastImagesDir = StrategySelection.NeedsMemoryTracking(run.Strategy)
                 ? await PreCopyAsync(criu, run, cancellationToken).ConfigureAwait(false)
                 : "";
             await FinalStageAsync(criu, run, lastImagesDir, cancellationToken).ConfigureAwait(false);

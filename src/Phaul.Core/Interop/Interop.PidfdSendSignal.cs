@@ -5,6 +5,7 @@ namespace Phaul;
 internal static partial class Interop
 {
     internal const int SIGKILL = 9;
+    internal const int SIGCONT = 18;
 
     /// <summary>Signals the process a pidfd refers to; unlike kill(2) it cannot hit a reused pid.</summary>
     [LibraryImport(Libc, EntryPoint = "pidfd_send_signal", SetLastError = true)]

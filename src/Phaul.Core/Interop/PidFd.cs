@@ -70,13 +70,16 @@ internal sealed class PidFd : IDisposable
     }
 
     /// <summary>Kills the process (SIGKILL); <see langword="false"/> when it had already exited.</summary>
-    public bool TryKill()
+    public bool TryKill() => TrySignal(Interop.SIGKILL);
+
+    /// <summary>Sends <paramref name="signal"/> to the process; <see langword="false"/> when it had already exited.</summary>
+    public bool TrySignal(int signal)
     {
         var added = false;
         try
         {
             _handle.DangerousAddRef(ref added);
-            if (Interop.PidfdSendSignal(_handle.Fd, Interop.SIGKILL, IntPtr.Zero, 0) == 0)
+            if (Interop.PidfdSendSignal(_handle.Fd, signal, IntPtr.Zero, 0) == 0)
                 return true;
             var error = NativeCallException.FromLastError("pidfd_send_signal", $"pid {Pid}");
             return error.Errno == Interop.Errno.ESRCH ? false : throw error;

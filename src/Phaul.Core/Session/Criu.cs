@@ -19,6 +19,9 @@ namespace Phaul;
 /// CRIU needs <c>Ps.Fd</c> and <c>InheritFd</c> fds in blocking mode, so their O_NONBLOCK flag is
 /// cleared (a .NET <see cref="System.Net.Sockets.Socket"/> used asynchronously is non-blocking
 /// underneath): do not use such a socket from .NET while CRIU uses it.
+/// A lazy (post-copy) dump serves its pages over <c>Ps.Fd</c> too, although CRIU's RPC service ignores
+/// that field when <c>LazyPages</c> is set: Phaul hands the socket to CRIU as <c>--ps-socket</c> through an
+/// RPC config file (appended to <c>ConfigFile</c>'s lines when one is set).
 /// </remarks>
 public sealed partial class Criu : ICriu
 {

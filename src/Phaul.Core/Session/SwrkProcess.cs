@@ -1,12 +1,11 @@
-using Microsoft.Win32.SafeHandles;
+using System.Globalization;
 
 namespace Phaul;
 
 /// <summary>
-/// A <c>criu swrk</c> child: spawned with its socket on fd 3 and the caller's fds on 4, 5, ...,
-/// its stdout and stderr in an anonymous memory file (not a pipe: a page server CRIU forks
-/// inherits them and outlives swrk, so nobody could wait for a pipe's end), reaped with waitpid
-/// because it is not a System.Diagnostics.Process child.
+/// A <c>criu swrk</c> child: its socket on fd 3 and the caller's fds on 4, 5, ..., its output in
+/// a memory file (a page server CRIU forks inherits it and outlives swrk, so a pipe's end could not
+/// be waited for).
 /// </summary>
 internal sealed class SwrkProcess : ISwrkProcess
 {
@@ -16,19 +15,11 @@ internal sealed class SwrkProcess : ISwrkProcess
     /// <summary>The fd number in CRIU of the first caller fd.</summary>
     public const int FirstCallerFd = SocketFd + 1;
 
-    private readonly Lock _lock = new();
-    private readonly SafeFileHandle _output;
-    private readonly PidFd? _pidFd;
-    private WaitStatus? _status;
+    private readonly ChildProcess _child;
 
-    private SwrkProcess(int pid, SafeFileHandle output)
-    {
-        Pid = pid;
-        _output = output;
-        _pidFd = OpenPidFd(pid);
-    }
+    private SwrkProcess(ChildProcess child) => _child = child;
 
-    public int Pid { get; }
+    public int Pid => _child.Pid;
 
     /// <summary>Starts <c>criu swrk 3</c>.</summary>
     /// <param name="criuPath">CRIU's binary.</param>
@@ -36,113 +27,42 @@ internal sealed class SwrkProcess : ISwrkProcess
     /// <param name="callerFds">Fds that must exist in CRIU, in order, from <see cref="FirstCallerFd"/> up.</param>
     public static SwrkProcess Start(string criuPath, SafeFdHandle socket, IReadOnlyList<int> callerFds)
     {
-        var output = OpenOutput();
+        var added = false;
+        socket.DangerousAddRef(ref added);
         try
         {
-            var added = false;
-            socket.DangerousAddRef(ref added);
-            try
-            {
-                var pid = ChildSpawner.Spawn(criuPath, ["swrk", SocketFd.ToString(System.Globalization.CultureInfo.InvariantCulture)],
-                                             (int)output.DangerousGetHandle(), [socket.Fd, .. callerFds]);
-                return new SwrkProcess(pid, output);
-            }
-            finally
-            {
-                if (added)
-                    socket.DangerousRelease();
-            }
+            return new SwrkProcess(ChildProcess.Start(criuPath, ["swrk", SocketFd.ToString(CultureInfo.InvariantCulture)],
+                                                      [socket.Fd, .. callerFds], "criu-swrk-output"));
         }
-        catch
+        finally
         {
-            output.Dispose();
-            throw;
+            if (added)
+                socket.DangerousRelease();
         }
     }
 
-    public void Kill()
-    {
-        lock (_lock)
-        {
-            // Until we reap it the pid cannot be reused, so this never hits another process.
-            if (_status is null)
-                Interop.Kill(Pid, Interop.SIGKILL);
-        }
-    }
+    public void Kill() => _child.Kill();
 
     public async Task WaitForExitAsync(CancellationToken cancellationToken)
     {
-        if (_pidFd is null)
+        if (!_child.CanSeeExit)
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
             return;
         }
-        try
+        while (!await _child.WaitForExitAsync(TimeSpan.FromDays(1), cancellationToken).ConfigureAwait(false))
         {
-            while (!await _pidFd.WaitForExitAsync(TimeSpan.FromDays(1), cancellationToken).ConfigureAwait(false))
-            {
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-            // Disposed means killed and reaped.
         }
     }
 
     public async Task<string> EndAsync(TimeSpan grace)
     {
-        if (_pidFd is not null)
-            await _pidFd.WaitForExitAsync(grace, CancellationToken.None).ConfigureAwait(false);
-        Kill();
-        return Reap().ToString();
+        await _child.WaitForExitAsync(grace, CancellationToken.None).ConfigureAwait(false);
+        _child.Kill();
+        return _child.Reap().ToString();
     }
 
-    public IReadOnlyList<string> OutputTail(int lines) => _output.IsClosed ? [] : TextTail.Read(_output, lines);
+    public IReadOnlyList<string> OutputTail(int lines) => _child.OutputTail(lines);
 
-    public void Dispose()
-    {
-        Kill();
-        Reap();
-        _pidFd?.Dispose();
-        _output.Dispose();
-    }
-
-    private unsafe WaitStatus Reap()
-    {
-        lock (_lock)
-        {
-            while (_status is null)
-            {
-                int raw;
-                if (Interop.Waitpid(Pid, &raw, 0) == Pid)
-                {
-                    _status = new WaitStatus(raw);
-                    break;
-                }
-                var error = NativeCallException.FromLastError("waitpid", $"criu swrk {Pid}");
-                if (error.Errno != Interop.Errno.EINTR)
-                    throw error;
-            }
-            return _status.Value;
-        }
-    }
-
-    // Our unreaped child cannot vanish; without pidfds (Linux < 5.3) its death shows only as EOF on its socket.
-    private static PidFd? OpenPidFd(int pid)
-    {
-        try
-        {
-            return PidFd.TryOpen(pid);
-        }
-        catch (NativeCallException)
-        {
-            return null;
-        }
-    }
-
-    private static SafeFileHandle OpenOutput()
-    {
-        var fd = Interop.MemfdCreate("criu-swrk-output", Interop.MFD_CLOEXEC);
-        return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw NativeCallException.FromLastError("memfd_create");
-    }
+    public void Dispose() => _child.Dispose();
 }

@@ -67,7 +67,9 @@ internal sealed partial class SwrkSession : IDisposable
         try
         {
             CriuLog.RequestSent(_logger, type, Pid, request.KeepOpen);
-            await _channel.SendAsync(RequestFds.Rewrite(request, _criuFdOf), type, cancellationToken).ConfigureAwait(false);
+            var rewritten = RequestFds.Rewrite(request, _criuFdOf);
+            using var lazySocketConfig = LazyDumpSocketConfig.Apply(rewritten);
+            await _channel.SendAsync(rewritten, type, cancellationToken).ConfigureAwait(false);
             while (true)
             {
                 var response = await ReceiveUnlessDeadAsync(type, exited, cancellationToken).ConfigureAwait(false)

@@ -6,9 +6,6 @@ namespace Phaul;
 /// </summary>
 internal sealed class PidFd : IDisposable
 {
-    // Poll in slices so cancellation and the deadline are noticed without a second fd.
-    private const int PollSliceMilliseconds = 50;
-
     private readonly SafeFdHandle _handle;
 
     private PidFd(int pid, SafeFdHandle handle)
@@ -31,43 +28,7 @@ internal sealed class PidFd : IDisposable
 
     /// <summary>Waits until the process exits; <see langword="false"/> when <paramref name="timeout"/> passed first.</summary>
     public Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-        Task.Factory.StartNew(() => WaitForExit(timeout, cancellationToken), cancellationToken,
-                              TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    private bool WaitForExit(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (PollOnce(PollSliceMilliseconds))
-                return true;
-            if (Environment.TickCount64 >= deadline)
-                return false;
-        }
-    }
-
-    private unsafe bool PollOnce(int timeoutMilliseconds)
-    {
-        var added = false;
-        try
-        {
-            _handle.DangerousAddRef(ref added);
-            var pollFd = new Interop.PollFd { Fd = _handle.Fd, Events = Interop.POLLIN };
-            var ready = Interop.Poll(&pollFd, 1, timeoutMilliseconds);
-            if (ready < 0)
-            {
-                var error = NativeCallException.FromLastError("poll", $"pidfd of {Pid}");
-                return error.Errno == Interop.Errno.EINTR ? false : throw error;
-            }
-            return ready > 0;
-        }
-        finally
-        {
-            if (added)
-                _handle.DangerousRelease();
-        }
-    }
+        FdReadiness.WaitAsync(_handle, $"pidfd of {Pid}", timeout, cancellationToken);
 
     /// <summary>Kills the process (SIGKILL); <see langword="false"/> when it had already exited.</summary>
     public bool TryKill() => TrySignal(Interop.SIGKILL);

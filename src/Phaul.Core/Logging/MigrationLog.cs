@@ -6,17 +6,12 @@ namespace Phaul;
 internal static partial class MigrationLog
 {
     [LoggerMessage(EventId = 2000, Level = LogLevel.Information,
-        Message = "Migrating pid {Pid} with pre-copy (pre-copy mode {PreCopyMode})")]
-    public static partial void PreCopyChosen(this ILogger logger, int pid, PreCopyMode preCopyMode);
+        Message = "Migrating pid {Pid} with {Strategy} ({Requested} asked for)")]
+    public static partial void StrategyChosen(this ILogger logger, int pid, MigrationStrategy strategy, StrategyChoice requested);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning,
-        Message = "CRIU reports no dirty-memory tracking (mem_track false, e.g. a kernel without soft-dirty bits): " +
-                  "skipping pre-dumps, migrating pid {Pid} with stop-and-copy")]
-    public static partial void NoMemoryTracking(this ILogger logger, int pid);
-
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Information,
-        Message = "Pre-copy is turned off: migrating pid {Pid} with stop-and-copy")]
-    public static partial void PreCopyTurnedOff(this ILogger logger, int pid);
+        Message = "Migrating pid {Pid} with {Strategy}, not the best strategy asked for ({Requested}): {Note}")]
+    public static partial void StrategyFellBack(this ILogger logger, int pid, MigrationStrategy strategy, StrategyChoice requested, string note);
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Debug,
         Message = "Iteration {Iteration}: pre-dumping pid {Pid} into {Directory}")]

@@ -17,4 +17,7 @@ public interface IPhaulLocalOutcome
 
     /// <summary>The restored tree's root pid on the destination, when known.</summary>
     int? RestoredPid { get; }
+
+    /// <summary>The phases and page transfer of a post-copy final stage; <see langword="null"/> for the others or when unknown.</summary>
+    PostCopyReport? PostCopy => null;
 }

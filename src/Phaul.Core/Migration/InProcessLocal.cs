@@ -16,9 +16,10 @@ namespace Phaul;
 /// The final dump goes to the client's next iteration directory (<c>Wdir/N</c>, after the last pre-dump).
 /// The restored tree is not a child of this process (no <c>rst_sibling</c>). If the restore fails after CRIU
 /// forked the tree's root (e.g. it is cancelled and CRIU killed), that root is killed, so no half-restored
-/// copy runs beside the resumed source.
+/// copy runs beside the resumed source. For post-copy (<see cref="DumpCopyRestoreLazilyAsync"/>) the server's
+/// lazy iteration receives the tree instead.
 /// </remarks>
-public sealed class InProcessLocal : IPhaulLocal, IPhaulLocalOutcome
+public sealed partial class InProcessLocal : IPhaulPostCopyLocal, IPhaulLocalOutcome
 {
     private const string DumpLogFile = "dump.log";
     private const string RestoreLogFile = "restore.log";
@@ -65,7 +66,7 @@ public sealed class InProcessLocal : IPhaulLocal, IPhaulLocalOutcome
         ArgumentNullException.ThrowIfNull(criu);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(lastClientImagesPath);
-        (FinalDump, Restore, RestoredPid) = (null, null, null);
+        (FinalDump, Restore, RestoredPid, PostCopy) = (null, null, null, null);
 
         var directory = IterationDirectories.CreateAfter(config.Wdir, lastClientImagesPath);
         var restoreOnPostDump = new RestoreOnPostDump(this, config.Pid, directory, cancellationToken);

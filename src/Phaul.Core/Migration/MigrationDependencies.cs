@@ -1,8 +1,12 @@
 namespace Phaul;
 
 /// <summary>What the migration types reach outside CRIU, replaceable in unit tests.</summary>
-internal sealed record MigrationDependencies(IStatsSource Stats, IImagesDirectoryOpener Directories, IMemorySocket MemorySocket)
+internal sealed record MigrationDependencies(IStatsSource Stats, IImagesDirectoryOpener Directories, IMemorySocket MemorySocket,
+                                             IProcessTrees Trees)
 {
+    /// <summary>Why the source cannot serve lazy pages (pipe size), or null; replaceable because it reads the host's settings.</summary>
+    public Func<string?> PipeSizeCheck { get; init; } = PipeSizeRequirement.WhyInsufficient;
+
     public static MigrationDependencies Default { get; } =
-        new(CriuStatsSource.Instance, ImagesDirectoryOpener.Instance, Phaul.MemorySocket.Instance);
+        new(CriuStatsSource.Instance, ImagesDirectoryOpener.Instance, Phaul.MemorySocket.Instance, ProcessTrees.Instance);
 }

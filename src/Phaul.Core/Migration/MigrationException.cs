@@ -20,6 +20,7 @@ public sealed class MigrationException : Exception
         Iteration = iteration;
         FinalStageCompleted = finalStageCompleted;
         CleanupFailure = cleanupFailure;
+        ProcessLost = LossIn(innerException) is not null;
     }
 
     /// <summary>The step that failed.</summary>
@@ -36,6 +37,13 @@ public sealed class MigrationException : Exception
     public bool FinalStageCompleted { get; }
 
     /// <summary>
+    /// <see langword="true"/> when a post-copy migration lost the process (the cause is, or wraps, a
+    /// <see cref="ProcessLostException"/>): it had resumed on the destination, its remaining pages could not
+    /// follow, and it runs on neither side.
+    /// </summary>
+    public bool ProcessLost { get; }
+
+    /// <summary>
     /// A second failure while ending the started iteration after the first one (e.g. the destination's
     /// page server failing too), or <see langword="null"/>.
     /// </summary>
@@ -46,13 +54,23 @@ public sealed class MigrationException : Exception
     {
         ArgumentNullException.ThrowIfNull(cause);
         var where = iteration is { } n ? $"{step} (iteration {n})" : step.ToString();
-        var outcome = finalStageCompleted
-            ? "The final stage had completed: the tree is no longer on the source."
+        var outcome = LossIn(cause) is not null ? "The process was lost: it runs on neither side."
+            : finalStageCompleted ? "The final stage had completed: the tree is no longer on the source."
             : "The tree was left running on the source.";
         // The outcome first: the causes' messages may run over many lines (CRIU's log tail).
         var text = $"Migration failed at {where}. {outcome}{Environment.NewLine}Cause: {cause.Message}";
         if (cleanupFailure is not null)
             text += $"{Environment.NewLine}Ending the iteration failed too: {cleanupFailure.Message}";
         return text;
+    }
+
+    private static ProcessLostException? LossIn(Exception? cause)
+    {
+        for (var e = cause; e is not null; e = e.InnerException)
+        {
+            if (e is ProcessLostException lost)
+                return lost;
+        }
+        return null;
     }
 }

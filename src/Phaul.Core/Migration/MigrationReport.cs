@@ -12,8 +12,17 @@ public sealed record MigrationReport
     /// <summary>The migrated tree's root on the source.</summary>
     public int Pid { get; init; }
 
+    /// <summary>The strategy asked for (<see cref="PhaulClientOptions.Strategy"/>).</summary>
+    public StrategyChoice RequestedStrategy { get; init; }
+
     /// <summary>How the memory was moved.</summary>
     public MigrationStrategy Strategy { get; init; }
+
+    /// <summary>
+    /// Why <see cref="Strategy"/> is not the best one asked for (what either end lacked), or
+    /// <see langword="null"/> when it is.
+    /// </summary>
+    public string? StrategyNote { get; init; }
 
     /// <summary>Why the migration went to its final dump when it did (including why it never pre-copied).</summary>
     public PreCopyStopReason StopReason { get; init; }
@@ -31,8 +40,15 @@ public sealed record MigrationReport
     public int? RestoredPid { get; init; }
 
     /// <summary>
-    /// How long the final stage (<see cref="IPhaulLocal.DumpCopyRestoreAsync"/>) took: an upper bound of
-    /// the time the tree was not running anywhere, seen from the source.
+    /// For post-copy and hybrid: the downtime's phases (freeze to resume), when the last page arrived, and how
+    /// many pages came on demand and in the background; <see langword="null"/> otherwise.
+    /// </summary>
+    public PostCopyReport? PostCopy { get; init; }
+
+    /// <summary>
+    /// How long the final stage (<see cref="IPhaulLocal.DumpCopyRestoreAsync"/>) took: for pre-copy and
+    /// stop-and-copy an upper bound of the time the tree was not running anywhere, seen from the source; for
+    /// post-copy it lasts until the last page arrived (the downtime is <see cref="PostCopyReport.FreezeToResume"/>).
     /// </summary>
     public TimeSpan FinalStageDuration { get; init; }
 

@@ -23,7 +23,11 @@ internal sealed class MigrationRun(PhaulConfig config)
 
     public int? Iteration { get; private set; }
 
+    public StrategyChoice RequestedStrategy { get; set; }
+
     public MigrationStrategy Strategy { get; set; }
+
+    public string? StrategyNote { get; set; }
 
     public PreCopyStopReason StopReason { get; set; }
 
@@ -75,12 +79,15 @@ internal sealed class MigrationRun(PhaulConfig config)
     public MigrationReport Complete() => new()
     {
         Pid = config.Pid,
+        RequestedStrategy = RequestedStrategy,
         Strategy = Strategy,
+        StrategyNote = StrategyNote,
         StopReason = StopReason,
         Iterations = [.. _iterations],
         FinalDump = _finalDump,
         Restore = _outcome?.Restore,
         RestoredPid = _outcome?.RestoredPid,
+        PostCopy = _outcome?.PostCopy,
         FinalStageDuration = _finalStageDuration,
         StartedAt = _startedAt,
         CompletedAt = DateTimeOffset.UtcNow,

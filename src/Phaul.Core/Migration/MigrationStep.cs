@@ -9,8 +9,11 @@ public enum MigrationStep
     /// <summary>Starting the source's CRIU session.</summary>
     PrepareCriu,
 
-    /// <summary>Asking CRIU whether the kernel tracks dirty memory.</summary>
-    CheckMemoryTracking,
+    /// <summary>
+    /// Finding which strategies both ends support: the source's CRIU (memory tracking, lazy pages), its pipe
+    /// size limit, and the destination's post-copy support.
+    /// </summary>
+    CheckFeatures,
 
     /// <summary>Asking the destination to start an iteration (<see cref="IPhaulRemote.StartIterAsync"/>).</summary>
     StartIteration,

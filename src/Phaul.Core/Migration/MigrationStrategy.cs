@@ -15,6 +15,12 @@ public enum MigrationStrategy
     /// <summary>The tree was frozen and dumped once, with all of its memory.</summary>
     StopAndCopy,
 
-    /// <summary>The tree was restored first and its memory fetched on demand (lazy pages). Not yet implemented.</summary>
+    /// <summary>
+    /// The tree was restored first and its memory followed on demand and in the background (CRIU's lazy
+    /// pages); the final stage ended when every page had arrived.
+    /// </summary>
     PostCopy,
+
+    /// <summary>Pre-copy iterations while they converged, then post-copy for what was left.</summary>
+    Hybrid,
 }

@@ -7,34 +7,6 @@ public sealed partial class PhaulClient
 {
     private const string PreDumpLogFile = "pre-dump.log";
 
-    private async Task ChooseStrategyAsync(ICriu criu, MigrationRun run, CancellationToken cancellationToken)
-    {
-        switch (_options.PreCopy)
-        {
-            case PreCopyMode.Never:
-                (run.Strategy, run.StopReason) = (MigrationStrategy.StopAndCopy, PreCopyStopReason.PreCopyDisabled);
-                break;
-            case PreCopyMode.Always:
-                run.Strategy = MigrationStrategy.PreCopy;
-                break;
-            default:
-                run.Enter(MigrationStep.CheckMemoryTracking);
-                var answer = await criu.FeatureCheckAsync(new CriuFeatures { MemTrack = true }, cancellationToken)
-                                       .ConfigureAwait(false);
-                if (answer.MemTrack)
-                    run.Strategy = MigrationStrategy.PreCopy;
-                else
-                    (run.Strategy, run.StopReason) = (MigrationStrategy.StopAndCopy, PreCopyStopReason.MemoryTrackingUnavailable);
-                break;
-        }
-        if (run.Strategy == MigrationStrategy.PreCopy)
-            _logger.PreCopyChosen(_config.Pid, _options.PreCopy);
-        else if (run.StopReason == PreCopyStopReason.MemoryTrackingUnavailable)
-            _logger.NoMemoryTracking(_config.Pid);
-        else
-            _logger.PreCopyTurnedOff(_config.Pid);
-    }
-
     /// <summary>Pre-dumps until the policy says stop; returns the last pre-dump's images directory.</summary>
     private async Task<string> PreCopyAsync(ICriu criu, MigrationRun run, CancellationToken cancellationToken)
     {
@@ -84,16 +56,27 @@ public sealed partial class PhaulClient
         await criu.PreDumpAsync(opts, null, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The final stage in an iteration of its own: dump, copy and restore, or for post-copy (and hybrid) the
+    /// lazy variant in a lazy iteration, which ends when every page has arrived.
+    /// </summary>
     private async Task FinalStageAsync(ICriu criu, MigrationRun run, string lastImagesDir, CancellationToken cancellationToken)
     {
         var iteration = run.Directories.Count;
         _logger.FinalStageStarting(iteration, _config.Pid, lastImagesDir);
+        Func<CancellationToken, Task> start = _remote.StartIterAsync;
+        Func<Task> stage = () => _local.DumpCopyRestoreAsync(criu, _config, lastImagesDir, cancellationToken);
+        if (StrategySelection.NeedsPostCopy(run.Strategy))
+        {
+            start = ((IPhaulPostCopyRemote)_remote).StartLazyIterAsync;
+            stage = () => ((IPhaulPostCopyLocal)_local).DumpCopyRestoreLazilyAsync(criu, _config, lastImagesDir, cancellationToken);
+        }
         await InIterationAsync(run, iteration, MigrationStep.DumpCopyRestore, async () =>
         {
             var started = Stopwatch.GetTimestamp();
-            await _local.DumpCopyRestoreAsync(criu, _config, lastImagesDir, cancellationToken).ConfigureAwait(false);
+            await stage().ConfigureAwait(false);
             run.RecordFinalStage(started, _local as IPhaulLocalOutcome);
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken, start).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -101,19 +84,19 @@ public sealed partial class PhaulClient
     /// the iteration is still stopped, once, so the destination's page server does not outlive it.
     /// </summary>
     private async Task InIterationAsync(MigrationRun run, int iteration, MigrationStep step, Func<Task> work,
-                                        CancellationToken cancellationToken)
+                                        CancellationToken cancellationToken, Func<CancellationToken, Task>? start = null)
     {
         run.Enter(MigrationStep.StartIteration, iteration);
-        await _remote.StartIterAsync(cancellationToken).ConfigureAwait(false);
+        await (start ?? _remote.StartIterAsync)(cancellationToken).ConfigureAwait(false);
         try
         {
             run.Enter(step, iteration);
             await work().ConfigureAwait(false);
         }
-        catch
+        catch (Exception failure)
         {
             EndMemoryStream(iteration);
-            await StopAbandonedIterationAsync(run, iteration).ConfigureAwait(false);
+            await StopAbandonedIterationAsync(run, iteration, failure).ConfigureAwait(false);
             throw;
         }
         run.Enter(MigrationStep.StopIteration, iteration);
@@ -137,11 +120,15 @@ public sealed partial class PhaulClient
     }
 
     // Not cancellable: the caller's token may be what failed the iteration, and the page server must go.
-    private async Task StopAbandonedIterationAsync(MigrationRun run, int iteration)
+    private async Task StopAbandonedIterationAsync(MigrationRun run, int iteration, Exception cause)
     {
         try
         {
             await _remote.StopIterAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception sameFailure) when (ReferenceEquals(sameFailure, cause))
+        {
+            // A lazy iteration reports the loss the final stage reported already.
         }
 #pragma warning disable CA1031 // The first failure is the one to throw; this one is kept and logged.
         catch (Exception failure)

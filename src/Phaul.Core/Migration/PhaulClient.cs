@@ -4,9 +4,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Phaul;
 
 /// <summary>
-/// The source side of a migration: pre-copies the tree's memory to the destination while it runs
-/// (when the kernel tracks dirty memory), then hands the final dump, copy and restore to an
-/// <see cref="IPhaulLocal"/>.
+/// The source side of a migration: picks a strategy (<see cref="PhaulClientOptions.Strategy"/>), pre-copies
+/// the tree's memory to the destination while it runs (pre-copy, hybrid), then hands the final dump, copy
+/// and restore to an <see cref="IPhaulLocal"/>, or for post-copy and hybrid the lazy variant to an
+/// <see cref="IPhaulPostCopyLocal"/> in a lazy iteration of an <see cref="IPhaulPostCopyRemote"/>.
 /// </summary>
 /// <remarks>
 /// Cancelling <see cref="MigrateAsync"/>: before the final stage, the current pre-dump is abandoned
@@ -20,6 +21,11 @@ namespace Phaul;
 /// is shut down for writing before the iteration is stopped: the destination's page server then sees the end
 /// of the stream at once instead of waiting for pages that never come. The stream is in an unknown state after
 /// such a failure anyway; another attempt needs a new connection.
+/// </para>
+/// <para>
+/// A post-copy final stage can be cancelled only until the destination resumed the tree: after that its
+/// memory must follow or the process is lost, so the stage runs to its end, bounded by the destination's
+/// <see cref="PhaulServerOptions.PostCopyTimeout"/>.
 /// </para>
 /// </remarks>
 public sealed partial class PhaulClient
@@ -70,7 +76,11 @@ public sealed partial class PhaulClient
     /// <summary>Migrates the tree. Call once per client.</summary>
     /// <param name="cancellationToken">Abandons the migration; see the remarks on <see cref="PhaulClient"/>.</param>
     /// <returns>What the migration did.</returns>
-    /// <exception cref="MigrationException">A step failed; unless <see cref="MigrationException.FinalStageCompleted"/>, the tree runs on the source.</exception>
+    /// <exception cref="MigrationException">
+    /// A step failed; unless <see cref="MigrationException.FinalStageCompleted"/> or <see cref="MigrationException.ProcessLost"/>,
+    /// the tree runs on the source. A strategy that cannot run without a fallback fails at <see cref="MigrationStep.CheckFeatures"/>
+    /// with a <see cref="StrategyUnavailableException"/> inside.
+    /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the tree runs on the source.</exception>
     /// <exception cref="InvalidOperationException">This client has migrated (or tried to) before.</exception>
     public async Task<MigrationReport> MigrateAsync(CancellationToken cancellationToken = default)
@@ -88,7 +98,7 @@ public sealed partial class PhaulClient
                 run.Chain = new DumpStatisticsChain();
             }
             await ChooseStrategyAsync(criu, run, cancellationToken).ConfigureAwait(false);
-            var lastImagesDir = run.Strategy == MigrationStrategy.PreCopy
+            var lastImagesDir = StrategySelection.NeedsMemoryTracking(run.Strategy)
                 ? await PreCopyAsync(criu, run, cancellationToken).ConfigureAwait(false)
                 : "";
             await FinalStageAsync(criu, run, lastImagesDir, cancellationToken).ConfigureAwait(false);

@@ -5,8 +5,20 @@ namespace Phaul;
 /// <summary>How a <see cref="PhaulClient"/> migrates; every property has a working default.</summary>
 public sealed class PhaulClientOptions
 {
-    /// <summary>Whether to pre-copy. Default <see cref="PreCopyMode.Auto"/>: when CRIU reports memory tracking.</summary>
-    public PreCopyMode PreCopy { get; init; } = PreCopyMode.Auto;
+    /// <summary>
+    /// Which strategy to use. Default <see cref="StrategyChoice.Auto"/>: the best one both ends support
+    /// (hybrid, post-copy, pre-copy, stop-and-copy, in that order); the report says which one ran and why.
+    /// </summary>
+    public StrategyChoice Strategy { get; init; } = StrategyChoice.Auto;
+
+    /// <summary>
+    /// What to do when the <see cref="Strategy"/> asked for cannot run between the two ends. Default
+    /// <see langword="true"/>: migrate with the best one that can (pre-copy falls back to stop-and-copy;
+    /// post-copy to pre-copy, then stop-and-copy; hybrid to post-copy, pre-copy, stop-and-copy) and say why in
+    /// <see cref="MigrationReport.StrategyNote"/>. <see langword="false"/>: fail before the tree is touched,
+    /// with a <see cref="StrategyUnavailableException"/> naming what is missing and the fix.
+    /// </summary>
+    public bool AllowFallback { get; init; } = true;
 
     /// <summary>When to stop pre-copying. Default: <see cref="ConvergencePolicy"/>'s defaults.</summary>
     public ConvergencePolicy Policy { get; init; } = new();
@@ -25,8 +37,8 @@ public sealed class PhaulClientOptions
 
     internal void Validate()
     {
-        if (!Enum.IsDefined(PreCopy))
-            throw new ArgumentException($"PhaulClientOptions.PreCopy has no meaning: {PreCopy}.", "options");
+        if (!Enum.IsDefined(Strategy))
+            throw new ArgumentException($"PhaulClientOptions.Strategy has no meaning: {Strategy}.", "options");
         if (CriuLogLevel is < 0 or > 4)
             throw new ArgumentException($"PhaulClientOptions.CriuLogLevel must be 0 to 4, got {CriuLogLevel}.", "options");
         if (Policy is null)

@@ -8,9 +8,11 @@ namespace Phaul;
 /// <summary>
 /// The destination side of a migration. Each iteration runs a CRIU page server that receives the
 /// source's pages over <c>Memfd</c> into <c>Wdir/N</c>, on top of the previous iteration's images.
-/// Calls are sequential: StartIter, StopIter, StartIter, ...
+/// Calls are sequential: StartIter, StopIter, StartIter, ... A post-copy migration ends with a lazy
+/// iteration instead (<see cref="StartLazyIterAsync"/>): the tree is restored before its memory, which a
+/// lazy-pages daemon then fetches from the source over <c>Memfd</c>.
 /// </summary>
-public sealed class PhaulServer : IPhaulRemote, IDisposable
+public sealed partial class PhaulServer : IPhaulPostCopyRemote, IDisposable
 {
     private readonly PhaulConfig _config;
     private readonly PhaulServerOptions _options;
@@ -60,9 +62,7 @@ public sealed class PhaulServer : IPhaulRemote, IDisposable
     /// <exception cref="CriuException">CRIU could not start the page server.</exception>
     public async Task StartIterAsync(CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_pageServer is not null)
-            throw new InvalidOperationException($"Iteration {_pageServer.Iteration} is still running: call StopIterAsync first.");
+        ThrowIfIterationRunning();
 
         var iteration = _directories.Count;
         var directory = _directories.CreateNext();
@@ -89,7 +89,8 @@ public sealed class PhaulServer : IPhaulRemote, IDisposable
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Always ends the iteration: when the page server fails, does not exit within
+    /// A lazy iteration (<see cref="StartLazyIterAsync"/>) ends as described there. A page-server iteration
+    /// always ends: when the page server fails, does not exit within
     /// <see cref="PhaulServerOptions.PageServerExitTimeout"/>, or the wait is cancelled, it is killed.
     /// </remarks>
     /// <exception cref="InvalidOperationException">No iteration is running.</exception>
@@ -97,6 +98,11 @@ public sealed class PhaulServer : IPhaulRemote, IDisposable
     public async Task StopIterAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_lazy is not null)
+        {
+            await StopLazyIterAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
         var pageServer = _pageServer ?? throw new InvalidOperationException("No iteration is running: call StartIterAsync first.");
         try
         {
@@ -120,12 +126,17 @@ public sealed class PhaulServer : IPhaulRemote, IDisposable
         return pageServer.WaitForSuccessAsync(_options.PageServerExitTimeout, cancellationToken);
     }
 
-    /// <summary>Kills a page server that still runs and disposes <see cref="Criu"/>.</summary>
+    /// <summary>
+    /// Kills a page server that still runs, ends a lazy iteration (killing its daemon, and its restored tree
+    /// unless every page arrived) and disposes <see cref="Criu"/>.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed)
             return;
         _disposed = true;
+        _lazy?.Dispose();
+        _lazy = null;
         if (_pageServer is not null)
         {
             _pageServer.Kill("the server is disposed");

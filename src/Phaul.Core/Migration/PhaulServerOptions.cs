@@ -25,10 +25,30 @@ public sealed class PhaulServerOptions
     /// <summary>Adjusts each page server's options after Phaul filled them in.</summary>
     public Action<CriuOpts>? ConfigurePageServer { get; init; }
 
+    /// <summary>
+    /// CRIU's binary for the post-copy lazy-pages daemon (<c>criu lazy-pages</c>, a process of its own: no
+    /// RPC request starts it). Default <see langword="null"/>: <c>$PHAUL_CRIU</c> if set, else <c>criu</c> on PATH.
+    /// </summary>
+    public string? CriuPath { get; init; }
+
+    /// <summary>How long the lazy-pages daemon may take to listen for the restore. Default 30 seconds.</summary>
+    public TimeSpan LazyPagesStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a post-copy migration may take, from the lazy-pages daemon's start until every page has
+    /// arrived; past it the daemon is killed and, if the tree was restored, the process is lost. It bounds
+    /// the case of a connection that goes silent. Default 10 minutes.
+    /// </summary>
+    public TimeSpan PostCopyTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
     internal void Validate()
     {
         if (PageServerExitTimeout <= TimeSpan.Zero)
             throw new ArgumentException($"PhaulServerOptions.PageServerExitTimeout must be positive, got {PageServerExitTimeout}.", "options");
+        if (LazyPagesStartTimeout <= TimeSpan.Zero)
+            throw new ArgumentException($"PhaulServerOptions.LazyPagesStartTimeout must be positive, got {LazyPagesStartTimeout}.", "options");
+        if (PostCopyTimeout <= TimeSpan.Zero)
+            throw new ArgumentException($"PhaulServerOptions.PostCopyTimeout must be positive, got {PostCopyTimeout}.", "options");
         if (CriuLogLevel is < 0 or > 4)
             throw new ArgumentException($"PhaulServerOptions.CriuLogLevel must be 0 to 4, got {CriuLogLevel}.", "options");
     }

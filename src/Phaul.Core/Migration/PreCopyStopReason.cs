@@ -36,9 +36,9 @@ public enum PreCopyStopReason
     /// <summary>CRIU left no dump statistics for the last pre-dump, so convergence could not be judged.</summary>
     StatisticsUnavailable,
 
-    /// <summary>No pre-dump ran: CRIU reported that the kernel does not track dirty memory.</summary>
+    /// <summary>No pre-dump ran: pre-copy was wanted, but CRIU reported that the kernel does not track dirty memory.</summary>
     MemoryTrackingUnavailable,
 
-    /// <summary>No pre-dump ran: pre-copy was turned off (<see cref="PreCopyMode.Never"/>).</summary>
+    /// <summary>No pre-dump ran: the strategy asked for has none (stop-and-copy or post-copy).</summary>
     PreCopyDisabled,
 }

@@ -1,0 +1,61 @@
+using Phaul.Rpc;
+
+namespace Phaul;
+
+// Which strategy runs: what was asked for, and what both ends support.
+public sealed partial class PhaulClient
+{
+    private const string NoMemoryTracking =
+        "the source's kernel does not track dirty memory (CRIU's mem_track is off: the kernel needs CONFIG_MEM_SOFT_DIRTY=y)";
+
+    private async Task ChooseStrategyAsync(ICriu criu, MigrationRun run, CancellationToken cancellationToken)
+    {
+        run.RequestedStrategy = _options.Strategy;
+        var candidates = StrategySelection.Candidates(_options.Strategy, _options.AllowFallback);
+        var checkMemory = candidates.Any(StrategySelection.NeedsMemoryTracking);
+        var checkPostCopy = candidates.Any(StrategySelection.NeedsPostCopy);
+        if (checkMemory || checkPostCopy)
+            run.Enter(MigrationStep.CheckFeatures);
+        var support = new StrategySupport(
+            checkMemory ? await MemoryTrackingMissingAsync(criu, cancellationToken).ConfigureAwait(false) : [],
+            checkPostCopy ? await PostCopyMissingAsync(cancellationToken).ConfigureAwait(false) : []);
+
+        var decision = StrategySelection.Decide(_options.Strategy, _options.AllowFallback, support);
+        run.Strategy = decision.Strategy;
+        run.StrategyNote = decision.Note;
+        if (decision.NoPreCopyReason is { } reason)
+            run.StopReason = reason;
+        if (decision.Note is null)
+            _logger.StrategyChosen(_config.Pid, decision.Strategy, _options.Strategy);
+        else
+            _logger.StrategyFellBack(_config.Pid, decision.Strategy, _options.Strategy, decision.Note);
+    }
+
+    private static async Task<IReadOnlyList<string>> MemoryTrackingMissingAsync(ICriu criu, CancellationToken cancellationToken)
+    {
+        var answer = await criu.FeatureCheckAsync(new CriuFeatures { MemTrack = true }, cancellationToken).ConfigureAwait(false);
+        return answer.MemTrack ? [] : [NoMemoryTracking];
+    }
+
+    /// <summary>
+    /// What post-copy lacks: the source needs pipes large enough for CRIU's lazy page server (a lazy dump needs
+    /// no userfaultfd), both ends need the post-copy variant of their half, and the destination must say yes.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> PostCopyMissingAsync(CancellationToken cancellationToken)
+    {
+        var missing = new List<string>();
+        if (_dependencies.PipeSizeCheck() is { } pipes)
+            missing.Add(pipes);
+        if (_local is not IPhaulPostCopyLocal)
+            missing.Add($"the source's final stage ({_local.GetType().Name}) has no post-copy variant ({nameof(IPhaulPostCopyLocal)})");
+        if (_remote is not IPhaulPostCopyRemote remote)
+        {
+            missing.Add($"the destination ({_remote.GetType().Name}) cannot take a lazy iteration ({nameof(IPhaulPostCopyRemote)})");
+            return missing;
+        }
+        var destination = await remote.CheckPostCopyAsync(cancellationToken).ConfigureAwait(false);
+        if (!destination.IsAvailable)
+            missing.Add(destination.Reason!);
+        return missing;
+    }
+}

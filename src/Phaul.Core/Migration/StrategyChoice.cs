@@ -1,0 +1,39 @@
+using System.Text.Json.Serialization;
+
+namespace Phaul;
+
+/// <summary>Which migration strategy a <see cref="PhaulClient"/> should use (<see cref="PhaulClientOptions.Strategy"/>).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<StrategyChoice>))]
+public enum StrategyChoice
+{
+    /// <summary>
+    /// The best strategy both ends support, in this order: <see cref="Hybrid"/>, <see cref="PostCopy"/>,
+    /// <see cref="PreCopy"/>, <see cref="StopAndCopy"/>. The report says which one ran and why the better
+    /// ones could not. Post-copy comes first for its short downtime; see <see cref="PostCopy"/> for its risk.
+    /// </summary>
+    Auto,
+
+    /// <summary>
+    /// Iterative pre-copy: pre-dumps copy the memory while the tree runs, until they converge; then a final
+    /// dump sends what changed. Needs memory tracking in the source's kernel (soft-dirty bits).
+    /// </summary>
+    PreCopy,
+
+    /// <summary>One dump of everything while the tree is frozen: the longest downtime, nothing to support.</summary>
+    StopAndCopy,
+
+    /// <summary>
+    /// Post-copy: the tree is frozen only while everything but its memory is dumped and restored; it resumes
+    /// on the destination, and its memory follows on demand and in the background (CRIU's lazy pages). Needs
+    /// userfaultfd on the destination, the post-copy final stage on both ends, and (without CAP_SYS_RESOURCE)
+    /// <c>fs.pipe-max-size</c> of at least 4 MiB on the source. Once the tree has resumed, a broken connection
+    /// loses the process: its pages that had not arrived existed only on the source.
+    /// </summary>
+    PostCopy,
+
+    /// <summary>
+    /// Pre-copy while the pre-dumps converge, then post-copy for the rest: less memory left to follow after
+    /// the resume than with plain post-copy. Needs what both need.
+    /// </summary>
+    Hybrid,
+}

@@ -1,0 +1,76 @@
+namespace Phaul;
+
+/// <summary>What the two ends of a migration lack for memory tracking and for post-copy (empty: nothing).</summary>
+internal sealed record StrategySupport(IReadOnlyList<string> MemoryTrackingMissing, IReadOnlyList<string> PostCopyMissing);
+
+/// <summary>The strategy a migration runs, and what the report says about the choice.</summary>
+internal sealed record StrategyDecision(MigrationStrategy Strategy, PreCopyStopReason? NoPreCopyReason, string? Note);
+
+/// <summary>Picks the strategy from the one asked for and what both ends support.</summary>
+internal static class StrategySelection
+{
+    private static readonly MigrationStrategy[] BestFirst =
+        [MigrationStrategy.Hybrid, MigrationStrategy.PostCopy, MigrationStrategy.PreCopy, MigrationStrategy.StopAndCopy];
+
+    /// <summary>The strategies to try, best first.</summary>
+    public static IReadOnlyList<MigrationStrategy> Candidates(StrategyChoice choice, bool allowFallback)
+    {
+        var first = choice switch
+        {
+            StrategyChoice.Auto or StrategyChoice.Hybrid => MigrationStrategy.Hybrid,
+            StrategyChoice.PostCopy => MigrationStrategy.PostCopy,
+            StrategyChoice.PreCopy => MigrationStrategy.PreCopy,
+            _ => MigrationStrategy.StopAndCopy,
+        };
+        var fromFirst = BestFirst.SkipWhile(strategy => strategy != first);
+        return choice == StrategyChoice.Auto || allowFallback ? [.. fromFirst] : [first];
+    }
+
+    public static bool NeedsMemoryTracking(MigrationStrategy strategy) =>
+        strategy is MigrationStrategy.PreCopy or MigrationStrategy.Hybrid;
+
+    public static bool NeedsPostCopy(MigrationStrategy strategy) =>
+        strategy is MigrationStrategy.PostCopy or MigrationStrategy.Hybrid;
+
+    /// <summary>The first candidate both ends support.</summary>
+    /// <exception cref="StrategyUnavailableException">None is (only without fallback).</exception>
+    public static StrategyDecision Decide(StrategyChoice choice, bool allowFallback, StrategySupport support)
+    {
+        var candidates = Candidates(choice, allowFallback);
+        var skipped = new List<(MigrationStrategy Strategy, IReadOnlyList<string> Missing)>();
+        foreach (var candidate in candidates)
+        {
+            var missing = Missing(candidate, support);
+            if (missing.Count == 0)
+                return new StrategyDecision(candidate, NoPreCopyReason(candidate, skipped, support), Note(candidate, skipped));
+            skipped.Add((candidate, missing));
+        }
+        throw new StrategyUnavailableException(choice, skipped[0].Missing);
+    }
+
+    private static List<string> Missing(MigrationStrategy strategy, StrategySupport support)
+    {
+        var missing = new List<string>();
+        if (NeedsMemoryTracking(strategy))
+            missing.AddRange(support.MemoryTrackingMissing);
+        if (NeedsPostCopy(strategy))
+            missing.AddRange(support.PostCopyMissing);
+        return missing;
+    }
+
+    private static PreCopyStopReason? NoPreCopyReason(MigrationStrategy chosen, List<(MigrationStrategy Strategy, IReadOnlyList<string> Missing)> skipped,
+                                                      StrategySupport support)
+    {
+        if (NeedsMemoryTracking(chosen))
+            return null;
+        var preCopyWanted = skipped.Any(s => NeedsMemoryTracking(s.Strategy));
+        return preCopyWanted && support.MemoryTrackingMissing.Count > 0
+            ? PreCopyStopReason.MemoryTrackingUnavailable
+            : PreCopyStopReason.PreCopyDisabled;
+    }
+
+    private static string? Note(MigrationStrategy chosen, List<(MigrationStrategy Strategy, IReadOnlyList<string> Missing)> skipped) =>
+        skipped.Count == 0
+            ? null
+            : $"{chosen} instead of {skipped[0].Strategy}: {string.Join("; ", skipped.SelectMany(s => s.Missing).Distinct())}";
+}

@@ -4,6 +4,11 @@ namespace Phaul;
 internal sealed record MigrationDependencies(IStatsSource Stats, IImagesDirectoryOpener Directories, IMemorySocket MemorySocket,
                                              IProcessTrees Trees)
 {
+    public MigrationDependencies(IStatsSource stats, IImagesDirectoryOpener directories, IMemorySocket memorySocket)
+        : this(stats, directories, memorySocket, ProcessTrees.Instance)
+    {
+    }
+
     /// <summary>Why the source cannot serve lazy pages (pipe size), or null; replaceable because it reads the host's settings.</summary>
     public Func<string?> PipeSizeCheck { get; init; } = PipeSizeRequirement.WhyInsufficient;
 

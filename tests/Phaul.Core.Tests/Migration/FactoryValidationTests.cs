@@ -75,7 +75,7 @@ public class FactoryValidationTests
         { new PhaulClientOptions { Policy = new ConvergencePolicy { SkippedShareGoal = 0 } }, "SkippedShareGoal" },
         { new PhaulClientOptions { Policy = new ConvergencePolicy { DowntimeTarget = TimeSpan.Zero } }, "DowntimeTarget" },
         { new PhaulClientOptions { CriuLogLevel = 5 }, "CriuLogLevel" },
-        { new PhaulClientOptions { PreCopy = (PreCopyMode)42 }, "PreCopy" },
+        { new PhaulClientOptions { Strategy = (StrategyChoice)42 }, "Strategy" },
         { new PhaulClientOptions { Policy = null! }, "Policy" },
     };
 
@@ -91,11 +91,20 @@ public class FactoryValidationTests
         Assert.Contains(field, error.Message);
     }
 
-    [Fact]
-    public void MakePhaulServer_RefusesANonPositiveTimeout()
+    public static TheoryData<PhaulServerOptions, string> BadServerOptions => new()
+    {
+        { new PhaulServerOptions { PageServerExitTimeout = TimeSpan.Zero }, "PageServerExitTimeout" },
+        { new PhaulServerOptions { LazyPagesStartTimeout = TimeSpan.FromSeconds(-1) }, "LazyPagesStartTimeout" },
+        { new PhaulServerOptions { PostCopyTimeout = TimeSpan.Zero }, "PostCopyTimeout" },
+        { new PhaulServerOptions { CriuLogLevel = -1 }, "CriuLogLevel" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadServerOptions))]
+    public void MakePhaulServer_NamesTheBadOption(PhaulServerOptions options, string field)
     {
         var error = Assert.ThrowsAny<ArgumentException>(() => PhaulServer.MakePhaulServer(
-            new PhaulConfig { Memfd = 3, Wdir = ExistingDir }, new PhaulServerOptions { PageServerExitTimeout = TimeSpan.Zero }));
-        Assert.Contains("PageServerExitTimeout", error.Message);
+            new PhaulConfig { Memfd = 3, Wdir = ExistingDir }, options));
+        Assert.Contains(field, error.Message);
     }
 }

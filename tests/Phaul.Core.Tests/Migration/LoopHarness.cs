@@ -66,9 +66,12 @@ internal sealed class LoopHarness : IDisposable
 
     public Func<CancellationToken, Task>? DuringFinal { get; set; }
 
-    public PhaulClient Client(PreCopyMode mode = PreCopyMode.Auto, ConvergencePolicy? policy = null) =>
+    public PhaulClient Client(StrategyChoice strategy = StrategyChoice.Auto, ConvergencePolicy? policy = null, bool allowFallback = true) =>
         PhaulClient.Create(Local.Object, Remote.Object, Config,
-                           new PhaulClientOptions { PreCopy = mode, Policy = policy ?? new(), CriuFactory = () => Criu.Object },
+                           new PhaulClientOptions
+                           {
+                               Strategy = strategy, AllowFallback = allowFallback, Policy = policy ?? new(), CriuFactory = () => Criu.Object,
+                           },
                            null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket));
 
     private Task Start()

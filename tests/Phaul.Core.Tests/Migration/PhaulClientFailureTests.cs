@@ -140,7 +140,7 @@ public class PhaulClientFailureTests
 
         var error = await Assert.ThrowsAsync<MigrationException>(() => harness.Client().MigrateAsync(Token));
 
-        Assert.Equal(MigrationStep.CheckMemoryTracking, error.Step);
+        Assert.Equal(MigrationStep.CheckFeatures, error.Step);
         Assert.Null(error.Iteration);
         Assert.Empty(harness.Calls);
     }

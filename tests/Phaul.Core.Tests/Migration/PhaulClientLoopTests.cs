@@ -70,27 +70,47 @@ public class PhaulClientLoopTests
     }
 
     [Fact]
-    public async Task PreCopyAlways_PreDumpsWithoutAskingCriu()
+    public async Task PreCopyAskedFor_OnAKernelWithoutMemoryTracking_FallsBackToStopAndCopy_AndSaysWhy()
     {
         using var harness = new LoopHarness { MemTrack = false };
-        harness.DumpStats.Enqueue(Stats.Dump(10));
 
-        var report = await harness.Client(PreCopyMode.Always).MigrateAsync(Token);
+        var report = await harness.Client(StrategyChoice.PreCopy).MigrateAsync(Token);
 
-        Assert.Equal(["start", "pre-dump 0", "stop", "start", "final 0", "stop"], harness.Calls);
-        Assert.Equal(MigrationStrategy.PreCopy, report.Strategy);
+        Assert.Equal(["feature-check", "start", "final -", "stop"], harness.Calls);
+        Assert.Equal(MigrationStrategy.StopAndCopy, report.Strategy);
+        Assert.Equal(StrategyChoice.PreCopy, report.RequestedStrategy);
+        Assert.Equal(PreCopyStopReason.MemoryTrackingUnavailable, report.StopReason);
+        Assert.StartsWith("StopAndCopy instead of PreCopy: the source's kernel does not track dirty memory", report.StrategyNote);
     }
 
     [Fact]
-    public async Task PreCopyNever_GoesStraightToTheFinalStage_WithoutAskingCriu()
+    public async Task PreCopyAskedFor_WithoutFallback_OnAKernelWithoutMemoryTracking_IsRefusedBeforeAnyIteration()
+    {
+        // Handles: pre-copy required where the kernel has no soft-dirty bits.
+        using var harness = new LoopHarness { MemTrack = false };
+
+        var error = await Assert.ThrowsAsync<MigrationException>(
+            () => harness.Client(StrategyChoice.PreCopy, allowFallback: false).MigrateAsync(Token));
+
+        Assert.Equal(["feature-check"], harness.Calls);
+        Assert.Equal(MigrationStep.CheckFeatures, error.Step);
+        var refusal = Assert.IsType<StrategyUnavailableException>(error.InnerException);
+        Assert.Equal(StrategyChoice.PreCopy, refusal.Requested);
+        Assert.Contains("CONFIG_MEM_SOFT_DIRTY", refusal.Message);
+        Assert.Contains("left running on the source", error.Message);
+    }
+
+    [Fact]
+    public async Task StopAndCopy_GoesStraightToTheFinalStage_WithoutAskingCriu()
     {
         using var harness = new LoopHarness();
 
-        var report = await harness.Client(PreCopyMode.Never).MigrateAsync(Token);
+        var report = await harness.Client(StrategyChoice.StopAndCopy).MigrateAsync(Token);
 
         Assert.Equal(["start", "final -", "stop"], harness.Calls);
         Assert.Equal(MigrationStrategy.StopAndCopy, report.Strategy);
         Assert.Equal(PreCopyStopReason.PreCopyDisabled, report.StopReason);
+        Assert.Null(report.StrategyNote);
     }
 
     public static TheoryData<ulong[], ulong[], int?, PreCopyStopReason, int> StopRules => new()

@@ -143,7 +143,7 @@ internal sealed class LazyIteration : IDisposable
             }
             if (restored is not { } pid)
                 throw;
-            throw Lost(pid, failure is OperationCanceledException
+            throw Lost(pid, _abandon.IsCancellationRequested
                 ? "the destination abandoned the migration before every page had arrived"
                 : "its lazy-pages daemon failed before every page had arrived", failure);
         }

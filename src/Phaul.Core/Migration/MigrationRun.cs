@@ -87,7 +87,7 @@ internal sealed class MigrationRun(PhaulConfig config)
         FinalDump = _finalDump,
         Restore = _outcome?.Restore,
         RestoredPid = _outcome?.RestoredPid,
-        PostCopy = _outcome?.PostCopy,
+        PostCopy = StrategySelection.NeedsPostCopy(Strategy) ? _outcome?.PostCopy : null,
         FinalStageDuration = _finalStageDuration,
         StartedAt = _startedAt,
         CompletedAt = DateTimeOffset.UtcNow,

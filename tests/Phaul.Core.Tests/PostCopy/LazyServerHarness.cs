@@ -78,6 +78,9 @@ internal sealed class LazyServerHarness : IDisposable
 
     public List<CriuOpts> RestoreOptions { get; } = [];
 
+    /// <summary>Runs when the mocked restore starts.</summary>
+    public Action? Restoring { get; set; }
+
     /// <summary>Makes the mocked restore fail (after CRIU reported the root's pid, as CRIU does in a late failure).</summary>
     public Exception? RestoreFailure { get; set; }
 
@@ -88,6 +91,7 @@ internal sealed class LazyServerHarness : IDisposable
     private async Task<int> Restore(CriuOpts opts, ICriuNotify? notify)
     {
         RestoreOptions.Add(opts.Clone());
+        Restoring?.Invoke();
         Assert.NotNull(notify);
         await notify.PostRestoreAsync(RestoredPid);
         if (RestoreFailure is not null)

@@ -15,7 +15,7 @@ internal static class CheckCommand
     public static Command Create(TextWriter stdout)
     {
         var criu = CommonOptions.Criu();
-        var command = new Command("check", "Check CRIU, its kernel features and the host settings a migration needs.") { criu };
+        var command = new Command("check", "Check CRIU, the kernel features and host settings each strategy needs (memory tracking, lazy pages, pipe size), with the fix for each problem.") { criu };
         command.SetAction(async (parse, ct) => (int)await RunAsync(new CheckOptions(parse.GetValue(criu)), stdout, ct).ConfigureAwait(false));
         return command;
     }

@@ -64,10 +64,10 @@ internal static class LaneChecks
                          pages is null ? "no post-copy report"
                              : $"{Count(pages.PagesTransferred ?? 0)} of {Count(pages.PagesToFetch ?? 0)} pages arrived, {Count(pages.PagesOnDemand ?? 0)} on demand, " +
                                $"last {Milliseconds(pages.LastPageAfterResume ?? TimeSpan.Zero)} ms after the resume");
-        // Not checked yet: that post-copy moved only what changed since the last pre-dump. The lazy dump runs on
-        // the source, whose iteration directories hold no page maps (the pre-dumps went to the destination's
-        // page server), so CRIU finds no parent ("No parent image found") and serves all the memory lazily;
-        // the table's post-copy line shows how many pages followed.
+        // Pre-copy moved the cold memory already: only what changed since the last pre-dump follows the resumed tree.
+        yield return new($"post-copy moved <= {MaxFinalOfFirst:P0} of the first pre-dump's pages (the rest came from the pre-dumps)",
+                         pages?.PagesTransferred is { } moved && moved <= dumps[0].PagesWritten * MaxFinalOfFirst,
+                         $"{Count(pages?.PagesTransferred ?? 0)} pages after the resume vs first pre-dump {Count(dumps[0].PagesWritten)}");
         yield return new("the downtime is known from the freeze to the resume", report.PostCopy?.FreezeToResume is not null,
                          report.PostCopy?.FreezeToResume is { } downtime ? $"{Milliseconds(downtime)} ms (TCG-inflated)" : "not reported");
     }

@@ -17,11 +17,11 @@ internal static class ParentPageMaps
     /// </summary>
     /// <param name="sourceIteration">The source's last pre-dump directory (the lazy dump's parent).</param>
     /// <param name="destinationIteration">The destination's directory of that same pre-dump.</param>
-    /// <returns>How many image files were linked or copied.</returns>
+    /// <returns>How many image files were linked or copied; 0 when the destination has no such iteration.</returns>
     public static int LinkChain(string sourceIteration, string destinationIteration)
     {
         var linked = 0;
-        for (string? source = sourceIteration, destination = destinationIteration;
+        for (string? source = sourceIteration, destination = Directory.Exists(destinationIteration) ? destinationIteration : null;
              source is not null && destination is not null;
              source = Parent(source), destination = Parent(destination))
         {

@@ -39,6 +39,18 @@ public class ParentPageMapsTests
         Assert.Equal("source/0/pagemap-1.img", File.ReadAllText(Path.Combine(source0, "pagemap-1.img")));
     }
 
+    [Fact]
+    public void Without_a_pre_dump_on_the_destination_nothing_is_linked()
+    {
+        // Failure handled: the destination's lazy iteration has no parent (no pre-dump reached it).
+        using var root = new TempDirectory();
+        var destinationLazy = Iteration(root, "destination/0", parent: null);
+        var source0 = Iteration(root, "source/0", parent: null, "stats-dump");
+
+        Assert.Equal(0, ParentPageMaps.LinkChain(source0, Path.Combine(destinationLazy, "parent")));
+        Assert.Equal(["stats-dump"], Names(source0));
+    }
+
     /// <summary>An iteration directory holding files named after their own path, with a parent link.</summary>
     private static string Iteration(TempDirectory root, string name, string? parent, params string[] files)
     {

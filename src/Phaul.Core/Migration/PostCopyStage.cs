@@ -121,7 +121,9 @@ internal sealed partial class PostCopyStage : IDisposable
     {
         try
         {
-            if (await Task.WhenAny(onPostDump.Ready, dump).WaitAsync(cancellationToken).ConfigureAwait(false) == dump)
+            // A failed notification fails the dump too: its own error, in Ready, is the one to report.
+            if (await Task.WhenAny(onPostDump.Ready, dump).WaitAsync(cancellationToken).ConfigureAwait(false) == dump
+                && !onPostDump.Ready.IsCompleted)
             {
                 await dump.ConfigureAwait(false);
                 _logger.PostDumpNeverCame(_config.Pid, _directory);

@@ -144,6 +144,16 @@ public sealed class MigrationConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Cuts both connections at once (shutdown both ways) as a network failure would, without releasing
+    /// anything: tests use it to break a migration at a chosen moment.
+    /// </summary>
+    internal void Sever()
+    {
+        _controlStream.Socket.Shutdown(SocketShutdown.Both);
+        _memorySocket.Shutdown(SocketShutdown.Both);
+    }
+
     /// <summary>Closes both connections; the destination then ends the session.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -78,7 +78,7 @@ internal sealed partial class PostCopyStage : IDisposable
         catch (Exception failure) when (RestoredPid is { } pid)
         {
             // The tree runs on the destination and its pages could not all follow: whatever broke, it is lost.
-            var lost = new ProcessLostException(pid, $"waiting for its pages failed: {failure.Message}", failure);
+            var lost = new ProcessLostException(pid, $"waiting for its pages failed: {failure.Message.TrimEnd('.')}", failure);
             await KillSourceAsync(dump, lost.Message).ConfigureAwait(false);
             throw lost;
         }

@@ -103,7 +103,7 @@ internal sealed partial class DestinationSession
         throw _channel.Failure(phase, $"the source sent {request} while no lazy iteration is running", _openIteration);
     }
 
-    /// <summary>At the end of the connection: fails unless the tree runs here with all of its pages.</summary>
+    /// <summary>At the end of the connection: fails unless the tree runs here with all of its pages (marking a tree without them lost).</summary>
     private void ThrowIfEndedEarly()
     {
         if (_lostPid is { } lost)
@@ -112,8 +112,12 @@ internal sealed partial class DestinationSession
         if (RestoredPid is not { } pid)
             throw _channel.Failure(TransportPhase.AwaitingRequest, "the source closed the connection before the tree was restored", _openIteration);
         if (_lazyIteration && !_pagesArrived)
+        {
+            // Ending the session ends the lazy iteration, which kills the tree: it is lost, not restored.
+            (_lostPid, RestoredPid) = (pid, null);
             throw _channel.Failure(TransportPhase.PostCopyPages,
                 $"the source closed the connection before every page of the restored tree (pid {pid}) had arrived: " +
                 "the process is lost, and the restored tree is killed", _openIteration);
+        }
     }
 }

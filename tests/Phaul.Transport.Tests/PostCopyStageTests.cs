@@ -155,7 +155,7 @@ public sealed class PostCopyStageTests : IAsyncDisposable
         Assert.Contains("waiting for its pages failed", lost.Message);
         Assert.Equal([$"kill {SourcePid}"], _signals);
         var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
-        Assert.Contains("before every page of the restored tree (pid 4343) had arrived", ended.Error!.Message);
+        Assert.Contains("the process was lost: the restored tree (pid 4343) could not get all of its pages", ended.Error!.Message);
         // Disposing the target ends the lazy iteration: PhaulServer kills the daemon and the tree.
         Assert.True(Target.Disposed);
     }

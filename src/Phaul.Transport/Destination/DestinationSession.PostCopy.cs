@@ -103,21 +103,16 @@ internal sealed partial class DestinationSession
         throw _channel.Failure(phase, $"the source sent {request} while no lazy iteration is running", _openIteration);
     }
 
-    /// <summary>At the end of the connection: fails unless the tree runs here with all of its pages (marking a tree without them lost).</summary>
-    private void ThrowIfEndedEarly()
+    /// <summary>
+    /// At the end of the session: why the process is lost, if it is (a lazily restored tree that was killed, or
+    /// whose pages have not all arrived: ending the session ends the lazy iteration, which kills it); else null.
+    /// </summary>
+    private string? LossAtTheEnd()
     {
-        if (_lostPid is { } lost)
-            throw _channel.Failure(TransportPhase.PostCopyPages,
-                $"the process was lost: the restored tree (pid {lost}) could not get all of its pages and was killed", _openIteration);
-        if (RestoredPid is not { } pid)
-            throw _channel.Failure(TransportPhase.AwaitingRequest, "the source closed the connection before the tree was restored", _openIteration);
-        if (_lazyIteration && !_pagesArrived)
-        {
-            // Ending the session ends the lazy iteration, which kills the tree: it is lost, not restored.
+        if (_lazyIteration && !_pagesArrived && RestoredPid is { } pid)
             (_lostPid, RestoredPid) = (pid, null);
-            throw _channel.Failure(TransportPhase.PostCopyPages,
-                $"the source closed the connection before every page of the restored tree (pid {pid}) had arrived: " +
-                "the process is lost, and the restored tree is killed", _openIteration);
-        }
+        return _lostPid is { } lost
+            ? $"the process was lost: the restored tree (pid {lost}) could not get all of its pages and was killed"
+            : null;
     }
 }

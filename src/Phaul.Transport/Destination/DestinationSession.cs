@@ -48,14 +48,24 @@ internal sealed partial class DestinationSession
     /// <exception cref="TransportException">The source broke the protocol, went silent, aborted, or left before the restore.</exception>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        while (await _channel.TryReceiveAsync(TransportPhase.AwaitingRequest, _options.Timeouts.Request, cancellationToken,
-                                              _openIteration).ConfigureAwait(false) is { } request)
+        try
         {
-            var answer = await HandleAsync(request, cancellationToken).ConfigureAwait(false);
-            if (answer is not null)
-                await _channel.SendAsync(answer, TransportPhase.AwaitingRequest, cancellationToken, _openIteration).ConfigureAwait(false);
+            while (await _channel.TryReceiveAsync(TransportPhase.AwaitingRequest, _options.Timeouts.Request, cancellationToken,
+                                                  _openIteration).ConfigureAwait(false) is { } request)
+            {
+                var answer = await HandleAsync(request, cancellationToken).ConfigureAwait(false);
+                if (answer is not null)
+                    await _channel.SendAsync(answer, TransportPhase.AwaitingRequest, cancellationToken, _openIteration).ConfigureAwait(false);
+            }
         }
-        ThrowIfEndedEarly();
+        catch (TransportException broken) when (LossAtTheEnd() is { } loss)
+        {
+            throw _channel.Failure(TransportPhase.PostCopyPages, $"{loss}; the connection failed: {broken.Reason}", _openIteration, broken);
+        }
+        if (LossAtTheEnd() is { } lost)
+            throw _channel.Failure(TransportPhase.PostCopyPages, $"the source closed the connection, and {lost}", _openIteration);
+        if (RestoredPid is null)
+            throw _channel.Failure(TransportPhase.AwaitingRequest, "the source closed the connection before the tree was restored", _openIteration);
     }
 
     private async Task<Envelope?> HandleAsync(Envelope request, CancellationToken cancellationToken)

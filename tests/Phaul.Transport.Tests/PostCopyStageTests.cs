@@ -38,7 +38,6 @@ public sealed class PostCopyStageTests : IAsyncDisposable
     [Fact]
     public async Task PhaulClient_migrates_by_post_copy_through_the_transport_and_reports_the_destinations_page_figures()
     {
-        await ConnectAsync();
         _destination.Configure = target => target.LazyRestore = _ =>
         {
             // CRIU's order: the restore runs only after the source's post-dump notification returned.
@@ -51,6 +50,7 @@ public sealed class PostCopyStageTests : IAsyncDisposable
             _dump.Served.SetResult();
             return Task.FromResult(4343);
         };
+        await ConnectAsync();
         var client = PhaulClient.Create(Connection.Local, Connection.Remote, Config,
                                         new PhaulClientOptions { Strategy = StrategyChoice.PostCopy, AllowFallback = false, CriuFactory = () => _dump.Criu.Object },
                                         loggerFactory: null, MigrationDependencies.Default with { PipeSizeCheck = () => null });

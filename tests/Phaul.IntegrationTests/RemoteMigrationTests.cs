@@ -16,25 +16,20 @@ public class RemoteMigrationTests
     {
         CriuTestEnvironment.RequireCriu();
         using var workload = await Workload.StartAsync(memoryMiB: 16, dirtyPagesPerTick: 4, Ct);
-        using var dirs = new RemoteEnds();
-        var key = PreSharedKey.Generate();
-        await using var listener = dirs.StartListener(key);
-        var ended = RemoteEnds.WhenSessionEnds(listener);
+        await using var ends = new RemoteEnds();
         var before = workload.ReadStatus();
         var originalPid = workload.Pid;
 
         MigrationReport report;
         RestoredTree restored;
-        await using (var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct))
+        await using (var connection = await ends.ConnectAsync())
         {
-            var config = new PhaulConfig { Pid = workload.Pid, Memfd = connection.Memfd, Wdir = dirs.Source };
-            report = await PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config, new PhaulClientOptions { Strategy = strategy })
-                                      .MigrateAsync(Ct);
+            report = await ends.Client(connection, workload.Pid, new PhaulClientOptions { Strategy = strategy }).MigrateAsync(Ct);
             restored = connection.Restored!;
         }
 
         Assert.Equal((lazily, restored.Pid), (report.PostCopy is not null, report.RestoredPid));
-        Assert.Equal(restored.Pid, (await ended.WaitAsync(Patience, Ct)).RestoredPid);
+        Assert.Equal(restored.Pid, (await ends.SessionEnded.WaitAsync(Patience, Ct)).RestoredPid);
         await WaitUntilGoneAsync(originalPid);
         workload.AdoptRestored(restored.Pid);
         var after = await workload.WaitForProgressAsync(50, Patience, Ct);
@@ -53,15 +48,14 @@ public class RemoteMigrationTests
         // Failure handled: mismatched key files; nothing may be dumped or restored.
         CriuTestEnvironment.RequireCriu();
         using var workload = await Workload.StartAsync(memoryMiB: 8, cancellationToken: Ct);
-        using var dirs = new RemoteEnds();
-        await using var listener = dirs.StartListener(PreSharedKey.Generate());
+        await using var ends = new RemoteEnds();
 
         await Assert.ThrowsAsync<TransportAuthenticationException>(() =>
-            MigrationConnection.ConnectAsync(listener.LocalEndPoint, PreSharedKey.Generate(), cancellationToken: Ct));
+            MigrationConnection.ConnectAsync(ends.Listener.LocalEndPoint, PreSharedKey.Generate(), cancellationToken: Ct));
 
         await workload.WaitForProgressAsync(20, Patience, Ct);
         Assert.True(workload.IsRunning);
-        Assert.Empty(Directory.GetFileSystemEntries(dirs.Destination));
+        Assert.Empty(Directory.GetFileSystemEntries(ends.Destination));
     }
 
     [Fact]
@@ -70,12 +64,10 @@ public class RemoteMigrationTests
         // Failure handled: the destination dies after the final iteration started, before it restored anything.
         CriuTestEnvironment.RequireCriu();
         using var workload = await Workload.StartAsync(memoryMiB: 16, dirtyPagesPerTick: 4, Ct);
-        using var dirs = new RemoteEnds();
-        var key = PreSharedKey.Generate();
-        var listener = dirs.StartListener(key);
-        await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct);
-        var remote = new StopDestinationAfterStartIter(connection.Remote, listener);
-        var config = new PhaulConfig { Pid = workload.Pid, Memfd = connection.Memfd, Wdir = dirs.Source };
+        await using var ends = new RemoteEnds();
+        await using var connection = await ends.ConnectAsync();
+        var remote = new StopDestinationAfterStartIter(connection.Remote, ends.Listener);
+        var config = new PhaulConfig { Pid = workload.Pid, Memfd = connection.Memfd, Wdir = ends.Source };
 
         var failure = await Assert.ThrowsAsync<MigrationException>(() =>
             PhaulClient.MakePhaulClient(connection.Local, remote, config).MigrateAsync(Ct));

@@ -22,26 +22,20 @@ public sealed class RemotePostCopyTests
     {
         CriuTestEnvironment.RequireCriu();
         using var workload = await Workload.StartAsync(memoryMiB: 256, cancellationToken: Ct);
-        using var dirs = new RemoteEnds();
-        var key = PreSharedKey.Generate();
-        await using var listener = dirs.StartListener(key);
-        var ended = RemoteEnds.WhenSessionEnds(listener);
+        await using var ends = new RemoteEnds();
         var sourcePid = workload.Pid;
         var before = await workload.WaitForProgressAsync(20, Progress, Ct);
 
         MigrationReport report;
         RestoredTree restored;
-        await using (var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct))
+        await using (var connection = await ends.ConnectAsync())
         {
-            var config = new PhaulConfig { Pid = sourcePid, Memfd = connection.Memfd, Wdir = dirs.Source };
-            report = await PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config, PostCopyOnly).MigrateAsync(Ct);
+            report = await ends.Client(connection, sourcePid, PostCopyOnly).MigrateAsync(Ct);
             restored = connection.Restored!;
         }
         workload.AdoptRestored(restored.Pid);
-        var atRestore = await workload.WaitForProgressAsync(1, Progress, Ct);
-        // It verifies its memory in order, a slice a turn: once it verified as many words as it holds, every page was checked.
-        var after = await Poll.UntilAsync(() => workload.ReadStatus() is var s && s.VerifiedWords >= atRestore.VerifiedWords + s.MemoryWords ? s : null,
-                                          Progress, "the restored workload to verify all of its memory", Ct);
+        await workload.WaitForProgressAsync(1, Progress, Ct);
+        var after = await workload.WaitForAllMemoryVerifiedAsync(Progress, Ct);
 
         var output = TestContext.Current.TestOutputHelper;
         output?.WriteLine(report.ToJson());
@@ -49,22 +43,11 @@ public sealed class RemotePostCopyTests
         Assert.Equal(0, after.BadWords);
         Assert.True(after.Counter > before.Counter, $"counter {after.Counter} after the migration, {before.Counter} before");
         Assert.True(await Processes.WaitGoneAsync(sourcePid, Progress), $"the source pid {sourcePid} still runs");
-        Assert.Equal((restored.Pid, null), ((await ended.WaitAsync(Progress, Ct)).RestoredPid, (await ended).Error));
+        Assert.Equal((restored.Pid, null), ((await ends.SessionEnded.WaitAsync(Progress, Ct)).RestoredPid, (await ends.SessionEnded).Error));
 
         Assert.Equal((MigrationStrategy.PostCopy, restored.Pid), (report.Strategy, report.RestoredPid));
-        Assert.Null(report.FinalDump);
-        Assert.IsType<RestoreStatistics>(report.Restore);
-        var postCopy = Assert.IsType<PostCopyReport>(report.PostCopy);
-        Assert.InRange(postCopy.FreezeToResume!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(20));
-        Assert.True(postCopy.FreezeToResume > postCopy.Restore);
-        Assert.True(postCopy.ImagesToDaemonReady > TimeSpan.Zero);
-        var pages = Assert.IsType<LazyPagesStatistics>(postCopy.Pages);
-        Assert.True(pages.PagesTransferred >= 65536, $"{pages.PagesTransferred} pages transferred for 256 MiB");
-        Assert.Equal(pages.PagesToFetch, pages.PagesTransferred);
-        Assert.True(pages.PagesOnDemand >= 1, "the restored tree touched no page before it arrived");
-        Assert.True(pages.PagesInBackground > pages.PagesOnDemand);
-        Assert.True(pages.LastPageAfterResume > TimeSpan.Zero);
-        AssertNothingHolds(dirs);
+        PostCopyFigures.AssertReal(report, memoryMiB: 256);
+        AssertNothingHolds(ends);
     }
 
     [Fact(Timeout = 120_000)]
@@ -74,25 +57,20 @@ public sealed class RemotePostCopyTests
         // most of its 256 MiB still on the source. Both copies must go, both ends must say so, nothing may hang.
         CriuTestEnvironment.RequireCriu();
         using var workload = await Workload.StartAsync(memoryMiB: 256, cancellationToken: Ct);
-        using var dirs = new RemoteEnds();
-        var key = PreSharedKey.Generate();
-        await using var listener = dirs.StartListener(key);
-        var ended = RemoteEnds.WhenSessionEnds(listener);
+        await using var ends = new RemoteEnds();
         var sourcePid = workload.Pid;
         await workload.WaitForProgressAsync(20, Progress, Ct);
         MigrationConnection? connection = null;
         var options = new MigrationConnectionOptions { AfterLazyRestore = () => connection!.Sever() };
-        connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, options, cancellationToken: Ct);
+        connection = await ends.ConnectAsync(options);
 
         var clock = Stopwatch.StartNew();
         MigrationException error;
         await using (connection)
         {
-            var config = new PhaulConfig { Pid = sourcePid, Memfd = connection.Memfd, Wdir = dirs.Source };
-            error = await Assert.ThrowsAsync<MigrationException>(
-                () => PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config, PostCopyOnly).MigrateAsync(Ct));
+            error = await Assert.ThrowsAsync<MigrationException>(() => ends.Client(connection, sourcePid, PostCopyOnly).MigrateAsync(Ct));
         }
-        var session = await ended.WaitAsync(Progress, Ct);
+        var session = await ends.SessionEnded.WaitAsync(Progress, Ct);
 
         var output = TestContext.Current.TestOutputHelper;
         output?.WriteLine($"{clock.Elapsed.TotalMilliseconds:F0} ms; source: {error.Message}");
@@ -108,12 +86,12 @@ public sealed class RemotePostCopyTests
         Assert.Contains("lost", session.Error.Message, StringComparison.Ordinal);
         Assert.True(await Processes.WaitGoneAsync(restoredPid, Progress), $"the restored pid {restoredPid} still runs");
         Assert.True(await Processes.WaitGoneAsync(sourcePid, Progress), $"the source pid {sourcePid} still runs");
-        AssertNothingHolds(dirs);
+        AssertNothingHolds(ends);
     }
 
-    private static void AssertNothingHolds(RemoteEnds dirs)
+    private static void AssertNothingHolds(RemoteEnds ends)
     {
-        Assert.Empty(Processes.HoldersOf(dirs.Destination));
-        Assert.Empty(Processes.HoldersOf(dirs.Source));
+        Assert.Empty(Processes.HoldersOf(ends.Destination));
+        Assert.Empty(Processes.HoldersOf(ends.Source));
     }
 }

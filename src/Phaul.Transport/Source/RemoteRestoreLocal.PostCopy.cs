@@ -18,13 +18,7 @@ internal sealed partial class RemoteRestoreLocal
     public async Task DumpCopyRestoreLazilyAsync(ICriu criu, PhaulConfig config, string lastClientImagesPath,
                                                  CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(criu);
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(lastClientImagesPath);
-        (Restored, FinalDump, PostCopy) = (null, null, null);
-        var iteration = _control.CurrentIteration
-                        ?? throw new InvalidOperationException("The lazy final dump needs a lazy iteration started on the destination (StartLazyIterAsync) first.");
-        var dumpDirectory = CreateDumpDirectory(config.Wdir, iteration);
+        var (iteration, dumpDirectory) = BeginFinalStage(criu, config, lastClientImagesPath, "StartLazyIterAsync");
         var destination = new RemoteLazyDestination(_control, iteration, _options.AfterLazyRestore);
         var options = new InProcessLocalOptions { ConfigureDump = _configureDump };
         using var stage = new PostCopyStage(destination, options, _control.Logger, _options.Dependencies, config, dumpDirectory);

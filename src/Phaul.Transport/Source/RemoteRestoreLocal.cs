@@ -47,13 +47,7 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
     public async Task DumpCopyRestoreAsync(ICriu criu, PhaulConfig config, string lastClientImagesPath,
                                            CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(criu);
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(lastClientImagesPath);
-        (Restored, FinalDump, PostCopy) = (null, null, null);
-        var iteration = _control.CurrentIteration
-                        ?? throw new InvalidOperationException("The final dump needs an iteration started on the destination (StartIterAsync) first.");
-        var dumpDirectory = CreateDumpDirectory(config.Wdir, iteration);
+        var (iteration, dumpDirectory) = BeginFinalStage(criu, config, lastClientImagesPath, "StartIterAsync");
         using var directory = ImagesDirectory.Open(dumpDirectory);
         var opts = CreateDumpOptions(config, directory.Fd, dumpDirectory, lastClientImagesPath);
         _control.Logger.FinalDumpStarting(config.Pid, dumpDirectory, opts.HasParentImg ? opts.ParentImg : "none");
@@ -126,6 +120,18 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
         }
         _configureDump?.Invoke(opts);
         return opts;
+    }
+
+    /// <summary>Checks the arguments, forgets the last outcome and creates the final dump's directory.</summary>
+    private (int Iteration, string DumpDirectory) BeginFinalStage(ICriu criu, PhaulConfig config, string lastClientImagesPath, string start)
+    {
+        ArgumentNullException.ThrowIfNull(criu);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(lastClientImagesPath);
+        (Restored, FinalDump, PostCopy) = (null, null, null);
+        var iteration = _control.CurrentIteration
+                        ?? throw new InvalidOperationException($"The final dump needs an iteration started on the destination ({start}) first.");
+        return (iteration, CreateDumpDirectory(config.Wdir, iteration));
     }
 
     private static string CreateDumpDirectory(string wdir, int iteration)

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Phaul.Cli.Tests.Support;
-using Phaul.Transport;
 
 namespace Phaul.Cli.Tests.EndToEnd;
 
@@ -11,7 +10,6 @@ namespace Phaul.Cli.Tests.EndToEnd;
 [Collection(typeof(EndToEnd))]
 public class TwoHostPostCopyTests
 {
-    private const int Port = 7480;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     // The longest either end may take to notice a cut link: TCP's user timeout (30 s) and keepalive (25 s), one after the other on the destination.
@@ -22,17 +20,11 @@ public class TwoHostPostCopyTests
     [Fact]
     public async Task A_256_MiB_workload_moves_by_post_copy_to_the_other_host_and_verifies_every_page_there()
     {
-        CriuTestEnvironment.RequireCriu();
-        TwoHosts.Require();
-        using var hosts = await TwoHosts.CreateAsync();
-        using var dir = new TempDirectory();
-        var key = NewKey(dir);
-        await using var serve = await StartServeAsync(hosts, dir.File("sessions"), key);
-        using var workload = await Workload.StartInNetworkNamespaceAsync(hosts.Source, memoryMiB: 256, cancellationToken: Ct);
-        var sourcePid = workload.Pid;
+        await using var run = await PostCopyRun.StartAsync();
+        var (hosts, dir, serve, workload, sourcePid) = (run.Hosts, run.Dir, run.Serve, run.Workload, run.Workload.Pid);
         var before = await workload.WaitForProgressAsync(20, Patience, Ct);
 
-        await using var migrate = StartMigrate(hosts, sourcePid, key, "--json", dir.File("report.json"));
+        await using var migrate = run.Migrate("--json", dir.File("report.json"));
         var exitCode = await migrate.WaitForExitAsync(Patience);
 
         Assert.True(exitCode == 0, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
@@ -42,22 +34,18 @@ public class TwoHostPostCopyTests
         await serve.WaitForStdoutAsync(line => line.Contains($": restored, root pid {restoredPid};", StringComparison.Ordinal), Patience, "serve to log the restore");
         await workload.WaitForExitAsync(Patience, Ct); // the source's copy goes once every page was served
         workload.AdoptRestored(restoredPid);
-        var atRestore = await workload.WaitForProgressAsync(1, Patience, Ct);
-        // It verifies its memory in order, a slice a turn: once it verified as many words as it holds, every page was checked.
-        var after = await Poll.UntilAsync(() => workload.ReadStatus() is var s && s.VerifiedWords >= atRestore.VerifiedWords + s.MemoryWords ? s : null,
-                                          Patience, "the restored workload to verify all of its memory", Ct);
+        await workload.WaitForProgressAsync(1, Patience, Ct);
+        var after = await workload.WaitForAllMemoryVerifiedAsync(Patience, Ct);
         Assert.Equal(0, after.BadWords);
         Assert.True(after.Counter > before.Counter);
 
         Assert.Equal((StrategyChoice.PostCopy, MigrationStrategy.PostCopy), (report.RequestedStrategy, report.Strategy));
         var postCopy = Assert.IsType<PostCopyReport>(report.PostCopy);
         var pages = Assert.IsType<LazyPagesStatistics>(postCopy.Pages);
-        Assert.True(pages.PagesTransferred >= 65536, $"{pages.PagesTransferred} pages transferred for 256 MiB");
-        Assert.Equal(pages.PagesToFetch, pages.PagesTransferred);
-        Assert.True(pages.PagesOnDemand >= 1, "the restored tree touched no page before it arrived");
-        Assert.True(pages.PagesInBackground > pages.PagesOnDemand);
-        Assert.True(pages.LastPageAfterResume > TimeSpan.Zero);
-        Assert.True(postCopy.FreezeToResume > postCopy.Restore);
+        // Every page of 256 MiB crossed the link, some on demand, most in the background, the last one after the resume.
+        Assert.True(pages is { PagesTransferred: >= 65536, PagesOnDemand: >= 1 } && pages.PagesToFetch == pages.PagesTransferred
+                    && pages.PagesInBackground > pages.PagesOnDemand && pages.LastPageAfterResume > TimeSpan.Zero
+                    && postCopy.FreezeToResume > postCopy.Restore, $"post-copy figures: {postCopy}");
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"freeze to resume {postCopy.FreezeToResume?.TotalMilliseconds:F0} ms, last page {pages.LastPageAfterResume?.TotalMilliseconds:F0} ms after the resume, " +
             $"{pages.PagesOnDemand} pages on demand, {pages.PagesInBackground} in the background; workload's longest gap " +
@@ -71,18 +59,12 @@ public class TwoHostPostCopyTests
         // Failure handled: the network between the hosts goes away (veth down: no FIN, no RST) once the tree runs
         // on the destination with most of its memory still on the source. Both ends must notice, say the process
         // was lost, and end every process of the migration.
-        CriuTestEnvironment.RequireCriu();
-        TwoHosts.Require();
-        using var hosts = await TwoHosts.CreateAsync();
-        using var dir = new TempDirectory();
-        var key = NewKey(dir);
-        await using var serve = await StartServeAsync(hosts, dir.File("sessions"), key);
-        using var workload = await Workload.StartInNetworkNamespaceAsync(hosts.Source, memoryMiB: 256, cancellationToken: Ct);
-        var sourcePid = workload.Pid;
+        await using var run = await PostCopyRun.StartAsync();
+        var (hosts, dir, serve, workload, sourcePid) = (run.Hosts, run.Dir, run.Serve, run.Workload, run.Workload.Pid);
         var (sourceNet, destinationNet) = (NetworkNamespaceOf(sourcePid), NetworkNamespaceOf(serve.Id));
         await workload.WaitForProgressAsync(20, Patience, Ct);
 
-        await using var migrate = StartMigrate(hosts, sourcePid, key);
+        await using var migrate = run.Migrate();
         var restoredPid = await WaitForResumeAsync(destinationNet, serve, workload);
         await hosts.CutLinkAsync();
         var clock = Stopwatch.StartNew();
@@ -165,28 +147,49 @@ public class TwoHostPostCopyTests
         }
     }
 
-    private static string NewKey(TempDirectory dir)
+    /// <summary>Two hosts, <c>phaul serve</c> on the destination, a 256 MiB workload on the source.</summary>
+    private sealed class PostCopyRun : IAsyncDisposable
     {
-        KeyFile.Generate(dir.File("key"));
-        return dir.File("key");
-    }
+        private string _key = "";
 
-    private static async Task<PhaulProcess> StartServeAsync(TwoHosts hosts, string sessions, string key)
-    {
-        var serve = PhaulProcess.Start(hosts.Destination, "serve", "--listen", $"{hosts.DestinationAddress}:{Port}", "--wdir", sessions, "--key-file", key);
-        try
+        public required TwoHosts Hosts { get; init; }
+
+        public TempDirectory Dir { get; } = new();
+
+        public PhaulProcess Serve { get; private set; } = null!;
+
+        public Workload Workload { get; private set; } = null!;
+
+        public static async Task<PostCopyRun> StartAsync()
         {
-            await serve.WaitForStdoutAsync(line => line.StartsWith("phaul serve: listening on", StringComparison.Ordinal), Patience, "serve to listen");
-            return serve;
+            CriuTestEnvironment.RequireCriu();
+            TwoHosts.Require();
+            var run = new PostCopyRun { Hosts = await TwoHosts.CreateAsync() };
+            try
+            {
+                run._key = TwoHostCli.NewKey(run.Dir);
+                run.Serve = await TwoHostCli.StartServeAsync(run.Hosts, run.Dir.File("sessions"), run._key);
+                run.Workload = await Workload.StartInNetworkNamespaceAsync(run.Hosts.Source, memoryMiB: 256, cancellationToken: Ct);
+                return run;
+            }
+            catch
+            {
+                await run.DisposeAsync();
+                throw;
+            }
         }
-        catch
+
+        /// <summary>Starts <c>phaul migrate --strategy postcopy --no-fallback</c> of the workload.</summary>
+        public PhaulProcess Migrate(params string[] more) =>
+            TwoHostCli.StartMigrate(Hosts, Workload.Pid, _key, ["--strategy", "postcopy", "--no-fallback", .. more]);
+
+        public async ValueTask DisposeAsync()
         {
-            await serve.DisposeAsync();
-            throw;
+            Workload?.Dispose();
+            if (Serve is not null)
+                await Serve.DisposeAsync();
+            Hosts.Dispose();
+            Dir.Dispose();
         }
     }
-
-    private static PhaulProcess StartMigrate(TwoHosts hosts, int pid, string key, params string[] more) =>
-        PhaulProcess.Start(hosts.Source, ["migrate", "--pid", $"{pid}", "--to", $"{hosts.DestinationAddress}:{Port}", "--key-file", key,
-                                          "--strategy", "postcopy", "--no-fallback", .. more]);
 }

@@ -183,6 +183,23 @@ public sealed class PostCopyStageTests : IAsyncDisposable
         Assert.True(Target.Disposed);
     }
 
+    [Fact]
+    public async Task A_lazy_final_stage_in_a_plain_iteration_is_refused_by_the_destination_and_the_tree_continues_on_the_source()
+    {
+        // Failure handled: a source out of step with the protocol (post-copy requests in a page-server iteration).
+        await ConnectAsync();
+        await Connection.Remote.StartIterAsync(Ct);
+
+        var error = await Assert.ThrowsAsync<TransportException>(() => RunStageAsync(Ct)).WaitAsync(Patience, Ct);
+
+        Assert.Contains("while no lazy iteration is running", error.Message);
+        Assert.Equal([$"continue {SourcePid}"], _signals);
+        await Connection.DisposeAsync(); // the destination drains the connection after its abort until the source closes it
+        var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
+        Assert.Contains("LazyPages while no lazy iteration is running", ended.Error!.Message);
+        Assert.DoesNotContain(Target.Calls, call => call.StartsWith("StartLazyPages", StringComparison.Ordinal));
+    }
+
     private IPhaulPostCopyRemote LazyRemote => (IPhaulPostCopyRemote)Connection.Remote;
 
     private Task RunStageAsync(CancellationToken cancellationToken) =>

@@ -27,6 +27,13 @@ public class FrameCodecTests
             new() { RestoreRequest = new RestoreRequest { FileCount = 7, TotalBytes = 99 } },
             new() { RestoreResult = new RestoreResult { Pid = 4242, RestoreStats = ByteString.CopyFrom(1, 2, 3) } },
             new() { Abort = new Abort { Reason = "bye", Phase = nameof(TransportPhase.Restore) } },
+            new() { CheckPostCopyRequest = new CheckPostCopyRequest() },
+            new() { CheckPostCopyResult = new CheckPostCopyResult { Available = false, Reason = "no userfaultfd" } },
+            new() { LazyPagesRequest = new LazyPagesRequest { FileCount = 7, TotalBytes = 99 } },
+            new() { LazyPagesResult = new LazyPagesResult { Error = "criu lazy-pages exited" } },
+            new() { LazyRestoreRequest = new LazyRestoreRequest() },
+            new() { WaitPagesRequest = new WaitPagesRequest() },
+            new() { WaitPagesResult = new WaitPagesResult { LostPid = 4242, Pages = new LazyPages { PagesTransferred = 10, PagesOnDemand = 0 } } },
         };
         var data = new TheoryData<string, Envelope>();
         foreach (var sample in samples)

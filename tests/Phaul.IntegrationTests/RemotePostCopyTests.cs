@@ -1,5 +1,5 @@
-using Phaul.IntegrationTests.Migration;
 using System.Diagnostics;
+using Phaul.IntegrationTests.Migration;
 using Phaul.IntegrationTests.PostCopy;
 using Phaul.Transport;
 

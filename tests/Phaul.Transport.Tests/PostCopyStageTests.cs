@@ -155,8 +155,11 @@ public sealed class PostCopyStageTests : IAsyncDisposable
         Assert.Contains("waiting for its pages failed", lost.Message);
         Assert.Equal([$"kill {SourcePid}"], _signals);
         var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
-        Assert.Contains("the process was lost: the restored tree (pid 4343) could not get all of its pages", ended.Error!.Message);
-        // Disposing the target ends the lazy iteration: PhaulServer kills the daemon and the tree.
+        Assert.Contains("the process was lost: the session ended before the source learnt that every page of the restored tree (pid 4343) had arrived",
+                        ended.Error!.Message);
+        // Killed even if its pages arrived meanwhile: the source reported it lost and killed its copy. Disposing the target
+        // then ends the lazy iteration: PhaulServer kills the daemon.
+        Assert.Contains("KillRestoredTree(4343)", Target.Calls);
         Assert.True(Target.Disposed);
     }
 

@@ -104,13 +104,21 @@ internal sealed partial class DestinationSession
     }
 
     /// <summary>
-    /// At the end of the session: why the process is lost, if it is (a lazily restored tree that was killed, or
-    /// whose pages have not all arrived: ending the session ends the lazy iteration, which kills it); else null.
+    /// At the end of the session: why the process is lost, if it is; else null. A lazily restored tree whose
+    /// source was not told that every page arrived is killed here, even if its pages did arrive meanwhile: the
+    /// source then reports the process lost and kills its own copy, and both ends must agree. (Only an answer
+    /// lost in flight, after the destination sent it, can still leave the two ends disagreeing.)
     /// </summary>
     private string? LossAtTheEnd()
     {
         if (_lazyIteration && !_pagesArrived && RestoredPid is { } pid)
+        {
+            var killed = _target.KillRestoredTree(pid);
             (_lostPid, RestoredPid) = (pid, null);
+            _logger.RestoredTreeLost(_id, _openIteration ?? 0, pid, $"the session ended before the source learnt that every page had arrived ({killed} processes killed)");
+            return $"the process was lost: the session ended before the source learnt that every page of the restored tree (pid {pid}) " +
+                   "had arrived, so the tree was killed";
+        }
         return _lostPid is { } lost
             ? $"the process was lost: the restored tree (pid {lost}) could not get all of its pages and was killed"
             : null;

@@ -75,6 +75,27 @@ public sealed class PostCopyStageTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task After_pre_dumps_the_lazy_dump_tracks_memory_against_the_last_one_in_a_lazy_iteration_of_its_own()
+    {
+        // Hybrid: pre-copy iterations through page servers, then the lazy final iteration on top of them.
+        _destination.Configure = target => target.Pages.SetResult(new LazyPagesStatistics { PagesTransferred = 3 });
+        await ConnectAsync();
+        await Connection.Remote.StartIterAsync(Ct);
+        await Connection.Remote.StopIterAsync(Ct);
+        await LazyRemote.StartLazyIterAsync(Ct);
+        _dump.Served.SetResult();
+
+        await ((IPhaulPostCopyLocal)Connection.Local).DumpCopyRestoreLazilyAsync(_dump.Criu.Object, Config, _source.CreateSubdirectory("0"), Ct)
+                                                      .WaitAsync(Patience, Ct);
+
+        Assert.Equal(("../0", true, true), (_dump.Options!.ParentImg, _dump.Options.TrackMem, _dump.Options.LazyPages));
+        Assert.Equal(["StartIter", "StopIter", "StartLazyIter", "StartLazyPages(core-1.img,pstree.img)", "RestoreLazily(restore.log)", "WaitForLazyPages"],
+                     Target.Calls);
+        Assert.Equal(3UL, ((IPhaulLocalOutcome)Connection.Local).PostCopy!.Pages!.PagesTransferred);
+        Assert.Equal([$"kill {SourcePid}"], _signals);
+    }
+
+    [Fact]
     public async Task The_destinations_answer_to_the_post_copy_check_is_what_the_client_sees()
     {
         // Failure handled: a destination without lazy-pages support; its reason (with the fix) reaches the source.

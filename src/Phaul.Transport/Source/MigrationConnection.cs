@@ -22,8 +22,9 @@ namespace Phaul.Transport;
 /// the restore failed, the tree runs on the source again. From the moment the restore request may have reached the
 /// destination, a broken connection loses the process: the source kills its stopped copy rather than risk running it
 /// twice (even when the answer never came, as the destination may run the tree already), and the destination kills a
-/// restored tree unless the source was told that every page arrived; both report a <see cref="ProcessLostException"/>
-/// (the destination through <see cref="MigrationListener.SessionEnded"/>). A dead peer or a cut link is noticed within
+/// restored tree unless the source was told that every page arrived. Both say so: the source with a
+/// <see cref="ProcessLostException"/>, the destination in the session's error (<see cref="MigrationListener.SessionEnded"/>),
+/// each naming the restored pid when it knows it. A dead peer or a cut link is noticed within
 /// about 30 s (TCP keepalive and user timeout); the other deadlines are <see cref="TransportTimeouts"/> and
 /// <see cref="PhaulServerOptions.PostCopyTimeout"/>.
 /// </remarks>

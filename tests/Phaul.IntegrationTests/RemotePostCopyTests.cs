@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Phaul.IntegrationTests.Migration;
 using Phaul.IntegrationTests.PostCopy;
 using Phaul.Transport;
 
@@ -43,7 +44,7 @@ public sealed class RemotePostCopyTests
         output?.WriteLine($"largest gap the workload saw: {after.MaxGapMicroseconds / 1000.0:F0} ms");
         Assert.Equal(0, after.BadWords);
         Assert.True(after.Counter > before.Counter, $"counter {after.Counter} after the migration, {before.Counter} before");
-        Assert.True(await Processes.WaitGoneAsync(sourcePid, Progress), $"the source pid {sourcePid} still runs");
+        Assert.True(await ProcessTable.WaitGoneAsync(sourcePid, Progress), $"the source pid {sourcePid} still runs");
         Assert.Equal((restored.Pid, null), ((await ends.SessionEnded.WaitAsync(Progress, Ct)).RestoredPid, (await ends.SessionEnded).Error));
 
         Assert.Equal((MigrationStrategy.PostCopy, restored.Pid), (report.Strategy, report.RestoredPid));
@@ -85,14 +86,14 @@ public sealed class RemotePostCopyTests
         Assert.Null(session.RestoredPid);
         Assert.Contains($"pid {restoredPid}", session.Error!.Message, StringComparison.Ordinal);
         Assert.Contains("lost", session.Error.Message, StringComparison.Ordinal);
-        Assert.True(await Processes.WaitGoneAsync(restoredPid, Progress), $"the restored pid {restoredPid} still runs");
-        Assert.True(await Processes.WaitGoneAsync(sourcePid, Progress), $"the source pid {sourcePid} still runs");
+        Assert.True(await ProcessTable.WaitGoneAsync(restoredPid, Progress), $"the restored pid {restoredPid} still runs");
+        Assert.True(await ProcessTable.WaitGoneAsync(sourcePid, Progress), $"the source pid {sourcePid} still runs");
         AssertNothingHolds(ends);
     }
 
     private static void AssertNothingHolds(RemoteEnds ends)
     {
-        Assert.Empty(Processes.HoldersOf(ends.Destination));
-        Assert.Empty(Processes.HoldersOf(ends.Source));
+        Assert.Empty(ProcessTable.HoldersOf(ends.Destination));
+        Assert.Empty(ProcessTable.HoldersOf(ends.Source));
     }
 }

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Phaul.IntegrationTests.Migration;
 
 namespace Phaul.IntegrationTests.PostCopy;
 
@@ -32,7 +33,7 @@ public sealed class PostCopyMigrationTests
         TestContext.Current.TestOutputHelper?.WriteLine($"largest gap the workload saw: {after.MaxGapMicroseconds / 1000.0:F0} ms");
         Assert.Equal(0, after.BadWords);
         Assert.True(after.Counter > before.Counter, $"counter {after.Counter} after the migration, {before.Counter} before");
-        Assert.True(await Processes.WaitGoneAsync(sourcePid, Progress), $"the source pid {sourcePid} still runs");
+        Assert.True(await ProcessTable.WaitGoneAsync(sourcePid, Progress), $"the source pid {sourcePid} still runs");
         Assert.True(workload.IsRunning);
 
         Assert.Equal(MigrationStrategy.PostCopy, report.Strategy);
@@ -106,8 +107,8 @@ public sealed class PostCopyMigrationTests
         Assert.Contains("The process was lost", error.Message, StringComparison.Ordinal);
         var lost = Assert.IsType<ProcessLostException>(error.InnerException);
         Assert.Equal(restoredPid, lost.RestoredPid);
-        Assert.True(await Processes.WaitGoneAsync(restoredPid, Progress), $"the restored pid {restoredPid} still runs");
-        Assert.True(await Processes.WaitGoneAsync(sourcePid, Progress), $"the source pid {sourcePid} still runs");
+        Assert.True(await ProcessTable.WaitGoneAsync(restoredPid, Progress), $"the restored pid {restoredPid} still runs");
+        Assert.True(await ProcessTable.WaitGoneAsync(sourcePid, Progress), $"the source pid {sourcePid} still runs");
         await pair.AssertNothingLeftRunningAsync();
     }
 

@@ -160,7 +160,7 @@ public sealed class PostCopyStageTests : IAsyncDisposable
         await Connection.DisposeAsync();
         var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
         Assert.Null(ended.RestoredPid);
-        Assert.Contains("the process was lost", ended.Error!.Message);
+        Assert.Contains("the process was lost: the restored tree (pid 4343) was killed because its lazy-pages daemon failed", ended.Error!.Message);
     }
 
     [Fact]
@@ -176,8 +176,9 @@ public sealed class PostCopyStageTests : IAsyncDisposable
         Assert.Contains("waiting for its pages failed", lost.Message);
         Assert.Equal([$"kill {SourcePid}"], _signals);
         var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
-        Assert.Contains("the process was lost: the session ended before the source learnt that every page of the restored tree (pid 4343) had arrived",
+        Assert.Contains("the process was lost: the restored tree (pid 4343) was killed because the session ended before the source learnt that every page had arrived",
                         ended.Error!.Message);
+        Assert.Equal(4343, Assert.IsType<ProcessLostException>(ended.Error.InnerException).RestoredPid);
         // Killed even if its pages arrived meanwhile: the source reported it lost and killed its copy. Disposing the target
         // then ends the lazy iteration: PhaulServer kills the daemon.
         Assert.Contains("KillRestoredTree(4343)", Target.Calls);

@@ -8,8 +8,9 @@ namespace Phaul.Transport;
 // passes, the source goes away), the PhaulServer kills the tree, and the session reports the loss.
 internal sealed partial class DestinationSession
 {
-    // The lazily restored tree that was lost (killed) because its pages could not all arrive.
+    // The lazily restored tree that was lost (killed) because its pages could not all arrive, and why.
     private int? _lostPid;
+    private string _lossReason = "";
 
     // Whether every page of the lazily restored tree has arrived.
     private bool _pagesArrived;
@@ -90,7 +91,7 @@ internal sealed partial class DestinationSession
 
     private void Lose(ProcessLostException lost, int iteration)
     {
-        _lostPid = lost.RestoredPid ?? RestoredPid ?? 0;
+        (_lostPid, _lossReason) = (lost.RestoredPid ?? RestoredPid ?? 0, lost.Reason);
         RestoredPid = null;
         _logger.RestoredTreeLost(_id, iteration, _lostPid.Value, lost.Reason);
     }
@@ -104,23 +105,23 @@ internal sealed partial class DestinationSession
     }
 
     /// <summary>
-    /// At the end of the session: why the process is lost, if it is; else null. A lazily restored tree whose
+    /// At the end of the session: the loss of the process, if it was lost; else null. A lazily restored tree whose
     /// source was not told that every page arrived is killed here, even if its pages did arrive meanwhile: the
     /// source then reports the process lost and kills its own copy, and both ends must agree. (Only an answer
     /// lost in flight, after the destination sent it, can still leave the two ends disagreeing.)
     /// </summary>
-    private string? LossAtTheEnd()
+    private ProcessLostException? LossAtTheEnd(Exception? cause)
     {
         if (_lazyIteration && !_pagesArrived && RestoredPid is { } pid)
         {
+            const string reason = "the session ended before the source learnt that every page had arrived";
             var killed = _target.KillRestoredTree(pid);
-            (_lostPid, RestoredPid) = (pid, null);
-            _logger.RestoredTreeLost(_id, _openIteration ?? 0, pid, $"the session ended before the source learnt that every page had arrived ({killed} processes killed)");
-            return $"the process was lost: the session ended before the source learnt that every page of the restored tree (pid {pid}) " +
-                   "had arrived, so the tree was killed";
+            (_lostPid, _lossReason, RestoredPid) = (pid, reason, null);
+            _logger.RestoredTreeLost(_id, _openIteration ?? 0, pid, $"{reason} ({killed} processes killed)");
         }
-        return _lostPid is { } lost
-            ? $"the process was lost: the restored tree (pid {lost}) could not get all of its pages and was killed"
-            : null;
+        return _lostPid is { } lost ? new ProcessLostException(lost, _lossReason, cause) : null;
     }
+
+    private static string Describe(ProcessLostException lost) =>
+        $"the process was lost: the restored tree (pid {lost.RestoredPid}) was killed because {lost.Reason}";
 }

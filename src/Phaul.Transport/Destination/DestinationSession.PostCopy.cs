@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Phaul.Rpc;
 using Phaul.Transport.Protocol;
 
@@ -43,7 +44,7 @@ internal sealed partial class DestinationSession
         ThrowIfRestoredBefore();
         var directory = _target.LastImagesDir;
         _logger.Restoring(_id, directory, _receiver.Files, _receiver.Bytes);
-        var elapsed = System.Diagnostics.Stopwatch.StartNew();
+        var elapsed = Stopwatch.StartNew();
         try
         {
             var opts = new CriuOpts { LogFile = RestoreLogName, LogLevel = 4 };

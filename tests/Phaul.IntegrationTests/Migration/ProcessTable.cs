@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 
 namespace Phaul.IntegrationTests.Migration;
@@ -60,6 +61,33 @@ internal static class ProcessTable
                 holders.Add(pid);
         }
         return holders;
+    }
+
+    /// <summary>The CRIU processes with an open fd or their working directory at or under <paramref name="directory"/>.</summary>
+    public static IReadOnlyList<int> CriuHolding(string directory) =>
+        [.. HoldersOf(directory).Where(pid => ReadComm(pid) == "criu")];
+
+    /// <summary>Sends SIG<paramref name="signal"/> (e.g. STOP, CONT) to each of <paramref name="pids"/>; returns them.</summary>
+    public static IReadOnlyList<int> Signal(IReadOnlyList<int> pids, string signal)
+    {
+        foreach (var pid in pids)
+        {
+            using var kill = Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
+        }
+        return pids;
+    }
+
+    private static string ReadComm(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            return "";
+        }
     }
 
     /// <summary>The fds of this process with what they point at (e.g. <c>socket:[123]</c>); fds closing meanwhile are skipped.</summary>

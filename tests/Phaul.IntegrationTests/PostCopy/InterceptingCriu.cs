@@ -8,6 +8,9 @@ internal sealed class InterceptingCriu(Criu inner) : ICriu
     /// <summary>Fails the restore from CRIU's post-restore notification: the tree exists, has its uffds registered, and has not resumed.</summary>
     public bool FailAtPostRestore { get; set; }
 
+    /// <summary>Runs in CRIU's post-restore notification: the tree exists and has not resumed.</summary>
+    public Action<int>? AtPostRestore { get; set; }
+
     /// <summary>Runs in CRIU's post-resume notification: the tree runs and its pages have started to follow.</summary>
     public Action<int>? AtPostResume { get; set; }
 
@@ -49,6 +52,7 @@ internal sealed class InterceptingCriu(Criu inner) : ICriu
             _pid = pid;
             if (inner is not null)
                 await inner.PostRestoreAsync(pid);
+            owner.AtPostRestore?.Invoke(pid);
             if (owner.FailAtPostRestore)
                 throw owner.PostRestoreFailure;
         }

@@ -89,11 +89,16 @@ public sealed class PostCopyMigrationTests
         using var workload = await Workload.StartAsync(memoryMiB: 256, cancellationToken: Ct);
         var sourcePid = workload.Pid;
         var restoredPid = 0;
+        IReadOnlyList<int> servingCriu = [];
+        // The source's CRIU stops serving before the resume (it would otherwise send all 256 MiB before the
+        // cut now and then) and goes on, to find the connection gone, once it is cut.
+        pair.DestinationCriu.AtPostRestore = _ => servingCriu = ProcessTable.Signal(ProcessTable.CriuHolding(pair.Source.FullName), "STOP");
         pair.DestinationCriu.AtPostResume = pid =>
         {
             restoredPid = pid;
             workload.AdoptRestored(pid); // whatever happens, disposing the workload kills the restored tree
             pair.DestinationEnd.Shutdown(SocketShutdown.Both);
+            ProcessTable.Signal(servingCriu, "CONT");
         };
         await workload.WaitForProgressAsync(20, Progress, Ct);
 
@@ -102,6 +107,7 @@ public sealed class PostCopyMigrationTests
 
         TestContext.Current.TestOutputHelper?.WriteLine($"{clock.Elapsed.TotalMilliseconds:F0} ms: {error.Message}");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the failure took {clock.Elapsed}");
+        Assert.NotEmpty(servingCriu);
         Assert.True(error.ProcessLost);
         Assert.False(error.FinalStageCompleted);
         Assert.Contains("The process was lost", error.Message, StringComparison.Ordinal);

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Phaul.IntegrationTests.FileSystem;
+
+/// <summary>File-tree helpers for the file-system tests (through coreutils: the tests need no P/Invoke of their own).</summary>
+internal static class RsyncTree
+{
+    public static void RequireRsync()
+    {
+        if (RsyncProgram.Find() is not null)
+            return;
+        if (CriuTestEnvironment.Required)
+            Assert.Fail("PHAUL_REQUIRE_CRIU=1 but rsync is missing: apt-get install rsync");
+        Assert.Skip("rsync is not installed");
+    }
+
+    public static void Chown(string path, int uid, int gid) => Run("chown", "-h", $"{uid}:{gid}", path);
+
+    public static void HardLink(string existing, string link) => Run("ln", existing, link);
+
+    public static (int Uid, int Gid) Owner(string path)
+    {
+        var parts = Run("stat", "-c", "%u %g", path).Split(' ');
+        return (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
+    public static long Inode(string path) => long.Parse(Run("stat", "-c", "%i", path), CultureInfo.InvariantCulture);
+
+    /// <summary>Both trees hold the same names, types, modes, owners, sizes, mtimes (ns) and link targets.</summary>
+    public static void AssertSame(string source, string target, string? excluded = null)
+    {
+        var expected = Describe(source).Where(line => excluded is null || !line.Contains(excluded, StringComparison.Ordinal)).ToList();
+        Assert.Equal(expected, Describe(target));
+    }
+
+    private static List<string> Describe(string root)
+    {
+        // Name, type, mode, owner, size, mtime in ns, hard-link count, link target; directories' sizes and mtimes vary with creation order.
+        var lines = Run("find", root, "-mindepth", "1", "-printf", "%P %y %m %U:%G %s %T@ %n %l\\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return [.. lines.Select(line => line.Split(' ')).Select(f => f[1] == "d" ? $"{f[0]} d {f[2]} {f[3]}" : string.Join(' ', f)).Order(StringComparer.Ordinal)];
+    }
+
+    private static string Run(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)}: {error}");
+        return output.Trim();
+    }
+}

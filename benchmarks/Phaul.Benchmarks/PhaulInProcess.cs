@@ -19,7 +19,7 @@ internal sealed class PhaulInProcess(string criuPath)
                 var client = PhaulClient.MakePhaulClient(
                     new InProcessLocal(server), server,
                     new PhaulConfig { Pid = workload.Pid, Memfd = (int)sourceEnd.Handle, Wdir = scratch.Sub("source") },
-                    new PhaulClientOptions { CriuFactory = NewCriu });
+                    new PhaulClientOptions { Strategy = StrategyChoice.StopAndCopy, CriuFactory = NewCriu });
                 var report = await client.MigrateAsync(cancellationToken);
                 var restoredPid = report.RestoredPid ?? throw new InvalidOperationException("Phaul reported no restored pid");
                 var downtime = await WorkloadProbe.DowntimeAfterAsync(workload, restoredPid, cancellationToken);

@@ -70,7 +70,8 @@ internal static class DemoCommand
                 stdout.WriteLine($"destination  phaul's destination service listening on {listener.LocalEndPoint} (temporary key and directory)");
                 var before = workload.ReadStatus();
                 var sourceDirectory = Directory.CreateDirectory(Path.Combine(scratch, "source")).FullName;
-                var request = new MigrationRequest(workload.Pid, listener.LocalEndPoint, key, PreCopyMode.Auto, sourceDirectory, options.CriuPath);
+                var request = new MigrationRequest(workload.Pid, listener.LocalEndPoint, key, StrategyChoice.Auto, AllowFallback: true,
+                                                   sourceDirectory, options.CriuPath);
                 var outcome = await RemoteMigration.RunAsync(request, loggerFactory, cancellationToken).ConfigureAwait(false);
                 ReportWriter.Write(stdout, outcome);
                 return await DemoWorkloadCheck.ConfirmContinuedAsync(workload, before, outcome.RestoredPid, stdout, stderr, cancellationToken)

@@ -10,12 +10,13 @@ namespace Phaul.Cli.Commands;
 /// <param name="Pid">The tree's root.</param>
 /// <param name="To">Where <c>phaul serve</c> listens.</param>
 /// <param name="KeyFile">The pre-shared key file.</param>
-/// <param name="PreCopy">Whether to pre-copy (<c>--pre-dump auto|on|off</c>).</param>
+/// <param name="Strategy">Which strategy to ask for (<c>--strategy</c>).</param>
+/// <param name="AllowFallback">Whether a strategy that cannot run falls back to the next best one (no <c>--no-fallback</c>).</param>
 /// <param name="JsonFile">Where to write the report as JSON; null for nowhere.</param>
 /// <param name="Wdir">Where to keep this migration's images and logs; null for a temporary directory.</param>
 /// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
 /// <param name="Verbose">Log to stderr as well as the progress lines.</param>
-internal sealed record MigrateOptions(int Pid, EndPoint To, string KeyFile, PreCopyMode PreCopy, string? JsonFile, string? Wdir,
+internal sealed record MigrateOptions(int Pid, EndPoint To, string KeyFile, StrategyChoice Strategy, bool AllowFallback, string? JsonFile, string? Wdir,
                                       string? CriuPath, bool Verbose);
 
 /// <summary>
@@ -40,12 +41,20 @@ internal static class MigrateCommand
             Required = true,
             CustomParser = OptionParsers.Destination!,
         };
-        var preDump = new Option<PreCopyMode>("--pre-dump")
+        var strategy = new Option<StrategyChoice>("--strategy")
         {
-            // Left out, it reads as PreCopyMode's default, Auto.
-            Description = "Pre-copy memory while the tree runs: auto (when the kernel tracks dirty memory; the default), on or off",
-            HelpName = "auto|on|off",
-            CustomParser = OptionParsers.PreCopy,
+            // Left out, it reads as StrategyChoice's default, Auto.
+            Description = "auto (the default: the best both hosts support), precopy (copy memory while the tree runs, " +
+                          "then freeze for the rest; needs soft-dirty tracking), stop-and-copy (freeze, copy everything), " +
+                          "postcopy (freeze only for the non-memory state; memory follows after the tree resumed on the " +
+                          "destination: if the connection breaks before every page arrived, the process is LOST), " +
+                          "hybrid (precopy, then postcopy for the rest; same risk)",
+            HelpName = "auto|precopy|stop-and-copy|postcopy|hybrid",
+            CustomParser = OptionParsers.Strategy,
+        };
+        var noFallback = new Option<bool>("--no-fallback")
+        {
+            Description = "Fail, with the fix, when the strategy asked for cannot run, instead of using the next best one",
         };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to FILE", HelpName = "FILE" };
         var wdir = new Option<string?>("--wdir")
@@ -58,11 +67,12 @@ internal static class MigrateCommand
         var verbose = CommonOptions.Verbose();
         var command = new Command("migrate", "Live-migrate a process tree to a host running 'phaul serve'.")
         {
-            pid, to, keyFile, preDump, json, wdir, criu, verbose,
+            pid, to, keyFile, strategy, noFallback, json, wdir, criu, verbose,
         };
         command.SetAction(async (parse, ct) =>
         {
-            var options = new MigrateOptions(parse.GetValue(pid), parse.GetValue(to)!, parse.GetValue(keyFile)!, parse.GetValue(preDump),
+            var options = new MigrateOptions(parse.GetValue(pid), parse.GetValue(to)!, parse.GetValue(keyFile)!, parse.GetValue(strategy),
+                                             !parse.GetValue(noFallback),
                                              parse.GetValue(json), parse.GetValue(wdir), parse.GetValue(criu), parse.GetValue(verbose));
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
@@ -85,7 +95,7 @@ internal static class MigrateCommand
         }
 
         using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose), progress: stderr);
-        var request = new MigrationRequest(options.Pid, options.To, key, options.PreCopy, wdir.Path, options.CriuPath);
+        var request = new MigrationRequest(options.Pid, options.To, key, options.Strategy, options.AllowFallback, wdir.Path, options.CriuPath);
         MigrationOutcome outcome;
         try
         {

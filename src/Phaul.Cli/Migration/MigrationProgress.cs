@@ -35,6 +35,9 @@ internal sealed class MigrationProgress : ILoggerProvider, ILogger
             _output.WriteLine($"[{Units.Duration(elapsed),8}] {line}");
     }
 
+    private static string StrategyName(object? strategy) =>
+        strategy is MigrationStrategy known ? ReportText.Strategy(known) : "?";
+
     /// <summary>The progress line for one event, or <see langword="null"/> when it is not a progress event.</summary>
     internal static string? Describe(int eventId, IReadOnlyList<KeyValuePair<string, object?>> fields)
     {
@@ -43,9 +46,8 @@ internal sealed class MigrationProgress : ILoggerProvider, ILogger
         {
             3100 => $"connecting to {Field("EndPoint")}",
             3101 => $"connected to {Field("EndPoint")}, session {Field("SessionId")}",
-            2000 => "strategy: pre-copy (memory is copied while the tree runs)",
-            2001 => "strategy: stop-and-copy (the kernel does not track dirty memory)",
-            2002 => "strategy: stop-and-copy (pre-copy is turned off)",
+            2000 => $"strategy: {StrategyName(Field("Strategy"))}",
+            2001 => $"strategy: {StrategyName(Field("Strategy"))}, not the one asked for: {Field("Note")}",
             2010 => $"iteration {Field("Iteration")}: pre-dump, the tree keeps running",
             2011 => $"iteration {Field("Iteration")}: pre-dump sent {Units.Pages(Field("PagesWritten") as ulong? ?? 0)}, " +
                     $"{Field("PagesSkippedParent") ?? 0} pages unchanged, tree frozen {FormatDuration(Field("FrozenTime"))}",

@@ -8,10 +8,12 @@ namespace Phaul.Cli.Migration;
 /// <param name="Pid">The tree's root on this host.</param>
 /// <param name="Destination">Where <c>phaul serve</c> (or the demo's listener) listens.</param>
 /// <param name="Key">The pre-shared key.</param>
-/// <param name="PreCopy">Whether to pre-copy.</param>
+/// <param name="Strategy">Which strategy to ask for.</param>
+/// <param name="AllowFallback">Whether a strategy that cannot run falls back to the next best one.</param>
 /// <param name="Wdir">An empty directory for this migration's images and CRIU logs on the source.</param>
 /// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
-internal sealed record MigrationRequest(int Pid, EndPoint Destination, PreSharedKey Key, PreCopyMode PreCopy, string Wdir, string? CriuPath);
+internal sealed record MigrationRequest(int Pid, EndPoint Destination, PreSharedKey Key, StrategyChoice Strategy, bool AllowFallback,
+                                      string Wdir, string? CriuPath);
 
 /// <summary>
 /// The one code path of a CLI migration: connect to the destination through Phaul.Transport and
@@ -33,7 +35,8 @@ internal static class RemoteMigration
             var config = new PhaulConfig { Pid = request.Pid, Memfd = connection.Memfd, Wdir = request.Wdir };
             var options = new PhaulClientOptions
             {
-                PreCopy = request.PreCopy,
+                Strategy = request.Strategy,
+                AllowFallback = request.AllowFallback,
                 CriuFactory = request.CriuPath is { } path ? () => new Criu(path) : null,
             };
             var client = PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config, options, loggerFactory);

@@ -42,22 +42,24 @@ internal static class OptionParsers
         return endPoint;
     }
 
-    /// <summary><c>auto</c>, <c>on</c> or <c>off</c>, as <c>--pre-dump</c> takes them.</summary>
-    public static PreCopyMode PreCopy(ArgumentResult result)
+    /// <summary>The names <c>--strategy</c> takes, each with the strategy it asks for.</summary>
+    public static IReadOnlyDictionary<string, StrategyChoice> StrategyNames { get; } = new Dictionary<string, StrategyChoice>
+    {
+        ["auto"] = StrategyChoice.Auto,
+        ["precopy"] = StrategyChoice.PreCopy,
+        ["stop-and-copy"] = StrategyChoice.StopAndCopy,
+        ["postcopy"] = StrategyChoice.PostCopy,
+        ["hybrid"] = StrategyChoice.Hybrid,
+    };
+
+    /// <summary>One of <see cref="StrategyNames"/>, as <c>--strategy</c> takes them.</summary>
+    public static StrategyChoice Strategy(ArgumentResult result)
     {
         var text = Single(result);
-        switch (text)
-        {
-            case "auto":
-                return PreCopyMode.Auto;
-            case "on":
-                return PreCopyMode.Always;
-            case "off":
-                return PreCopyMode.Never;
-            default:
-                result.AddError($"{OptionName(result)} must be auto, on or off, got '{text}'");
-                return PreCopyMode.Auto;
-        }
+        if (StrategyNames.TryGetValue(text, out var strategy))
+            return strategy;
+        result.AddError($"{OptionName(result)} must be {string.Join(", ", StrategyNames.Keys)}; got '{text}'");
+        return StrategyChoice.Auto;
     }
 
     private static string Single(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";

@@ -103,7 +103,7 @@ public class CommandLineTests
     }
 
     [Theory]
-    [InlineData("migrate", "--pre-dump", "sometimes", "--pre-dump must be auto, on or off, got 'sometimes'")]
+    [InlineData("migrate", "--strategy", "lazy", "--strategy must be auto, precopy, stop-and-copy, postcopy, hybrid; got 'lazy'")]
     [InlineData("serve", "--listen", "localhost:7480", "'localhost' is not an IP address")]
     [InlineData("serve", "--listen", "127.0.0.1:65536", "'65536' is not a port number")]
     [InlineData("demo", "--memory", "0", "--memory must be a size in MiB from 1 to 65536, got '0'")]

@@ -12,9 +12,8 @@ public class MigrationProgressTests
     {
         { 3100, ["EndPoint"] },
         { 3101, ["EndPoint", "SessionId"] },
-        { 2000, [] },
-        { 2001, [] },
-        { 2002, [] },
+        { 2000, ["Strategy"] },
+        { 2001, ["Strategy", "Note"] },
         { 2010, ["Iteration"] },
         { 2011, ["Iteration", "PagesWritten", "PagesSkippedParent", "FrozenTime"] },
         { 2012, ["Iteration", "StopReason"] },

@@ -12,30 +12,34 @@ public class OptionBindingTests
     [Fact]
     public void Migrate_binds_every_option()
     {
-        var parsed = Parse("migrate", "--pid", "42", "--to", "[2001:db8::7]:9000", "-k", "key", "--pre-dump", "off",
+        var parsed = Parse("migrate", "--pid", "42", "--to", "[2001:db8::7]:9000", "-k", "key", "--strategy", "stop-and-copy", "--no-fallback",
                            "--json", "r.json", "--wdir", "/w", "--criu", "/c", "-v");
 
         Assert.Empty(parsed.Errors);
         Assert.Equal(42, parsed.GetValue<int>("--pid"));
         Assert.Equal(new IPEndPoint(IPAddress.Parse("2001:db8::7"), 9000), parsed.GetValue<EndPoint>("--to"));
-        Assert.Equal(PreCopyMode.Never, parsed.GetValue<PreCopyMode>("--pre-dump"));
+        Assert.Equal(StrategyChoice.StopAndCopy, parsed.GetValue<StrategyChoice>("--strategy"));
+        Assert.True(parsed.GetValue<bool>("--no-fallback"));
         Assert.Equal(("key", "r.json", "/w", "/c"), (parsed.GetValue<string>("--key-file"), parsed.GetValue<string>("--json"),
                                                      parsed.GetValue<string>("--wdir"), parsed.GetValue<string>("--criu")));
         Assert.True(parsed.GetValue<bool>("--verbose"));
     }
 
     [Theory]
-    [InlineData(null, PreCopyMode.Auto)]
-    [InlineData("auto", PreCopyMode.Auto)]
-    [InlineData("on", PreCopyMode.Always)]
-    [InlineData("off", PreCopyMode.Never)]
-    public void Pre_dump_maps_to_the_pre_copy_mode(string? value, PreCopyMode expected)
+    [InlineData(null, StrategyChoice.Auto)]
+    [InlineData("auto", StrategyChoice.Auto)]
+    [InlineData("precopy", StrategyChoice.PreCopy)]
+    [InlineData("stop-and-copy", StrategyChoice.StopAndCopy)]
+    [InlineData("postcopy", StrategyChoice.PostCopy)]
+    [InlineData("hybrid", StrategyChoice.Hybrid)]
+    public void Strategy_names_map_to_the_strategy_choice(string? value, StrategyChoice expected)
     {
         string[] args = ["migrate", "--pid", "1", "--to", "host.example", "-k", "key"];
-        var parsed = Parse(value is null ? args : [.. args, "--pre-dump", value]);
+        var parsed = Parse(value is null ? args : [.. args, "--strategy", value]);
 
         Assert.Empty(parsed.Errors);
-        Assert.Equal(expected, parsed.GetValue<PreCopyMode>("--pre-dump"));
+        Assert.Equal(expected, parsed.GetValue<StrategyChoice>("--strategy"));
+        Assert.False(parsed.GetValue<bool>("--no-fallback"));
     }
 
     [Fact]

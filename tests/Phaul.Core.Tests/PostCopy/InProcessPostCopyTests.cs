@@ -143,7 +143,7 @@ public sealed class InProcessPostCopyTests : IDisposable
         _destination.Restoring = () => Record("restore");
         _destination.Server.StartLazyIterAsync(Deadlines.Ct).GetAwaiter().GetResult();
         return new(_destination.Server, null, null,
-                   new MigrationDependencies(new Mock<IStatsSource>().Object, new FakeDirectories(), _destination.Trees));
+                   new MigrationDependencies(new Mock<IStatsSource>().Object, new FakeDirectories(), new FakeMemorySocket(), _destination.Trees));
     }
 
     private async Task LazyDumpAsync(CriuOpts opts, ICriuNotify notify, CancellationToken token)

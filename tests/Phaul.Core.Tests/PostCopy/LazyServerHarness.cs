@@ -49,7 +49,7 @@ internal sealed class LazyServerHarness : IDisposable
                                         LazyPagesStartTimeout = given.LazyPagesStartTimeout,
                                         PostCopyTimeout = given.PostCopyTimeout,
                                     },
-                                    null, new MigrationDependencies(new Mock<IStatsSource>().Object, Directories, Trees));
+                                    null, new MigrationDependencies(new Mock<IStatsSource>().Object, Directories, new FakeMemorySocket(), Trees));
     }
 
     public string Wdir { get; }

@@ -150,7 +150,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
     private PhaulClient Client(StrategyChoice strategy = StrategyChoice.Auto, bool allowFallback = true) =>
         PhaulClient.Create(_local.Object, _remote.Object, new PhaulConfig { Pid = 4321, Memfd = 9, Wdir = _wdir.Path },
                            new PhaulClientOptions { Strategy = strategy, AllowFallback = allowFallback, CriuFactory = () => _criu.Object },
-                           null, new MigrationDependencies(_stats.Object, new FakeDirectories()) { PipeSizeCheck = () => _pipes });
+                           null, new MigrationDependencies(_stats.Object, new FakeDirectories(), new FakeMemorySocket()) { PipeSizeCheck = () => _pipes });
 
     private T Record<T>(string call, T result)
     {

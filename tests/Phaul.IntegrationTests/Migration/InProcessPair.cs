@@ -59,11 +59,15 @@ internal sealed class InProcessPair : IDisposable
         return (await criu.FeatureCheckAsync(new CriuFeatures { MemTrack = true }, cancellationToken)).MemTrack;
     }
 
-    /// <summary>A client migrating <paramref name="pid"/> to <see cref="Server"/> with an <see cref="InProcessLocal"/>.</summary>
-    public PhaulClient Client(int pid, PreCopyMode preCopy = PreCopyMode.Auto, InProcessLocalOptions? localOptions = null) =>
+    /// <summary>
+    /// A client migrating <paramref name="pid"/> to <see cref="Server"/> with an <see cref="InProcessLocal"/>; stop-and-copy
+    /// unless asked otherwise (Auto would pick post-copy here, which the PostCopy tests cover).
+    /// </summary>
+    public PhaulClient Client(int pid, StrategyChoice strategy = StrategyChoice.StopAndCopy, InProcessLocalOptions? localOptions = null,
+                              bool allowFallback = true) =>
         PhaulClient.MakePhaulClient(new InProcessLocal(Server, localOptions, Log), Server,
                                     new PhaulConfig { Pid = pid, Memfd = (int)_sourceEnd.Handle, Wdir = Source.FullName },
-                                    new PhaulClientOptions { PreCopy = preCopy, CriuFactory = NewCriu }, Log);
+                                    new PhaulClientOptions { Strategy = strategy, AllowFallback = allowFallback, CriuFactory = NewCriu }, Log);
 
     /// <summary>Every page server the destination started has exited, and no process holds a file in either working directory.</summary>
     public void AssertNothingLeftRunning()

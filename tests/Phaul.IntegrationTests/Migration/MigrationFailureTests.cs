@@ -88,16 +88,17 @@ public sealed class MigrationFailureTests
     }
 
     [Fact(Timeout = 120_000)]
-    public async Task PreCopyForcedOnAKernelWithoutMemoryTracking_FailsAtThePreDump_AndTheWorkloadRunsOn()
+    public async Task PreCopyWithoutFallback_OnAKernelWithoutMemoryTracking_IsRefusedBeforeTheTreeIsTouched()
     {
-        // Failure handled: pre-copy forced on (PreCopyMode.Always) where the kernel has no soft-dirty
-        // bits: CRIU's pre-dump fails. Where the kernel tracks memory, the forced pre-copy must work.
+        // Failure handled: pre-copy asked for, with no fallback, where the kernel has no soft-dirty bits:
+        // the client refuses at the feature check, naming what is missing and the fix, before any pre-dump
+        // or iteration. Where the kernel tracks memory, the pre-copy must work.
         var criuPath = CriuTestEnvironment.RequireCriu();
         using var pair = await InProcessPair.CreateAsync(criuPath, Ct);
         using var workload = await Workload.StartAsync(memoryMiB: 16, cancellationToken: Ct);
         var sourcePid = workload.Pid;
         var before = await workload.WaitForProgressAsync(20, Progress, Ct);
-        var client = pair.Client(sourcePid, PreCopyMode.Always);
+        var client = pair.Client(sourcePid, StrategyChoice.PreCopy, allowFallback: false);
         if (await InProcessPair.MemoryTrackingAsync(criuPath, Ct))
         {
             var report = await client.MigrateAsync(Ct);
@@ -112,14 +113,12 @@ public sealed class MigrationFailureTests
         var after = await workload.WaitForProgressAsync(50, Progress, Ct);
 
         TestContext.Current.TestOutputHelper?.WriteLine(error.ToString());
-        Assert.Equal(MigrationStep.PreDump, error.Step);
-        Assert.Equal(0, error.Iteration);
+        Assert.Equal(MigrationStep.CheckFeatures, error.Step);
         Assert.False(error.FinalStageCompleted);
-        Assert.Equal(CriuReqType.PreDump, Assert.IsType<CriuException>(error.InnerException).RequestType);
-        // CRIU failed before sending a page; the client ended the memory stream, so the destination's page
-        // server ended at once ("The data were not flushed") instead of being killed after its exit timeout.
-        Assert.DoesNotContain(pair.Log.Records, record => record.EventId.Id == 2103);
-        Assert.Contains("page server", Assert.IsType<CriuException>(error.CleanupFailure).Message, StringComparison.Ordinal);
+        var refusal = Assert.IsType<StrategyUnavailableException>(error.InnerException);
+        Assert.Equal(StrategyChoice.PreCopy, refusal.Requested);
+        Assert.Contains(refusal.Missing, missing => missing.Contains("CONFIG_MEM_SOFT_DIRTY", StringComparison.Ordinal));
+        Assert.Equal("", pair.Server.LastImagesDir);
         AssertRunsOnAtTheSource(workload, sourcePid, before, after);
         pair.AssertNothingLeftRunning();
     }

@@ -17,6 +17,10 @@ internal static class RsyncTree
 
     public static void Chown(string path, int uid, int gid) => Run("chown", "-h", $"{uid}:{gid}", path);
 
+    public static void Chmod(string path, string mode) => Run("chmod", mode, path);
+
+    public static string Mode(string path) => Run("stat", "-c", "%a", path);
+
     public static void HardLink(string existing, string link) => Run("ln", existing, link);
 
     public static (int Uid, int Gid) Owner(string path)

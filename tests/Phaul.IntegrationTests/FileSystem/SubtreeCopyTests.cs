@@ -36,7 +36,7 @@ public sealed class SubtreeCopyTests : IDisposable
         File.WriteAllText(Path.Combine(Source, "changed"), "after!");  // same size, same second: found by nanoseconds
         File.Delete(Path.Combine(Source, "deleted"));
         File.WriteAllText(Path.Combine(Source, "sub", "created"), "new");
-        File.SetUnixFileMode(Path.Combine(Source, "sub", "created"), UnixFileMode.UserRead | UnixFileMode.GroupRead);
+        RsyncTree.Chmod(Path.Combine(Source, "sub", "created"), "440");
         RsyncTree.Chown(Path.Combine(Source, "sub", "created"), 1234, 4321);
         File.CreateSymbolicLink(Path.Combine(Source, "link"), "sub/created");
         RsyncTree.HardLink(Path.Combine(Source, "kept"), Path.Combine(Source, "sub", "kept-too"));
@@ -48,7 +48,7 @@ public sealed class SubtreeCopyTests : IDisposable
         Assert.False(File.Exists(Path.Combine(Target, "deleted")));
         Assert.Equal(1, freeze.FilesDeleted);
         Assert.Equal("new", File.ReadAllText(Path.Combine(Target, "sub", "created")));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.GroupRead, File.GetUnixFileMode(Path.Combine(Target, "sub", "created")));
+        Assert.Equal("440", RsyncTree.Mode(Path.Combine(Target, "sub", "created")));
         Assert.Equal((1234, 4321), RsyncTree.Owner(Path.Combine(Target, "sub", "created")));
         Assert.Equal("sub/created", new FileInfo(Path.Combine(Target, "link")).LinkTarget);
         Assert.Equal(RsyncTree.Inode(Path.Combine(Target, "kept")), RsyncTree.Inode(Path.Combine(Target, "sub", "kept-too")));
@@ -109,7 +109,7 @@ public sealed class SubtreeCopyTests : IDisposable
         File.WriteAllText(Path.Combine(Source, "file"), "data");
         var killer = Path.Combine(_scratch.FullName, "rsync-killed");
         File.WriteAllText(killer, "#!/bin/sh\nkill -9 $$\n");
-        File.SetUnixFileMode(killer, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        RsyncTree.Chmod(killer, "500");
         var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Target], RsyncPath = killer });
         var fileSystem = new SubtreeFileSystem(destination, Options());
 

@@ -17,6 +17,7 @@ internal sealed partial class DestinationSession
     private readonly DestinationServices _services;
     private readonly ILogger _logger;
     private readonly string _id;
+    private readonly FileSystemDestination _fileSystem;
 
     // The iteration whose page server runs, if any.
     private int? _openIteration;
@@ -35,6 +36,7 @@ internal sealed partial class DestinationSession
         _services = services;
         _logger = logger;
         _receiver = new ImageReceiver(channel, options.Limits, options.Timeouts.Transfer);
+        _fileSystem = new FileSystemDestination(options.FileSystem);
     }
 
     /// <summary>The restored tree's root pid, once restored.</summary>
@@ -47,12 +49,19 @@ internal sealed partial class DestinationSession
     /// <exception cref="TransportException">The source broke the protocol, went silent, aborted, or left before the restore.</exception>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        while (await _channel.TryReceiveAsync(TransportPhase.AwaitingRequest, _options.Timeouts.Request, cancellationToken,
-                                              _openIteration).ConfigureAwait(false) is { } request)
+        try
         {
-            var answer = await HandleAsync(request, cancellationToken).ConfigureAwait(false);
-            if (answer is not null)
-                await _channel.SendAsync(answer, TransportPhase.AwaitingRequest, cancellationToken, _openIteration).ConfigureAwait(false);
+            while (await _channel.TryReceiveAsync(TransportPhase.AwaitingRequest, _options.Timeouts.Request, cancellationToken,
+                                                  _openIteration).ConfigureAwait(false) is { } request)
+            {
+                var answer = await HandleAsync(request, cancellationToken).ConfigureAwait(false);
+                if (answer is not null)
+                    await _channel.SendAsync(answer, TransportPhase.AwaitingRequest, cancellationToken, _openIteration).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await AbandonFileSystemAsync().ConfigureAwait(false);
         }
         if (RestoredPid is null)
             throw _channel.Failure(TransportPhase.AwaitingRequest, "the source closed the connection before the tree was restored", _openIteration);
@@ -71,10 +80,17 @@ internal sealed partial class DestinationSession
                 return null;
             case Envelope.BodyOneofCase.RestoreRequest:
                 return new Envelope { RestoreResult = await RestoreAsync(request.RestoreRequest, cancellationToken).ConfigureAwait(false) };
+            case Envelope.BodyOneofCase.FsPrepareRequest:
+                return new Envelope { FsPrepareResult = await PrepareFileSystemAsync(request.FsPrepareRequest, cancellationToken).ConfigureAwait(false) };
+            case Envelope.BodyOneofCase.FsSyncOpen:
+                await RunRsyncServerAsync(request.FsSyncOpen, cancellationToken).ConfigureAwait(false);
+                return null;
+            case Envelope.BodyOneofCase.FsCompleteRequest:
+                return new Envelope { FsCompleteResult = await CompleteFileSystemAsync(request.FsCompleteRequest.Migrated, cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.Abort:
                 throw _channel.Aborted(request.Abort, TransportPhase.AwaitingRequest, _openIteration);
             default:
-                throw _channel.Unexpected(request, "a request (StartIter, StopIter, a file or Restore)", TransportPhase.AwaitingRequest, _openIteration);
+                throw _channel.Unexpected(request, "a request (StartIter, StopIter, a file, Restore or a file-system request)", TransportPhase.AwaitingRequest, _openIteration);
         }
     }
 

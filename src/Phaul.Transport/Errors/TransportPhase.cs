@@ -29,4 +29,7 @@ public enum TransportPhase
 
     /// <summary>Restoring the tree on the destination.</summary>
     Restore,
+
+    /// <summary>Migrating the tree's files: preparing the destination, an rsync copy, or the clean-up.</summary>
+    FileSystem,
 }

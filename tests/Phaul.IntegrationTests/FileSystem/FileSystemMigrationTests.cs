@@ -37,15 +37,14 @@ public sealed class FileSystemMigrationTests : IDisposable
         var after = await workload.WaitForProgressAsync(30, Progress, Ct);
 
         // Taken inside the freeze, after the copy: the source tree as the frozen workload left it.
-        var frozenLines = Lines(fileSystem.FrozenSourceLog!);
         Assert.Equal(fileSystem.FrozenSourceLog, fileSystem.FrozenCopyLog);
-        Assert.Equal(Enumerable.Range(1, frozenLines.Count).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)), frozenLines);
-        Assert.True(frozenLines.Count >= before.AppendedLines, $"{frozenLines.Count} lines at the freeze, {before.AppendedLines} reported before");
+        var frozenLines = NumberedLog.AssertNumbered(fileSystem.FrozenSourceLog!);
+        Assert.True(frozenLines >= before.AppendedLines, $"{frozenLines} lines at the freeze, {before.AppendedLines} reported before");
         // The restored workload goes on with the next number: the freeze copy missed nothing it had written.
-        var continued = Lines(File.ReadAllText(Path.Combine(Tree, "log")));
-        Assert.Equal(frozenLines, continued.Take(frozenLines.Count));
-        Assert.Equal(Enumerable.Range(1, continued.Count).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)), continued);
-        Assert.True(after.AppendedLines > frozenLines.Count);
+        var continued = File.ReadAllText(Path.Combine(Tree, "log"));
+        Assert.StartsWith(fileSystem.FrozenSourceLog!, continued, StringComparison.Ordinal);
+        Assert.True(NumberedLog.AssertNumbered(continued) > frozenLines);
+        Assert.True(after.AppendedLines > frozenLines);
         Assert.Equal("new", File.ReadAllText(Path.Combine(Copy, "changed")));
         Assert.Equal("created before the freeze", File.ReadAllText(Path.Combine(Copy, "created")));
         Assert.False(File.Exists(Path.Combine(Copy, "deleted")));
@@ -88,42 +87,11 @@ public sealed class FileSystemMigrationTests : IDisposable
         Assert.Equal(sourcePid, workload.Pid);
         var after = await workload.WaitForProgressAsync(30, Progress, Ct);
         Assert.True(workload.IsRunning);
-        var lines = Lines(File.ReadAllText(Path.Combine(Tree, "log")));
-        Assert.Equal(Enumerable.Range(1, lines.Count).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)), lines);
-        Assert.True(lines.Count >= after.AppendedLines);
+        Assert.True(NumberedLog.AssertNumbered(File.ReadAllText(Path.Combine(Tree, "log"))) >= after.AppendedLines);
         Assert.False(Directory.Exists(Copy));
     }
 
     private SubtreeFileSystemOptions Options() => new() { Subtrees = [new FileSystemSubtree(Tree) { DestinationPath = Copy }] };
 
-    private static List<string> Lines(string text) => [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
-
     public void Dispose() => _scratch.Delete(recursive: true);
-
-    /// <summary>Changes the source tree just before the freeze copy, and reads the log on both sides right after it.</summary>
-    private sealed class FreezeWatcher(IFileSystemMigration inner, string tree, string copy) : IFileSystemMigration
-    {
-        public string? FrozenSourceLog { get; private set; }
-
-        public string? FrozenCopyLog { get; private set; }
-
-        public Task<FileSystemTransfer> CopyBeforeIterationsAsync(CancellationToken cancellationToken) =>
-            inner.CopyBeforeIterationsAsync(cancellationToken);
-
-        public Task<FileSystemTransfer> CopyAfterPreDumpAsync(int iteration, CancellationToken cancellationToken) =>
-            inner.CopyAfterPreDumpAsync(iteration, cancellationToken);
-
-        public async Task<FileSystemTransfer> CopyFrozenAsync(CancellationToken cancellationToken)
-        {
-            File.WriteAllText(Path.Combine(tree, "changed"), "new");
-            File.WriteAllText(Path.Combine(tree, "created"), "created before the freeze");
-            File.Delete(Path.Combine(tree, "deleted"));
-            var transfer = await inner.CopyFrozenAsync(cancellationToken);
-            FrozenSourceLog = await File.ReadAllTextAsync(Path.Combine(tree, "log"), cancellationToken);
-            FrozenCopyLog = await File.ReadAllTextAsync(Path.Combine(copy, "log"), cancellationToken);
-            return transfer;
-        }
-
-        public Task CompleteAsync(bool migrated, CancellationToken cancellationToken) => inner.CompleteAsync(migrated, cancellationToken);
-    }
 }

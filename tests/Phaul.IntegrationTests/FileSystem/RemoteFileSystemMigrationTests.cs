@@ -1,0 +1,119 @@
+using System.Net;
+using Phaul.Transport;
+
+namespace Phaul.IntegrationTests.FileSystem;
+
+/// <summary>
+/// File-system migration through Phaul.Transport over loopback TCP: the source's rsync reaches the
+/// destination's rsync --server only through the authenticated control connection, and the destination
+/// runs it only into paths its options allow.
+/// </summary>
+public sealed class RemoteFileSystemMigrationTests : IDisposable
+{
+    private static readonly TimeSpan Progress = TimeSpan.FromSeconds(20);
+    private readonly DirectoryInfo _scratch = Directory.CreateTempSubdirectory("phaul-fs-remote-");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string Tree => Path.Combine(_scratch.FullName, "tree");
+
+    private string Copy => Path.Combine(_scratch.FullName, "copy");
+
+    private string SourceWdir => Directory.CreateDirectory(Path.Combine(_scratch.FullName, "source-wdir")).FullName;
+
+    private string DestinationWdir => Directory.CreateDirectory(Path.Combine(_scratch.FullName, "destination-wdir")).FullName;
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_tree_and_its_files_migrate_through_the_transport_with_every_line_written_before_the_freeze()
+    {
+        CriuTestEnvironment.RequireCriu();
+        RsyncTree.RequireRsync();
+        Directory.CreateDirectory(Tree);
+        File.WriteAllText(Path.Combine(Tree, "changed"), "old");
+        File.WriteAllText(Path.Combine(Tree, "deleted"), "old");
+        var key = PreSharedKey.Generate();
+        await using var listener = StartListener(key, new FileSystemDestinationOptions { AllowedRoots = [Copy] });
+        using var workload = await Workload.StartAppendingAsync(8, Path.Combine(Tree, "log"), cancellationToken: Ct);
+        await workload.WaitForProgressAsync(30, Progress, Ct);
+
+        MigrationReport report;
+        FreezeWatcher fileSystem;
+        await using (var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct))
+        {
+            fileSystem = new FreezeWatcher(new SubtreeFileSystem(connection.FileSystem, Options()), Tree, Copy);
+            report = await Client(connection, workload.Pid, fileSystem).MigrateAsync(Ct);
+        }
+        workload.AdoptRestored(report.RestoredPid!.Value);
+        var after = await workload.WaitForProgressAsync(30, Progress, Ct);
+
+        Assert.Equal(fileSystem.FrozenSourceLog, fileSystem.FrozenCopyLog);
+        var frozenLines = NumberedLog.AssertNumbered(fileSystem.FrozenSourceLog!);
+        Assert.True(after.AppendedLines > frozenLines);
+        Assert.Equal("new", File.ReadAllText(Path.Combine(Copy, "changed")));
+        Assert.False(File.Exists(Path.Combine(Copy, "deleted")));
+        Assert.Equal([FileSystemPhase.Bulk, FileSystemPhase.Freeze], report.FileSystem.Select(phase => phase.Phase));
+        Assert.True(report.FileSystem[1].Transfer.BytesSent > 0);
+        Assert.Equal(1, report.FileSystem[1].Transfer.FilesDeleted);
+        TestContext.Current.TestOutputHelper?.WriteLine(report.ToJson());
+    }
+
+    // Handles: the source asks for a destination path the destination does not allow. The migration fails
+    // before the first iteration, naming the path; the tree was never touched and nothing was written there.
+    [Fact(Timeout = 120_000)]
+    public async Task A_target_outside_the_destinations_roots_fails_before_the_tree_is_touched()
+    {
+        CriuTestEnvironment.RequireCriu();
+        RsyncTree.RequireRsync();
+        Directory.CreateDirectory(Tree);
+        var key = PreSharedKey.Generate();
+        await using var listener = StartListener(key, new FileSystemDestinationOptions { AllowedRoots = [Path.Combine(_scratch.FullName, "elsewhere")] });
+        using var workload = await Workload.StartAppendingAsync(8, Path.Combine(Tree, "log"), cancellationToken: Ct);
+        var sourcePid = workload.Pid;
+
+        await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct);
+        var failure = await Assert.ThrowsAsync<MigrationException>(
+            () => Client(connection, sourcePid, new SubtreeFileSystem(connection.FileSystem, Options())).MigrateAsync(Ct));
+
+        Assert.Equal(MigrationStep.CopyFileSystem, failure.Step);
+        Assert.Contains($"does not allow copies into '{Copy}'", failure.InnerException!.Message);
+        Assert.False(Directory.Exists(Copy));
+        await workload.WaitForProgressAsync(20, Progress, Ct);
+        Assert.Equal(sourcePid, workload.Pid);
+        Assert.True(workload.IsRunning);
+    }
+
+    // Handles: the destination has no rsync. The migration fails before the first iteration, saying so.
+    [Fact(Timeout = 120_000)]
+    public async Task A_destination_without_rsync_fails_the_migration_before_the_tree_is_touched()
+    {
+        CriuTestEnvironment.RequireCriu();
+        RsyncTree.RequireRsync();
+        Directory.CreateDirectory(Tree);
+        var key = PreSharedKey.Generate();
+        await using var listener = StartListener(key, new FileSystemDestinationOptions { AllowedRoots = [Copy], RsyncPath = "/nonexistent/rsync" });
+        using var workload = await Workload.StartAppendingAsync(8, Path.Combine(Tree, "log"), cancellationToken: Ct);
+
+        await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct);
+        var failure = await Assert.ThrowsAsync<MigrationException>(
+            () => Client(connection, workload.Pid, new SubtreeFileSystem(connection.FileSystem, Options())).MigrateAsync(Ct));
+
+        Assert.Equal(MigrationStep.CopyFileSystem, failure.Step);
+        Assert.Contains("rsync is not installed on the destination", failure.InnerException!.Message);
+        Assert.True(workload.IsRunning);
+        NumberedLog.AssertNumbered(File.ReadAllText(Path.Combine(Tree, "log")));
+    }
+
+    private MigrationListener StartListener(PreSharedKey key, FileSystemDestinationOptions fileSystem) =>
+        MigrationListener.Start(new MigrationListenerOptions
+        {
+            EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = DestinationWdir, Key = key, FileSystem = fileSystem,
+        });
+
+    private PhaulClient Client(MigrationConnection connection, int pid, IFileSystemMigration fileSystem) =>
+        PhaulClient.MakePhaulClient(connection.Local, connection.Remote, new PhaulConfig { Pid = pid, Memfd = connection.Memfd, Wdir = SourceWdir },
+                                    new PhaulClientOptions { Strategy = StrategyChoice.StopAndCopy, FileSystem = fileSystem });
+
+    private SubtreeFileSystemOptions Options() => new() { Subtrees = [new FileSystemSubtree(Tree) { DestinationPath = Copy }] };
+
+    public void Dispose() => _scratch.Delete(recursive: true);
+}

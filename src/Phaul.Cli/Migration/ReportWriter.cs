@@ -22,6 +22,8 @@ internal static class ReportWriter
         Line(output, "strategy", Strategy(report));
         foreach (var iteration in report.Iterations)
             Line(output, $"iteration {iteration.Index}", $"pre-dump {Dump(iteration.Dump)}, took {Units.Duration(iteration.Duration)}");
+        foreach (var phase in report.FileSystem)
+            Line(output, FileSystemLabel(phase), FileSystemPhase(phase));
         Line(output, "final dump", Dump(report.FinalDump));
         if (restored is not null)
             ImageFiles(output, restored);
@@ -60,6 +62,21 @@ internal static class ReportWriter
         ? "(no statistics from CRIU)"
         : $"{Units.Pages(dump.PagesWritten)} written, {Units.Count((long)dump.PagesSkippedParent)} unchanged since the previous iteration, " +
           $"tree frozen {Units.Duration(dump.FrozenTime)}";
+
+    private static string FileSystemLabel(FileSystemPhaseReport phase) => phase.Phase switch
+    {
+        Phaul.FileSystemPhase.Bulk => "files, bulk",
+        Phaul.FileSystemPhase.Iteration => $"files, it. {phase.Iteration}",
+        _ => "files, freeze",
+    };
+
+    private static string FileSystemPhase(FileSystemPhaseReport phase)
+    {
+        var transfer = phase.Transfer;
+        var when = phase.Phase == Phaul.FileSystemPhase.Freeze ? "with the tree frozen" : "while the tree ran";
+        return $"{Units.Count(transfer.FilesTransferred)} files sent, {Units.Count(transfer.FilesDeleted)} deleted, " +
+               $"{Units.Bytes(transfer.BytesSent)} sent, {Units.Bytes(transfer.BytesReceived)} received, {Units.Duration(phase.Duration)} {when}";
+    }
 
     private static void Line(TextWriter output, string label, string text) => output.WriteLine($"  {label,-13} {text}");
 }

@@ -26,17 +26,30 @@ internal sealed class PhaulProcess : IAsyncDisposable
     public string Stderr => Join(_stderr);
 
     /// <summary>Runs <c>dotnet phaul.dll ARGS</c>, under <c>nsenter --net=/run/netns/NAME</c> when a namespace is named (nsenter execs, so the pid is phaul's).</summary>
-    public static PhaulProcess Start(string? networkNamespace, params string[] args)
+    public static PhaulProcess Start(string? networkNamespace, params string[] args) =>
+        Start(networkNamespace is null ? [] : ["nsenter", $"--net=/run/netns/{networkNamespace}"], args);
+
+    /// <summary>
+    /// Runs phaul in <paramref name="networkNamespace"/> and in a mount namespace of its own in which the empty directory
+    /// <paramref name="emptyDirectory"/> is bind-mounted over <paramref name="hiddenPath"/>: the other host's copy of that path
+    /// (unshare, sh and nsenter each exec the next, so the pid is phaul's).
+    /// </summary>
+    public static PhaulProcess StartWithPathHidden(string networkNamespace, string hiddenPath, string emptyDirectory, params string[] args) =>
+        Start(["unshare", "--mount", "--propagation", "private", "sh", "-c", "mount --bind \"$1\" \"$2\" && shift 2 && exec \"$@\"", "sh",
+               emptyDirectory, hiddenPath, "nsenter", $"--net=/run/netns/{networkNamespace}"], args);
+
+    private static PhaulProcess Start(IReadOnlyList<string> launcher, string[] args)
     {
-        var start = new ProcessStartInfo(networkNamespace is null ? Dotnet() : "nsenter")
+        var start = new ProcessStartInfo(launcher.Count == 0 ? Dotnet() : launcher[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (networkNamespace is not null)
+        if (launcher.Count > 0)
         {
-            start.ArgumentList.Add($"--net=/run/netns/{networkNamespace}");
+            foreach (var argument in launcher.Skip(1))
+                start.ArgumentList.Add(argument);
             start.ArgumentList.Add(Dotnet());
         }
         start.ArgumentList.Add(PhaulDll);

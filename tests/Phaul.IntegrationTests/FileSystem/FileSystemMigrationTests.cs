@@ -23,7 +23,7 @@ public sealed class FileSystemMigrationTests : IDisposable
     public async Task TheFreezeCopy_HoldsEveryLineWrittenBeforeTheFreeze_AndEveryChangeMadeBeforeIt()
     {
         var criuPath = CriuTestEnvironment.RequireCriu();
-        RsyncTree.RequireRsync();
+        FileTree.RequireRsync();
         Directory.CreateDirectory(Tree);
         File.WriteAllText(Path.Combine(Tree, "changed"), "old");
         File.WriteAllText(Path.Combine(Tree, "deleted"), "old");
@@ -64,7 +64,7 @@ public sealed class FileSystemMigrationTests : IDisposable
     public async Task AFreezeCopyThatFails_FailsTheDump_TheWorkloadGoesOnAtTheSource_AndTheCopyIsRemoved()
     {
         var criuPath = CriuTestEnvironment.RequireCriu();
-        RsyncTree.RequireRsync();
+        FileTree.RequireRsync();
         Directory.CreateDirectory(Tree);
         using var pair = await InProcessPair.CreateAsync(criuPath, Ct);
         using var workload = await Workload.StartAppendingAsync(8, Path.Combine(Tree, "log"), cancellationToken: Ct);
@@ -73,7 +73,7 @@ public sealed class FileSystemMigrationTests : IDisposable
         var secondRun = Path.Combine(_scratch.FullName, "ran-once");
         var rsync = Path.Combine(_scratch.FullName, "rsync-dies-second");
         File.WriteAllText(rsync, $"#!/bin/sh\n[ -e '{secondRun}' ] && kill -9 $$\ntouch '{secondRun}'\nexec {RsyncProgram.Find()} \"$@\"\n");
-        RsyncTree.Chmod(rsync, "700");
+        FileTree.Chmod(rsync, "700");
         var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Copy], RsyncPath = rsync });
 
         var failure = await Assert.ThrowsAsync<MigrationException>(

@@ -27,7 +27,7 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
     public async Task A_tree_and_its_files_migrate_through_the_transport_with_every_line_written_before_the_freeze()
     {
         CriuTestEnvironment.RequireCriu();
-        RsyncTree.RequireRsync();
+        FileTree.RequireRsync();
         Directory.CreateDirectory(Tree);
         File.WriteAllText(Path.Combine(Tree, "changed"), "old");
         File.WriteAllText(Path.Combine(Tree, "deleted"), "old");
@@ -63,7 +63,7 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
     public async Task A_target_outside_the_destinations_roots_fails_before_the_tree_is_touched()
     {
         CriuTestEnvironment.RequireCriu();
-        RsyncTree.RequireRsync();
+        FileTree.RequireRsync();
         Directory.CreateDirectory(Tree);
         var key = PreSharedKey.Generate();
         await using var listener = StartListener(key, new FileSystemDestinationOptions { AllowedRoots = [Path.Combine(_scratch.FullName, "elsewhere")] });
@@ -87,7 +87,7 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
     public async Task A_destination_without_rsync_fails_the_migration_before_the_tree_is_touched()
     {
         CriuTestEnvironment.RequireCriu();
-        RsyncTree.RequireRsync();
+        FileTree.RequireRsync();
         Directory.CreateDirectory(Tree);
         var key = PreSharedKey.Generate();
         await using var listener = StartListener(key, new FileSystemDestinationOptions { AllowedRoots = [Copy], RsyncPath = "/nonexistent/rsync" });

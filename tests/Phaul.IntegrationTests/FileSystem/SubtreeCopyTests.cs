@@ -18,7 +18,7 @@ public sealed class SubtreeCopyTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task Copies_CreatedChangedAndDeletedFiles_AsTheyWereAtTheLastCopy_WithModesOwnersTimesLinks()
     {
-        RsyncTree.RequireRsync();
+        FileTree.RequireRsync();
         Directory.CreateDirectory(Path.Combine(Source, "sub"));
         File.WriteAllText(Path.Combine(Source, "kept"), "kept");
         File.WriteAllText(Path.Combine(Source, "changed"), "before");
@@ -36,10 +36,10 @@ public sealed class SubtreeCopyTests : IDisposable
         File.WriteAllText(Path.Combine(Source, "changed"), "after!");  // same size, same second: found by nanoseconds
         File.Delete(Path.Combine(Source, "deleted"));
         File.WriteAllText(Path.Combine(Source, "sub", "created"), "new");
-        RsyncTree.Chmod(Path.Combine(Source, "sub", "created"), "440");
-        RsyncTree.Chown(Path.Combine(Source, "sub", "created"), 1234, 4321);
+        FileTree.Chmod(Path.Combine(Source, "sub", "created"), "440");
+        FileTree.Chown(Path.Combine(Source, "sub", "created"), 1234, 4321);
         File.CreateSymbolicLink(Path.Combine(Source, "link"), "sub/created");
-        RsyncTree.HardLink(Path.Combine(Source, "kept"), Path.Combine(Source, "sub", "kept-too"));
+        FileTree.HardLink(Path.Combine(Source, "kept"), Path.Combine(Source, "sub", "kept-too"));
         File.SetLastWriteTimeUtc(Path.Combine(Source, "kept"), new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc));
 
         var freeze = await fileSystem.CopyFrozenAsync(Ct);
@@ -48,13 +48,13 @@ public sealed class SubtreeCopyTests : IDisposable
         Assert.False(File.Exists(Path.Combine(Target, "deleted")));
         Assert.Equal(1, freeze.FilesDeleted);
         Assert.Equal("new", File.ReadAllText(Path.Combine(Target, "sub", "created")));
-        Assert.Equal("440", RsyncTree.Mode(Path.Combine(Target, "sub", "created")));
-        Assert.Equal((1234, 4321), RsyncTree.Owner(Path.Combine(Target, "sub", "created")));
+        Assert.Equal("440", FileTree.Mode(Path.Combine(Target, "sub", "created")));
+        Assert.Equal((1234, 4321), FileTree.Owner(Path.Combine(Target, "sub", "created")));
         Assert.Equal("sub/created", new FileInfo(Path.Combine(Target, "link")).LinkTarget);
-        Assert.Equal(RsyncTree.Inode(Path.Combine(Target, "kept")), RsyncTree.Inode(Path.Combine(Target, "sub", "kept-too")));
+        Assert.Equal(FileTree.Inode(Path.Combine(Target, "kept")), FileTree.Inode(Path.Combine(Target, "sub", "kept-too")));
         Assert.Equal(File.GetLastWriteTimeUtc(Path.Combine(Source, "kept")), File.GetLastWriteTimeUtc(Path.Combine(Target, "kept")));
         Assert.Equal(File.GetLastWriteTimeUtc(Path.Combine(Source, "changed")), File.GetLastWriteTimeUtc(Path.Combine(Target, "changed")));
-        RsyncTree.AssertSame(Source, Target, excluded: "skip.tmp");
+        FileTree.AssertSame(Source, Target, excluded: "skip.tmp");
 
         await fileSystem.CompleteAsync(migrated: true, Ct);
         Assert.True(File.Exists(Path.Combine(Target, "kept")));
@@ -63,7 +63,7 @@ public sealed class SubtreeCopyTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task AFailedMigration_RemovesTheCopy_UnlessAskedToKeepIt()
     {
-        RsyncTree.RequireRsync();
+        FileTree.RequireRsync();
         Directory.CreateDirectory(Source);
         File.WriteAllText(Path.Combine(Source, "file"), "data");
         var fileSystem = SubtreeFileSystem.OnThisMachine(Options());
@@ -85,7 +85,7 @@ public sealed class SubtreeCopyTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task AMissingRsyncAtTheDestination_FailsTheBulkCopy_NamingIt()
     {
-        RsyncTree.RequireRsync();
+        FileTree.RequireRsync();
         Directory.CreateDirectory(Source);
         var destination = new FileSystemDestination(new FileSystemDestinationOptions
         {
@@ -104,12 +104,12 @@ public sealed class SubtreeCopyTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task ADestinationRsyncKilledMidCopy_FailsTheCopy_SayingSo()
     {
-        RsyncTree.RequireRsync();
+        FileTree.RequireRsync();
         Directory.CreateDirectory(Source);
         File.WriteAllText(Path.Combine(Source, "file"), "data");
         var killer = Path.Combine(_scratch.FullName, "rsync-killed");
         File.WriteAllText(killer, "#!/bin/sh\nkill -9 $$\n");
-        RsyncTree.Chmod(killer, "500");
+        FileTree.Chmod(killer, "500");
         var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Target], RsyncPath = killer });
         var fileSystem = new SubtreeFileSystem(destination, Options());
 

@@ -1,9 +1,10 @@
 using System.Globalization;
+using Xunit;
 
-namespace Phaul.IntegrationTests.FileSystem;
+namespace Phaul.Testing;
 
 /// <summary>The demo workload's append file: lines "1", "2", ... with no gap and no duplicate.</summary>
-internal static class NumberedLog
+public static class NumberedLog
 {
     public static List<string> Lines(string text) => [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
 

@@ -1,0 +1,86 @@
+using Phaul.Cli.Tests.Support;
+using Phaul.Transport;
+
+namespace Phaul.Cli.Tests.EndToEnd;
+
+/// <summary>
+/// <c>phaul migrate --fs-subtree</c> between two "hosts": <c>phaul serve</c> runs in its own network and mount
+/// namespaces, where the migrated directory is hidden under an empty bind mount, so the destination's copy
+/// is real and the restored workload reopens its files there.
+/// </summary>
+[Collection(typeof(EndToEnd))]
+public class TwoHostFileSystemTests
+{
+    private const int Port = 7480;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_workload_appending_to_a_file_migrates_with_its_subtree_and_goes_on_appending_on_the_other_host()
+    {
+        CriuTestEnvironment.RequireCriu();
+        TwoHosts.Require();
+        FileTree.RequireRsync();
+        using var hosts = await TwoHosts.CreateAsync();
+        using var dir = new TempDirectory();
+        var tree = Directory.CreateDirectory(dir.File("tree")).FullName;
+        var empty = Directory.CreateDirectory(dir.File("empty")).FullName;
+        PopulateTree(tree);
+        KeyFile.Generate(dir.File("key"));
+        await using var serve = PhaulProcess.StartWithPathHidden(hosts.Destination, tree, empty, "serve", "--listen", $"{hosts.DestinationAddress}:{Port}",
+                                                                 "--wdir", dir.File("sessions"), "--key-file", dir.File("key"), "--fs-root", tree);
+        await serve.WaitForStdoutAsync(line => line.StartsWith("phaul serve: listening on", StringComparison.Ordinal), Patience, "serve to listen");
+        using var workload = await Workload.StartAppendingAsync(8, Path.Combine(tree, "log"), hosts.Source, Ct);
+        var sourcePid = workload.Pid;
+        var before = await workload.WaitForProgressAsync(30, Patience, Ct);
+
+        await using var migrate = PhaulProcess.Start(hosts.Source, "migrate", "--pid", $"{sourcePid}", "--to", $"{hosts.DestinationAddress}:{Port}",
+                                                     "--key-file", dir.File("key"), "--strategy", "stop-and-copy", "--fs-subtree", tree,
+                                                     "--fs-exclude", "*.tmp", "--json", dir.File("report.json"));
+        var exitCode = await migrate.WaitForExitAsync(Patience);
+
+        Assert.True(exitCode == 0, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}{Environment.NewLine}serve:{Environment.NewLine}{serve.Transcript}");
+        var report = MigrationReport.FromJson(await File.ReadAllTextAsync(dir.File("report.json"), Ct));
+        var restoredPid = Assert.NotNull(report.RestoredPid);
+        await workload.WaitForExitAsync(Patience, Ct);
+        workload.AdoptRestored(restoredPid);
+        var after = await workload.WaitForProgressAsync(30, Patience, Ct);
+
+        // The destination's view of the tree: the restored workload's mount namespace.
+        var copy = $"/proc/{restoredPid}/root{tree}";
+        var sourceLog = await File.ReadAllTextAsync(Path.Combine(tree, "log"), Ct);
+        var copyLog = await File.ReadAllTextAsync(Path.Combine(copy, "log"), Ct);
+        var frozenLines = NumberedLog.AssertNumbered(sourceLog); // the source's file, untouched since the freeze
+        Assert.True(frozenLines >= before.AppendedLines);
+        Assert.StartsWith(sourceLog, copyLog, StringComparison.Ordinal);
+        Assert.True(NumberedLog.AssertNumbered(copyLog) > frozenLines, "the restored workload appends on the destination");
+        Assert.True(after.AppendedLines > frozenLines);
+        Assert.False(File.Exists(Path.Combine(copy, "scratch.tmp")));
+        FileTree.AssertSame(tree, copy, excluded: "log", alsoExcluded: "scratch.tmp");
+        Assert.Equal(FileTree.Inode(Path.Combine(copy, "data", "file")), FileTree.Inode(Path.Combine(copy, "data", "hard")));
+        Assert.Equal([FileSystemPhase.Bulk, FileSystemPhase.Freeze], report.FileSystem.Select(phase => phase.Phase));
+        Assert.Contains("files, bulk ", migrate.Stdout, StringComparison.Ordinal);
+        Assert.Contains("files, freeze", migrate.Stdout, StringComparison.Ordinal);
+        TestContext.Current.TestOutputHelper?.WriteLine(migrate.Stdout);
+    }
+
+    // Modes, owners, times, a symlink, a hard link, a sparse file, and a file the copy excludes.
+    private static void PopulateTree(string tree)
+    {
+        var data = Directory.CreateDirectory(Path.Combine(tree, "data")).FullName;
+        File.WriteAllText(Path.Combine(data, "file"), "owned by 1234:4321, mode 640");
+        FileTree.Chmod(Path.Combine(data, "file"), "640");
+        FileTree.Chown(Path.Combine(data, "file"), 1234, 4321);
+        File.SetLastWriteTimeUtc(Path.Combine(data, "file"), new DateTime(2021, 6, 7, 8, 9, 10, DateTimeKind.Utc));
+        FileTree.HardLink(Path.Combine(data, "file"), Path.Combine(data, "hard"));
+        File.CreateSymbolicLink(Path.Combine(tree, "link"), "data/file");
+        using (var sparse = File.Create(Path.Combine(tree, "sparse")))
+        {
+            sparse.SetLength(16 << 20);
+            sparse.Position = 8 << 20;
+            sparse.WriteByte(42);
+        }
+        File.WriteAllText(Path.Combine(tree, "scratch.tmp"), "excluded");
+    }
+}

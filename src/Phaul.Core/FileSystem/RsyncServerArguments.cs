@@ -60,7 +60,8 @@ public static partial class RsyncServerArguments
         new($"The destination refused to run rsync: {why}.");
 
     // Links, hard links, owner, group, devices, times, permissions, ACLs, xattrs, recursion, sparse
-    // files; then rsync's protocol capabilities ("e.iLsfxCIvu").
+    // files; then rsync's protocol capabilities ("e.iLsfxCIvu": everything after the 'e' is its value,
+    // capability letters the two rsyncs agree on, not options).
     [GeneratedRegex("^-[lHogDtpAXrS]+(e[0-9.]*[A-Za-z]*)?$")]
     private static partial Regex ShortOptions();
 }

@@ -103,6 +103,28 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
         NumberedLog.AssertNumbered(File.ReadAllText(Path.Combine(Tree, "log")));
     }
 
+    // Handles: a source (holding the key) asking the destination to run rsync as a sender, or into a path it did not
+    // prepare. The destination refuses before running anything, says why, and the session stays usable.
+    [Fact(Timeout = 60_000)]
+    public async Task The_destination_refuses_a_sending_rsync_and_unprepared_paths_over_the_wire()
+    {
+        FileTree.RequireRsync();
+        var key = PreSharedKey.Generate();
+        await using var listener = StartListener(key, new FileSystemDestinationOptions { AllowedRoots = [Copy] });
+        await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct);
+        await connection.FileSystem.PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, [Copy]), Ct);
+
+        var sender = await Assert.ThrowsAsync<FileSystemMigrationException>(() => connection.FileSystem.RunRsyncServerAsync(
+            ["rsync", "--server", "--sender", "-logDtpre.iLsfxCIvu", ".", Copy], Stream.Null, Ct));
+        var elsewhere = await Assert.ThrowsAsync<FileSystemMigrationException>(() => connection.FileSystem.RunRsyncServerAsync(
+            ["rsync", "--server", "-logDtpre.iLsfxCIvu", ".", "/etc/"], Stream.Null, Ct));
+        await connection.FileSystem.CompleteAsync(migrated: false, Ct);
+
+        Assert.Contains("--sender", sender.Message);
+        Assert.Contains("'/etc/' is not one this session prepared", elsewhere.Message);
+        Assert.False(Directory.Exists(Copy));
+    }
+
     private MigrationListener StartListener(PreSharedKey key, FileSystemDestinationOptions fileSystem) =>
         MigrationListener.Start(new MigrationListenerOptions
         {

@@ -47,8 +47,13 @@ public sealed class FileSystemDestination : IFileSystemDestination
         else
         {
             _rsync = RsyncProgram.Require(_options.RsyncPath, "destination");
-            foreach (var path in paths)
-                PrepareTarget(path);
+            // Every target is checked before any is created: a refused plan leaves nothing behind.
+            paths.ForEach(CheckTarget);
+            foreach (var path in paths.Where(path => !Directory.Exists(path)))
+            {
+                Directory.CreateDirectory(path);
+                _created.Add(path);
+            }
         }
         _plan = plan with { Paths = paths };
         _logger.FileSystemPrepared(plan.Mode, paths);
@@ -109,8 +114,9 @@ public sealed class FileSystemDestination : IFileSystemDestination
         return Task.CompletedTask;
     }
 
-    // Absent targets are created (and removed again after a failure); empty ones are emptied again.
-    private void PrepareTarget(string path)
+    // Under an allowed root, and absent or empty: after a failure a created target is removed again and an
+    // empty one emptied again, which leaves the destination as it was.
+    private void CheckTarget(string path)
     {
         if (!_options.AllowedRoots.Any(root => path == root || path.StartsWith(root == "/" ? root : root + "/", StringComparison.Ordinal)))
             throw new FileSystemMigrationException(
@@ -118,11 +124,6 @@ public sealed class FileSystemDestination : IFileSystemDestination
         if (File.Exists(path) || (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any()))
             throw new FileSystemMigrationException(
                 $"The destination path '{path}' exists and is not an empty directory; a subtree is copied into an absent or empty directory only, so that a failed migration can leave it as it was.");
-        if (!Directory.Exists(path))
-        {
-            Directory.CreateDirectory(path);
-            _created.Add(path);
-        }
     }
 
     private void RemoveCopy(string path)

@@ -6,46 +6,22 @@ namespace Phaul;
 /// The <see cref="ICriu"/> a <see cref="PhaulClient"/> hands its <see cref="IPhaulLocal"/> when files migrate
 /// too: a dump's post-dump notification (the tree frozen, its images written) first runs the file-system
 /// copy of the freeze, then the local's own notification. A failed copy fails the notification, so CRIU
-/// fails the dump and resumes the tree on the source. Everything else goes to the wrapped CRIU unchanged.
+/// fails the dump and resumes the tree on the source. Everything else goes to the wrapped CRIU unchanged; the
+/// client owns (and disposes) that one.
 /// </summary>
-internal sealed class FreezeCopyCriu(ICriu inner, Func<Task> copyFrozen) : ICriu
+internal sealed class FreezeCopyCriu(ICriu inner, Func<Task> copyFrozen) : DelegatingCriu(inner, ownsInner: false)
 {
     private bool _copied;
 
     /// <summary>Why the freeze copy failed, if it did: the cause worth reporting for the failed dump.</summary>
     public Exception? Failure { get; private set; }
 
-    public Task DumpAsync(CriuOpts opts, ICriuNotify? notify = null, CancellationToken cancellationToken = default)
+    public override Task DumpAsync(CriuOpts opts, ICriuNotify? notify = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(opts);
         // CRIU sends post-dump only to a caller that asked for notifications.
         opts.NotifyScripts = true;
-        return inner.DumpAsync(opts, new Notify(this, notify ?? new CriuNotifyBase()), cancellationToken);
-    }
-
-    public Task PreDumpAsync(CriuOpts opts, ICriuNotify? notify = null, CancellationToken cancellationToken = default) =>
-        inner.PreDumpAsync(opts, notify, cancellationToken);
-
-    public Task<int> RestoreAsync(CriuOpts opts, ICriuNotify? notify = null, CancellationToken cancellationToken = default) =>
-        inner.RestoreAsync(opts, notify, cancellationToken);
-
-    public Task StartPageServerAsync(CriuOpts opts, CancellationToken cancellationToken = default) =>
-        inner.StartPageServerAsync(opts, cancellationToken);
-
-    public Task<CriuPageServerInfo> StartPageServerChldAsync(CriuOpts opts, CancellationToken cancellationToken = default) =>
-        inner.StartPageServerChldAsync(opts, cancellationToken);
-
-    public Task<int> GetCriuVersionAsync(CancellationToken cancellationToken = default) => inner.GetCriuVersionAsync(cancellationToken);
-
-    public Task<bool> IsCriuAtLeastAsync(int version, CancellationToken cancellationToken = default) =>
-        inner.IsCriuAtLeastAsync(version, cancellationToken);
-
-    public Task<CriuFeatures> FeatureCheckAsync(CriuFeatures features, CancellationToken cancellationToken = default) =>
-        inner.FeatureCheckAsync(features, cancellationToken);
-
-    /// <summary>The wrapped CRIU belongs to the client, which disposes it.</summary>
-    public void Dispose()
-    {
+        return Inner.DumpAsync(opts, new Notify(this, notify ?? new CriuNotifyBase()), cancellationToken);
     }
 
     private sealed class Notify(FreezeCopyCriu owner, ICriuNotify inner) : ICriuNotify

@@ -3,6 +3,9 @@ namespace Phaul.Core.Tests.FileSystem;
 /// <summary>The destination's checks before any copy, and its clean-up after a failed migration.</summary>
 public sealed class FileSystemDestinationTests : IDisposable
 {
+    // Preparing only checks that the rsync program exists; these tests run none.
+    private const string AnyProgram = "/bin/sh";
+
     private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("phaul-fs-destination-");
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
@@ -37,7 +40,7 @@ public sealed class FileSystemDestinationTests : IDisposable
     [InlineData(false)]
     public async Task A_target_outside_the_allowed_roots_is_refused(bool withRoots)
     {
-        var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = withRoots ? [Path.Combine(Root, "allowed")] : [] });
+        var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = withRoots ? [Path.Combine(Root, "allowed")] : [], RsyncPath = AnyProgram });
         var target = Path.Combine(Root, "allowedness");
 
         var failure = await Assert.ThrowsAsync<FileSystemMigrationException>(
@@ -48,13 +51,26 @@ public sealed class FileSystemDestinationTests : IDisposable
         Assert.False(Directory.Exists(target));
     }
 
+    // Handles: a plan whose second target is refused; the first one, allowed, is not created either.
+    [Fact]
+    public async Task A_refused_plan_creates_no_target()
+    {
+        var allowed = Path.Combine(Root, "allowed", "app");
+        var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Path.Combine(Root, "allowed")], RsyncPath = AnyProgram });
+
+        await Assert.ThrowsAsync<FileSystemMigrationException>(
+            () => destination.PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, [allowed, Path.Combine(Root, "other")]), Token));
+
+        Assert.False(Directory.Exists(allowed));
+    }
+
     // Handles: a target that already holds files, which a failed migration could not restore.
     [Fact]
     public async Task A_non_empty_target_is_refused_and_left_alone()
     {
         var target = Directory.CreateDirectory(Path.Combine(Root, "target")).FullName;
         File.WriteAllText(Path.Combine(target, "precious"), "keep me");
-        var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Root] });
+        var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Root], RsyncPath = AnyProgram });
 
         var failure = await Assert.ThrowsAsync<FileSystemMigrationException>(
             () => destination.PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, [target]), Token));
@@ -69,7 +85,7 @@ public sealed class FileSystemDestinationTests : IDisposable
     {
         var created = Path.Combine(Root, "created");
         var empty = Directory.CreateDirectory(Path.Combine(Root, "empty")).FullName;
-        var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Root] });
+        var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Root], RsyncPath = AnyProgram });
         await destination.PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, [created, empty + "/"]), Token);
         File.WriteAllText(Path.Combine(created, "copied"), "");
         Directory.CreateDirectory(Path.Combine(empty, "sub"));
@@ -86,7 +102,7 @@ public sealed class FileSystemDestinationTests : IDisposable
     public async Task After_a_success_the_copy_stays()
     {
         var target = Path.Combine(Root, "target");
-        var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Root] });
+        var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Root], RsyncPath = AnyProgram });
         await destination.PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, [target]), Token);
         File.WriteAllText(Path.Combine(target, "copied"), "");
 

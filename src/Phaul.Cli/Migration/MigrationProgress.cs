@@ -6,7 +6,8 @@ namespace Phaul.Cli.Migration;
 /// <summary>
 /// Turns a migration's log events into short progress lines (phase, iteration, pages, bytes) with
 /// the time since the start. It reads the events the source logs, by their ids: Phaul.Core's
-/// migration loop (2000s) and Phaul.Transport's source side (3100s); other events are ignored.
+/// migration loop (2000s), its file-system copies (5000s) and Phaul.Transport's source side (3100s);
+/// other events are ignored.
 /// </summary>
 internal sealed class MigrationProgress : ILoggerProvider, ILogger
 {
@@ -56,9 +57,21 @@ internal sealed class MigrationProgress : ILoggerProvider, ILogger
             3104 => $"sent {Field("Files")} image files ({(Field("Bytes") is long bytes ? Units.Bytes(bytes) : "?")}); the destination restores",
             3105 => $"the destination restored the tree as pid {Field("Pid")}",
             3106 => "the final stage failed: CRIU resumes the tree on the source",
+            5010 => $"files: {FileSystemPhaseName(Field("Phase"))} copy of {Field("Source")}: {Field("Files")} files sent, {Field("Deleted")} deleted, " +
+                    $"{(Field("BytesSent") is long sent ? Units.Bytes(sent) : "?")} sent",
+            5011 => $"files: the destination cannot keep ACLs or extended attributes of {Field("Source")}; copying without them",
+            5021 => "files: the copy during the freeze failed: the dump fails and CRIU resumes the tree on the source",
             _ => null,
         };
     }
+
+    private static string FileSystemPhaseName(object? phase) => phase switch
+    {
+        FileSystemPhase.Bulk => "bulk",
+        FileSystemPhase.Iteration => "incremental",
+        FileSystemPhase.Freeze => "freeze",
+        _ => "?",
+    };
 
     private static string FormatDuration(object? value) => value is TimeSpan duration ? Units.Duration(duration) : "?";
 

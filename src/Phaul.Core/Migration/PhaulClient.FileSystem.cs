@@ -24,8 +24,19 @@ public sealed partial class PhaulClient
     {
         if (_options.FileSystem is null)
             return criu;
-        var wrapped = new FreezeCopyCriu(criu, () => CopyFileSystemAsync(run, FileSystemPhase.Freeze, null,
-                                                                           fileSystem => fileSystem.CopyFrozenAsync(cancellationToken)));
+        var wrapped = new FreezeCopyCriu(criu, async () =>
+        {
+            try
+            {
+                await CopyFileSystemAsync(run, FileSystemPhase.Freeze, null, fileSystem => fileSystem.CopyFrozenAsync(cancellationToken))
+                    .ConfigureAwait(false);
+            }
+            catch (Exception failure)
+            {
+                _logger.FreezeCopyFailed(failure);
+                throw;
+            }
+        });
         run.FreezeCopy = wrapped;
         return wrapped;
     }

@@ -21,6 +21,9 @@ public class MigrationProgressTests
         { 3104, ["Files", "Bytes"] },
         { 3105, ["Pid"] },
         { 3106, [] },
+        { 5010, ["Phase", "Source", "Files", "Deleted", "BytesSent"] },
+        { 5011, ["Source"] },
+        { 5021, [] },
     };
 
     [Theory]
@@ -54,6 +57,16 @@ public class MigrationProgressTests
                      MigrationProgress.Describe(3104, Fields(("Files", 12), ("Bytes", 1536L * 1024), ("ElapsedMs", 5L))));
         Assert.Equal("iteration 3: pre-copy stops: the iteration limit was reached",
                      MigrationProgress.Describe(2012, Fields(("Iteration", 3), ("StopReason", PreCopyStopReason.MaxIterations))));
+    }
+
+    [Fact]
+    public void File_system_copies_get_a_line()
+    {
+        Assert.Equal("files: freeze copy of /srv/app: 3 files sent, 1 deleted, 12.0 KiB sent",
+                     MigrationProgress.Describe(5010, Fields(("Phase", FileSystemPhase.Freeze), ("Source", "/srv/app"), ("Target", "/srv/app"),
+                                                             ("Files", 3L), ("Deleted", 1L), ("BytesSent", 12L * 1024), ("BytesReceived", 40L))));
+        Assert.Equal("files: the copy during the freeze failed: the dump fails and CRIU resumes the tree on the source",
+                     MigrationProgress.Describe(5021, Fields()));
     }
 
     [Fact]

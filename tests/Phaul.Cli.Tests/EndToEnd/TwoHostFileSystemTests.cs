@@ -28,16 +28,12 @@ public class TwoHostFileSystemTests
         var empty = Directory.CreateDirectory(dir.File("empty")).FullName;
         PopulateTree(tree);
         KeyFile.Generate(dir.File("key"));
-        await using var serve = PhaulProcess.StartWithPathHidden(hosts.Destination, tree, empty, "serve", "--listen", $"{hosts.DestinationAddress}:{Port}",
-                                                                 "--wdir", dir.File("sessions"), "--key-file", dir.File("key"), "--fs-root", tree);
-        await serve.WaitForStdoutAsync(line => line.StartsWith("phaul serve: listening on", StringComparison.Ordinal), Patience, "serve to listen");
+        await using var serve = await StartServeAsync(hosts, dir, [(empty, tree)], tree);
         using var workload = await Workload.StartAppendingAsync(8, Path.Combine(tree, "log"), hosts.Source, Ct);
         var sourcePid = workload.Pid;
         var before = await workload.WaitForProgressAsync(30, Patience, Ct);
 
-        await using var migrate = PhaulProcess.Start(hosts.Source, "migrate", "--pid", $"{sourcePid}", "--to", $"{hosts.DestinationAddress}:{Port}",
-                                                     "--key-file", dir.File("key"), "--strategy", "stop-and-copy", "--fs-subtree", tree,
-                                                     "--fs-exclude", "*.tmp", "--json", dir.File("report.json"));
+        await using var migrate = StartMigrate(hosts, dir, sourcePid, tree, "--fs-exclude", "*.tmp", "--json", dir.File("report.json"));
         var exitCode = await migrate.WaitForExitAsync(Patience);
 
         Assert.True(exitCode == 0, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}{Environment.NewLine}serve:{Environment.NewLine}{serve.Transcript}");
@@ -64,6 +60,58 @@ public class TwoHostFileSystemTests
         Assert.Contains("files, freeze", migrate.Stdout, StringComparison.Ordinal);
         TestContext.Current.TestOutputHelper?.WriteLine(migrate.Stdout);
     }
+
+    // Handles: the destination has no rsync (here an empty, non-executable file is mounted over it in its mount
+    // namespace). The migration fails before the first iteration with the fix, and the workload goes on at the source.
+    [Fact]
+    public async Task Without_rsync_on_the_destination_the_migration_fails_before_the_dump_and_the_workload_goes_on()
+    {
+        CriuTestEnvironment.RequireCriu();
+        TwoHosts.Require();
+        FileTree.RequireRsync();
+        using var hosts = await TwoHosts.CreateAsync();
+        using var dir = new TempDirectory();
+        var tree = Directory.CreateDirectory(dir.File("tree")).FullName;
+        var empty = Directory.CreateDirectory(dir.File("empty")).FullName;
+        File.WriteAllText(dir.File("no-rsync"), "");
+        var rsync = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "rsync")).First(File.Exists);
+        KeyFile.Generate(dir.File("key"));
+        await using var serve = await StartServeAsync(hosts, dir, [(empty, tree), (dir.File("no-rsync"), rsync)], tree);
+        using var workload = await Workload.StartAppendingAsync(8, Path.Combine(tree, "log"), hosts.Source, Ct);
+        var sourcePid = workload.Pid;
+
+        await using var migrate = StartMigrate(hosts, dir, sourcePid, tree);
+        var exitCode = await migrate.WaitForExitAsync(Patience);
+
+        Assert.True(exitCode == (int)ExitCode.Failed, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
+        Assert.Contains("rsync is not installed on the destination", migrate.Stderr, StringComparison.Ordinal);
+        Assert.Contains("The tree was left running on the source.", migrate.Stderr, StringComparison.Ordinal);
+        Assert.Contains("rsync is not installed here", serve.Stdout, StringComparison.Ordinal);
+        var after = await workload.WaitForProgressAsync(30, Patience, Ct);
+        Assert.Equal(sourcePid, workload.Pid);
+        Assert.True(NumberedLog.AssertNumbered(await File.ReadAllTextAsync(Path.Combine(tree, "log"), Ct)) >= after.AppendedLines);
+        Assert.Empty(Directory.EnumerateFileSystemEntries($"/proc/{serve.Id}/root{tree}"));
+    }
+
+    private static async Task<PhaulProcess> StartServeAsync(TwoHosts hosts, TempDirectory dir, IReadOnlyList<(string, string)> binds, string fsRoot)
+    {
+        var serve = PhaulProcess.StartWithMounts(hosts.Destination, binds, "serve", "--listen", $"{hosts.DestinationAddress}:{Port}",
+                                                 "--wdir", dir.File("sessions"), "--key-file", dir.File("key"), "--fs-root", fsRoot);
+        try
+        {
+            await serve.WaitForStdoutAsync(line => line.StartsWith("phaul serve: listening on", StringComparison.Ordinal), Patience, "serve to listen");
+            return serve;
+        }
+        catch
+        {
+            await serve.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static PhaulProcess StartMigrate(TwoHosts hosts, TempDirectory dir, int pid, string tree, params string[] more) =>
+        PhaulProcess.Start(hosts.Source, ["migrate", "--pid", $"{pid}", "--to", $"{hosts.DestinationAddress}:{Port}", "--key-file", dir.File("key"),
+                                          "--strategy", "stop-and-copy", "--fs-subtree", tree, .. more]);
 
     // Modes, owners, times, a symlink, a hard link, a sparse file, and a file the copy excludes.
     private static void PopulateTree(string tree)

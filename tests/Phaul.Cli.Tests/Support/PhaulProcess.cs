@@ -30,13 +30,14 @@ internal sealed class PhaulProcess : IAsyncDisposable
         Start(networkNamespace is null ? [] : ["nsenter", $"--net=/run/netns/{networkNamespace}"], args);
 
     /// <summary>
-    /// Runs phaul in <paramref name="networkNamespace"/> and in a mount namespace of its own in which the empty directory
-    /// <paramref name="emptyDirectory"/> is bind-mounted over <paramref name="hiddenPath"/>: the other host's copy of that path
-    /// (unshare, sh and nsenter each exec the next, so the pid is phaul's).
+    /// Runs phaul in <paramref name="networkNamespace"/> and in a mount namespace of its own, in which each
+    /// <c>Source</c> of <paramref name="binds"/> is bind-mounted over its <c>Target</c>: e.g. an empty directory over
+    /// a path, so that this "host" has its own copy of it (unshare, sh and nsenter each exec the next, so the pid is phaul's).
     /// </summary>
-    public static PhaulProcess StartWithPathHidden(string networkNamespace, string hiddenPath, string emptyDirectory, params string[] args) =>
-        Start(["unshare", "--mount", "--propagation", "private", "sh", "-c", "mount --bind \"$1\" \"$2\" && shift 2 && exec \"$@\"", "sh",
-               emptyDirectory, hiddenPath, "nsenter", $"--net=/run/netns/{networkNamespace}"], args);
+    public static PhaulProcess StartWithMounts(string networkNamespace, IReadOnlyList<(string Source, string Target)> binds, params string[] args) =>
+        Start(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+               "while [ \"$1\" != -- ]; do mount --bind \"$1\" \"$2\" || exit 1; shift 2; done; shift; exec \"$@\"", "sh",
+               .. binds.SelectMany(bind => new[] { bind.Source, bind.Target }), "--", "nsenter", $"--net=/run/netns/{networkNamespace}"], args);
 
     private static PhaulProcess Start(IReadOnlyList<string> launcher, string[] args)
     {

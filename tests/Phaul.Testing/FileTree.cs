@@ -19,6 +19,8 @@ public static class FileTree
 
     public static void Chown(string path, int uid, int gid) => Run("chown", "-h", $"{uid}:{gid}", path);
 
+    public static void Kill(int pid) => Run("kill", "-KILL", pid.ToString(CultureInfo.InvariantCulture));
+
     public static void Chmod(string path, string mode) => Run("chmod", mode, path);
 
     public static string Mode(string path) => Run("stat", "-c", "%a", path);

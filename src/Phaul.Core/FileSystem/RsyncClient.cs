@@ -37,7 +37,7 @@ internal sealed class RsyncClient(string rsyncPath, IFileSystemDestination desti
         using (rsync)
         using (var stream = new NetworkStream(socket, ownsSocket: true))
         {
-            await RunRemoteSideAsync(rsync, stream, socket, source, cancellationToken).ConfigureAwait(false);
+            await RunRemoteSideAsync(rsync, RunDestinationAsync(stream, cancellationToken), socket, source, cancellationToken).ConfigureAwait(false);
             if (!await rsync.WaitForExitAsync(ExitTimeout, cancellationToken).ConfigureAwait(false) && rsync.CanSeeExit)
                 throw Failed(rsync, source, $"did not exit within {ExitTimeout.TotalSeconds:0} s after the destination's rsync had ended");
             var status = rsync.Reap();
@@ -47,21 +47,21 @@ internal sealed class RsyncClient(string rsyncPath, IFileSystemDestination desti
         }
     }
 
-    // The destination's rsync runs until it is done; the source's may only end first when it failed,
-    // and then the destination's would wait for it forever.
-    private async Task RunRemoteSideAsync(ChildProcess rsync, NetworkStream stream, Socket socket, string source,
-                                          CancellationToken cancellationToken)
+    // The destination's rsync runs until it is done; the source's may only end first when it failed. Then the
+    // relay still holds its socket, so this end stops reading: the destination's rsync sees its input end and
+    // ends too, and the exchange with the destination finishes in step.
+    private static async Task RunRemoteSideAsync(ChildProcess rsync, Task remote, Socket socket, string source,
+                                                 CancellationToken cancellationToken)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var remote = RunDestinationAsync(stream, stop.Token);
-        var exited = rsync.WaitForExitAsync(TimeSpan.MaxValue, stop.Token);
+        using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var exited = rsync.WaitForExitAsync(TimeSpan.MaxValue, stopWaiting.Token);
         var sourceEndedFirst = await Task.WhenAny(remote, exited).ConfigureAwait(false) == exited && exited.IsCompletedSuccessfully && exited.Result;
         if (sourceEndedFirst)
-            await stop.CancelAsync().ConfigureAwait(false);
+            ShutDown(socket, SocketShutdown.Receive);
         await Task.WhenAny(remote).ConfigureAwait(false);
-        await stop.CancelAsync().ConfigureAwait(false);
+        await stopWaiting.CancelAsync().ConfigureAwait(false);
         // The relay ends when its socket does; rsync then ends too.
-        socket.Shutdown(SocketShutdown.Both);
+        ShutDown(socket, SocketShutdown.Both);
         await Task.WhenAny(exited).ConfigureAwait(false);
         if (sourceEndedFirst)
             throw Failed(rsync, source, $"{rsync.Reap()} before the destination's rsync finished", remote.Exception?.InnerException);
@@ -73,6 +73,18 @@ internal sealed class RsyncClient(string rsyncPath, IFileSystemDestination desti
             var cause = remote.Exception?.InnerException ?? new OperationCanceledException();
             throw new FileSystemMigrationException(
                 $"{cause.Message} The source's rsync copying '{source}' said: {string.Join(" | ", rsync.OutputTail(8))}", cause);
+        }
+    }
+
+    private static void ShutDown(Socket socket, SocketShutdown how)
+    {
+        try
+        {
+            socket.Shutdown(how);
+        }
+        catch (SocketException)
+        {
+            // The relay's end is gone already.
         }
     }
 

@@ -93,6 +93,10 @@ internal sealed partial class DestinationSession
                                         .ConfigureAwait(false);
             switch (message.BodyCase)
             {
+                case Envelope.BodyOneofCase.FsSyncData when inputOpen && message.FsSyncData.Data.IsEmpty:
+                    server.EndInput();
+                    inputOpen = false;
+                    break;
                 case Envelope.BodyOneofCase.FsSyncData when inputOpen:
                     try
                     {

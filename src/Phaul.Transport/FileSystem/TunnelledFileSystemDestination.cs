@@ -86,11 +86,13 @@ internal sealed class TunnelledFileSystemDestination(SourceControl control) : IF
             {
                 return;
             }
-            if (read == 0)
-                return;
+            // The source's rsync ended its output (it exited): an empty chunk says so, and the destination's
+            // rsync, its input closed, ends too and reports.
             var data = new FsSyncData { Data = ByteString.CopyFrom(buffer, 0, read) };
             await control.Channel.SendAsync(new Envelope { FsSyncData = data }, TransportPhase.FileSystem, cancellationToken, Iteration)
                          .ConfigureAwait(false);
+            if (read == 0)
+                return;
         }
     }
 

@@ -91,6 +91,7 @@ public class TwoHostFileSystemTests
         Assert.Equal(sourcePid, workload.Pid);
         Assert.True(NumberedLog.AssertNumbered(await File.ReadAllTextAsync(Path.Combine(tree, "log"), Ct)) >= after.AppendedLines);
         Assert.Empty(Directory.EnumerateFileSystemEntries($"/proc/{serve.Id}/root{tree}"));
+        TestContext.Current.TestOutputHelper?.WriteLine(migrate.Stderr);
     }
 
     private static async Task<PhaulProcess> StartServeAsync(TwoHosts hosts, TempDirectory dir, IReadOnlyList<(string, string)> binds, string fsRoot)

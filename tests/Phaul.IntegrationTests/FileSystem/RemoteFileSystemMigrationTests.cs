@@ -125,6 +125,38 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
         Assert.False(Directory.Exists(Copy));
     }
 
+    // Handles: the source's rsync is killed in the middle of a copy. The copy fails saying so, the destination's rsync
+    // ends with it, the control connection stays in step (the clean-up still works), and the source's files are untouched.
+    [Fact(Timeout = 120_000)]
+    public async Task A_source_rsync_killed_mid_copy_fails_the_copy_and_leaves_the_session_usable()
+    {
+        FileTree.RequireRsync();
+        Directory.CreateDirectory(Tree);
+        using (var big = File.Create(Path.Combine(Tree, "big")))
+            big.SetLength(2L << 30); // zeros: quick to make, seconds to send
+        var pidFile = Path.Combine(_scratch.FullName, "rsync.pid");
+        var rsync = Path.Combine(_scratch.FullName, "rsync-with-pid");
+        File.WriteAllText(rsync, $"#!/bin/sh\necho $$ > '{pidFile}'\nexec {RsyncProgram.Find()} \"$@\"\n");
+        FileTree.Chmod(rsync, "700");
+        var key = PreSharedKey.Generate();
+        await using var listener = StartListener(key, new FileSystemDestinationOptions { AllowedRoots = [Copy] });
+        await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct);
+        var fileSystem = new SubtreeFileSystem(connection.FileSystem, new SubtreeFileSystemOptions { Subtrees = Options().Subtrees, RsyncPath = rsync });
+
+        var copying = fileSystem.CopyBeforeIterationsAsync(Ct);
+        // The destination's rsync writes into a temporary file once data arrives.
+        await Poll.UntilAsync(() => Directory.Exists(Copy) && Directory.EnumerateFiles(Copy, ".big.*").Any() ? "receiving" : null,
+                              TimeSpan.FromSeconds(30), "the destination to receive data", Ct);
+        FileTree.Kill(int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture));
+        var failure = await Assert.ThrowsAsync<FileSystemMigrationException>(() => copying);
+        await fileSystem.CompleteAsync(migrated: false, Ct);
+
+        Assert.Contains("was killed by signal 9", failure.Message);
+        Assert.Contains("before the destination's rsync finished", failure.Message);
+        Assert.False(Directory.Exists(Copy));
+        Assert.Equal(2L << 30, new FileInfo(Path.Combine(Tree, "big")).Length);
+    }
+
     private MigrationListener StartListener(PreSharedKey key, FileSystemDestinationOptions fileSystem) =>
         MigrationListener.Start(new MigrationListenerOptions
         {

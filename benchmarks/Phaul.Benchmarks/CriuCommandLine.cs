@@ -6,7 +6,7 @@ using System.Net.Sockets;
 namespace Phaul.Benchmarks;
 
 /// <summary>Migrates a workload with the plain CRIU command line, as an operator would by hand.</summary>
-internal sealed class CriuCommandLine(string criuPath)
+internal sealed partial class CriuCommandLine(string criuPath)
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(2);
 
@@ -42,8 +42,7 @@ internal sealed class CriuCommandLine(string criuPath)
                 KillIfRunning(pageServerPidFile);
                 throw;
             }
-            foreach (var image in Directory.GetFiles(source, "*.img").Where(image => !File.Exists(Path.Combine(destination, Path.GetFileName(image)))))
-                File.Copy(image, Path.Combine(destination, Path.GetFileName(image)));
+            CopyImages(source, destination);
             return await RestoreAsync(destination, cancellationToken);
         }, cancellationToken);
 
@@ -62,11 +61,18 @@ internal sealed class CriuCommandLine(string criuPath)
         }
     }
 
-    private async Task<int> RestoreAsync(string images, CancellationToken cancellationToken)
+    private async Task<int> RestoreAsync(string images, CancellationToken cancellationToken, params string[] extraArgs)
     {
         var pidFile = Path.Combine(images, "restored.pid");
-        await RunAsync(images, "restore.log", cancellationToken, "restore", "-D", images, "-d", "--pidfile", pidFile);
+        await RunAsync(images, "restore.log", cancellationToken, ["restore", "-D", images, "-d", "--pidfile", pidFile, .. extraArgs]);
         return int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Copies the images <paramref name="destination"/> does not have yet (a page server wrote the pages there).</summary>
+    private static void CopyImages(string source, string destination)
+    {
+        foreach (var image in Directory.GetFiles(source, "*.img").Where(image => !File.Exists(Path.Combine(destination, Path.GetFileName(image)))))
+            File.Copy(image, Path.Combine(destination, Path.GetFileName(image)));
     }
 
     /// <summary>Runs one CRIU command logging into <paramref name="logDirectory"/>; fails with its log tail.</summary>
@@ -75,6 +81,13 @@ internal sealed class CriuCommandLine(string criuPath)
         // stdio inherited, not piped: a daemon CRIU forks (page server) would hold a pipe open past our wait.
         using var criu = Process.Start(new ProcessStartInfo(criuPath, [.. args, "-o", logFile]))
             ?? throw new InvalidOperationException($"could not start {criuPath}");
+        await WaitForSuccessAsync(criu, logDirectory, logFile, args[0], cancellationToken);
+    }
+
+    /// <summary>Waits for a CRIU command to exit (bounded by <see cref="CommandTimeout"/>); fails with its log tail.</summary>
+    private static async Task WaitForSuccessAsync(Process criu, string logDirectory, string logFile, string command,
+                                                  CancellationToken cancellationToken)
+    {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(CommandTimeout);
         try
@@ -83,14 +96,14 @@ internal sealed class CriuCommandLine(string criuPath)
         }
         catch (OperationCanceledException)
         {
-            criu.Kill();
+            criu.Kill(entireProcessTree: true);
             throw;
         }
         if (criu.ExitCode != 0)
         {
             var log = Path.Combine(logDirectory, logFile);
             var tail = File.Exists(log) ? string.Join(Environment.NewLine, File.ReadLines(log).TakeLast(15)) : "(no log)";
-            throw new InvalidOperationException($"criu {args[0]} exited with {criu.ExitCode}; its log ends with:{Environment.NewLine}{tail}");
+            throw new InvalidOperationException($"criu {command} exited with {criu.ExitCode}; its log ends with:{Environment.NewLine}{tail}");
         }
     }
 

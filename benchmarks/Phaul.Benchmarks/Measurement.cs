@@ -1,8 +1,9 @@
 namespace Phaul.Benchmarks;
 
 /// <summary>
-/// One migration of a fresh workload: the downtime the workload saw (its largest heartbeat gap after the
-/// migration; it starts recording after its initial fill) and the wall time of the whole migration.
+/// One migration of a fresh workload: the downtime the workload saw (its largest wall-clock heartbeat gap
+/// after the migration; it starts recording after its initial fill) and the wall time of the whole
+/// migration (for post-copy: until the last page arrived).
 /// </summary>
 internal sealed record Measurement(TimeSpan Downtime, TimeSpan WallTime, TimeSpan LargestGapBefore)
 {
@@ -11,4 +12,7 @@ internal sealed record Measurement(TimeSpan Downtime, TimeSpan WallTime, TimeSpa
     /// would hide it.
     /// </summary>
     public bool IsClean => Downtime > LargestGapBefore;
+
+    /// <summary>What the method itself reported about the run, if anything (printed, not tabled).</summary>
+    public string? Detail { get; init; }
 }

@@ -1,9 +1,11 @@
+using System.Globalization;
+
 namespace Phaul.Benchmarks;
 
-/// <summary>Migrates a workload with Phaul, client and server in this process (README's sample), default options.</summary>
+/// <summary>Migrates a workload with Phaul, client and server in this process (README's sample), with one strategy and no fallback.</summary>
 internal sealed class PhaulInProcess(string criuPath)
 {
-    public async Task<Measurement> MeasureAsync(int memoryMiB, CancellationToken cancellationToken)
+    public async Task<Measurement> MeasureAsync(int memoryMiB, StrategyChoice strategy, CancellationToken cancellationToken)
     {
         var (workload, gapBefore) = await WorkloadProbe.StartAsync(memoryMiB, cancellationToken);
         using (workload)
@@ -19,14 +21,25 @@ internal sealed class PhaulInProcess(string criuPath)
                 var client = PhaulClient.MakePhaulClient(
                     new InProcessLocal(server), server,
                     new PhaulConfig { Pid = workload.Pid, Memfd = (int)sourceEnd.Handle, Wdir = scratch.Sub("source") },
-                    new PhaulClientOptions { Strategy = StrategyChoice.StopAndCopy, CriuFactory = NewCriu });
+                    new PhaulClientOptions { Strategy = strategy, AllowFallback = false, CriuFactory = NewCriu });
                 var report = await client.MigrateAsync(cancellationToken);
                 var restoredPid = report.RestoredPid ?? throw new InvalidOperationException("Phaul reported no restored pid");
                 var downtime = await WorkloadProbe.DowntimeAfterAsync(workload, restoredPid, cancellationToken);
-                return new Measurement(downtime, report.Duration, gapBefore);
+                return new Measurement(downtime, report.Duration, gapBefore) { Detail = Phases(report.PostCopy) };
             }
         }
     }
+
+    // Phaul's own view of a post-copy downtime, to see where it goes.
+    private static string? Phases(PostCopyReport? postCopy) => postCopy is null
+        ? null
+        : string.Create(CultureInfo.InvariantCulture,
+            $"Phaul's phases: freeze to images written {Ms(postCopy.FreezeToImagesWritten)}, images to daemon ready {Ms(postCopy.ImagesToDaemonReady)}, " +
+            $"restore {Ms(postCopy.Restore)}, freeze to resume {Ms(postCopy.FreezeToResume)}; last page {Ms(postCopy.Pages?.LastPageAfterResume)} " +
+            $"after the resume, {postCopy.Pages?.PagesOnDemand} of {postCopy.Pages?.PagesTransferred} pages on demand");
+
+    private static string Ms(TimeSpan? time) =>
+        time is { } value ? string.Create(CultureInfo.InvariantCulture, $"{value.TotalMilliseconds:F0} ms") : "?";
 
     private Criu NewCriu() => new(criuPath);
 }

@@ -1,8 +1,9 @@
 using System.Globalization;
 using Phaul.Benchmarks;
 
-// Downtime of a stop-and-copy migration as the workload sees it: Phaul in-process next to the plain
-// CRIU command line, each run on a fresh workload, the methods interleaved so load affects all alike.
+// Downtime of a migration as the workload sees it (its largest wall-clock heartbeat gap), stop-and-copy
+// and post-copy: Phaul in-process next to the plain CRIU command line, each run on a fresh workload,
+// the methods interleaved so load affects all alike.
 BenchmarkOptions options;
 try
 {
@@ -21,44 +22,49 @@ if (!Environment.IsPrivilegedProcess)
 
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-var phaul = new PhaulInProcess(options.CriuPath);
-var cli = new CriuCommandLine(options.CriuPath);
-Console.WriteLine($"CRIU {options.CriuPath}; {Environment.ProcessorCount} CPUs; load average at start: {LoadAverage()}");
+var methods = Methods.All(options.CriuPath);
+var names = methods.Select(method => method.Name).ToList();
+Console.WriteLine($"CRIU {options.CriuPath}; {Environment.ProcessorCount} CPUs; fs.pipe-max-size {File.ReadAllText("/proc/sys/fs/pipe-max-size").Trim()}; " +
+                  $"load average at start: {LoadAverage()}");
 
 // One-time costs (JIT and type loading in this process, CRIU's kernel-feature cache) stay out of the table.
 const int WarmUpMiB = 8;
-await phaul.MeasureAsync(WarmUpMiB, cancel.Token);
-await cli.DumpRestoreAsync(WarmUpMiB, cancel.Token);
-await cli.ThroughPageServerAsync(WarmUpMiB, cancel.Token);
+foreach (var (_, measure) in methods)
+    await measure(WarmUpMiB, cancel.Token);
 Console.WriteLine($"Warmed up with one {WarmUpMiB} MiB migration per method (not counted).");
 
 var results = new List<SizeResults>();
 foreach (var size in options.SizesMiB)
 {
-    var result = new SizeResults(size);
+    var result = new SizeResults(size, names);
     results.Add(result);
     for (var run = 1; run <= options.Repeat; run++)
     {
-        Report(size, run, "Phaul in-process", await phaul.MeasureAsync(size, cancel.Token), result.Phaul);
-        Report(size, run, "CRIU CLI dump + restore", await cli.DumpRestoreAsync(size, cancel.Token), result.CliDumpRestore);
-        Report(size, run, "CRIU CLI page server", await cli.ThroughPageServerAsync(size, cancel.Token), result.CliPageServer);
+        foreach (var (name, measure) in methods)
+        {
+            var measurement = await measure(size, cancel.Token);
+            result.Add(name, measurement);
+            Report(size, run, name, measurement);
+        }
     }
 }
 
 Console.WriteLine();
 Console.WriteLine($"Medians of {options.Repeat} run(s); load average at end: {LoadAverage()}");
-Console.WriteLine(SizeResults.Header);
+Console.WriteLine("Downtime: the workload's largest wall-clock heartbeat gap after the migration. * a run had as large a gap before it (load).");
+Console.WriteLine(SizeResults.DowntimeHeader(names));
 foreach (var result in results)
-    Console.WriteLine(result.Row());
-Console.WriteLine("Downtime: the workload's largest heartbeat gap after the migration. * a run had as large a gap before it (load).");
+    Console.WriteLine(result.DowntimeRow());
+Console.WriteLine();
+Console.WriteLine("Wall time of the whole migration (post-copy: until the last page arrived):");
+Console.WriteLine(SizeResults.WallTimeHeader(names));
+foreach (var result in results)
+    Console.WriteLine(result.WallTimeRow());
 return 0;
 
-static void Report(int size, int run, string method, Measurement measurement, List<Measurement> into)
-{
-    into.Add(measurement);
+static void Report(int size, int run, string method, Measurement measurement) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{size} MiB run {run} {method}: downtime {measurement.Downtime.TotalMilliseconds:F0} ms, wall {measurement.WallTime.TotalMilliseconds:F0} ms " +
-        $"(largest gap before: {measurement.LargestGapBefore.TotalMilliseconds:F0} ms)"));
-}
+        $"(largest gap before: {measurement.LargestGapBefore.TotalMilliseconds:F0} ms){(measurement.Detail is { } detail ? $"; {detail}" : "")}"));
 
 static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));

@@ -2,26 +2,34 @@ using System.Globalization;
 
 namespace Phaul.Benchmarks;
 
-/// <summary>The measurements of one workload size, and the table row of their medians.</summary>
-internal sealed class SizeResults(int memoryMiB)
+/// <summary>The measurements of one workload size by every method, and the table rows of their medians.</summary>
+internal sealed class SizeResults(int memoryMiB, IReadOnlyList<string> methods)
 {
-    public int MemoryMiB => memoryMiB;
+    private readonly Dictionary<string, List<Measurement>> _runs = methods.ToDictionary(method => method, _ => new List<Measurement>());
 
-    public List<Measurement> Phaul { get; } = [];
+    public void Add(string method, Measurement measurement) => _runs[method].Add(measurement);
 
-    public List<Measurement> CliDumpRestore { get; } = [];
+    /// <summary>The downtime table's header: one column per method, then the issue's two ratios.</summary>
+    public static string DowntimeHeader(IReadOnlyList<string> methods) =>
+        Header([.. methods, "Phaul post-copy / CRIU CLI post-copy", "Phaul stop-and-copy / Phaul post-copy"]);
 
-    public List<Measurement> CliPageServer { get; } = [];
+    public static string WallTimeHeader(IReadOnlyList<string> methods) => Header(methods);
 
-    public const string Header =
-        "| memory | Phaul in-process stop-and-copy downtime | CRIU CLI dump + restore downtime | CRIU CLI page server (loopback) downtime | Phaul wall time | CRIU CLI dump + restore wall time | CRIU CLI page server wall time |\n" +
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |";
+    private static string Header(IReadOnlyList<string> columns) =>
+        $"| memory | {string.Join(" | ", columns)} |\n| ---: |{string.Concat(Enumerable.Repeat(" ---: |", columns.Count))}";
 
-    public string Row() =>
-        string.Create(CultureInfo.InvariantCulture,
-                      $"| {memoryMiB} MiB | {Downtime(Phaul)} | {Downtime(CliDumpRestore)} | {Downtime(CliPageServer)} | " +
-                      $"{Milliseconds(Median(Phaul, m => m.WallTime))} | {Milliseconds(Median(CliDumpRestore, m => m.WallTime))} | " +
-                      $"{Milliseconds(Median(CliPageServer, m => m.WallTime))} |");
+    public string DowntimeRow() =>
+        $"| {memoryMiB} MiB | {string.Join(" | ", methods.Select(method => Downtime(_runs[method])))} | " +
+        $"{Ratio(Methods.PhaulPostCopy, Methods.CliPostCopy)} | {Ratio(Methods.PhaulStopAndCopy, Methods.PhaulPostCopy)} |";
+
+    public string WallTimeRow() =>
+        $"| {memoryMiB} MiB | {string.Join(" | ", methods.Select(method => Milliseconds(Median(_runs[method], m => m.WallTime))))} |";
+
+    private string Ratio(string numerator, string denominator)
+    {
+        var below = Median(_runs[denominator], m => m.Downtime);
+        return below <= TimeSpan.Zero ? "" : string.Create(CultureInfo.InvariantCulture, $"{Median(_runs[numerator], m => m.Downtime) / below:F2}x");
+    }
 
     /// <summary>The median downtime; a star when a run's gap before the migration was as large (load hid the migration).</summary>
     private static string Downtime(List<Measurement> runs) =>
@@ -35,5 +43,5 @@ internal sealed class SizeResults(int memoryMiB)
              : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static string Milliseconds(TimeSpan time) => string.Create(CultureInfo.InvariantCulture, $"{time.TotalMilliseconds:F0} ms");
+    private static string Milliseconds(TimeSpan time) => string.Create(CultureInfo.InvariantCulture, $"{time.TotalMilliseconds:N0} ms");
 }

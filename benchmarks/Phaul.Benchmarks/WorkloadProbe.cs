@@ -2,7 +2,11 @@ using Phaul.DemoWorkload;
 
 namespace Phaul.Benchmarks;
 
-/// <summary>Starts a workload for one measurement and reads what it saw after it moved.</summary>
+/// <summary>
+/// Starts a workload for one measurement and reads what it saw after it moved. Gaps are the wall clock's
+/// (<see cref="WorkloadStatus.MaxWallGapMicroseconds"/>): CRIU restores into a time namespace whose
+/// monotonic clock hides most of the stop.
+/// </summary>
 internal static class WorkloadProbe
 {
     private static readonly TimeSpan Progress = TimeSpan.FromSeconds(30);
@@ -14,7 +18,7 @@ internal static class WorkloadProbe
         try
         {
             var status = await workload.WaitForProgressAsync(100, Progress, cancellationToken);
-            return (workload, TimeSpan.FromMicroseconds(status.MaxGapMicroseconds));
+            return (workload, TimeSpan.FromMicroseconds(status.MaxWallGapMicroseconds));
         }
         catch
         {
@@ -31,6 +35,6 @@ internal static class WorkloadProbe
         var status = await workload.WaitForProgressAsync(100, Progress, cancellationToken);
         if (status.BadWords != 0)
             throw new InvalidOperationException($"the restored workload found {status.BadWords} bad words");
-        return TimeSpan.FromMicroseconds(status.MaxGapMicroseconds);
+        return TimeSpan.FromMicroseconds(status.MaxWallGapMicroseconds);
     }
 }

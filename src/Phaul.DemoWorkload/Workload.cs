@@ -135,6 +135,18 @@ public sealed class Workload : IDisposable
                                      timeout, $"workload {Pid} to advance its counter by {turns}", cancellationToken);
     }
 
+    /// <summary>
+    /// Waits until the workload has checked every word of its memory from now on: it verifies its memory in
+    /// order, a slice a turn, so once it verified as many words as it holds, every page was read and checked
+    /// (after a post-copy migration: every page that had to come from the source).
+    /// </summary>
+    public async Task<WorkloadStatus> WaitForAllMemoryVerifiedAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var start = TryReadStatus()?.VerifiedWords ?? 0;
+        return await Poll.UntilAsync(() => TryReadStatus() is { } s && s.VerifiedWords >= start + s.MemoryWords ? s : null,
+                                     timeout, $"workload {Pid} to verify all of its memory", cancellationToken);
+    }
+
     /// <summary>Waits until the process at <see cref="Pid"/> has ended (a dump without leave-running kills it).</summary>
     public Task WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
         Poll.UntilAsync(() => IsRunning ? null : "ended", timeout, $"workload {Pid} to end", cancellationToken);

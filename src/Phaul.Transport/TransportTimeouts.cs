@@ -3,7 +3,8 @@ namespace Phaul.Transport;
 /// <summary>
 /// How long either end waits for its peer before it gives up on the connection, so a dead or
 /// silent peer never hangs a migration. TCP keepalive also notices a vanished host within about
-/// 25 s while a long wait runs.
+/// 25 s while a long wait runs, and a TCP user timeout fails a connection whose sent data goes
+/// unacknowledged for 30 s (a cut link while pages move).
 /// </summary>
 public sealed record TransportTimeouts
 {

@@ -1,4 +1,3 @@
-using System.Net;
 using Phaul.Transport;
 
 namespace Phaul.IntegrationTests;
@@ -10,29 +9,27 @@ public class RemoteMigrationTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task A_workload_migrated_over_the_transport_continues_with_its_state()
+    [Theory]
+    [InlineData(StrategyChoice.StopAndCopy, false)]
+    [InlineData(StrategyChoice.Auto, true)] // both ends support post-copy (hybrid where the kernel tracks dirty memory)
+    public async Task A_workload_migrated_over_the_transport_continues_with_its_state(StrategyChoice strategy, bool lazily)
     {
         CriuTestEnvironment.RequireCriu();
         using var workload = await Workload.StartAsync(memoryMiB: 16, dirtyPagesPerTick: 4, Ct);
-        using var dirs = new Directories();
-        var key = PreSharedKey.Generate();
-        await using var listener = StartListener(dirs.Destination, key);
-        var ended = WhenSessionEnds(listener);
+        await using var ends = new RemoteEnds();
         var before = workload.ReadStatus();
         var originalPid = workload.Pid;
 
         MigrationReport report;
         RestoredTree restored;
-        await using (var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct))
+        await using (var connection = await ends.ConnectAsync())
         {
-            var config = new PhaulConfig { Pid = workload.Pid, Memfd = connection.Memfd, Wdir = dirs.Source };
-            report = await PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config).MigrateAsync(Ct);
+            report = await ends.Client(connection, workload.Pid, new PhaulClientOptions { Strategy = strategy }).MigrateAsync(Ct);
             restored = connection.Restored!;
         }
 
-        Assert.Equal(restored.Pid, report.RestoredPid);
-        Assert.Equal(restored.Pid, (await ended.WaitAsync(Patience, Ct)).RestoredPid);
+        Assert.Equal((lazily, restored.Pid), (report.PostCopy is not null, report.RestoredPid));
+        Assert.Equal(restored.Pid, (await ends.SessionEnded.WaitAsync(Patience, Ct)).RestoredPid);
         await WaitUntilGoneAsync(originalPid);
         workload.AdoptRestored(restored.Pid);
         var after = await workload.WaitForProgressAsync(50, Patience, Ct);
@@ -51,15 +48,14 @@ public class RemoteMigrationTests
         // Failure handled: mismatched key files; nothing may be dumped or restored.
         CriuTestEnvironment.RequireCriu();
         using var workload = await Workload.StartAsync(memoryMiB: 8, cancellationToken: Ct);
-        using var dirs = new Directories();
-        await using var listener = StartListener(dirs.Destination, PreSharedKey.Generate());
+        await using var ends = new RemoteEnds();
 
         await Assert.ThrowsAsync<TransportAuthenticationException>(() =>
-            MigrationConnection.ConnectAsync(listener.LocalEndPoint, PreSharedKey.Generate(), cancellationToken: Ct));
+            MigrationConnection.ConnectAsync(ends.Listener.LocalEndPoint, PreSharedKey.Generate(), cancellationToken: Ct));
 
         await workload.WaitForProgressAsync(20, Patience, Ct);
         Assert.True(workload.IsRunning);
-        Assert.Empty(Directory.GetFileSystemEntries(dirs.Destination));
+        Assert.Empty(Directory.GetFileSystemEntries(ends.Destination));
     }
 
     [Fact]
@@ -68,12 +64,10 @@ public class RemoteMigrationTests
         // Failure handled: the destination dies after the final iteration started, before it restored anything.
         CriuTestEnvironment.RequireCriu();
         using var workload = await Workload.StartAsync(memoryMiB: 16, dirtyPagesPerTick: 4, Ct);
-        using var dirs = new Directories();
-        var key = PreSharedKey.Generate();
-        var listener = StartListener(dirs.Destination, key);
-        await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct);
-        var remote = new StopDestinationAfterStartIter(connection.Remote, listener);
-        var config = new PhaulConfig { Pid = workload.Pid, Memfd = connection.Memfd, Wdir = dirs.Source };
+        await using var ends = new RemoteEnds();
+        await using var connection = await ends.ConnectAsync();
+        var remote = new StopDestinationAfterStartIter(connection.Remote, ends.Listener);
+        var config = new PhaulConfig { Pid = workload.Pid, Memfd = connection.Memfd, Wdir = ends.Source };
 
         var failure = await Assert.ThrowsAsync<MigrationException>(() =>
             PhaulClient.MakePhaulClient(connection.Local, remote, config).MigrateAsync(Ct));
@@ -85,16 +79,6 @@ public class RemoteMigrationTests
         Assert.True(workload.IsRunning);
         Assert.Equal(0, after.BadWords);
         TestContext.Current.TestOutputHelper?.WriteLine($"destination stopped mid-migration: {failure.Message}");
-    }
-
-    private static MigrationListener StartListener(string wdir, PreSharedKey key) =>
-        MigrationListener.Start(new MigrationListenerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = wdir, Key = key });
-
-    private static Task<MigrationSessionEndedEventArgs> WhenSessionEnds(MigrationListener listener)
-    {
-        var ended = new TaskCompletionSource<MigrationSessionEndedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        listener.SessionEnded += (_, e) => ended.TrySetResult(e);
-        return ended.Task;
     }
 
     // CRIU kills the source tree once the post-dump notification returned; PID 1 may reap it late.
@@ -123,22 +107,5 @@ public class RemoteMigrationTests
         }
 
         public Task StopIterAsync(CancellationToken cancellationToken = default) => inner.StopIterAsync(cancellationToken);
-    }
-
-    private sealed class Directories : IDisposable
-    {
-        private readonly string _root = Directory.CreateTempSubdirectory("phaul-remote-").FullName;
-
-        public Directories()
-        {
-            Source = Directory.CreateDirectory(Path.Combine(_root, "source")).FullName;
-            Destination = Directory.CreateDirectory(Path.Combine(_root, "destination")).FullName;
-        }
-
-        public string Source { get; }
-
-        public string Destination { get; }
-
-        public void Dispose() => Directory.Delete(_root, recursive: true);
     }
 }

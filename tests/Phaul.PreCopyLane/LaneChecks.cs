@@ -4,7 +4,8 @@ namespace Phaul.PreCopyLane;
 
 /// <summary>
 /// What a scenario must show, judged from CRIU's own statistics in the <see cref="MigrationReport"/> and from
-/// the workload's reports after the restore.
+/// the workload's reports after the restore. A hybrid's final stage is lazy: instead of a final dump's
+/// statistics, its post-copy report must show every page arrived.
 /// </summary>
 internal static class LaneChecks
 {
@@ -20,14 +21,18 @@ internal static class LaneChecks
             return [new LaneCheck("migration completed", false, $"{failure.GetType().Name}: {failure.Message}")];
         var report = result.Report!;
         var scenario = result.Scenario;
+        var hybrid = scenario.Strategy == StrategyChoice.Hybrid;
+        var expected = hybrid ? MigrationStrategy.Hybrid : MigrationStrategy.PreCopy;
         List<LaneCheck> checks =
         [
-            new("pre-copy chosen (CRIU reported memory tracking)", report.Strategy == MigrationStrategy.PreCopy,
-                $"strategy {report.Strategy}"),
+            new($"{expected} chosen (CRIU reported memory tracking{(hybrid ? " and lazy pages" : "")})", report.Strategy == expected,
+                $"strategy {report.Strategy}{(report.StrategyNote is { } note ? $" ({note})" : "")}"),
             new($"stopped by {scenario.ExpectedStop}", report.StopReason == scenario.ExpectedStop, $"stop reason {report.StopReason}"),
             PreDumpCount(report, scenario.ExpectedPreDumps),
         ];
-        if (PreDumpStatistics(report) is { Count: > 1 } dumps && report.FinalDump is { } final)
+        if (hybrid)
+            checks.AddRange(HybridChecks(report, scenario.Workload));
+        else if (PreDumpStatistics(report) is { Count: > 1 } dumps && report.FinalDump is { } final)
         {
             checks.Add(FirstCopiedAll(dumps[0], scenario.Workload));
             checks.Add(WrittenFell(dumps));
@@ -41,6 +46,30 @@ internal static class LaneChecks
         }
         checks.AddRange(WorkloadChecks(result));
         return checks;
+    }
+
+    private static IEnumerable<LaneCheck> HybridChecks(MigrationReport report, WorkloadShape workload)
+    {
+        if (PreDumpStatistics(report) is not { Count: > 0 } dumps)
+        {
+            yield return new("CRIU statistics for every pre-dump", false, $"{report.Iterations.Count(i => i.Dump is not null)} of {report.Iterations.Count}");
+            yield break;
+        }
+        yield return FirstCopiedAll(dumps[0], workload);
+        if (dumps.Count > 1)
+            yield return WrittenFell(dumps);
+        var pages = report.PostCopy?.Pages;
+        yield return new("post-copy finished: every page the restored tree lacked arrived",
+                         pages is { PagesToFetch: { } toFetch, PagesTransferred: { } transferred } && toFetch > 0 && transferred == toFetch,
+                         pages is null ? "no post-copy report"
+                             : $"{Count(pages.PagesTransferred ?? 0)} of {Count(pages.PagesToFetch ?? 0)} pages arrived, {Count(pages.PagesOnDemand ?? 0)} on demand, " +
+                               $"last {Milliseconds(pages.LastPageAfterResume ?? TimeSpan.Zero)} ms after the resume");
+        // Pre-copy moved the cold memory already: only what changed since the last pre-dump follows the resumed tree.
+        yield return new($"post-copy moved <= {MaxFinalOfFirst:P0} of the first pre-dump's pages (the rest came from the pre-dumps)",
+                         pages?.PagesTransferred is { } moved && moved <= dumps[0].PagesWritten * MaxFinalOfFirst,
+                         $"{Count(pages?.PagesTransferred ?? 0)} pages after the resume vs first pre-dump {Count(dumps[0].PagesWritten)}");
+        yield return new("the downtime is known from the freeze to the resume", report.PostCopy?.FreezeToResume is not null,
+                         report.PostCopy?.FreezeToResume is { } downtime ? $"{Milliseconds(downtime)} ms (TCG-inflated)" : "not reported");
     }
 
     private static List<DumpStatistics>? PreDumpStatistics(MigrationReport report) =>

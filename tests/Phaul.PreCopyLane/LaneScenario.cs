@@ -1,6 +1,6 @@
 namespace Phaul.PreCopyLane;
 
-/// <summary>One migration of the lane: a workload, a convergence policy, and the stop rule it must end on.</summary>
+/// <summary>One migration of the lane: a workload, a strategy and convergence policy, and the stop rule it must end on.</summary>
 /// <param name="Name">Short name, used on the command line and in file names.</param>
 /// <param name="Purpose">What the run shows, for the table's heading.</param>
 /// <param name="Workload">The workload to migrate.</param>
@@ -9,6 +9,9 @@ namespace Phaul.PreCopyLane;
 internal sealed record LaneScenario(string Name, string Purpose, WorkloadShape Workload, ConvergencePolicy Policy,
                                     PreCopyStopReason ExpectedStop)
 {
+    /// <summary>The strategy asked for, without fallback: pre-copy, or hybrid (pre-copy, then post-copy for the rest).</summary>
+    public StrategyChoice Strategy { get; init; } = StrategyChoice.PreCopy;
+
     /// <summary>How many pre-dumps must run, when the rule makes that certain.</summary>
     public int? ExpectedPreDumps { get; init; }
 

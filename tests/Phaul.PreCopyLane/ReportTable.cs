@@ -27,7 +27,11 @@ internal static class ReportTable
         output.WriteLine(Row, "iteration", "pages written", "skipped (parent)", "skipped", "frozen ms", "memwrite ms", "iteration ms");
         foreach (var iteration in report.Iterations)
             output.WriteLine(Row, Cells($"pre-dump {iteration.Index}", iteration.Dump, iteration.Duration));
-        output.WriteLine(Row, Cells("final dump", report.FinalDump, report.FinalStageDuration));
+        output.WriteLine(Row, Cells(report.PostCopy is null ? "final dump" : "lazy dump", report.FinalDump, report.FinalStageDuration));
+        if (report.PostCopy is { } postCopy)
+            output.WriteLine($"   post-copy: freeze to resume {(postCopy.FreezeToResume is { } d ? Milliseconds(d) : "?")} ms, restore {Milliseconds(postCopy.Restore)} ms; " +
+                             $"{Count(postCopy.Pages?.PagesTransferred ?? 0)} pages followed ({Count(postCopy.Pages?.PagesOnDemand ?? 0)} on demand), " +
+                             $"the last {(postCopy.Pages?.LastPageAfterResume is { } last ? Milliseconds(last) : "?")} ms after the resume");
         var restore = report.Restore is { } r ? $"{Count(r.PagesRestored)} pages restored in {Milliseconds(r.RestoreTime)} ms" : "no statistics";
         output.WriteLine($"   stop reason {report.StopReason}; restore: {restore}; final stage {Seconds(report.FinalStageDuration)}, migration {Seconds(report.Duration)}");
     }

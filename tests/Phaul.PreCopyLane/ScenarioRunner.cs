@@ -72,7 +72,7 @@ internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults r
         var client = PhaulClient.MakePhaulClient(
             new InProcessLocal(server, null, loggerFactory), remote,
             new PhaulConfig { Pid = pid, Memfd = (int)sockets.Source.Handle, Wdir = sourceWdir },
-            new PhaulClientOptions { Strategy = StrategyChoice.PreCopy, AllowFallback = false, Policy = scenario.Policy }, loggerFactory);
+            new PhaulClientOptions { Strategy = scenario.Strategy, AllowFallback = false, Policy = scenario.Policy }, loggerFactory);
         return await client.MigrateAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -1,8 +1,9 @@
 namespace Phaul.PreCopyLane;
 
 /// <summary>
-/// The lane's migrations: one per stop rule that can end pre-copy on a workload that keeps dirtying memory.
-/// In each, the rules not under test are set so they cannot fire (floor 0, skipped-share goal 100%, growth off).
+/// The lane's migrations: one per stop rule that can end pre-copy on a workload that keeps dirtying memory,
+/// and one hybrid (pre-copy, then post-copy). In each, the rules not under test are set so they cannot fire
+/// (floor 0, skipped-share goal 100%, growth off).
 /// </summary>
 internal static class Scenarios
 {
@@ -40,6 +41,9 @@ internal static class Scenarios
             ExpectedPreDumps = 4,
             Pauses = new Dictionary<int, TimeSpan> { [1] = TimeSpan.FromSeconds(6), [3] = TimeSpan.FromSeconds(10) },
         },
+        // As pages-floor, but the final stage is lazy: the hot set and the rest follow the resumed tree from the source.
+        new("hybrid", "hybrid: pre-copy until a pre-dump writes few pages, then post-copy for the rest", HotSet,
+            Only(pagesWrittenFloor: 1024), PreCopyStopReason.PagesWrittenFloor) { Strategy = StrategyChoice.Hybrid, ExpectedPreDumps = 2 },
     ];
 
     /// <summary>

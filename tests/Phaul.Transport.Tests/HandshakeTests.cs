@@ -161,8 +161,8 @@ public class HandshakeTests
         await newer.SendAsync(new Envelope { ClientHello = hello }, TransportPhase.Handshake, CancellationToken.None);
 
         var refused = await Assert.ThrowsAnyAsync<TransportException>(() => server);
-        Assert.Contains("the source speaks Phaul transport protocol version 9, the destination speaks version 1", refused.Message);
-        await AssertAbortedAsync(newer, "the source speaks Phaul transport protocol version 9, the destination speaks version 1");
+        Assert.Contains($"the source speaks Phaul transport protocol version 9, the destination speaks version {TransportProtocol.Version}", refused.Message);
+        await AssertAbortedAsync(newer, $"the source speaks Phaul transport protocol version 9, the destination speaks version {TransportProtocol.Version}");
     }
 
     [Fact]
@@ -178,9 +178,9 @@ public class HandshakeTests
         await older.SendAsync(new Envelope { ServerHello = reply }, TransportPhase.Handshake, CancellationToken.None);
 
         var refused = await Assert.ThrowsAnyAsync<TransportException>(() => client);
-        Assert.Contains("the source speaks Phaul transport protocol version 1, the destination speaks version 7", refused.Message);
+        Assert.Contains($"the source speaks Phaul transport protocol version {TransportProtocol.Version}, the destination speaks version 7", refused.Message);
         var abort = await older.ReceiveAnyAsync(TransportPhase.Handshake, Timeout, CancellationToken.None);
-        Assert.Contains("version 1", abort.Abort.Reason);
+        Assert.Contains($"version {TransportProtocol.Version}", abort.Abort.Reason);
         Assert.Contains("version 7", abort.Abort.Reason);
     }
 

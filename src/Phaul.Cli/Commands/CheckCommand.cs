@@ -10,14 +10,12 @@ internal sealed record CheckOptions(string? CriuPath);
 /// <summary><c>phaul check</c>: can this host take part in a migration, and if not, what fixes it.</summary>
 internal static class CheckCommand
 {
-    // Lazy (post-copy) transfers need CRIU to grow pipes past the default 1 MiB limit.
-    private const long MinPipeMaxSize = 4 * 1024 * 1024;
     private const string PipeMaxSizePath = "/proc/sys/fs/pipe-max-size";
 
     public static Command Create(TextWriter stdout)
     {
         var criu = CommonOptions.Criu();
-        var command = new Command("check", "Check CRIU, its kernel features and the host settings a migration needs.") { criu };
+        var command = new Command("check", "Check CRIU, the kernel features and host settings each strategy needs (memory tracking, lazy pages, pipe size), with the fix for each problem.") { criu };
         command.SetAction(async (parse, ct) => (int)await RunAsync(new CheckOptions(parse.GetValue(criu)), stdout, ct).ConfigureAwait(false));
         return command;
     }
@@ -42,10 +40,12 @@ internal static class CheckCommand
             report.Require(true, $"CRIU {FormatVersion(version)}", "");
             var features = await criu.FeatureCheckAsync(new CriuFeatures { MemTrack = true, LazyPages = true },
                                                         cancellationToken).ConfigureAwait(false);
-            report.Recommend(features.MemTrack, "memory tracking (mem_track): iterative pre-copy available",
-                             "no memory tracking (kernel without CONFIG_MEM_SOFT_DIRTY): migrations use stop-and-copy");
-            report.Recommend(features.LazyPages, "lazy pages (userfaultfd): post-copy available",
-                             "no lazy pages: enable CONFIG_USERFAULTFD and vm.unprivileged_userfaultfd or run as root");
+            report.Recommend(features.MemTrack, "memory tracking (mem_track): pre-copy and hybrid can run from this host",
+                             "no memory tracking (kernel without CONFIG_MEM_SOFT_DIRTY): no pre-copy or hybrid from this host; " +
+                             "migrations use post-copy or stop-and-copy");
+            report.Recommend(features.LazyPages, "lazy pages (userfaultfd): post-copy and hybrid can run to this host",
+                             "no lazy pages (CRIU's lazy_pages feature check failed): no post-copy or hybrid to this host; " +
+                             "fix: a kernel with CONFIG_USERFAULTFD=y, and CRIU run as root");
         }
         catch (Exception e) when (e is CriuException or IOException or InvalidOperationException)
         {
@@ -53,11 +53,17 @@ internal static class CheckCommand
         }
     }
 
-    private static void CheckPipeMaxSize(CheckReport report)
+    private static void CheckPipeMaxSize(CheckReport report) =>
+        CheckPipeMaxSize(report, File.ReadAllText(PipeMaxSizePath), File.ReadAllText("/proc/self/status"));
+
+    /// <summary>The post-copy source's pipe rule, judged as the migration core judges it, from those two files' contents.</summary>
+    public static void CheckPipeMaxSize(CheckReport report, string pipeMaxSize, string status)
     {
-        var size = long.Parse(File.ReadAllText(PipeMaxSizePath).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        report.Recommend(size >= MinPipeMaxSize, $"fs.pipe-max-size {size}",
-                         $"fs.pipe-max-size is {size}: post-copy fails; fix: echo 8388608 > {PipeMaxSizePath}");
+        var why = PipeSizeRequirement.Evaluate(pipeMaxSize, status);
+        report.Recommend(why is null,
+                         $"fs.pipe-max-size {pipeMaxSize.Trim()}: post-copy and hybrid can run from this host " +
+                         $"(CRIU's lazy page server needs {PipeSizeRequirement.RequiredBytes / (1024 * 1024)} MiB pipes)",
+                         $"fs.pipe-max-size too small: no post-copy or hybrid from this host: {why}");
     }
 
     private static string FormatVersion(int version) => $"{version / 10000}.{version / 100 % 100}.{version % 100}";

@@ -45,11 +45,13 @@ internal static class MigrateCommand
         var strategy = new Option<StrategyChoice>("--strategy")
         {
             // Left out, it reads as StrategyChoice's default, Auto.
-            Description = "auto (the default: the best both hosts support), precopy (copy memory while the tree runs, " +
-                          "then freeze for the rest; needs soft-dirty tracking), stop-and-copy (freeze, copy everything), " +
-                          "postcopy (freeze only for the non-memory state; memory follows after the tree resumed on the " +
-                          "destination: if the connection breaks before every page arrived, the process is LOST), " +
-                          "hybrid (precopy, then postcopy for the rest; same risk)",
+            Description = "auto (the default: the best both hosts support; the report says which ran and why), " +
+                          "precopy (copy memory while the tree runs, then freeze for the rest; needs soft-dirty tracking here), " +
+                          "stop-and-copy (freeze, copy everything), " +
+                          "postcopy (the shortest downtime: freeze only for the non-memory state, resume on the destination, " +
+                          "memory follows; needs userfaultfd there and fs.pipe-max-size >= 4 MiB here, see 'phaul check'; " +
+                          "if the connection breaks before every page arrived, the process is LOST on both hosts), " +
+                          "hybrid (precopy, then postcopy for the rest; needs both, same risk)",
             HelpName = "auto|precopy|stop-and-copy|postcopy|hybrid",
             CustomParser = OptionParsers.Strategy,
         };

@@ -30,7 +30,7 @@ internal static class ServeCommand
     {
         var listen = new Option<IPEndPoint>("--listen")
         {
-            Description = $"ADDR:PORT to listen on; 0.0.0.0 for every interface, port 0 for any free one (default 127.0.0.1:{TransportProtocol.DefaultPort})",
+            Description = $"ADDR:PORT to listen on; 0.0.0.0 for every interface, port 0 for any free one",
             HelpName = "ADDR:PORT",
             CustomParser = OptionParsers.Listen!,
             DefaultValueFactory = _ => new IPEndPoint(IPAddress.Loopback, TransportProtocol.DefaultPort),

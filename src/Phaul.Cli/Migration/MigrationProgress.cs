@@ -6,7 +6,8 @@ namespace Phaul.Cli.Migration;
 /// <summary>
 /// Turns a migration's log events into short progress lines (phase, iteration, pages, bytes) with
 /// the time since the start. It reads the events the source logs, by their ids: Phaul.Core's
-/// migration loop (2000s), its file-system copies (5000s) and Phaul.Transport's source side (3100s);
+/// migration loop (2000s), its post-copy stage (4100s; the destination's post-copy events too, where
+/// they reach this logger), its file-system copies (5000s) and Phaul.Transport's source side (3100s);
 /// other events are ignored.
 /// </summary>
 internal sealed class MigrationProgress : ILoggerProvider, ILogger
@@ -57,6 +58,15 @@ internal sealed class MigrationProgress : ILoggerProvider, ILogger
             3104 => $"sent {Field("Files")} image files ({(Field("Bytes") is long bytes ? Units.Bytes(bytes) : "?")}); the destination restores",
             3105 => $"the destination restored the tree as pid {Field("Pid")}",
             3106 => "the final stage failed: CRIU resumes the tree on the source",
+            4110 => "final dump (lazy): the tree stays frozen until it resumes on the destination; its memory stays here until asked for",
+            4100 => $"the destination's lazy-pages daemon listens (started in {FormatDuration(Field("StartTime"))}); restore requested",
+            4101 => $"the tree resumed on the destination as pid {Field("RestoredPid")}; its memory follows " +
+                    "(until the last page arrives, a broken connection loses the process)",
+            4102 => $"every page arrived: {PageCount(Field("PagesTransferred"))}, {PageCount(Field("PagesOnDemand"))} of them on demand",
+            4104 => $"PROCESS LOST: the destination killed restored pid {Field("RestoredPid")}: {Field("Reason")}",
+            4111 => $"the tree runs on the source again ({Field("Cause")})",
+            4112 => $"the source's copy was killed: {Field("Why")}",
+            4114 => "the source's lazy dump failed with pages still owed: the destination's copy cannot get them",
             5010 => $"files: {FileSystemPhaseName(Field("Phase"))} copy of {Field("Source")}: {Field("Files")} files sent, {Field("Deleted")} deleted, " +
                     $"{(Field("BytesSent") is long sent ? Units.Bytes(sent) : "?")} sent",
             5011 => $"files: the destination cannot keep ACLs or extended attributes of {Field("Source")}; copying without them",
@@ -74,6 +84,9 @@ internal sealed class MigrationProgress : ILoggerProvider, ILogger
     };
 
     private static string FormatDuration(object? value) => value is TimeSpan duration ? Units.Duration(duration) : "?";
+
+    // CRIU logs the page counts only at its debug level.
+    private static string PageCount(object? value) => value is ulong pages ? Units.Count((long)pages) + " pages" : "? pages";
 
     public void Dispose()
     {

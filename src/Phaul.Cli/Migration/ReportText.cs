@@ -8,6 +8,7 @@ internal static class ReportText
         MigrationStrategy.PreCopy => "pre-copy",
         MigrationStrategy.StopAndCopy => "stop-and-copy",
         MigrationStrategy.PostCopy => "post-copy",
+        MigrationStrategy.Hybrid => "hybrid (pre-copy, then post-copy)",
         _ => strategy.ToString(),
     };
 

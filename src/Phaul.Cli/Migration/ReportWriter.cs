@@ -2,7 +2,10 @@ using Phaul.Transport;
 
 namespace Phaul.Cli.Migration;
 
-/// <summary>Writes a migration's report as aligned lines a person reads: strategy, iterations, final dump, restore, timings.</summary>
+/// <summary>
+/// Writes a migration's report as aligned lines a person reads: strategy (and why not a better one),
+/// iterations, final dump, for post-copy the downtime's phases and how the memory followed, restore, timings.
+/// </summary>
 internal static class ReportWriter
 {
     public static void Write(TextWriter output, MigrationOutcome outcome)
@@ -20,17 +23,42 @@ internal static class ReportWriter
     private static void WriteReport(TextWriter output, MigrationReport report, RestoredTree? restored)
     {
         Line(output, "strategy", Strategy(report));
+        if (report.StrategyNote is { } note)
+            Line(output, "note", note);
         foreach (var iteration in report.Iterations)
             Line(output, $"iteration {iteration.Index}", $"pre-dump {Dump(iteration.Dump)}, took {Units.Duration(iteration.Duration)}");
         foreach (var phase in report.FileSystem)
             Line(output, FileSystemLabel(phase), FileSystemPhase(phase));
-        Line(output, "final dump", Dump(report.FinalDump));
+        Line(output, "final dump", report.PostCopy is null || report.FinalDump is not null
+            ? Dump(report.FinalDump)
+            : "lazy: everything but the memory, which stayed on the source until asked for");
+        if (report.PostCopy is { } postCopy)
+            PostCopy(output, postCopy);
         if (restored is not null)
             ImageFiles(output, restored);
         Restore(output, report.Restore ?? restored?.Stats);
-        Line(output, "final stage", $"{Units.Duration(report.FinalStageDuration)} (dump, transfer, restore: the longest the tree was stopped, seen from here)");
+        Line(output, "final stage", $"{Units.Duration(report.FinalStageDuration)} " + (report.PostCopy is null
+            ? "(dump, transfer, restore: the longest the tree was stopped, seen from here)"
+            : "(until the last page arrived; the tree ran on the destination after its downtime)"));
         Line(output, "restored pid", (report.RestoredPid ?? restored?.Pid) is { } pid ? $"{pid} on the destination" : "not reported");
         Line(output, "total", Units.Duration(report.Duration));
+    }
+
+    private static void PostCopy(TextWriter output, PostCopyReport postCopy)
+    {
+        var afterImages = $"to the lazy-pages daemon ready {Units.Duration(postCopy.ImagesToDaemonReady)}, restore {Units.Duration(postCopy.Restore)}";
+        Line(output, "downtime", postCopy is { FreezeToResume: { } downtime, FreezeToImagesWritten: { } imagesWritten }
+            ? $"{Units.Duration(downtime)} from the freeze to the resume on the destination: images written " +
+              $"{Units.Duration(imagesWritten)}, {afterImages}"
+            : $"not known from the freeze (no CRIU dump statistics); after the images were written: {afterImages}");
+        var pages = postCopy.Pages;
+        Line(output, "last page", pages?.LastPageAfterResume is { } lastPage
+            ? $"{Units.Duration(lastPage)} after the resume"
+            : "not reported");
+        Line(output, "pages", pages is { PagesTransferred: { } transferred, PagesOnDemand: { } onDemand, PagesInBackground: { } background }
+            ? $"{Units.Pages(transferred)} followed the tree: {Units.Count((long)onDemand)} on demand (touched before they arrived), " +
+              $"{Units.Count((long)background)} in the background"
+            : "counts not reported (CRIU logs them only at log level 4)");
     }
 
     // The destination's answer is all there is when the migration ended badly after the restore.
@@ -54,9 +82,17 @@ internal static class ReportWriter
             ? $"{Units.Pages(restore.PagesRestored)} restored in {Units.Duration(restore.RestoreTime)} (forking {Units.Duration(restore.ForkingTime)})"
             : "no statistics from the destination");
 
-    private static string Strategy(MigrationReport report) => report.Strategy == MigrationStrategy.PreCopy
-        ? $"pre-copy, {report.Iterations.Count} pre-dump(s); stopped because {ReportText.StopReason(report.StopReason)}"
-        : $"{ReportText.Strategy(report.Strategy)}: {ReportText.StopReason(report.StopReason)}";
+    private static string Strategy(MigrationReport report)
+    {
+        var asked = report.RequestedStrategy == StrategyChoice.Auto ? " (auto)" : "";
+        var preDumps = $"{report.Iterations.Count} pre-dump(s); stopped because {ReportText.StopReason(report.StopReason)}";
+        return report.Strategy switch
+        {
+            MigrationStrategy.PreCopy => $"pre-copy{asked}, {preDumps}",
+            MigrationStrategy.Hybrid => $"hybrid{asked}: pre-copy, {preDumps}; then post-copy for the rest",
+            _ => $"{ReportText.Strategy(report.Strategy)}{asked}: {ReportText.StopReason(report.StopReason)}",
+        };
+    }
 
     private static string Dump(DumpStatistics? dump) => dump is null
         ? "(no statistics from CRIU)"

@@ -9,10 +9,13 @@ internal static class ImageLinker
     /// </summary>
     /// <returns>How many images were linked or copied.</returns>
     /// <exception cref="IOException">An image could not be linked or copied, e.g. one of that name exists.</exception>
-    public static int LinkOrCopyImages(string from, string to)
+    public static int LinkOrCopyImages(string from, string to) => LinkOrCopyImages(from, to, "*.img");
+
+    /// <summary>As <see cref="LinkOrCopyImages(string, string)"/>, for the images whose names match <paramref name="pattern"/>.</summary>
+    public static int LinkOrCopyImages(string from, string to, string pattern)
     {
         var count = 0;
-        foreach (var source in Directory.EnumerateFiles(from, "*.img"))
+        foreach (var source in Directory.EnumerateFiles(from, pattern))
         {
             var target = Path.Combine(to, Path.GetFileName(source));
             if (Interop.Link(source, target) != 0)

@@ -41,7 +41,7 @@ internal static unsafe class ChildSpawner
                 Check(Interop.PosixSpawnAttrInit(attributes), "posix_spawnattr_init");
                 try
                 {
-                    ResetSignals(attributes);
+                    SetAttributes(attributes);
                     int pid;
                     Check(Interop.PosixSpawn(&pid, path, actions, attributes, argv.Pointer, envp.Pointer), "posix_spawn", path);
                     return pid;
@@ -95,7 +95,9 @@ internal static unsafe class ChildSpawner
     }
 
     // .NET ignores SIGPIPE and an ignored disposition survives exec; the child gets defaults and no mask.
-    private static void ResetSignals(void* attributes)
+    // Its own process group (0: numbered after its pid) keeps a terminal's Ctrl-C away from it: the
+    // caller's cancellation, not a signal, decides what becomes of a tree CRIU is working on.
+    private static void SetAttributes(void* attributes)
     {
         var all = stackalloc byte[Interop.SigSetSize];
         var none = stackalloc byte[Interop.SigSetSize];
@@ -103,7 +105,8 @@ internal static unsafe class ChildSpawner
         Interop.SigEmptySet(none);
         Check(Interop.PosixSpawnAttrSetSigDefault(attributes, all), "posix_spawnattr_setsigdefault");
         Check(Interop.PosixSpawnAttrSetSigMask(attributes, none), "posix_spawnattr_setsigmask");
-        Check(Interop.PosixSpawnAttrSetFlags(attributes, Interop.POSIX_SPAWN_SETSIGDEF | Interop.POSIX_SPAWN_SETSIGMASK),
+        Check(Interop.PosixSpawnAttrSetPgroup(attributes, 0), "posix_spawnattr_setpgroup");
+        Check(Interop.PosixSpawnAttrSetFlags(attributes, Interop.POSIX_SPAWN_SETSIGDEF | Interop.POSIX_SPAWN_SETSIGMASK | Interop.POSIX_SPAWN_SETPGROUP),
               "posix_spawnattr_setflags");
     }
 

@@ -24,7 +24,14 @@ public sealed partial class InProcessLocal
         (FinalDump, Restore, RestoredPid, PostCopy) = (null, null, null, null);
 
         var directory = IterationDirectories.CreateAfter(config.Wdir, lastClientImagesPath);
-        using var stage = new InProcessPostCopy(_server, _options, _logger, _dependencies, config, directory);
+        if (lastClientImagesPath.Length > 0)
+        {
+            // Hybrid: without the pre-dumps' page maps beside it, the lazy dump would serve all the memory again.
+            var destinationParent = Path.Combine(_server.LastImagesDir, "parent");
+            var linked = ParentPageMaps.LinkChain(lastClientImagesPath, destinationParent);
+            _logger.ImagesLinked(linked, destinationParent, lastClientImagesPath);
+        }
+        using var stage = new PostCopyStage(new PhaulServerLazyDestination(_server, _options, _logger), _options, _logger, _dependencies, config, directory);
         await stage.RunAsync(criu, lastClientImagesPath, cancellationToken).ConfigureAwait(false);
         RestoredPid = stage.RestoredPid;
         // FinalDump stays null: CRIU's lazy page server restarts the dump's statistics, so its stats-dump holds zeros.

@@ -102,7 +102,10 @@ public sealed partial class PhaulClient
             throw;
         }
         run.Enter(MigrationStep.StopIteration, iteration);
-        await _remote.StopIterAsync(cancellationToken).ConfigureAwait(false);
+        // Once the final stage returned, the tree runs on the destination and cancelling cannot take that
+        // back: ending its iteration is not cancellable (the destination bounds it), and the report comes.
+        var stopToken = step == MigrationStep.DumpCopyRestore ? CancellationToken.None : cancellationToken;
+        await _remote.StopIterAsync(stopToken).ConfigureAwait(false);
     }
 
     // The source's CRIU failed or was killed, possibly before it sent anything: the destination's page

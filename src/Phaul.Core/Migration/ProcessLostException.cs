@@ -22,8 +22,24 @@ public sealed class ProcessLostException : Exception
         Reason = reason;
     }
 
-    /// <summary>The restored tree's root on the destination (killed).</summary>
-    public int RestoredPid { get; }
+    /// <summary>
+    /// Creates the exception for a source that cannot know whether the destination resumed the tree: it asked
+    /// for the restore, and the connection broke before the answer came. Running the tree on the source again
+    /// could run it twice, so the source's stopped copy is killed; a destination that had restored it kills it
+    /// too unless every page had arrived.
+    /// </summary>
+    /// <param name="reason">What broke after the restore request was sent.</param>
+    /// <param name="innerException">The failure that broke it.</param>
+    public ProcessLostException(string reason, Exception? innerException)
+        : base($"The process was lost: the source had asked the destination to restore it, then {reason}, so the source " +
+               "cannot know whether it resumed there. The source's stopped copy was killed rather than risk running the " +
+               "process twice; the destination kills a restored tree whose pages cannot all arrive.", innerException)
+    {
+        Reason = reason;
+    }
+
+    /// <summary>The restored tree's root on the destination (killed); <see langword="null"/> when the source never learnt it.</summary>
+    public int? RestoredPid { get; }
 
     /// <summary>Why the pages could not be moved.</summary>
     public string Reason { get; }

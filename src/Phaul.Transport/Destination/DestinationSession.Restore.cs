@@ -16,12 +16,10 @@ internal sealed partial class DestinationSession
     /// </summary>
     private async Task<RestoreResult> RestoreAsync(RestoreRequest request, CancellationToken cancellationToken)
     {
-        if (RestoredPid is not null)
-            throw _channel.Failure(TransportPhase.Restore, "the source asked for a second restore");
-        if (request.FileCount != _receiver.Files || request.TotalBytes != (ulong)_receiver.Bytes)
-            throw _channel.Failure(TransportPhase.ImageTransfer,
-                $"the source sent {request.FileCount} image files ({request.TotalBytes} bytes), the destination received {_receiver.Files} ({_receiver.Bytes} bytes)",
-                _openIteration);
+        ThrowIfRestoredBefore();
+        if (_lazyIteration)
+            throw _channel.Failure(TransportPhase.Restore, "the source asked for a plain restore in a lazy iteration", _openIteration);
+        ThrowIfImagesDiffer(request.FileCount, request.TotalBytes);
         if (_openIteration is not { } iteration)
             return new RestoreResult { Error = "no iteration is running on the destination, so there are no images to restore from" };
 
@@ -30,6 +28,20 @@ internal sealed partial class DestinationSession
         if (stopError.Length > 0)
             return new RestoreResult { Error = $"the page server of iteration {iteration} failed, so the pages are incomplete: {stopError}" };
         return await RestoreFromAsync(_target.LastImagesDir, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void ThrowIfRestoredBefore()
+    {
+        if (RestoredPid is not null || _lostPid is not null)
+            throw _channel.Failure(TransportPhase.Restore, "the source asked for a second restore");
+    }
+
+    private void ThrowIfImagesDiffer(uint fileCount, ulong totalBytes)
+    {
+        if (fileCount != _receiver.Files || totalBytes != (ulong)_receiver.Bytes)
+            throw _channel.Failure(TransportPhase.ImageTransfer,
+                $"the source sent {fileCount} image files ({totalBytes} bytes), the destination received {_receiver.Files} ({_receiver.Bytes} bytes)",
+                _openIteration);
     }
 
     private async Task<RestoreResult> RestoreFromAsync(string directory, CancellationToken cancellationToken)

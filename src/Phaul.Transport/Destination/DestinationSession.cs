@@ -19,8 +19,9 @@ internal sealed partial class DestinationSession
     private readonly string _id;
     private readonly FileSystemDestination _fileSystem;
 
-    // The iteration whose page server runs, if any.
+    // The iteration whose page server (or, when lazy, lazy-pages daemon) runs, if any.
     private int? _openIteration;
+    private bool _lazyIteration;
 
     // The iteration the restore request ended, with its StopIter error ("" when it stopped cleanly),
     // answered when the source's StopIter for it arrives after the restore.
@@ -59,10 +60,16 @@ internal sealed partial class DestinationSession
                     await _channel.SendAsync(answer, TransportPhase.AwaitingRequest, cancellationToken, _openIteration).ConfigureAwait(false);
             }
         }
+        catch (TransportException broken) when (LossAtTheEnd() is { } loss)
+        {
+            throw _channel.Failure(TransportPhase.PostCopyPages, $"{loss}; the connection failed: {broken.Reason}", _openIteration, broken);
+        }
         finally
         {
             await AbandonFileSystemAsync().ConfigureAwait(false);
         }
+        if (LossAtTheEnd() is { } lost)
+            throw _channel.Failure(TransportPhase.PostCopyPages, $"the source closed the connection, and {lost}", _openIteration);
         if (RestoredPid is null)
             throw _channel.Failure(TransportPhase.AwaitingRequest, "the source closed the connection before the tree was restored", _openIteration);
     }
@@ -72,7 +79,7 @@ internal sealed partial class DestinationSession
         switch (request.BodyCase)
         {
             case Envelope.BodyOneofCase.StartIterRequest:
-                return new Envelope { StartIterResult = await StartIterationAsync((int)request.StartIterRequest.Iteration, cancellationToken).ConfigureAwait(false) };
+                return new Envelope { StartIterResult = await StartIterationAsync(request.StartIterRequest, cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.StopIterRequest:
                 return new Envelope { StopIterResult = await StopIterationAsync((int)request.StopIterRequest.Iteration, cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.FileHeader:
@@ -80,6 +87,14 @@ internal sealed partial class DestinationSession
                 return null;
             case Envelope.BodyOneofCase.RestoreRequest:
                 return new Envelope { RestoreResult = await RestoreAsync(request.RestoreRequest, cancellationToken).ConfigureAwait(false) };
+            case Envelope.BodyOneofCase.CheckPostCopyRequest:
+                return new Envelope { CheckPostCopyResult = await CheckPostCopyAsync(cancellationToken).ConfigureAwait(false) };
+            case Envelope.BodyOneofCase.LazyPagesRequest:
+                return new Envelope { LazyPagesResult = await StartLazyPagesAsync(request.LazyPagesRequest, cancellationToken).ConfigureAwait(false) };
+            case Envelope.BodyOneofCase.LazyRestoreRequest:
+                return new Envelope { RestoreResult = await RestoreLazilyAsync(cancellationToken).ConfigureAwait(false) };
+            case Envelope.BodyOneofCase.WaitPagesRequest:
+                return new Envelope { WaitPagesResult = await WaitForPagesAsync(cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.FsPrepareRequest:
                 return new Envelope { FsPrepareResult = await PrepareFileSystemAsync(request.FsPrepareRequest, cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.FsSyncOpen:
@@ -90,24 +105,28 @@ internal sealed partial class DestinationSession
             case Envelope.BodyOneofCase.Abort:
                 throw _channel.Aborted(request.Abort, TransportPhase.AwaitingRequest, _openIteration);
             default:
-                throw _channel.Unexpected(request, "a request (StartIter, StopIter, a file, Restore or a file-system request)", TransportPhase.AwaitingRequest, _openIteration);
+                throw _channel.Unexpected(request, "a request (StartIter, StopIter, a file, Restore, a post-copy or a file-system request)", TransportPhase.AwaitingRequest, _openIteration);
         }
     }
 
-    private async Task<StartIterResult> StartIterationAsync(int iteration, CancellationToken cancellationToken)
+    private async Task<StartIterResult> StartIterationAsync(StartIterRequest request, CancellationToken cancellationToken)
     {
+        var iteration = (int)request.Iteration;
         var result = new StartIterResult { Iteration = (uint)iteration };
-        if (RestoredPid is not null)
+        if (RestoredPid is not null || _lostPid is not null)
             throw _channel.Failure(TransportPhase.StartIteration, "the source started an iteration after the tree was restored", iteration);
         if (_openIteration is { } open)
         {
             result.Error = $"iteration {open} is still running; stop it before starting iteration {iteration}";
             return result;
         }
-        result.Error = await ErrorOfAsync(() => _target.StartIterAsync(cancellationToken), "StartIter", iteration).ConfigureAwait(false);
+        result.Error = request.Lazy
+            ? await ErrorOfAsync(() => _target.StartLazyIterAsync(cancellationToken), "StartLazyIter", iteration).ConfigureAwait(false)
+            : await ErrorOfAsync(() => _target.StartIterAsync(cancellationToken), "StartIter", iteration).ConfigureAwait(false);
         if (result.Error.Length == 0)
         {
             _openIteration = iteration;
+            _lazyIteration = request.Lazy;
             _logger.IterationStarted(_id, iteration);
         }
         return result;

@@ -1,14 +1,25 @@
+using Phaul.Rpc;
+
 namespace Phaul.Transport;
 
 /// <summary>
-/// What a destination session drives: the PhaulServer's surface (iterations, the newest images
-/// directory, its CRIU). A seam so sessions can be tested without CRIU.
+/// What a destination session drives: the PhaulServer's surface (iterations, lazy iterations, the newest
+/// images directory, its CRIU). A seam so sessions can be tested without CRIU.
 /// </summary>
-internal interface IMigrationTarget : IPhaulRemote, IDisposable
+internal interface IMigrationTarget : IPhaulPostCopyRemote, IDisposable
 {
     /// <summary>Absolute path of the newest iteration directory, "" before the first.</summary>
     string LastImagesDir { get; }
 
     /// <summary>The CRIU the destination restores with.</summary>
     ICriu Criu { get; }
+
+    /// <summary>Starts the lazy iteration's lazy-pages daemon on its images; see <see cref="PhaulServer.StartLazyPagesAsync"/>.</summary>
+    Task StartLazyPagesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Restores with lazy pages; see <see cref="PhaulServer.RestoreLazilyAsync"/>.</summary>
+    Task<int> RestoreLazilyAsync(CriuOpts opts, CancellationToken cancellationToken);
+
+    /// <summary>Waits for every page of the lazily restored tree; see <see cref="PhaulServer.WaitForLazyPagesAsync"/>.</summary>
+    Task<LazyPagesStatistics> WaitForLazyPagesAsync(CancellationToken cancellationToken);
 }

@@ -1,3 +1,5 @@
+using Phaul.Rpc;
+
 namespace Phaul.Transport;
 
 /// <summary>A session's <see cref="PhaulServer"/> as the session drives it.</summary>
@@ -10,6 +12,18 @@ internal sealed class PhaulServerTarget(PhaulServer server) : IMigrationTarget
     public Task StartIterAsync(CancellationToken cancellationToken = default) => server.StartIterAsync(cancellationToken);
 
     public Task StopIterAsync(CancellationToken cancellationToken = default) => server.StopIterAsync(cancellationToken);
+
+    public Task<PostCopyAvailability> CheckPostCopyAsync(CancellationToken cancellationToken = default) =>
+        server.CheckPostCopyAsync(cancellationToken);
+
+    public Task StartLazyIterAsync(CancellationToken cancellationToken = default) => server.StartLazyIterAsync(cancellationToken);
+
+    public Task StartLazyPagesAsync(CancellationToken cancellationToken) => server.StartLazyPagesAsync(cancellationToken);
+
+    public Task<int> RestoreLazilyAsync(CriuOpts opts, CancellationToken cancellationToken) => server.RestoreLazilyAsync(opts, cancellationToken);
+
+    public Task<LazyPagesStatistics> WaitForLazyPagesAsync(CancellationToken cancellationToken) =>
+        server.WaitForLazyPagesAsync(cancellationToken);
 
     public void Dispose() => server.Dispose();
 }

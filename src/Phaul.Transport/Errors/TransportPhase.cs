@@ -30,6 +30,12 @@ public enum TransportPhase
     /// <summary>Restoring the tree on the destination.</summary>
     Restore,
 
+    /// <summary>Post-copy: asking whether the destination can restore with lazy pages.</summary>
+    CheckPostCopy,
+
+    /// <summary>Post-copy: the destination's lazy-pages daemon, from its start until every page of the restored tree arrived.</summary>
+    PostCopyPages,
+
     /// <summary>Migrating the tree's files: preparing the destination, an rsync copy, or the clean-up.</summary>
     FileSystem,
 }

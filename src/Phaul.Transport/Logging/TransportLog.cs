@@ -59,6 +59,12 @@ internal static partial class TransportLog
     [LoggerMessage(3017, LogLevel.Warning, "Closed connection from {EndPoint}: {MaxConnections} connections are open already")]
     public static partial void ConnectionLimitReached(this ILogger logger, string endPoint, int maxConnections);
 
+    [LoggerMessage(3020, LogLevel.Information, "Session {SessionId}: every page of the lazily restored tree (pid {Pid}) arrived ({Transferred} pages, {OnDemand} on demand)")]
+    public static partial void AllPagesArrived(this ILogger logger, string sessionId, int pid, ulong? transferred, ulong? onDemand);
+
+    [LoggerMessage(3021, LogLevel.Error, "Session {SessionId}: the lazily restored tree of iteration {Iteration} (pid {Pid}) was lost: {Reason}")]
+    public static partial void RestoredTreeLost(this ILogger logger, string sessionId, int iteration, int pid, string reason);
+
     [LoggerMessage(3014, LogLevel.Error, "Accepting connections on {EndPoint} failed")]
     public static partial void AcceptFailed(this ILogger logger, Exception exception, string endPoint);
 

@@ -5,9 +5,9 @@ public static class TransportProtocol
 {
     /// <summary>
     /// The protocol version this build speaks. Both ends send theirs first and refuse a
-    /// different one, naming both.
+    /// different one, naming both. Version 2 added post-copy (lazy iterations).
     /// </summary>
-    public const uint Version = 1;
+    public const uint Version = 2;
 
     /// <summary>The TCP port a destination listens on unless told otherwise.</summary>
     public const int DefaultPort = 7480;

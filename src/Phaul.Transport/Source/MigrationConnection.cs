@@ -30,22 +30,22 @@ public sealed class MigrationConnection : IAsyncDisposable
     private readonly RemoteRestoreLocal _local;
 
     private MigrationConnection(NetworkStream controlStream, Socket memorySocket, SourceControl control,
-                                byte[] sessionId, Action<CriuOpts>? configureFinalDump)
+                                byte[] sessionId, MigrationConnectionOptions options)
     {
         _controlStream = controlStream;
         _memorySocket = memorySocket;
         _control = control;
-        _local = new RemoteRestoreLocal(control, configureFinalDump);
+        _local = new RemoteRestoreLocal(control, options);
         Remote = new PhaulServerProxy(control);
         FileSystem = new TunnelledFileSystemDestination(control);
         SessionId = Convert.ToHexStringLower(sessionId);
         Memfd = (int)memorySocket.SafeHandle.DangerousGetHandle();
     }
 
-    /// <summary>The destination, as seen by the migration loop.</summary>
+    /// <summary>The destination, as seen by the migration loop; also an <see cref="IPhaulPostCopyRemote"/>.</summary>
     public IPhaulRemote Remote { get; }
 
-    /// <summary>The final stage: dump, transfer the images, restore on the destination.</summary>
+    /// <summary>The final stage: dump, transfer the images, restore on the destination; also an <see cref="IPhaulPostCopyLocal"/>.</summary>
     public IPhaulLocal Local => _local;
 
     /// <summary>
@@ -99,8 +99,7 @@ public sealed class MigrationConnection : IAsyncDisposable
             memory = await OpenAsync(destination, timeouts, cancellationToken).ConfigureAwait(false);
             await JoinMemoryAsync(memory, destination, key, sessionId, timeouts, cancellationToken).ConfigureAwait(false);
             logger.Connected(destination.ToString()!, Convert.ToHexStringLower(sessionId));
-            return new MigrationConnection(controlStream, memory, new SourceControl(controlChannel, timeouts, logger), sessionId,
-                                           options.ConfigureFinalDump);
+            return new MigrationConnection(controlStream, memory, new SourceControl(controlChannel, timeouts, logger), sessionId, options);
         }
         catch
         {
@@ -151,6 +150,16 @@ public sealed class MigrationConnection : IAsyncDisposable
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Cuts both connections at once (shutdown both ways) as a network failure would, without releasing
+    /// anything: tests use it to break a migration at a chosen moment.
+    /// </summary>
+    internal void Sever()
+    {
+        _controlStream.Socket.Shutdown(SocketShutdown.Both);
+        _memorySocket.Shutdown(SocketShutdown.Both);
     }
 
     /// <summary>Closes both connections; the destination then ends the session.</summary>

@@ -14,6 +14,12 @@ public sealed record MigrationConnectionOptions
     /// </summary>
     public Action<CriuOpts>? ConfigureFinalDump { get; init; }
 
+    /// <summary>Runs once the destination answered that a lazily restored tree runs there (tests cut the connection here).</summary>
+    internal Action? AfterLazyRestore { get; init; }
+
+    /// <summary>How the post-copy stage signals the source tree and its memory socket (unit tests fake them).</summary>
+    internal MigrationDependencies Dependencies { get; init; } = MigrationDependencies.Default;
+
     /// <summary>The defaults.</summary>
     public static MigrationConnectionOptions Default { get; } = new();
 }

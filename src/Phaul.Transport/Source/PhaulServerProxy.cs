@@ -5,9 +5,11 @@ namespace Phaul.Transport;
 
 /// <summary>
 /// The destination's <c>PhaulServer</c> as the source's migration loop sees it: StartIter and
-/// StopIter travel over the control connection and return when the destination answered.
+/// StopIter travel over the control connection and return when the destination answered. For
+/// post-copy, StopIter of a lazy iteration ends it on the destination: the final stage has waited for
+/// every page already, and a tree whose pages did not all arrive is killed there.
 /// </summary>
-internal sealed class PhaulServerProxy : IPhaulRemote
+internal sealed class PhaulServerProxy : IPhaulPostCopyRemote
 {
     private readonly SourceControl _control;
 
@@ -15,16 +17,37 @@ internal sealed class PhaulServerProxy : IPhaulRemote
 
     /// <inheritdoc/>
     /// <exception cref="TransportException">The destination could not start the iteration, or the connection failed.</exception>
-    public async Task StartIterAsync(CancellationToken cancellationToken = default)
+    public Task StartIterAsync(CancellationToken cancellationToken = default) => StartAsync(lazy: false, cancellationToken);
+
+    /// <inheritdoc/>
+    /// <exception cref="TransportException">The destination could not start the lazy iteration, or the connection failed.</exception>
+    public Task StartLazyIterAsync(CancellationToken cancellationToken = default) => StartAsync(lazy: true, cancellationToken);
+
+    /// <inheritdoc/>
+    /// <exception cref="TransportException">The connection failed, or the destination answered something else.</exception>
+    public async Task<PostCopyAvailability> CheckPostCopyAsync(CancellationToken cancellationToken = default)
+    {
+        var iteration = _control.CurrentIteration ?? 0;
+        var request = new Envelope { CheckPostCopyRequest = new CheckPostCopyRequest() };
+        var result = (await _control.RequestAsync(request, Envelope.BodyOneofCase.CheckPostCopyResult, TransportPhase.CheckPostCopy,
+                                                  iteration, cancellationToken).ConfigureAwait(false)).CheckPostCopyResult;
+        if (result.Available)
+            return PostCopyAvailability.Available;
+        return PostCopyAvailability.Unavailable(result.Reason.Length > 0
+            ? result.Reason
+            : $"the destination {_control.Channel.PeerEndPoint} cannot restore with lazy pages and gave no reason");
+    }
+
+    private async Task StartAsync(bool lazy, CancellationToken cancellationToken)
     {
         var iteration = _control.TakeIterationNumber();
         var started = Stopwatch.StartNew();
-        var request = new Envelope { StartIterRequest = new StartIterRequest { Iteration = (uint)iteration } };
+        var request = new Envelope { StartIterRequest = new StartIterRequest { Iteration = (uint)iteration, Lazy = lazy } };
         var result = (await _control.RequestAsync(request, Envelope.BodyOneofCase.StartIterResult, TransportPhase.StartIteration,
                                                   iteration, cancellationToken).ConfigureAwait(false)).StartIterResult;
         ThrowIfFailed(result.Error, TransportPhase.StartIteration, iteration);
         _control.MarkStarted(iteration);
-        _control.Logger.RequestAcknowledged(iteration, "StartIter", started.ElapsedMilliseconds);
+        _control.Logger.RequestAcknowledged(iteration, lazy ? "StartLazyIter" : "StartIter", started.ElapsedMilliseconds);
     }
 
     /// <inheritdoc/>

@@ -8,9 +8,10 @@ namespace Phaul.Transport;
 /// through the destination's page server; on CRIU's post-dump notification, with the tree still
 /// frozen, the other image files go to the destination, which restores them and answers. Only
 /// then does the notification return and CRIU kill the tree on the source. If anything fails, the
-/// notification throws, CRIU fails the dump and resumes the tree on the source.
+/// notification throws, CRIU fails the dump and resumes the tree on the source. Post-copy:
+/// <see cref="DumpCopyRestoreLazilyAsync"/>.
 /// </summary>
-internal sealed class RemoteRestoreLocal : IPhaulLocal, IPhaulLocalOutcome
+internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLocalOutcome
 {
     /// <summary>The final dump's directory under the source's Wdir.</summary>
     public const string FinalDumpDirectoryName = "final";
@@ -20,11 +21,13 @@ internal sealed class RemoteRestoreLocal : IPhaulLocal, IPhaulLocalOutcome
 
     private readonly SourceControl _control;
     private readonly Action<CriuOpts>? _configureDump;
+    private readonly MigrationConnectionOptions _options;
 
-    public RemoteRestoreLocal(SourceControl control, Action<CriuOpts>? configureDump)
+    public RemoteRestoreLocal(SourceControl control, MigrationConnectionOptions options)
     {
         _control = control;
-        _configureDump = configureDump;
+        _options = options;
+        _configureDump = options.ConfigureFinalDump;
     }
 
     /// <summary>The destination's answer once it restored the tree; <see langword="null"/> before.</summary>
@@ -44,13 +47,7 @@ internal sealed class RemoteRestoreLocal : IPhaulLocal, IPhaulLocalOutcome
     public async Task DumpCopyRestoreAsync(ICriu criu, PhaulConfig config, string lastClientImagesPath,
                                            CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(criu);
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(lastClientImagesPath);
-        (Restored, FinalDump) = (null, null);
-        var iteration = _control.CurrentIteration
-                        ?? throw new InvalidOperationException("The final dump needs an iteration started on the destination (StartIterAsync) first.");
-        var dumpDirectory = CreateDumpDirectory(config.Wdir, iteration);
+        var (iteration, dumpDirectory) = BeginFinalStage(criu, config, lastClientImagesPath, "StartIterAsync");
         using var directory = ImagesDirectory.Open(dumpDirectory);
         var opts = CreateDumpOptions(config, directory.Fd, dumpDirectory, lastClientImagesPath);
         _control.Logger.FinalDumpStarting(config.Pid, dumpDirectory, opts.HasParentImg ? opts.ParentImg : "none");
@@ -123,6 +120,18 @@ internal sealed class RemoteRestoreLocal : IPhaulLocal, IPhaulLocalOutcome
         }
         _configureDump?.Invoke(opts);
         return opts;
+    }
+
+    /// <summary>Checks the arguments, forgets the last outcome and creates the final dump's directory.</summary>
+    private (int Iteration, string DumpDirectory) BeginFinalStage(ICriu criu, PhaulConfig config, string lastClientImagesPath, string start)
+    {
+        ArgumentNullException.ThrowIfNull(criu);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(lastClientImagesPath);
+        (Restored, FinalDump, PostCopy) = (null, null, null);
+        var iteration = _control.CurrentIteration
+                        ?? throw new InvalidOperationException($"The final dump needs an iteration started on the destination ({start}) first.");
+        return (iteration, CreateDumpDirectory(config.Wdir, iteration));
     }
 
     private static string CreateDumpDirectory(string wdir, int iteration)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Google.Protobuf;
+using Microsoft.Extensions.Logging;
 using Phaul.Rpc;
 using Phaul.Transport.Protocol;
 
@@ -81,12 +82,12 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         if (result.Pid <= 0)
             throw channel.Failure(TransportPhase.Restore, $"the destination reported success with an invalid pid {result.Pid}", _iteration);
         _control.Logger.RemoteRestored(result.Pid, (long)elapsed.TotalMilliseconds);
-        return new RestoredTree(result.Pid, ParseStats(result.RestoreStats), totals.Files, totals.Bytes, elapsed);
+        return new RestoredTree(result.Pid, ParseStats(result.RestoreStats, _control.Logger), totals.Files, totals.Bytes, elapsed);
     }
 
     // The tree runs on the destination now: unreadable statistics must not fail the notification,
     // which would make CRIU resume the source's copy too.
-    private RestoreStatistics? ParseStats(ByteString stats)
+    internal static RestoreStatistics? ParseStats(ByteString stats, ILogger logger)
     {
         if (stats.IsEmpty)
             return null;
@@ -96,7 +97,7 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         }
         catch (InvalidProtocolBufferException e)
         {
-            _control.Logger.RestoreStatsMalformed(e.Message);
+            logger.RestoreStatsMalformed(e.Message);
             return null;
         }
     }

@@ -40,5 +40,27 @@ public class CheckTests
         Assert.Equal(6, lines.Length);
     }
 
+    [Theory]
+    [InlineData("1048576\n", "CapEff:\t000001fffeffffff\n", false)] // Failure handled: the default 1 MiB and no CAP_SYS_RESOURCE.
+    [InlineData("8388608\n", "CapEff:\t000001fffeffffff\n", true)]
+    [InlineData("1048576\n", "CapEff:\t000001ffffffffff\n", true)] // CAP_SYS_RESOURCE lets CRIU grow pipes past the limit.
+    public void The_pipe_size_check_applies_the_post_copy_rule_and_gives_the_fix(string pipeMaxSize, string status, bool enough)
+    {
+        var stdout = new StringWriter();
+
+        CheckCommand.CheckPipeMaxSize(new CheckReport(stdout), pipeMaxSize, status);
+
+        var line = Assert.Single(Lines(stdout));
+        if (enough)
+        {
+            Assert.StartsWith($"ok       fs.pipe-max-size {pipeMaxSize.Trim()}: post-copy and hybrid can run from this host", line, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.StartsWith("warning  fs.pipe-max-size too small: no post-copy or hybrid from this host", line, StringComparison.Ordinal);
+            Assert.Contains("fix: sysctl -w fs.pipe-max-size=8388608", line, StringComparison.Ordinal);
+        }
+    }
+
     private static string[] Lines(StringWriter output) => output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
 }

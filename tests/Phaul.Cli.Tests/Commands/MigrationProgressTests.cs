@@ -21,6 +21,14 @@ public class MigrationProgressTests
         { 3104, ["Files", "Bytes"] },
         { 3105, ["Pid"] },
         { 3106, [] },
+        { 4110, [] },
+        { 4100, ["StartTime"] },
+        { 4101, ["RestoredPid"] },
+        { 4102, ["PagesTransferred", "PagesOnDemand"] },
+        { 4104, ["RestoredPid", "Reason"] },
+        { 4111, ["Cause"] },
+        { 4112, ["Why"] },
+        { 4114, [] },
         { 5010, ["Phase", "Source", "Files", "Deleted", "BytesSent"] },
         { 5011, ["Source"] },
         { 5021, [] },
@@ -57,6 +65,27 @@ public class MigrationProgressTests
                      MigrationProgress.Describe(3104, Fields(("Files", 12), ("Bytes", 1536L * 1024), ("ElapsedMs", 5L))));
         Assert.Equal("iteration 3: pre-copy stops: the iteration limit was reached",
                      MigrationProgress.Describe(2012, Fields(("Iteration", 3), ("StopReason", PreCopyStopReason.MaxIterations))));
+    }
+
+    [Fact]
+    public void Post_copy_steps_get_a_line_and_a_lost_process_says_so()
+    {
+        Assert.Equal("the destination's lazy-pages daemon listens (started in 45 ms); restore requested",
+                     MigrationProgress.Describe(4100, Fields(("Iteration", 1), ("DaemonPid", 99), ("Directory", "d"),
+                                                            ("StartTime", TimeSpan.FromMilliseconds(45)))));
+        Assert.Equal("the tree resumed on the destination as pid 5678; its memory follows (until the last page arrives, a broken connection loses the process)",
+                     MigrationProgress.Describe(4101, Fields(("Iteration", 1), ("RestoredPid", 5678))));
+        Assert.Equal("every page arrived: 262,157 pages, 12 pages of them on demand",
+                     MigrationProgress.Describe(4102, Fields(("Iteration", 1), ("PagesTransferred", (ulong?)262_157), ("PagesOnDemand", (ulong?)12))));
+        // Failure handled: CRIU below log level 4 logs no page counts.
+        Assert.Equal("every page arrived: ? pages, ? pages of them on demand",
+                     MigrationProgress.Describe(4102, Fields(("Iteration", 1), ("PagesTransferred", null), ("PagesOnDemand", null))));
+        // Failure handled: the connection broke after the resume; the destination killed its copy.
+        Assert.Equal("PROCESS LOST: the destination killed restored pid 5678: the connection broke",
+                     MigrationProgress.Describe(4104, Fields(("Iteration", 1), ("RestoredPid", 5678), ("Killed", 1), ("Reason", "the connection broke"))));
+        Assert.Equal("the tree runs on the source again (the restore failed)",
+                     MigrationProgress.Describe(4111, Fields(("Pid", 1234), ("Continued", 1), ("Cause", "the restore failed"))));
+        Assert.StartsWith("final dump (lazy): the tree stays frozen", MigrationProgress.Describe(4110, Fields(("Pid", 1234))), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -13,6 +13,7 @@ public class ReportWriterTests
         var report = new MigrationReport
         {
             Pid = 1234,
+            RequestedStrategy = StrategyChoice.PreCopy,
             Strategy = MigrationStrategy.PreCopy,
             StopReason = PreCopyStopReason.SkippedShareGoal,
             Iterations =
@@ -50,6 +51,7 @@ public class ReportWriterTests
         var report = new MigrationReport
         {
             Pid = 1234,
+            RequestedStrategy = StrategyChoice.StopAndCopy,
             Strategy = MigrationStrategy.StopAndCopy,
             StopReason = PreCopyStopReason.MemoryTrackingUnavailable,
             Duration = TimeSpan.FromSeconds(2),
@@ -79,6 +81,79 @@ public class ReportWriterTests
         Assert.StartsWith("  restore       256 pages (", lines[3], StringComparison.Ordinal);
         Assert.Equal("  restored pid  5678 on the destination", lines[4]);
         Assert.Equal(5, lines.Length);
+    }
+
+    [Fact]
+    public void A_post_copy_report_shows_the_downtime_phases_the_last_page_and_where_the_pages_came_from()
+    {
+        var report = new MigrationReport
+        {
+            Pid = 1234,
+            RequestedStrategy = StrategyChoice.Auto,
+            Strategy = MigrationStrategy.PostCopy,
+            StrategyNote = "PostCopy instead of Hybrid: the source's kernel does not track dirty memory",
+            StopReason = PreCopyStopReason.MemoryTrackingUnavailable,
+            PostCopy = new PostCopyReport
+            {
+                FreezeToResume = TimeSpan.FromMilliseconds(252),
+                FreezeToImagesWritten = TimeSpan.FromMilliseconds(70),
+                ImagesToDaemonReady = TimeSpan.FromMilliseconds(45),
+                Restore = TimeSpan.FromMilliseconds(137),
+                Pages = new LazyPagesStatistics
+                {
+                    PagesToFetch = 262_157,
+                    PagesTransferred = 262_157,
+                    PagesOnDemand = 12,
+                    RestoreTime = TimeSpan.FromMilliseconds(137),
+                    LastPageAfterResume = TimeSpan.FromMilliseconds(1480),
+                },
+            },
+            RestoredPid = 5678,
+            FinalStageDuration = TimeSpan.FromMilliseconds(1900),
+            Duration = TimeSpan.FromMilliseconds(2100),
+        };
+
+        var lines = Render(new MigrationOutcome(1234, report, null, "192.0.2.7:7480"));
+
+        Assert.Equal("  strategy      post-copy (auto): the kernel does not track dirty memory (no soft-dirty bits), so no pre-dumps", lines[1]);
+        Assert.Equal("  note          PostCopy instead of Hybrid: the source's kernel does not track dirty memory", lines[2]);
+        Assert.Equal("  final dump    lazy: everything but the memory, which stayed on the source until asked for", lines[3]);
+        Assert.Equal("  downtime      252 ms from the freeze to the resume on the destination: images written 70 ms, " +
+                     "to the lazy-pages daemon ready 45 ms, restore 137 ms", lines[4]);
+        Assert.Equal("  last page     1.48 s after the resume", lines[5]);
+        Assert.Equal("  pages         262,157 pages (" + Units.Bytes(262_157.0 * PageSize) + ") followed the tree: 12 on demand (touched before they arrived), " +
+                     "262,145 in the background", lines[6]);
+        Assert.Equal("  restore       no statistics from the destination", lines[7]);
+        Assert.Equal("  final stage   1.90 s (until the last page arrived; the tree ran on the destination after its downtime)", lines[8]);
+        Assert.Equal("  restored pid  5678 on the destination", lines[9]);
+        Assert.Equal(11, lines.Length);
+    }
+
+    [Fact]
+    public void A_hybrid_report_shows_its_pre_dumps_then_post_copy()
+    {
+        var report = new MigrationReport
+        {
+            Pid = 1234,
+            RequestedStrategy = StrategyChoice.Hybrid,
+            Strategy = MigrationStrategy.Hybrid,
+            StopReason = PreCopyStopReason.PagesWrittenFloor,
+            Iterations = [new IterationReport { Index = 0, Duration = TimeSpan.FromMilliseconds(300), Dump = Dump(written: 16_384, skipped: 0, frozenMs: 10) }],
+            PostCopy = new PostCopyReport { ImagesToDaemonReady = TimeSpan.FromMilliseconds(40), Restore = TimeSpan.FromMilliseconds(60) },
+            Duration = TimeSpan.FromSeconds(1),
+        };
+
+        var lines = Render(new MigrationOutcome(1234, report, null, "dest.example:7480"));
+
+        Assert.Equal("  strategy      hybrid: pre-copy, 1 pre-dump(s); stopped because the last pre-dump sent few pages; then post-copy for the rest", lines[1]);
+        Assert.StartsWith("  iteration 0   pre-dump 16,384 pages", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("  final dump    lazy:", lines[3], StringComparison.Ordinal);
+        // Failure handled: CRIU left no dump statistics and logged no page counts (log level below 4).
+        Assert.Equal("  downtime      not known from the freeze (no CRIU dump statistics); after the images were written: " +
+                     "to the lazy-pages daemon ready 40 ms, restore 60 ms", lines[4]);
+        Assert.Equal("  last page     not reported", lines[5]);
+        Assert.Equal("  pages         counts not reported (CRIU logs them only at log level 4)", lines[6]);
+        Assert.DoesNotContain(lines, line => line.StartsWith("  note", StringComparison.Ordinal));
     }
 
     private static DumpStatistics Dump(ulong written, ulong skipped, int frozenMs) =>

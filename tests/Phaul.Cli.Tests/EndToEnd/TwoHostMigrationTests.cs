@@ -1,5 +1,4 @@
 using Phaul.Cli.Tests.Support;
-using Phaul.Transport;
 
 namespace Phaul.Cli.Tests.EndToEnd;
 
@@ -10,7 +9,6 @@ namespace Phaul.Cli.Tests.EndToEnd;
 [Collection(typeof(EndToEnd))]
 public class TwoHostMigrationTests
 {
-    private const int Port = 7480;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -22,21 +20,21 @@ public class TwoHostMigrationTests
         TwoHosts.Require();
         using var hosts = await TwoHosts.CreateAsync();
         using var dir = new TempDirectory();
-        var key = NewKey(dir, "key");
-        await using var serve = await StartServeAsync(hosts, dir.File("sessions"), key);
+        var key = TwoHostCli.NewKey(dir, "key");
+        await using var serve = await TwoHostCli.StartServeAsync(hosts, dir.File("sessions"), key);
         using var workload = await Workload.StartInNetworkNamespaceAsync(hosts.Source, memoryMiB: 32, dirtyPagesPerTick: 4, Ct);
         var sourcePid = workload.Pid;
         var before = workload.ReadStatus();
 
-        await using var migrate = StartMigrate(hosts, sourcePid, key, "--json", dir.File("report.json"));
+        await using var migrate = TwoHostCli.StartMigrate(hosts, sourcePid, key, "--json", dir.File("report.json"));
         var exitCode = await migrate.WaitForExitAsync(Patience);
 
         Assert.True(exitCode == 0, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
         var report = MigrationReport.FromJson(await File.ReadAllTextAsync(dir.File("report.json"), Ct));
         var restoredPid = Assert.NotNull(report.RestoredPid);
         Assert.Equal(sourcePid, report.Pid);
-        Assert.Contains($"Migrated pid {sourcePid} to {hosts.DestinationAddress}:{Port}; it runs there as pid {restoredPid}.", migrate.Stdout, StringComparison.Ordinal);
-        Assert.Contains($"connecting to {hosts.DestinationAddress}:{Port}", migrate.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"Migrated pid {sourcePid} to {hosts.DestinationAddress}:{TwoHostCli.Port}; it runs there as pid {restoredPid}.", migrate.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"connecting to {hosts.DestinationAddress}:{TwoHostCli.Port}", migrate.Stderr, StringComparison.Ordinal);
         Assert.Contains("final dump, the tree stays frozen", migrate.Stderr, StringComparison.Ordinal);
         Assert.Contains($"the destination restored the tree as pid {restoredPid}", migrate.Stderr, StringComparison.Ordinal);
         await serve.WaitForStdoutAsync(line => line.Contains($": restored, root pid {restoredPid};", StringComparison.Ordinal), Patience, "serve to log the restore");
@@ -63,11 +61,11 @@ public class TwoHostMigrationTests
         using var hosts = await TwoHosts.CreateAsync();
         using var dir = new TempDirectory();
         var sessions = dir.File("sessions");
-        await using var serve = await StartServeAsync(hosts, sessions, NewKey(dir, "destination.key"));
+        await using var serve = await TwoHostCli.StartServeAsync(hosts, sessions, TwoHostCli.NewKey(dir, "destination.key"));
         using var workload = await Workload.StartInNetworkNamespaceAsync(hosts.Source, memoryMiB: 8, cancellationToken: Ct);
         var sourcePid = workload.Pid;
 
-        await using var migrate = StartMigrate(hosts, sourcePid, NewKey(dir, "source.key"));
+        await using var migrate = TwoHostCli.StartMigrate(hosts, sourcePid, TwoHostCli.NewKey(dir, "source.key"));
         var exitCode = await migrate.WaitForExitAsync(Patience);
 
         Assert.Equal((int)ExitCode.Failed, exitCode);
@@ -93,14 +91,14 @@ public class TwoHostMigrationTests
         TwoHosts.Require();
         using var hosts = await TwoHosts.CreateAsync();
         using var dir = new TempDirectory();
-        var key = NewKey(dir, "key");
+        var key = TwoHostCli.NewKey(dir, "key");
         var sessions = dir.File("sessions");
-        await using var serve = await StartServeAsync(hosts, sessions, key);
+        await using var serve = await TwoHostCli.StartServeAsync(hosts, sessions, key);
         using var workload = await Workload.StartInNetworkNamespaceAsync(hosts.Source, memoryMiB: 128, cancellationToken: Ct);
         var sourcePid = workload.Pid;
         var before = workload.ReadStatus();
 
-        await using var migrate = StartMigrate(hosts, sourcePid, key, "--wdir", dir.File("source"));
+        await using var migrate = TwoHostCli.StartMigrate(hosts, sourcePid, key, "--wdir", dir.File("source"));
         // The page server creates its page images when the source's dump starts sending pages: the tree is
         // frozen, and the restore can only begin after all of them arrived.
         await Poll.UntilAsync(() => Directory.Exists(sessions) ? Directory.EnumerateFiles(sessions, "pages-*.img", SearchOption.AllDirectories).FirstOrDefault() : null,
@@ -121,28 +119,4 @@ public class TwoHostMigrationTests
         Assert.Equal(0, after.BadWords);
         TestContext.Current.TestOutputHelper?.WriteLine(migrate.Stderr);
     }
-
-    private static string NewKey(TempDirectory dir, string name)
-    {
-        KeyFile.Generate(dir.File(name));
-        return dir.File(name);
-    }
-
-    private static async Task<PhaulProcess> StartServeAsync(TwoHosts hosts, string sessions, string key)
-    {
-        var serve = PhaulProcess.Start(hosts.Destination, "serve", "--listen", $"{hosts.DestinationAddress}:{Port}", "--wdir", sessions, "--key-file", key);
-        try
-        {
-            await serve.WaitForStdoutAsync(line => line.StartsWith("phaul serve: listening on", StringComparison.Ordinal), Patience, "serve to listen");
-            return serve;
-        }
-        catch
-        {
-            await serve.DisposeAsync();
-            throw;
-        }
-    }
-
-    private static PhaulProcess StartMigrate(TwoHosts hosts, int pid, string key, params string[] more) =>
-        PhaulProcess.Start(hosts.Source, ["migrate", "--pid", $"{pid}", "--to", $"{hosts.DestinationAddress}:{Port}", "--key-file", key, .. more]);
 }

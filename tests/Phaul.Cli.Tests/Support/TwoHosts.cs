@@ -68,6 +68,9 @@ internal sealed class TwoHosts : IDisposable
         }
     }
 
+    /// <summary>Takes the source's end of the veth pair down: from then on no packet passes between the hosts, and neither end is told.</summary>
+    public Task CutLinkAsync() => IpAsync("-n", Source, "link", "set", SourceLink, "down");
+
     /// <summary>The name of the network namespace <paramref name="pid"/> runs in, as <c>ip netns identify</c> finds it.</summary>
     public static async Task<string> NetworkNamespaceOfAsync(int pid) =>
         (await IpAsync("netns", "identify", pid.ToString(System.Globalization.CultureInfo.InvariantCulture))).Trim();

@@ -131,6 +131,23 @@ public class PhaulClientFailureTests
     }
 
     [Fact]
+    public async Task CancellingAfterTheFinalStageReturned_StillEndsTheIteration_AndReportsTheMigration()
+    {
+        // Handles: Ctrl-C arrives once the destination restored the tree; throwing OperationCanceledException
+        // then would claim the tree runs on the source when it has moved.
+        using var cancellation = new CancellationTokenSource();
+        using var harness = new LoopHarness { MemTrack = false };
+        harness.DuringFinal = _ => cancellation.CancelAsync();
+
+        var report = await harness.Client().MigrateAsync(cancellation.Token);
+
+        Assert.True(cancellation.IsCancellationRequested);
+        Assert.Equal(MigrationStrategy.StopAndCopy, report.Strategy);
+        Assert.Equal(["feature-check", "start", "final -", "stop"], harness.Calls);
+        Assert.False(harness.StopTokens.Single().CanBeCanceled);
+    }
+
+    [Fact]
     public async Task FailingFeatureCheck_IsNamed_AndStartsNoIteration()
     {
         // Handles: CRIU cannot answer FEATURE_CHECK.

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Phaul.Core.Tests.Fakes;
 using Phaul.Rpc;
 using static Phaul.Core.Tests.Fakes.Deadlines;
@@ -88,6 +89,21 @@ public sealed class SwrkSpawnTests : IDisposable
         Assert.Contains($" 5 -> {FdLinks.Target(_fds.OtherSocketFd)}", error.Message, StringComparison.Ordinal);
         // CRIU opens the images directory through /proc; it is not passed.
         Assert.DoesNotContain(_fds.Directory.FullName, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Swrk_RunsInItsOwnProcessGroup_SoATerminalsCtrlCReachesOnlyTheCaller()
+    {
+        // Ctrl-C in a terminal signals the whole foreground process group: CRIU killed by it mid-dump
+        // would bypass the caller's cancellation, which decides what becomes of the tree.
+        using var binary = new FakeCriuBinary("echo \"pgid $(cut -d' ' -f5 /proc/$$/stat) pid $$\" >&2\nexit 3");
+        using var criu = new Criu(binary.Path);
+
+        var error = await Assert.ThrowsAsync<CriuException>(() => criu.DumpAsync(_fds.Opts(), null, Ct).WithDeadline());
+
+        var words = error.Message.Split("pgid ")[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(words[2].Trim(), words[0].Trim());
+        Assert.NotEqual(Environment.ProcessId.ToString(CultureInfo.InvariantCulture), words[0].Trim());
     }
 
     [Fact]

@@ -22,6 +22,20 @@ internal static class ProcessTable
         }
     }
 
+    /// <summary>Waits until <paramref name="pid"/> is gone; false when it still runs after <paramref name="timeout"/>.</summary>
+    public static async Task<bool> WaitGoneAsync(int pid, TimeSpan timeout)
+    {
+        try
+        {
+            await Poll.UntilAsync(() => IsGone(pid) ? "gone" : null, timeout, $"pid {pid} to end", CancellationToken.None);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The parent of <paramref name="pid"/>, or 0 when it is gone.</summary>
     public static int ParentOf(int pid)
     {

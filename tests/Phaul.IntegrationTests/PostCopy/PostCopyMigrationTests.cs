@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Phaul.IntegrationTests.Migration;
 
 namespace Phaul.IntegrationTests.PostCopy;
 
@@ -25,35 +26,21 @@ public sealed class PostCopyMigrationTests
         var report = await pair.Client(sourcePid).MigrateAsync(Ct);
         var restoredPid = report.RestoredPid ?? throw new Xunit.Sdk.XunitException("the report names no restored pid");
         workload.AdoptRestored(restoredPid);
-        var atRestore = await workload.WaitForProgressAsync(1, Progress, Ct);
-        // It verifies 64 pages a turn, in order: once it has verified as many words as it holds, every page was checked.
-        var after = await Poll.UntilAsync(() => workload.ReadStatus() is var s && s.VerifiedWords >= atRestore.VerifiedWords + s.MemoryWords ? s : null,
-                                          Progress, "the restored workload to verify all of its memory", Ct);
+        await workload.WaitForProgressAsync(1, Progress, Ct);
+        var after = await workload.WaitForAllMemoryVerifiedAsync(Progress, Ct);
 
         TestContext.Current.TestOutputHelper?.WriteLine(report.ToJson());
         TestContext.Current.TestOutputHelper?.WriteLine($"largest gap the workload saw: {after.MaxGapMicroseconds / 1000.0:F0} ms");
         Assert.Equal(0, after.BadWords);
         Assert.True(after.Counter > before.Counter, $"counter {after.Counter} after the migration, {before.Counter} before");
-        Assert.True(await Processes.WaitGoneAsync(sourcePid, Progress), $"the source pid {sourcePid} still runs");
+        Assert.True(await ProcessTable.WaitGoneAsync(sourcePid, Progress), $"the source pid {sourcePid} still runs");
         Assert.True(workload.IsRunning);
 
         Assert.Equal(MigrationStrategy.PostCopy, report.Strategy);
         Assert.Equal(StrategyChoice.PostCopy, report.RequestedStrategy);
         Assert.Null(report.StrategyNote);
         Assert.Empty(report.Iterations);
-        Assert.Null(report.FinalDump);
-        Assert.IsType<RestoreStatistics>(report.Restore);
-        var postCopy = Assert.IsType<PostCopyReport>(report.PostCopy);
-        Assert.InRange(postCopy.FreezeToResume!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(20));
-        Assert.True(postCopy.FreezeToResume > postCopy.Restore);
-        Assert.True(postCopy.FreezeToImagesWritten > TimeSpan.Zero);
-        var pages = Assert.IsType<LazyPagesStatistics>(postCopy.Pages);
-        Assert.True(pages.PagesTransferred >= 65536, $"{pages.PagesTransferred} pages transferred for 256 MiB");
-        Assert.Equal(pages.PagesToFetch, pages.PagesTransferred);
-        Assert.True(pages.PagesOnDemand >= 1, "the restored tree touched no page before it arrived");
-        Assert.True(pages.PagesInBackground > pages.PagesOnDemand);
-        Assert.True(pages.LastPageAfterResume > TimeSpan.Zero);
-        Assert.True(report.FinalStageDuration > postCopy.FreezeToResume);
+        PostCopyFigures.AssertReal(report, memoryMiB: 256);
         await pair.AssertNothingLeftRunningAsync();
     }
 
@@ -120,8 +107,8 @@ public sealed class PostCopyMigrationTests
         Assert.Contains("The process was lost", error.Message, StringComparison.Ordinal);
         var lost = Assert.IsType<ProcessLostException>(error.InnerException);
         Assert.Equal(restoredPid, lost.RestoredPid);
-        Assert.True(await Processes.WaitGoneAsync(restoredPid, Progress), $"the restored pid {restoredPid} still runs");
-        Assert.True(await Processes.WaitGoneAsync(sourcePid, Progress), $"the source pid {sourcePid} still runs");
+        Assert.True(await ProcessTable.WaitGoneAsync(restoredPid, Progress), $"the restored pid {restoredPid} still runs");
+        Assert.True(await ProcessTable.WaitGoneAsync(sourcePid, Progress), $"the source pid {sourcePid} still runs");
         await pair.AssertNothingLeftRunningAsync();
     }
 
@@ -129,8 +116,7 @@ public sealed class PostCopyMigrationTests
     {
         TestContext.Current.TestOutputHelper?.WriteLine(error.Message);
         var after = await workload.WaitForProgressAsync(50, Progress, Ct);
-        var verified = await Poll.UntilAsync(() => workload.ReadStatus() is var s && s.VerifiedWords >= after.VerifiedWords + s.MemoryWords ? s : null,
-                                             Progress, "the workload to verify all of its memory again", Ct);
+        var verified = await workload.WaitForAllMemoryVerifiedAsync(Progress, Ct);
         Assert.False(error.FinalStageCompleted);
         Assert.False(error.ProcessLost);
         Assert.Contains("left running on the source", error.Message, StringComparison.Ordinal);

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Phaul.IntegrationTests.Migration;
 
 namespace Phaul.IntegrationTests.PostCopy;
 
@@ -63,9 +64,9 @@ internal sealed class PostCopyPair : IDisposable
     public async Task AssertNothingLeftRunningAsync()
     {
         foreach (var pid in DaemonPids)
-            Assert.True(await Processes.WaitGoneAsync(pid, TimeSpan.FromSeconds(10)), $"lazy-pages daemon {pid} still runs");
-        Assert.Empty(Processes.HoldersOf(Destination.FullName));
-        Assert.Empty(Processes.HoldersOf(Source.FullName));
+            Assert.True(await ProcessTable.WaitGoneAsync(pid, TimeSpan.FromSeconds(10)), $"lazy-pages daemon {pid} still runs");
+        Assert.Empty(ProcessTable.HoldersOf(Destination.FullName));
+        Assert.Empty(ProcessTable.HoldersOf(Source.FullName));
     }
 
     private static (Socket, Socket) Connect()

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Moq;
+using Phaul.Rpc;
 
 namespace Phaul.Transport.Tests.Support;
 
@@ -47,6 +48,49 @@ internal sealed class FakeTarget : IMigrationTarget
     {
         Calls.Enqueue("StopIter");
         return StopFailure is { } failure ? Task.FromException(failure) : Task.CompletedTask;
+    }
+
+    /// <summary>What CheckPostCopy answers.</summary>
+    public PostCopyAvailability PostCopy { get; set; } = PostCopyAvailability.Available;
+
+    /// <summary>Thrown by StartLazyPages, if set.</summary>
+    public Exception? LazyPagesFailure { get; set; }
+
+    /// <summary>What RestoreLazily does: the restored pid, or a failure. Default: pid 4343.</summary>
+    public Func<CriuOpts, Task<int>> LazyRestore { get; set; } = _ => Task.FromResult(4343);
+
+    /// <summary>What WaitForLazyPages answers; complete it to let the pages arrive.</summary>
+    public TaskCompletionSource<LazyPagesStatistics> Pages { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task<PostCopyAvailability> CheckPostCopyAsync(CancellationToken cancellationToken = default)
+    {
+        Calls.Enqueue("CheckPostCopy");
+        return Task.FromResult(PostCopy);
+    }
+
+    public Task StartLazyIterAsync(CancellationToken cancellationToken = default)
+    {
+        Calls.Enqueue("StartLazyIter");
+        LastImagesDir = Directory.CreateDirectory(Path.Combine(Config.Wdir, (_iterations++).ToString(System.Globalization.CultureInfo.InvariantCulture))).FullName;
+        return Task.CompletedTask;
+    }
+
+    public Task StartLazyPagesAsync(CancellationToken cancellationToken)
+    {
+        Calls.Enqueue($"StartLazyPages({string.Join(",", Directory.GetFiles(LastImagesDir).Select(Path.GetFileName).Order(StringComparer.Ordinal))})");
+        return LazyPagesFailure is { } failure ? Task.FromException(failure) : Task.CompletedTask;
+    }
+
+    public Task<int> RestoreLazilyAsync(CriuOpts opts, CancellationToken cancellationToken)
+    {
+        Calls.Enqueue($"RestoreLazily({opts.LogFile})");
+        return LazyRestore(opts);
+    }
+
+    public Task<LazyPagesStatistics> WaitForLazyPagesAsync(CancellationToken cancellationToken)
+    {
+        Calls.Enqueue("WaitForLazyPages");
+        return Pages.Task.WaitAsync(cancellationToken);
     }
 
     public void Dispose() => Disposed = true;

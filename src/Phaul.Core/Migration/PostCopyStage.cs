@@ -5,7 +5,8 @@ using Phaul.Rpc;
 namespace Phaul;
 
 /// <summary>
-/// One post-copy final stage of an <see cref="InProcessLocal"/>. The order is forced by CRIU: the restore
+/// One post-copy final stage, for a destination in this process (<see cref="InProcessLocal"/>) or across
+/// the network (Phaul.Transport): <see cref="ILazyDestination"/>. The order is forced by CRIU: the restore
 /// touches lazy memory (e.g. the rseq area) and the source's CRIU serves pages only after its post-dump
 /// notification returned, so the notification only starts the destination's daemon, and the restore runs
 /// after it. The source dump keeps the tree frozen until every page was served and then leaves it
@@ -19,15 +20,14 @@ namespace Phaul;
 /// A source dump that fails while serving pages shuts the memory socket down, so that the destination's
 /// daemon fails at once instead of waiting for pages that cannot come.
 /// </summary>
-internal sealed partial class InProcessPostCopy : IDisposable
+internal sealed partial class PostCopyStage : IDisposable
 {
     private const string DumpLogFile = "dump.log";
-    private const string RestoreLogFile = "restore.log";
 
     // After the last page the source's CRIU ends at once; this bounds a CRIU that does not.
     private static readonly TimeSpan SourceExitGrace = TimeSpan.FromSeconds(10);
 
-    private readonly PhaulServer _server;
+    private readonly ILazyDestination _destination;
     private readonly InProcessLocalOptions _options;
     private readonly ILogger _logger;
     private readonly MigrationDependencies _dependencies;
@@ -38,10 +38,10 @@ internal sealed partial class InProcessPostCopy : IDisposable
     private volatile bool _pagesArrived;
     private string? _dumpLog;
 
-    public InProcessPostCopy(PhaulServer server, InProcessLocalOptions options, ILogger logger, MigrationDependencies dependencies,
+    public PostCopyStage(ILazyDestination destination, InProcessLocalOptions options, ILogger logger, MigrationDependencies dependencies,
                              PhaulConfig config, string directory)
     {
-        _server = server;
+        _destination = destination;
         _options = options;
         _logger = logger;
         _dependencies = dependencies;
@@ -68,12 +68,19 @@ internal sealed partial class InProcessPostCopy : IDisposable
         try
         {
             RestoredPid = await RestoreAsync(dump, cancellationToken).ConfigureAwait(false);
-            Pages = await _server.WaitForLazyPagesAsync(CancellationToken.None).ConfigureAwait(false);
+            Pages = await _destination.WaitForPagesAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (ProcessLostException lost)
         {
             await KillSourceAsync(dump, lost.Message).ConfigureAwait(false);
             throw;
+        }
+        catch (Exception failure) when (RestoredPid is { } pid)
+        {
+            // The tree runs on the destination and its pages could not all follow: whatever broke, it is lost.
+            var lost = new ProcessLostException(pid, $"waiting for its pages failed: {failure.Message.TrimEnd('.')}", failure);
+            await KillSourceAsync(dump, lost.Message).ConfigureAwait(false);
+            throw lost;
         }
         _pagesArrived = true;
         await EndSourceAfterSuccessAsync(dump).ConfigureAwait(false);
@@ -114,7 +121,9 @@ internal sealed partial class InProcessPostCopy : IDisposable
     {
         try
         {
-            if (await Task.WhenAny(onPostDump.Ready, dump).WaitAsync(cancellationToken).ConfigureAwait(false) == dump)
+            // A failed notification fails the dump too: its own error, in Ready, is the one to report.
+            if (await Task.WhenAny(onPostDump.Ready, dump).WaitAsync(cancellationToken).ConfigureAwait(false) == dump
+                && !onPostDump.Ready.IsCompleted)
             {
                 await dump.ConfigureAwait(false);
                 _logger.PostDumpNeverCame(_config.Pid, _directory);
@@ -133,12 +142,10 @@ internal sealed partial class InProcessPostCopy : IDisposable
     /// <summary>Restores on the destination; a restore that fails leaves the tree running on the source.</summary>
     private async Task<int> RestoreAsync(Task dump, CancellationToken cancellationToken)
     {
-        var opts = new CriuOpts { LogLevel = _options.CriuLogLevel, LogFile = RestoreLogFile, RstSibling = false };
-        _options.ConfigureRestore?.Invoke(opts);
         _timeline.RestoreStarted();
         try
         {
-            var pid = await _server.RestoreLazilyAsync(opts, cancellationToken).ConfigureAwait(false);
+            var pid = await _destination.RestoreAsync(cancellationToken).ConfigureAwait(false);
             _timeline.Resumed();
             _logger.Restored(_config.Pid, pid);
             return pid;
@@ -201,16 +208,14 @@ internal sealed partial class InProcessPostCopy : IDisposable
     private async Task StartDestinationAsync(CancellationToken cancellationToken)
     {
         _timeline.ImagesWritten();
-        var linked = ImageLinker.LinkOrCopyImages(_directory, _server.LastImagesDir);
-        _logger.ImagesLinked(linked, _directory, _server.LastImagesDir);
-        await _server.StartLazyPagesAsync(cancellationToken).ConfigureAwait(false);
+        await _destination.StartAsync(_directory, cancellationToken).ConfigureAwait(false);
         _timeline.DaemonReady();
     }
 
     public void Dispose() => _killDump.Dispose();
 
     /// <summary>Runs inside CRIU's post-dump notification: the tree is frozen and its images (without its memory) are written.</summary>
-    private sealed class StartDestinationOnPostDump(InProcessPostCopy stage, CancellationToken cancellationToken) : CriuNotifyBase
+    private sealed class StartDestinationOnPostDump(PostCopyStage stage, CancellationToken cancellationToken) : CriuNotifyBase
     {
         private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Phaul;
 
-internal sealed partial class InProcessPostCopy
+internal sealed partial class PostCopyStage
 {
     /// <summary>When each step of the stage happened, on the Stopwatch clock.</summary>
     private sealed class Timeline

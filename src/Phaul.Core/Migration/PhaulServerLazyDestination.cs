@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Logging;
+using Phaul.Rpc;
+
+namespace Phaul;
+
+/// <summary>A <see cref="PhaulServer"/> in this process as the lazy stage's destination: images are hard-linked across.</summary>
+internal sealed class PhaulServerLazyDestination(PhaulServer server, InProcessLocalOptions options, ILogger logger) : ILazyDestination
+{
+    private const string RestoreLogFile = "restore.log";
+
+    public async Task StartAsync(string dumpDirectory, CancellationToken cancellationToken)
+    {
+        var linked = ImageLinker.LinkOrCopyImages(dumpDirectory, server.LastImagesDir);
+        logger.ImagesLinked(linked, dumpDirectory, server.LastImagesDir);
+        await server.StartLazyPagesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<int> RestoreAsync(CancellationToken cancellationToken)
+    {
+        var opts = new CriuOpts { LogLevel = options.CriuLogLevel, LogFile = RestoreLogFile, RstSibling = false };
+        options.ConfigureRestore?.Invoke(opts);
+        return server.RestoreLazilyAsync(opts, cancellationToken);
+    }
+
+    public Task<LazyPagesStatistics> WaitForPagesAsync(CancellationToken cancellationToken) =>
+        server.WaitForLazyPagesAsync(cancellationToken);
+}

@@ -1,0 +1,118 @@
+using Phaul.Rpc;
+using Phaul.Transport.Protocol;
+
+namespace Phaul.Transport;
+
+// Post-copy: the lazy iteration's daemon, the lazy restore and the wait for every page. Once the tree
+// resumed here it depends on the source: if the pages cannot all arrive (the daemon fails, its deadline
+// passes, the source goes away), the PhaulServer kills the tree, and the session reports the loss.
+internal sealed partial class DestinationSession
+{
+    // The lazily restored tree that was lost (killed) because its pages could not all arrive.
+    private int? _lostPid;
+
+    // Whether every page of the lazily restored tree has arrived.
+    private bool _pagesArrived;
+
+    private async Task<CheckPostCopyResult> CheckPostCopyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var availability = await _target.CheckPostCopyAsync(cancellationToken).ConfigureAwait(false);
+            return new CheckPostCopyResult { Available = availability.IsAvailable, Reason = availability.Reason ?? "" };
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.IterationRequestFailed(_id, "CheckPostCopy", _openIteration ?? 0, e.Message);
+            return new CheckPostCopyResult { Reason = $"the destination could not check its CRIU for lazy-pages support: {e.Message}" };
+        }
+    }
+
+    private async Task<LazyPagesResult> StartLazyPagesAsync(LazyPagesRequest request, CancellationToken cancellationToken)
+    {
+        var iteration = RunningLazyIteration(TransportPhase.PostCopyPages, "LazyPages");
+        ThrowIfImagesDiffer(request.FileCount, request.TotalBytes);
+        var error = await ErrorOfAsync(() => _target.StartLazyPagesAsync(cancellationToken), "LazyPages", iteration).ConfigureAwait(false);
+        return new LazyPagesResult { Error = error };
+    }
+
+    private async Task<RestoreResult> RestoreLazilyAsync(CancellationToken cancellationToken)
+    {
+        var iteration = RunningLazyIteration(TransportPhase.Restore, "LazyRestore");
+        ThrowIfRestoredBefore();
+        var directory = _target.LastImagesDir;
+        _logger.Restoring(_id, directory, _receiver.Files, _receiver.Bytes);
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            var opts = new CriuOpts { LogFile = RestoreLogName, LogLevel = 4 };
+            _options.ConfigureRestore?.Invoke(opts);
+            RestoredPid = await _target.RestoreLazilyAsync(opts, cancellationToken).ConfigureAwait(false);
+            _logger.Restored(_id, RestoredPid.Value, elapsed.ElapsedMilliseconds);
+        }
+        catch (ProcessLostException lost)
+        {
+            Lose(lost, iteration);
+            return new RestoreResult { Error = lost.Message, LostPid = lost.RestoredPid ?? 0 };
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.RestoreFailed(_id, e.Message);
+            return new RestoreResult { Error = $"CRIU could not restore the tree lazily on the destination: {e.Message}" };
+        }
+        var stats = await ReadStatsAsync(directory, cancellationToken).ConfigureAwait(false);
+        return new RestoreResult { Pid = RestoredPid.Value, RestoreStats = stats };
+    }
+
+    private async Task<WaitPagesResult> WaitForPagesAsync(CancellationToken cancellationToken)
+    {
+        var iteration = RunningLazyIteration(TransportPhase.PostCopyPages, "WaitPages");
+        if (RestoredPid is null)
+            throw _channel.Failure(TransportPhase.PostCopyPages, "the source waits for the pages of a tree that was not restored", iteration);
+        try
+        {
+            var pages = await _target.WaitForLazyPagesAsync(cancellationToken).ConfigureAwait(false);
+            _pagesArrived = true;
+            _logger.AllPagesArrived(_id, RestoredPid.Value, pages.PagesTransferred, pages.PagesOnDemand);
+            return new WaitPagesResult { Pages = LazyPagesWire.ToWire(pages) };
+        }
+        catch (ProcessLostException lost)
+        {
+            Lose(lost, iteration);
+            return new WaitPagesResult { Error = lost.Message, LostPid = lost.RestoredPid ?? 0 };
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.IterationRequestFailed(_id, "WaitPages", iteration, e.Message);
+            return new WaitPagesResult { Error = e.Message };
+        }
+    }
+
+    private void Lose(ProcessLostException lost, int iteration)
+    {
+        _lostPid = lost.RestoredPid ?? RestoredPid ?? 0;
+        RestoredPid = null;
+        _logger.RestoredTreeLost(_id, iteration, _lostPid.Value, lost.Reason);
+    }
+
+    /// <summary>The running lazy iteration; a post-copy request outside one breaks the protocol.</summary>
+    private int RunningLazyIteration(TransportPhase phase, string request)
+    {
+        if (_openIteration is { } iteration && _lazyIteration)
+            return iteration;
+        throw _channel.Failure(phase, $"the source sent {request} while no lazy iteration is running", _openIteration);
+    }
+
+    /// <summary>
+    /// At the end of the session: why the process is lost, if it is (a lazily restored tree that was killed, or
+    /// whose pages have not all arrived: ending the session ends the lazy iteration, which kills it); else null.
+    /// </summary>
+    private string? LossAtTheEnd()
+    {
+        if (_lazyIteration && !_pagesArrived && RestoredPid is { } pid)
+            (_lostPid, RestoredPid) = (pid, null);
+        return _lostPid is { } lost
+            ? $"the process was lost: the restored tree (pid {lost}) could not get all of its pages and was killed"
+            : null;
+    }
+}

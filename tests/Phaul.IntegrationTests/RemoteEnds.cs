@@ -1,0 +1,52 @@
+using System.Net;
+using Phaul.Transport;
+
+namespace Phaul.IntegrationTests;
+
+/// <summary>
+/// The two ends of a migration through Phaul.Transport on loopback: their directories, a fresh key, and the
+/// destination service listening on a free port with its sessions under <see cref="Destination"/>.
+/// </summary>
+internal sealed class RemoteEnds : IAsyncDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("phaul-remote-").FullName;
+
+    public RemoteEnds()
+    {
+        Source = Directory.CreateDirectory(Path.Combine(_root, "source")).FullName;
+        Destination = Directory.CreateDirectory(Path.Combine(_root, "destination")).FullName;
+        Listener = MigrationListener.Start(new MigrationListenerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = Destination, Key = Key });
+        var ended = new TaskCompletionSource<MigrationSessionEndedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Listener.SessionEnded += (_, e) => ended.TrySetResult(e);
+        SessionEnded = ended.Task;
+    }
+
+    /// <summary>The source's Wdir.</summary>
+    public string Source { get; }
+
+    /// <summary>The destination service's Wdir.</summary>
+    public string Destination { get; }
+
+    /// <summary>The key the destination service holds.</summary>
+    public PreSharedKey Key { get; } = PreSharedKey.Generate();
+
+    /// <summary>The destination service.</summary>
+    public MigrationListener Listener { get; }
+
+    /// <summary>Completes with the first session's end.</summary>
+    public Task<MigrationSessionEndedEventArgs> SessionEnded { get; }
+
+    /// <summary>Connects a source with the destination's key.</summary>
+    public Task<MigrationConnection> ConnectAsync(MigrationConnectionOptions? options = null) =>
+        MigrationConnection.ConnectAsync(Listener.LocalEndPoint, Key, options, cancellationToken: TestContext.Current.CancellationToken);
+
+    /// <summary>A client migrating <paramref name="pid"/> through <paramref name="connection"/>, working in <see cref="Source"/>.</summary>
+    public PhaulClient Client(MigrationConnection connection, int pid, PhaulClientOptions? options = null) =>
+        PhaulClient.MakePhaulClient(connection.Local, connection.Remote, new PhaulConfig { Pid = pid, Memfd = connection.Memfd, Wdir = Source }, options);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Listener.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+}

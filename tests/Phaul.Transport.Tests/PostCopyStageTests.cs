@@ -1,0 +1,232 @@
+using Moq;
+using Phaul.Rpc;
+using Phaul.Transport.Tests.Support;
+
+namespace Phaul.Transport.Tests;
+
+/// <summary>
+/// Post-copy over loopback: the source's lazy stage and the destination's session, with CRIU mocked on
+/// both sides and the source tree's signals recorded instead of sent.
+/// </summary>
+public sealed class PostCopyStageTests : IAsyncDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private const int SourcePid = 77;
+
+    private readonly FakeDestination _destination = new(TestKeys.Shared);
+    private readonly TempDirectory _source = new();
+    private readonly Mock<IProcessTrees> _trees = new();
+    private readonly List<string> _signals = [];
+    private readonly ScriptedLazyDump _dump;
+    private MigrationConnection? _connection;
+
+    public PostCopyStageTests()
+    {
+        _trees.Setup(t => t.Kill(It.IsAny<int>())).Returns((int pid) => Signal($"kill {pid}"));
+        _trees.Setup(t => t.Continue(It.IsAny<int>())).Returns((int pid) => Signal($"continue {pid}"));
+        _dump = new ScriptedLazyDump(_source.Path) { Files = { ["core-1.img"] = new byte[70_000], ["pstree.img"] = [1, 2, 3] } };
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private MigrationConnection Connection => _connection!;
+
+    private FakeTarget Target => _destination.Targets.Single();
+
+    private PhaulConfig Config => new() { Pid = SourcePid, Memfd = Connection.Memfd, Wdir = _source.Path };
+
+    [Fact]
+    public async Task PhaulClient_migrates_by_post_copy_through_the_transport_and_reports_the_destinations_page_figures()
+    {
+        _destination.Configure = target => target.LazyRestore = _ =>
+        {
+            // CRIU's order: the restore runs only after the source's post-dump notification returned.
+            Assert.True(_dump.NotificationReturned);
+            target.Pages.SetResult(new LazyPagesStatistics
+            {
+                PagesToFetch = 100, PagesTransferred = 100, PagesOnDemand = 7,
+                RestoreTime = TimeSpan.FromMilliseconds(30), LastPageAfterResume = TimeSpan.FromMilliseconds(250),
+            });
+            _dump.Served.SetResult();
+            return Task.FromResult(4343);
+        };
+        await ConnectAsync();
+        var client = PhaulClient.Create(Connection.Local, Connection.Remote, Config,
+                                        new PhaulClientOptions { Strategy = StrategyChoice.PostCopy, AllowFallback = false, CriuFactory = () => _dump.Criu.Object },
+                                        loggerFactory: null, MigrationDependencies.Default with { PipeSizeCheck = () => null });
+
+        var report = await client.MigrateAsync(Ct).WaitAsync(Patience, Ct);
+        await Connection.DisposeAsync();
+
+        Assert.Equal(MigrationStrategy.PostCopy, report.Strategy);
+        Assert.Equal(4343, report.RestoredPid);
+        var pages = report.PostCopy!.Pages!;
+        Assert.Equal((100UL, 7UL, 93UL), (pages.PagesTransferred, pages.PagesOnDemand, pages.PagesInBackground));
+        Assert.Equal((TimeSpan.FromMilliseconds(30), TimeSpan.FromMilliseconds(250)), (report.PostCopy.Restore, pages.LastPageAfterResume));
+        Assert.Equal(["CheckPostCopy", "StartLazyIter", "StartLazyPages(core-1.img,pstree.img)", "RestoreLazily(restore.log)", "WaitForLazyPages", "StopIter"],
+                     Target.Calls);
+        var opts = _dump.Options!;
+        Assert.Equal((SourcePid, Connection.Memfd, true, true, true), (opts.Pid, opts.Ps.Fd, opts.LazyPages, opts.LeaveStopped, opts.NotifyScripts));
+        // Every page was served: the source's stopped copy goes, and is never continued.
+        Assert.Equal([$"kill {SourcePid}"], _signals);
+        var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
+        Assert.Equal((4343, null), (ended.RestoredPid, ended.Error));
+        Assert.Equal(4343, Connection.Restored!.Pid);
+    }
+
+    [Fact]
+    public async Task The_destinations_answer_to_the_post_copy_check_is_what_the_client_sees()
+    {
+        // Failure handled: a destination without lazy-pages support; its reason (with the fix) reaches the source.
+        _destination.Configure = target => target.PostCopy = PostCopyAvailability.Unavailable("no userfaultfd here: build the kernel with CONFIG_USERFAULTFD=y");
+        await ConnectAsync();
+        var remote = Assert.IsAssignableFrom<IPhaulPostCopyRemote>(Connection.Remote);
+        Assert.IsAssignableFrom<IPhaulPostCopyLocal>(Connection.Local);
+
+        var answer = await remote.CheckPostCopyAsync(Ct);
+
+        Assert.False(answer.IsAvailable);
+        Assert.Equal("no userfaultfd here: build the kernel with CONFIG_USERFAULTFD=y", answer.Reason);
+    }
+
+    [Fact]
+    public async Task A_daemon_that_cannot_start_continues_the_tree_on_the_source_and_names_the_destination()
+    {
+        // Failure handled: the destination's lazy-pages daemon fails before anything was restored.
+        _destination.Configure = target => target.LazyPagesFailure = new LazyPagesDaemonException("criu lazy-pages exited with status 1");
+        await ConnectAsync();
+        await LazyRemote.StartLazyIterAsync(Ct);
+
+        var error = await Assert.ThrowsAsync<TransportException>(() => RunStageAsync(Ct)).WaitAsync(Patience, Ct);
+
+        Assert.Equal((TransportSide.Destination, TransportPhase.PostCopyPages), (error.Side, error.Phase));
+        Assert.Contains("criu lazy-pages exited with status 1", error.Message);
+        Assert.Equal([$"continue {SourcePid}"], _signals);
+        Assert.DoesNotContain(Target.Calls, call => call.StartsWith("RestoreLazily", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_failed_lazy_restore_continues_the_tree_on_the_source()
+    {
+        // Failure handled: CRIU cannot restore on the destination, before the tree ever ran there.
+        _destination.Configure = target => target.LazyRestore = _ => throw new CriuException(CriuReqType.Restore, "restore failed: no such mount");
+        await ConnectAsync();
+        await LazyRemote.StartLazyIterAsync(Ct);
+
+        var error = await Assert.ThrowsAsync<TransportException>(() => RunStageAsync(Ct)).WaitAsync(Patience, Ct);
+
+        Assert.Equal((TransportSide.Destination, TransportPhase.Restore), (error.Side, error.Phase));
+        Assert.Contains("no such mount", error.Message);
+        Assert.True(_dump.Killed);
+        Assert.Equal([$"continue {SourcePid}"], _signals);
+        Assert.Null(Connection.Restored);
+    }
+
+    [Fact]
+    public async Task Pages_lost_on_the_destination_kill_the_source_copy_and_report_the_lost_process()
+    {
+        // Failure handled: after the resume, the destination's daemon fails; the destination killed its tree.
+        _destination.Configure = target => target.Pages.SetException(new ProcessLostException(4343, "its lazy-pages daemon failed before every page had arrived"));
+        await ConnectAsync();
+        await LazyRemote.StartLazyIterAsync(Ct);
+
+        var lost = await Assert.ThrowsAsync<ProcessLostException>(() => RunStageAsync(Ct)).WaitAsync(Patience, Ct);
+
+        Assert.Equal(4343, lost.RestoredPid);
+        Assert.Contains("its lazy-pages daemon failed before every page had arrived", lost.Message);
+        Assert.True(_dump.Killed);
+        Assert.Equal([$"kill {SourcePid}"], _signals);
+        await Connection.DisposeAsync();
+        var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
+        Assert.Null(ended.RestoredPid);
+        Assert.Contains("the process was lost", ended.Error!.Message);
+    }
+
+    [Fact]
+    public async Task A_connection_cut_after_the_resume_loses_the_process_on_both_sides_without_hanging()
+    {
+        // Failure handled: the network breaks once the tree runs on the destination, its pages still on the source.
+        await ConnectAsync(afterLazyRestore: () => Connection.Sever());
+        await LazyRemote.StartLazyIterAsync(Ct);
+
+        var lost = await Assert.ThrowsAsync<ProcessLostException>(() => RunStageAsync(Ct)).WaitAsync(Patience, Ct);
+
+        Assert.Equal(4343, lost.RestoredPid);
+        Assert.Contains("waiting for its pages failed", lost.Message);
+        Assert.Equal([$"kill {SourcePid}"], _signals);
+        var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
+        Assert.Contains("the process was lost: the restored tree (pid 4343) could not get all of its pages", ended.Error!.Message);
+        // Disposing the target ends the lazy iteration: PhaulServer kills the daemon and the tree.
+        Assert.True(Target.Disposed);
+    }
+
+    [Fact]
+    public async Task A_connection_cut_while_the_restore_request_is_out_kills_the_source_copy_instead_of_running_it_twice()
+    {
+        // Failure handled: the answer to the restore request never comes; the destination may run the tree already.
+        _destination.Configure = target => target.LazyRestore = _ =>
+        {
+            Connection.Sever();
+            return Task.FromResult(4343);
+        };
+        await ConnectAsync();
+        await LazyRemote.StartLazyIterAsync(Ct);
+
+        var lost = await Assert.ThrowsAsync<ProcessLostException>(() => RunStageAsync(Ct)).WaitAsync(Patience, Ct);
+
+        Assert.Null(lost.RestoredPid);
+        Assert.Contains("cannot know whether it resumed there", lost.Message);
+        Assert.Equal([$"kill {SourcePid}"], _signals);
+        Assert.DoesNotContain($"continue {SourcePid}", _signals);
+        var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
+        Assert.NotNull(ended.Error);
+        Assert.True(Target.Disposed);
+    }
+
+    [Fact]
+    public async Task A_lazy_final_stage_in_a_plain_iteration_is_refused_by_the_destination_and_the_tree_continues_on_the_source()
+    {
+        // Failure handled: a source out of step with the protocol (post-copy requests in a page-server iteration).
+        await ConnectAsync();
+        await Connection.Remote.StartIterAsync(Ct);
+
+        var error = await Assert.ThrowsAsync<TransportException>(() => RunStageAsync(Ct)).WaitAsync(Patience, Ct);
+
+        Assert.Contains("while no lazy iteration is running", error.Message);
+        Assert.Equal([$"continue {SourcePid}"], _signals);
+        await Connection.DisposeAsync(); // the destination drains the connection after its abort until the source closes it
+        var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
+        Assert.Contains("LazyPages while no lazy iteration is running", ended.Error!.Message);
+        Assert.DoesNotContain(Target.Calls, call => call.StartsWith("StartLazyPages", StringComparison.Ordinal));
+    }
+
+    private IPhaulPostCopyRemote LazyRemote => (IPhaulPostCopyRemote)Connection.Remote;
+
+    private Task RunStageAsync(CancellationToken cancellationToken) =>
+        ((IPhaulPostCopyLocal)Connection.Local).DumpCopyRestoreLazilyAsync(_dump.Criu.Object, Config, "", cancellationToken);
+
+    private async Task ConnectAsync(Action? afterLazyRestore = null)
+    {
+        var options = new MigrationConnectionOptions
+        {
+            AfterLazyRestore = afterLazyRestore,
+            Dependencies = MigrationDependencies.Default with { Trees = _trees.Object },
+        };
+        _connection = await _destination.ConnectAsync(TestKeys.Shared, options);
+    }
+
+    private int Signal(string what)
+    {
+        lock (_signals)
+            _signals.Add(what);
+        return 1;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null)
+            await _connection.DisposeAsync();
+        await _destination.DisposeAsync();
+        _source.Dispose();
+    }
+}

@@ -121,6 +121,13 @@ public sealed class FileSystemDestination : IFileSystemDestination
         if (!_options.AllowedRoots.Any(root => path == root || path.StartsWith(root == "/" ? root : root + "/", StringComparison.Ordinal)))
             throw new FileSystemMigrationException(
                 $"The destination does not allow copies into '{path}': it is outside its allowed roots ({(_options.AllowedRoots.Count == 0 ? "none; start the destination with the roots it may write, e.g. phaul serve --fs-root DIR" : string.Join(", ", _options.AllowedRoots))}).");
+        // A symlink on the way would lead rsync out of the allowed root.
+        for (var step = path; step.Length > 1 && !_options.AllowedRoots.Contains(step); step = Path.GetDirectoryName(step)!)
+        {
+            if (new FileInfo(step).LinkTarget is { } target)
+                throw new FileSystemMigrationException(
+                    $"The destination does not copy into '{path}': '{step}' is a symbolic link (to '{target}'), which could lead out of its allowed roots.");
+        }
         if (File.Exists(path) || (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any()))
             throw new FileSystemMigrationException(
                 $"The destination path '{path}' exists and is not an empty directory; a subtree is copied into an absent or empty directory only, so that a failed migration can leave it as it was.");

@@ -99,14 +99,25 @@ internal sealed class TunnelledFileSystemDestination(SourceControl control) : IF
     private async Task<string> ReceiveUntilEndAsync(Stream stdio, CancellationToken cancellationToken)
     {
         var channel = control.Channel;
+        var relayOpen = true;
         while (true)
         {
             var message = await channel.ReceiveAnyAsync(TransportPhase.FileSystem, control.Timeouts.Reply, cancellationToken, Iteration)
                                        .ConfigureAwait(false);
             switch (message.BodyCase)
             {
+                case Envelope.BodyOneofCase.FsSyncData when relayOpen:
+                    try
+                    {
+                        await stdio.WriteAsync(message.FsSyncData.Data.Memory, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (IOException)
+                    {
+                        // The source's rsync is gone (its exit status says why); the destination's end still comes.
+                        relayOpen = false;
+                    }
+                    break;
                 case Envelope.BodyOneofCase.FsSyncData:
-                    await stdio.WriteAsync(message.FsSyncData.Data.Memory, cancellationToken).ConfigureAwait(false);
                     break;
                 case Envelope.BodyOneofCase.FsSyncEnd:
                     return message.FsSyncEnd.Error;

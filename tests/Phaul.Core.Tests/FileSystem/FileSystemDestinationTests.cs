@@ -64,6 +64,23 @@ public sealed class FileSystemDestinationTests : IDisposable
         Assert.False(Directory.Exists(allowed));
     }
 
+    // Handles: a target reached through a symbolic link inside the allowed root, which could lead anywhere.
+    [Fact]
+    public async Task A_target_behind_a_symbolic_link_is_refused()
+    {
+        var elsewhere = Directory.CreateDirectory(Path.Combine(Root, "elsewhere")).FullName;
+        var allowed = Directory.CreateDirectory(Path.Combine(Root, "allowed")).FullName;
+        Directory.CreateSymbolicLink(Path.Combine(allowed, "link"), elsewhere);
+        var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [allowed], RsyncPath = AnyProgram });
+        var target = Path.Combine(allowed, "link", "app");
+
+        var failure = await Assert.ThrowsAsync<FileSystemMigrationException>(
+            () => destination.PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, [target]), Token));
+
+        Assert.Contains($"'{Path.Combine(allowed, "link")}' is a symbolic link", failure.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(elsewhere));
+    }
+
     // Handles: a target that already holds files, which a failed migration could not restore.
     [Fact]
     public async Task A_non_empty_target_is_refused_and_left_alone()

@@ -1,5 +1,4 @@
 using Phaul.Cli.Tests.Support;
-using Phaul.Transport;
 
 namespace Phaul.Cli.Tests.EndToEnd;
 
@@ -11,7 +10,6 @@ namespace Phaul.Cli.Tests.EndToEnd;
 [Collection(typeof(EndToEnd))]
 public class TwoHostFileSystemTests
 {
-    private const int Port = 7480;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -19,21 +17,15 @@ public class TwoHostFileSystemTests
     [Fact]
     public async Task A_workload_appending_to_a_file_migrates_with_its_subtree_and_goes_on_appending_on_the_other_host()
     {
-        CriuTestEnvironment.RequireCriu();
-        TwoHosts.Require();
-        FileTree.RequireRsync();
-        using var hosts = await TwoHosts.CreateAsync();
-        using var dir = new TempDirectory();
-        var tree = Directory.CreateDirectory(dir.File("tree")).FullName;
-        var empty = Directory.CreateDirectory(dir.File("empty")).FullName;
+        using var setup = await HostsWithTree.CreateAsync();
+        var (hosts, dir, tree) = (setup.Hosts, setup.Dir, setup.Tree);
         PopulateTree(tree);
-        KeyFile.Generate(dir.File("key"));
-        await using var serve = await StartServeAsync(hosts, dir, [(empty, tree)], tree);
+        await using var serve = await setup.StartServeAsync([(setup.Empty, tree)]);
         using var workload = await Workload.StartAppendingAsync(8, Path.Combine(tree, "log"), hosts.Source, Ct);
         var sourcePid = workload.Pid;
         var before = await workload.WaitForProgressAsync(30, Patience, Ct);
 
-        await using var migrate = StartMigrate(hosts, dir, sourcePid, tree, "--fs-exclude", "*.tmp", "--json", dir.File("report.json"));
+        await using var migrate = setup.StartMigrate(sourcePid, "--fs-exclude", "*.tmp", "--json", dir.File("report.json"));
         var exitCode = await migrate.WaitForExitAsync(Patience);
 
         Assert.True(exitCode == 0, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}{Environment.NewLine}serve:{Environment.NewLine}{serve.Transcript}");
@@ -66,21 +58,15 @@ public class TwoHostFileSystemTests
     [Fact]
     public async Task Without_rsync_on_the_destination_the_migration_fails_before_the_dump_and_the_workload_goes_on()
     {
-        CriuTestEnvironment.RequireCriu();
-        TwoHosts.Require();
-        FileTree.RequireRsync();
-        using var hosts = await TwoHosts.CreateAsync();
-        using var dir = new TempDirectory();
-        var tree = Directory.CreateDirectory(dir.File("tree")).FullName;
-        var empty = Directory.CreateDirectory(dir.File("empty")).FullName;
+        using var setup = await HostsWithTree.CreateAsync();
+        var (hosts, dir, tree) = (setup.Hosts, setup.Dir, setup.Tree);
         File.WriteAllText(dir.File("no-rsync"), "");
         var rsync = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "rsync")).First(File.Exists);
-        KeyFile.Generate(dir.File("key"));
-        await using var serve = await StartServeAsync(hosts, dir, [(empty, tree), (dir.File("no-rsync"), rsync)], tree);
+        await using var serve = await setup.StartServeAsync([(setup.Empty, tree), (dir.File("no-rsync"), rsync)]);
         using var workload = await Workload.StartAppendingAsync(8, Path.Combine(tree, "log"), hosts.Source, Ct);
         var sourcePid = workload.Pid;
 
-        await using var migrate = StartMigrate(hosts, dir, sourcePid, tree);
+        await using var migrate = setup.StartMigrate(sourcePid);
         var exitCode = await migrate.WaitForExitAsync(Patience);
 
         Assert.True(exitCode == (int)ExitCode.Failed, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
@@ -93,26 +79,6 @@ public class TwoHostFileSystemTests
         Assert.Empty(Directory.EnumerateFileSystemEntries($"/proc/{serve.Id}/root{tree}"));
         TestContext.Current.TestOutputHelper?.WriteLine(migrate.Stderr);
     }
-
-    private static async Task<PhaulProcess> StartServeAsync(TwoHosts hosts, TempDirectory dir, IReadOnlyList<(string, string)> binds, string fsRoot)
-    {
-        var serve = PhaulProcess.StartWithMounts(hosts.Destination, binds, "serve", "--listen", $"{hosts.DestinationAddress}:{Port}",
-                                                 "--wdir", dir.File("sessions"), "--key-file", dir.File("key"), "--fs-root", fsRoot);
-        try
-        {
-            await serve.WaitForStdoutAsync(line => line.StartsWith("phaul serve: listening on", StringComparison.Ordinal), Patience, "serve to listen");
-            return serve;
-        }
-        catch
-        {
-            await serve.DisposeAsync();
-            throw;
-        }
-    }
-
-    private static PhaulProcess StartMigrate(TwoHosts hosts, TempDirectory dir, int pid, string tree, params string[] more) =>
-        PhaulProcess.Start(hosts.Source, ["migrate", "--pid", $"{pid}", "--to", $"{hosts.DestinationAddress}:{Port}", "--key-file", dir.File("key"),
-                                          "--strategy", "stop-and-copy", "--fs-subtree", tree, .. more]);
 
     // Modes, owners, times, a symlink, a hard link, a sparse file, and a file the copy excludes.
     private static void PopulateTree(string tree)
@@ -131,5 +97,48 @@ public class TwoHostFileSystemTests
             sparse.WriteByte(42);
         }
         File.WriteAllText(Path.Combine(tree, "scratch.tmp"), "excluded");
+    }
+
+    /// <summary>Two hosts, a directory with the subtree to migrate, an empty directory to hide it under on the destination, a key.</summary>
+    private sealed class HostsWithTree : IDisposable
+    {
+        private HostsWithTree(TwoHosts hosts)
+        {
+            Hosts = hosts;
+            Tree = Directory.CreateDirectory(Dir.File("tree")).FullName;
+            Empty = Directory.CreateDirectory(Dir.File("empty")).FullName;
+            Key = TwoHostCli.NewKey(Dir);
+        }
+
+        public TwoHosts Hosts { get; }
+
+        public TempDirectory Dir { get; } = new();
+
+        public string Tree { get; }
+
+        public string Empty { get; }
+
+        public string Key { get; }
+
+        public static async Task<HostsWithTree> CreateAsync()
+        {
+            CriuTestEnvironment.RequireCriu();
+            TwoHosts.Require();
+            FileTree.RequireRsync();
+            return new HostsWithTree(await TwoHosts.CreateAsync());
+        }
+
+        /// <summary>phaul serve in its own mount namespace with <paramref name="mounts"/>, allowing copies into the tree.</summary>
+        public Task<PhaulProcess> StartServeAsync(IReadOnlyList<(string, string)> mounts) =>
+            TwoHostCli.StartServeAsync(Hosts, Dir.File("sessions"), Key, mounts, "--fs-root", Tree);
+
+        public PhaulProcess StartMigrate(int pid, params string[] more) =>
+            TwoHostCli.StartMigrate(Hosts, pid, Key, ["--strategy", "stop-and-copy", "--fs-subtree", Tree, .. more]);
+
+        public void Dispose()
+        {
+            Hosts.Dispose();
+            Dir.Dispose();
+        }
     }
 }

@@ -58,6 +58,29 @@ public sealed class FileSystemMigrationTests : IDisposable
         TestContext.Current.TestOutputHelper?.WriteLine(report.ToJson());
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task With_post_copy_the_freeze_copy_runs_before_the_lazy_restore_and_holds_every_line()
+    {
+        var criuPath = CriuTestEnvironment.RequireCriu();
+        FileTree.RequireRsync();
+        Directory.CreateDirectory(Tree);
+        File.WriteAllText(Path.Combine(Tree, "changed"), "old");
+        File.WriteAllText(Path.Combine(Tree, "deleted"), "old");
+        using var pair = await InProcessPair.CreateAsync(criuPath, Ct);
+        using var workload = await Workload.StartAppendingAsync(8, Path.Combine(Tree, "log"), cancellationToken: Ct);
+        await workload.WaitForProgressAsync(30, Progress, Ct);
+        var fileSystem = new FreezeWatcher(SubtreeFileSystem.OnThisMachine(Options()), Tree, Copy);
+
+        var report = await pair.Client(workload.Pid, StrategyChoice.PostCopy, allowFallback: false, fileSystem: fileSystem).MigrateAsync(Ct);
+        workload.AdoptRestored(report.RestoredPid!.Value);
+        var after = await workload.WaitForProgressAsync(30, Progress, Ct);
+
+        Assert.Equal(MigrationStrategy.PostCopy, report.Strategy);
+        Assert.Equal(fileSystem.FrozenSourceLog, fileSystem.FrozenCopyLog);
+        Assert.True(after.AppendedLines > NumberedLog.AssertNumbered(fileSystem.FrozenSourceLog!));
+        Assert.Equal([FileSystemPhase.Bulk, FileSystemPhase.Freeze], report.FileSystem.Select(phase => phase.Phase));
+    }
+
     // Handles: the destination's rsync is killed during the freeze copy. The dump fails, CRIU resumes the
     // tree on the source, the migration names the file-system copy, and the partial copy is removed.
     [Fact(Timeout = 120_000)]

@@ -23,8 +23,10 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
 
     private string DestinationWdir => Directory.CreateDirectory(Path.Combine(_scratch.FullName, "destination-wdir")).FullName;
 
-    [Fact(Timeout = 120_000)]
-    public async Task A_tree_and_its_files_migrate_through_the_transport_with_every_line_written_before_the_freeze()
+    [Theory(Timeout = 120_000)]
+    [InlineData(StrategyChoice.StopAndCopy)]
+    [InlineData(StrategyChoice.PostCopy)]
+    public async Task A_tree_and_its_files_migrate_through_the_transport_with_every_line_written_before_the_freeze(StrategyChoice strategy)
     {
         CriuTestEnvironment.RequireCriu();
         FileTree.RequireRsync();
@@ -41,11 +43,12 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
         await using (var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct))
         {
             fileSystem = new FreezeWatcher(new SubtreeFileSystem(connection.FileSystem, Options()), Tree, Copy);
-            report = await Client(connection, workload.Pid, fileSystem).MigrateAsync(Ct);
+            report = await Client(connection, workload.Pid, fileSystem, strategy).MigrateAsync(Ct);
         }
         workload.AdoptRestored(report.RestoredPid!.Value);
         var after = await workload.WaitForProgressAsync(30, Progress, Ct);
 
+        Assert.Equal(strategy == StrategyChoice.PostCopy ? MigrationStrategy.PostCopy : MigrationStrategy.StopAndCopy, report.Strategy);
         Assert.Equal(fileSystem.FrozenSourceLog, fileSystem.FrozenCopyLog);
         var frozenLines = NumberedLog.AssertNumbered(fileSystem.FrozenSourceLog!);
         Assert.True(after.AppendedLines > frozenLines);
@@ -163,9 +166,10 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
             EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = DestinationWdir, Key = key, FileSystem = fileSystem,
         });
 
-    private PhaulClient Client(MigrationConnection connection, int pid, IFileSystemMigration fileSystem) =>
+    private PhaulClient Client(MigrationConnection connection, int pid, IFileSystemMigration fileSystem,
+                               StrategyChoice strategy = StrategyChoice.StopAndCopy) =>
         PhaulClient.MakePhaulClient(connection.Local, connection.Remote, new PhaulConfig { Pid = pid, Memfd = connection.Memfd, Wdir = SourceWdir },
-                                    new PhaulClientOptions { Strategy = StrategyChoice.StopAndCopy, FileSystem = fileSystem });
+                                    new PhaulClientOptions { Strategy = strategy, AllowFallback = false, FileSystem = fileSystem });
 
     private SubtreeFileSystemOptions Options() => new() { Subtrees = [new FileSystemSubtree(Tree) { DestinationPath = Copy }] };
 

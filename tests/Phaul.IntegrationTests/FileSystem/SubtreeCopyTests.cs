@@ -119,6 +119,26 @@ public sealed class SubtreeCopyTests : IDisposable
         Assert.Equal("data", File.ReadAllText(Path.Combine(Source, "file")));
     }
 
+    // Handles: a destination filesystem that cannot hold ACLs or extended attributes (rsync's receiver reports
+    // "Operation not supported", code 23). The bulk copy is repeated without -A and -X, and so are later copies.
+    [Fact(Timeout = 60_000)]
+    public async Task A_destination_refusing_acls_and_xattrs_gets_copies_without_them()
+    {
+        FileTree.RequireRsync();
+        Directory.CreateDirectory(Source);
+        File.WriteAllText(Path.Combine(Source, "file"), "data");
+        var destination = new RefusingAclsOnce(new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Target] }));
+        var fileSystem = new SubtreeFileSystem(destination, Options());
+
+        await fileSystem.CopyBeforeIterationsAsync(Ct);
+        await fileSystem.CopyFrozenAsync(Ct);
+
+        Assert.Equal(3, destination.Runs.Count);
+        Assert.Matches("^-[a-zA-Z]*A[a-zA-Z]*X", destination.Runs[0][2]);
+        Assert.All(destination.Runs.Skip(1), run => Assert.DoesNotMatch("^-[a-zB-Z]*[AX]", run[2]));
+        Assert.Equal("data", File.ReadAllText(Path.Combine(Target, "file")));
+    }
+
     private SubtreeFileSystemOptions Options(bool keep = false) => new()
     {
         Subtrees = [new FileSystemSubtree(Source) { DestinationPath = Target }],
@@ -127,4 +147,24 @@ public sealed class SubtreeCopyTests : IDisposable
     };
 
     public void Dispose() => _scratch.Delete(recursive: true);
+
+    /// <summary>A destination whose first copy fails as rsync's receiver does on a filesystem without ACLs and xattrs.</summary>
+    private sealed class RefusingAclsOnce(FileSystemDestination real) : IFileSystemDestination
+    {
+        public List<IReadOnlyList<string>> Runs { get; } = [];
+
+        public Task PrepareAsync(FileSystemPlan plan, CancellationToken cancellationToken) => real.PrepareAsync(plan, cancellationToken);
+
+        public Task RunRsyncServerAsync(IReadOnlyList<string> serverArguments, Stream stdio, CancellationToken cancellationToken)
+        {
+            Runs.Add(serverArguments);
+            return Runs.Count == 1
+                ? throw new FileSystemMigrationException(
+                    "rsync: [receiver] set_acl: sys_acl_set_file(file, ACL_TYPE_ACCESS): Operation not supported (95) | " +
+                    "rsync error: some files/attrs were not transferred (see previous errors) (code 23)")
+                : real.RunRsyncServerAsync(serverArguments, stdio, cancellationToken);
+        }
+
+        public Task CompleteAsync(bool migrated, CancellationToken cancellationToken) => real.CompleteAsync(migrated, cancellationToken);
+    }
 }

@@ -1,5 +1,5 @@
-using Phaul.IntegrationTests.Migration;
 using System.Diagnostics;
+using Phaul.IntegrationTests.Migration;
 using Phaul.IntegrationTests.PostCopy;
 using Phaul.Transport;
 
@@ -10,6 +10,7 @@ namespace Phaul.IntegrationTests;
 /// destination before its memory, which follows over the memory connection; a connection cut after the
 /// resume loses the process on both sides, within the deadlines, without leaving anything behind.
 /// </summary>
+[Collection(typeof(PostCopyRuns))]
 public sealed class RemotePostCopyTests
 {
     private static readonly TimeSpan Progress = TimeSpan.FromSeconds(30);

@@ -75,6 +75,27 @@ public sealed class PostCopyStageTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task After_pre_dumps_the_lazy_dump_tracks_memory_against_the_last_one_in_a_lazy_iteration_of_its_own()
+    {
+        // Hybrid: pre-copy iterations through page servers, then the lazy final iteration on top of them.
+        _destination.Configure = target => target.Pages.SetResult(new LazyPagesStatistics { PagesTransferred = 3 });
+        await ConnectAsync();
+        await Connection.Remote.StartIterAsync(Ct);
+        await Connection.Remote.StopIterAsync(Ct);
+        await LazyRemote.StartLazyIterAsync(Ct);
+        _dump.Served.SetResult();
+
+        await ((IPhaulPostCopyLocal)Connection.Local).DumpCopyRestoreLazilyAsync(_dump.Criu.Object, Config, _source.CreateSubdirectory("0"), Ct)
+                                                      .WaitAsync(Patience, Ct);
+
+        Assert.Equal(("../0", true, true), (_dump.Options!.ParentImg, _dump.Options.TrackMem, _dump.Options.LazyPages));
+        Assert.Equal(["StartIter", "StopIter", "StartLazyIter", "StartLazyPages(core-1.img,pstree.img)", "RestoreLazily(restore.log)", "WaitForLazyPages"],
+                     Target.Calls);
+        Assert.Equal(3UL, ((IPhaulLocalOutcome)Connection.Local).PostCopy!.Pages!.PagesTransferred);
+        Assert.Equal([$"kill {SourcePid}"], _signals);
+    }
+
+    [Fact]
     public async Task The_destinations_answer_to_the_post_copy_check_is_what_the_client_sees()
     {
         // Failure handled: a destination without lazy-pages support; its reason (with the fix) reaches the source.
@@ -139,7 +160,7 @@ public sealed class PostCopyStageTests : IAsyncDisposable
         await Connection.DisposeAsync();
         var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
         Assert.Null(ended.RestoredPid);
-        Assert.Contains("the process was lost", ended.Error!.Message);
+        Assert.Contains("the process was lost: the restored tree (pid 4343) was killed because its lazy-pages daemon failed", ended.Error!.Message);
     }
 
     [Fact]
@@ -155,8 +176,12 @@ public sealed class PostCopyStageTests : IAsyncDisposable
         Assert.Contains("waiting for its pages failed", lost.Message);
         Assert.Equal([$"kill {SourcePid}"], _signals);
         var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
-        Assert.Contains("the process was lost: the restored tree (pid 4343) could not get all of its pages", ended.Error!.Message);
-        // Disposing the target ends the lazy iteration: PhaulServer kills the daemon and the tree.
+        Assert.Contains("the process was lost: the restored tree (pid 4343) was killed because the session ended before the source learnt that every page had arrived",
+                        ended.Error!.Message);
+        Assert.Equal(4343, Assert.IsType<ProcessLostException>(ended.Error.InnerException).RestoredPid);
+        // Killed even if its pages arrived meanwhile: the source reported it lost and killed its copy. Disposing the target
+        // then ends the lazy iteration: PhaulServer kills the daemon.
+        Assert.Contains("KillRestoredTree(4343)", Target.Calls);
         Assert.True(Target.Disposed);
     }
 

@@ -49,7 +49,7 @@ internal sealed class MigrationProgress : ILoggerProvider, ILogger
             3100 => $"connecting to {Field("EndPoint")}",
             3101 => $"connected to {Field("EndPoint")}, session {Field("SessionId")}",
             2000 => $"strategy: {StrategyName(Field("Strategy"))}",
-            2001 => $"strategy: {StrategyName(Field("Strategy"))}, not the one asked for: {Field("Note")}",
+            2001 => $"strategy: {Field("Note")}",
             2010 => $"iteration {Field("Iteration")}: pre-dump, the tree keeps running",
             2011 => $"iteration {Field("Iteration")}: pre-dump sent {Units.Pages(Field("PagesWritten") as ulong? ?? 0)}, " +
                     $"{Field("PagesSkippedParent") ?? 0} pages unchanged, tree frozen {FormatDuration(Field("FrozenTime"))}",

@@ -10,7 +10,7 @@ internal static partial class MigrationLog
     public static partial void StrategyChosen(this ILogger logger, int pid, MigrationStrategy strategy, StrategyChoice requested);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning,
-        Message = "Migrating pid {Pid} with {Strategy}, not the best strategy asked for ({Requested}): {Note}")]
+        Message = "Migrating pid {Pid} with {Strategy} ({Requested} asked for): {Note}")]
     public static partial void StrategyFellBack(this ILogger logger, int pid, MigrationStrategy strategy, StrategyChoice requested, string note);
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Debug,

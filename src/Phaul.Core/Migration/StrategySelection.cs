@@ -72,5 +72,15 @@ internal static class StrategySelection
     private static string? Note(MigrationStrategy chosen, List<(MigrationStrategy Strategy, IReadOnlyList<string> Missing)> skipped) =>
         skipped.Count == 0
             ? null
-            : $"{chosen} instead of {skipped[0].Strategy}: {string.Join("; ", skipped.SelectMany(s => s.Missing).Distinct())}";
+            : $"{Name(chosen)} instead of {Name(skipped[0].Strategy)}: {string.Join("; ", skipped.SelectMany(s => s.Missing).Distinct())}";
+
+    /// <summary>How notes and the CLI name a strategy.</summary>
+    internal static string Name(MigrationStrategy strategy) => strategy switch
+    {
+        MigrationStrategy.PreCopy => "pre-copy",
+        MigrationStrategy.StopAndCopy => "stop-and-copy",
+        MigrationStrategy.PostCopy => "post-copy",
+        MigrationStrategy.Hybrid => "hybrid",
+        _ => strategy.ToString(),
+    };
 }

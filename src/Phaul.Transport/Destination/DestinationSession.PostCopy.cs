@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Phaul.Rpc;
 using Phaul.Transport.Protocol;
 
@@ -8,8 +9,9 @@ namespace Phaul.Transport;
 // passes, the source goes away), the PhaulServer kills the tree, and the session reports the loss.
 internal sealed partial class DestinationSession
 {
-    // The lazily restored tree that was lost (killed) because its pages could not all arrive.
+    // The lazily restored tree that was lost (killed) because its pages could not all arrive, and why.
     private int? _lostPid;
+    private string _lossReason = "";
 
     // Whether every page of the lazily restored tree has arrived.
     private bool _pagesArrived;
@@ -42,7 +44,7 @@ internal sealed partial class DestinationSession
         ThrowIfRestoredBefore();
         var directory = _target.LastImagesDir;
         _logger.Restoring(_id, directory, _receiver.Files, _receiver.Bytes);
-        var elapsed = System.Diagnostics.Stopwatch.StartNew();
+        var elapsed = Stopwatch.StartNew();
         try
         {
             var opts = new CriuOpts { LogFile = RestoreLogName, LogLevel = 4 };
@@ -90,7 +92,7 @@ internal sealed partial class DestinationSession
 
     private void Lose(ProcessLostException lost, int iteration)
     {
-        _lostPid = lost.RestoredPid ?? RestoredPid ?? 0;
+        (_lostPid, _lossReason) = (lost.RestoredPid ?? RestoredPid ?? 0, lost.Reason);
         RestoredPid = null;
         _logger.RestoredTreeLost(_id, iteration, _lostPid.Value, lost.Reason);
     }
@@ -104,15 +106,23 @@ internal sealed partial class DestinationSession
     }
 
     /// <summary>
-    /// At the end of the session: why the process is lost, if it is (a lazily restored tree that was killed, or
-    /// whose pages have not all arrived: ending the session ends the lazy iteration, which kills it); else null.
+    /// At the end of the session: the loss of the process, if it was lost; else null. A lazily restored tree whose
+    /// source was not told that every page arrived is killed here, even if its pages did arrive meanwhile: the
+    /// source then reports the process lost and kills its own copy, and both ends must agree. (Only an answer
+    /// lost in flight, after the destination sent it, can still leave the two ends disagreeing.)
     /// </summary>
-    private string? LossAtTheEnd()
+    private ProcessLostException? LossAtTheEnd(Exception? cause)
     {
         if (_lazyIteration && !_pagesArrived && RestoredPid is { } pid)
-            (_lostPid, RestoredPid) = (pid, null);
-        return _lostPid is { } lost
-            ? $"the process was lost: the restored tree (pid {lost}) could not get all of its pages and was killed"
-            : null;
+        {
+            const string reason = "the session ended before the source learnt that every page had arrived";
+            var killed = _target.KillRestoredTree(pid);
+            (_lostPid, _lossReason, RestoredPid) = (pid, reason, null);
+            _logger.RestoredTreeLost(_id, _openIteration ?? 0, pid, $"{reason} ({killed} processes killed)");
+        }
+        return _lostPid is { } lost ? new ProcessLostException(lost, _lossReason, cause) : null;
     }
+
+    private static string Describe(ProcessLostException lost) =>
+        $"the process was lost: the restored tree (pid {lost.RestoredPid}) was killed because {lost.Reason}";
 }

@@ -60,16 +60,16 @@ internal sealed partial class DestinationSession
                     await _channel.SendAsync(answer, TransportPhase.AwaitingRequest, cancellationToken, _openIteration).ConfigureAwait(false);
             }
         }
-        catch (TransportException broken) when (LossAtTheEnd() is { } loss)
+        catch (TransportException broken) when (LossAtTheEnd(broken) is { } loss)
         {
-            throw _channel.Failure(TransportPhase.PostCopyPages, $"{loss}; the connection failed: {broken.Reason}", _openIteration, broken);
+            throw _channel.Failure(TransportPhase.PostCopyPages, $"{Describe(loss)}; the connection failed: {broken.Reason}", _openIteration, loss);
         }
         finally
         {
             await AbandonFileSystemAsync().ConfigureAwait(false);
         }
-        if (LossAtTheEnd() is { } lost)
-            throw _channel.Failure(TransportPhase.PostCopyPages, $"the source closed the connection, and {lost}", _openIteration);
+        if (LossAtTheEnd(null) is { } lost)
+            throw _channel.Failure(TransportPhase.PostCopyPages, $"the source closed the connection, and {Describe(lost)}", _openIteration, lost);
         if (RestoredPid is null)
             throw _channel.Failure(TransportPhase.AwaitingRequest, "the source closed the connection before the tree was restored", _openIteration);
     }

@@ -22,4 +22,7 @@ internal interface IMigrationTarget : IPhaulPostCopyRemote, IDisposable
 
     /// <summary>Waits for every page of the lazily restored tree; see <see cref="PhaulServer.WaitForLazyPagesAsync"/>.</summary>
     Task<LazyPagesStatistics> WaitForLazyPagesAsync(CancellationToken cancellationToken);
+
+    /// <summary>SIGKILLs the restored tree rooted at <paramref name="root"/>; returns how many processes were signalled.</summary>
+    int KillRestoredTree(int root);
 }

@@ -25,5 +25,7 @@ internal sealed class PhaulServerTarget(PhaulServer server) : IMigrationTarget
     public Task<LazyPagesStatistics> WaitForLazyPagesAsync(CancellationToken cancellationToken) =>
         server.WaitForLazyPagesAsync(cancellationToken);
 
+    public int KillRestoredTree(int root) => ProcessTrees.Instance.Kill(root);
+
     public void Dispose() => server.Dispose();
 }

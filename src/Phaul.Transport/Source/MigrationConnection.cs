@@ -14,6 +14,20 @@ namespace Phaul.Transport;
 /// <c>PhaulClient.MakePhaulClient</c>; after a successful migration <see cref="Restored"/> says
 /// where the tree runs now.
 /// </summary>
+/// <remarks>
+/// Both ends support every strategy, post-copy included (<see cref="Local"/> is an <see cref="IPhaulPostCopyLocal"/>,
+/// <see cref="Remote"/> an <see cref="IPhaulPostCopyRemote"/> that asks the destination's CRIU for lazy-pages support).
+/// With post-copy the tree runs on the destination before its memory has arrived, and the source holds the only copy
+/// of the rest. If a connection breaks before the destination answered the restore request, or when it answered that
+/// the restore failed, the tree runs on the source again. From the moment the restore request may have reached the
+/// destination, a broken connection loses the process: the source kills its stopped copy rather than risk running it
+/// twice (even when the answer never came, as the destination may run the tree already), and the destination kills a
+/// restored tree unless the source was told that every page arrived. Both say so: the source with a
+/// <see cref="ProcessLostException"/>, the destination in the session's error (<see cref="MigrationListener.SessionEnded"/>),
+/// each naming the restored pid when it knows it. A dead peer or a cut link is noticed within
+/// about 30 s (TCP keepalive and user timeout); the other deadlines are <see cref="TransportTimeouts"/> and
+/// <see cref="PhaulServerOptions.PostCopyTimeout"/>.
+/// </remarks>
 /// <example>
 /// <code>
 /// await using var connection = await MigrationConnection.ConnectAsync(endPoint, KeyFile.Load(keyPath));

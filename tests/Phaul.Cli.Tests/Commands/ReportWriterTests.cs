@@ -91,7 +91,7 @@ public class ReportWriterTests
             Pid = 1234,
             RequestedStrategy = StrategyChoice.Auto,
             Strategy = MigrationStrategy.PostCopy,
-            StrategyNote = "PostCopy instead of Hybrid: the source's kernel does not track dirty memory",
+            StrategyNote = "post-copy instead of hybrid: the source's kernel does not track dirty memory",
             StopReason = PreCopyStopReason.MemoryTrackingUnavailable,
             PostCopy = new PostCopyReport
             {
@@ -116,7 +116,7 @@ public class ReportWriterTests
         var lines = Render(new MigrationOutcome(1234, report, null, "192.0.2.7:7480"));
 
         Assert.Equal("  strategy      post-copy (auto): the kernel does not track dirty memory (no soft-dirty bits), so no pre-dumps", lines[1]);
-        Assert.Equal("  note          PostCopy instead of Hybrid: the source's kernel does not track dirty memory", lines[2]);
+        Assert.Equal("  note          post-copy instead of hybrid: the source's kernel does not track dirty memory", lines[2]);
         Assert.Equal("  final dump    lazy: everything but the memory, which stayed on the source until asked for", lines[3]);
         Assert.Equal("  downtime      252 ms from the freeze to the resume on the destination: images written 70 ms, " +
                      "to the lazy-pages daemon ready 45 ms, restore 137 ms", lines[4]);

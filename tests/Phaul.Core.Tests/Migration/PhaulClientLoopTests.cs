@@ -80,7 +80,7 @@ public class PhaulClientLoopTests
         Assert.Equal(MigrationStrategy.StopAndCopy, report.Strategy);
         Assert.Equal(StrategyChoice.PreCopy, report.RequestedStrategy);
         Assert.Equal(PreCopyStopReason.MemoryTrackingUnavailable, report.StopReason);
-        Assert.StartsWith("StopAndCopy instead of PreCopy: the source's kernel does not track dirty memory", report.StrategyNote);
+        Assert.StartsWith("stop-and-copy instead of pre-copy: the source's kernel does not track dirty memory", report.StrategyNote);
     }
 
     [Fact]

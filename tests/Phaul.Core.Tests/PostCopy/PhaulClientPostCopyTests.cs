@@ -48,7 +48,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
         Assert.Equal(MigrationStrategy.PostCopy, report.Strategy);
         Assert.Equal(StrategyChoice.Auto, report.RequestedStrategy);
         Assert.Equal(PreCopyStopReason.MemoryTrackingUnavailable, report.StopReason);
-        Assert.StartsWith("PostCopy instead of Hybrid: the source's kernel does not track dirty memory", report.StrategyNote);
+        Assert.StartsWith("post-copy instead of hybrid: the source's kernel does not track dirty memory", report.StrategyNote);
         Assert.Same(_postCopy, report.PostCopy);
         Assert.Equal(4242, report.RestoredPid);
         Assert.Contains("\"PostCopy\": {", report.ToJson());
@@ -78,7 +78,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
 
         Assert.Equal(["feature-check", "check-post-copy", "start", "final -", "stop"], _calls);
         Assert.Equal(MigrationStrategy.StopAndCopy, report.Strategy);
-        Assert.Equal("StopAndCopy instead of PostCopy: the destination has no userfaultfd; " +
+        Assert.Equal("stop-and-copy instead of post-copy: the destination has no userfaultfd; " +
                      "the source's kernel does not track dirty memory (CRIU's mem_track is off: the kernel needs CONFIG_MEM_SOFT_DIRTY=y)",
                      report.StrategyNote);
         Assert.Null(report.PostCopy);

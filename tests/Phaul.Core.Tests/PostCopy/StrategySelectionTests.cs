@@ -39,7 +39,7 @@ public class StrategySelectionTests
     {
         var decision = StrategySelection.Decide(StrategyChoice.Auto, allowFallback: true, Support(memoryTracking: false, postCopy: true));
 
-        Assert.Equal($"PostCopy instead of Hybrid: {NoTracking}", decision.Note);
+        Assert.Equal($"post-copy instead of hybrid: {NoTracking}", decision.Note);
         Assert.Equal(PreCopyStopReason.MemoryTrackingUnavailable, decision.NoPreCopyReason);
     }
 
@@ -49,7 +49,7 @@ public class StrategySelectionTests
         var decision = StrategySelection.Decide(StrategyChoice.Hybrid, allowFallback: true, Support(memoryTracking: false, postCopy: false));
 
         Assert.Equal(MigrationStrategy.StopAndCopy, decision.Strategy);
-        Assert.Equal($"StopAndCopy instead of Hybrid: {NoTracking}; {NoLazy}", decision.Note);
+        Assert.Equal($"stop-and-copy instead of hybrid: {NoTracking}; {NoLazy}", decision.Note);
     }
 
     [Fact]

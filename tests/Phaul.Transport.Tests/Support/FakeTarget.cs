@@ -93,6 +93,12 @@ internal sealed class FakeTarget : IMigrationTarget
         return Pages.Task.WaitAsync(cancellationToken);
     }
 
+    public int KillRestoredTree(int root)
+    {
+        Calls.Enqueue($"KillRestoredTree({root})");
+        return 1;
+    }
+
     public void Dispose() => Disposed = true;
 }
 

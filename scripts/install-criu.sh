@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a CRIU >= 4.2 that passes `criu check`, for Phaul's tests and users.
+# Sets up a CRIU >= 4.2 that passes `criu check`, for Phaul's tests and users
+# (and Debian's rsync, which file-system migration uses on both hosts).
 # Idempotent: a second run only re-checks. Why sid: bookworm's CRIU 3.17 fails on
 # kernel 6.x (vDSO bounds), trixie's 4.1.1 cannot dump INET sockets (SO_PASSCRED),
 # and sid's needs glibc >= 2.38, so on Debian 12 sid's CRIU and its libraries
@@ -133,7 +134,7 @@ main() {
     elif [[ -n $path_criu ]] && criu_usable "$path_criu"; then
         criu=$path_criu
     elif command -v dpkg >/dev/null && command -v apt-get >/dev/null; then
-        apt_ensure patchelf iptables # one system apt run for both
+        apt_ensure patchelf iptables rsync # one system apt run for all
         build_private_criu
         criu=$PREFIX/bin/criu
     else
@@ -141,7 +142,8 @@ main() {
     fi
     [[ $criu != "$PREFIX/bin/criu" ]] || link_on_path
     # CRIU's TCP network lock runs iptables; without it --tcp-established dumps fail.
-    if command -v dpkg >/dev/null; then apt_ensure iptables; fi
+    # rsync copies file-system subtrees (phaul migrate --fs-subtree) on both hosts.
+    if command -v dpkg >/dev/null; then apt_ensure iptables rsync; fi
     raise_pipe_max
 
     local version check

@@ -30,7 +30,7 @@ public sealed class Workload : IDisposable
     /// <summary>Starts a workload holding <paramref name="memoryMiB"/> of verified memory.</summary>
     public static Task<Workload> StartAsync(int memoryMiB, int dirtyPagesPerTick = 0,
                                             CancellationToken cancellationToken = default) =>
-        LaunchAsync(memoryMiB, dirtyPagesPerTick, 0, "--pid", "", cancellationToken);
+        LaunchAsync(memoryMiB, dirtyPagesPerTick, 0, "--pid", "", "", cancellationToken);
 
     /// <summary>
     /// Starts a workload that rewrites <paramref name="dirtyPagesPerTick"/> pages per tick, cycling through
@@ -41,7 +41,7 @@ public sealed class Workload : IDisposable
                                                       CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hotSetPages);
-        return LaunchAsync(memoryMiB, dirtyPagesPerTick, hotSetPages, "--pid", "", cancellationToken);
+        return LaunchAsync(memoryMiB, dirtyPagesPerTick, hotSetPages, "--pid", "", "", cancellationToken);
     }
 
     /// <summary>
@@ -53,10 +53,30 @@ public sealed class Workload : IDisposable
     public static Task<Workload> StartInNetworkNamespaceAsync(string networkNamespace, int memoryMiB, int dirtyPagesPerTick = 0,
                                                               CancellationToken cancellationToken = default)
     {
+        return LaunchAsync(memoryMiB, dirtyPagesPerTick, 0, "--pid", NetworkNamespacePrefix(networkNamespace), "", cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a workload that keeps <paramref name="appendFile"/> open for appending and appends one numbered
+    /// line ("1", "2", ...) to it about every 10 ms (<see cref="WorkloadStatus.AppendedLines"/> counts them),
+    /// optionally inside a network namespace as <see cref="StartInNetworkNamespaceAsync"/> does.
+    /// </summary>
+    /// <exception cref="ArgumentException">A name or path is unusable; the message names it.</exception>
+    public static Task<Workload> StartAppendingAsync(int memoryMiB, string appendFile, string? networkNamespace = null,
+                                                     CancellationToken cancellationToken = default)
+    {
+        if (!Path.IsPathFullyQualified(appendFile) || appendFile.Contains('\'', StringComparison.Ordinal))
+            throw new ArgumentException($"'{appendFile}' is not an absolute path without a single quote.", nameof(appendFile));
+        var prefix = networkNamespace is null ? "" : NetworkNamespacePrefix(networkNamespace);
+        return LaunchAsync(memoryMiB, 0, 0, "--pid", prefix, appendFile, cancellationToken);
+    }
+
+    private static string NetworkNamespacePrefix(string networkNamespace)
+    {
         ArgumentException.ThrowIfNullOrEmpty(networkNamespace);
         if (!networkNamespace.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || networkNamespace.StartsWith('.'))
             throw new ArgumentException($"'{networkNamespace}' is not a network namespace name (letters, digits, '-', '_', '.').", nameof(networkNamespace));
-        return LaunchAsync(memoryMiB, dirtyPagesPerTick, 0, "--pid", $"nsenter --net=/run/netns/{networkNamespace} ", cancellationToken);
+        return $"nsenter --net=/run/netns/{networkNamespace} ";
     }
 
     /// <summary>
@@ -64,17 +84,18 @@ public sealed class Workload : IDisposable
     /// namespace and locks and unlocks its network (the network-lock and network-unlock notifications).
     /// </summary>
     public static Task<Workload> StartWithOwnNetworkAsync(int memoryMiB, CancellationToken cancellationToken = default) =>
-        LaunchAsync(memoryMiB, 0, 0, "--pid --net", "", cancellationToken);
+        LaunchAsync(memoryMiB, 0, 0, "--pid --net", "", "", cancellationToken);
 
     private static async Task<Workload> LaunchAsync(int memoryMiB, int dirtyPagesPerTick, int hotSetPages,
-                                                    string namespaces, string prefix, CancellationToken cancellationToken)
+                                                    string namespaces, string prefix, string appendFile,
+                                                    CancellationToken cancellationToken)
     {
         var binary = await WorkloadBinary.GetPathAsync();
         var directory = Directory.CreateTempSubdirectory("phaul-workload-").FullName;
         var statusFile = Path.Combine(directory, "status");
         // exec through sh only to put stdio on /dev/null: an inherited pipe would become part of the dump.
         // A prefix (nsenter) execs unshare in turn: the process started stays unshare, the workload's parent.
-        var command = $"exec {prefix}unshare {namespaces} --fork setsid '{binary}' {memoryMiB} '{statusFile}' {dirtyPagesPerTick} {hotSetPages} "
+        var command = $"exec {prefix}unshare {namespaces} --fork setsid '{binary}' {memoryMiB} '{statusFile}' {dirtyPagesPerTick} {hotSetPages} '{appendFile}' "
                       + "</dev/null >/dev/null 2>&1";
         // A writable cwd: CRIU's dump creates a directory in the dumped tree's cwd.
         var unshare = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", command]) { WorkingDirectory = directory })

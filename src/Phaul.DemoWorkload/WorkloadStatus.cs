@@ -12,6 +12,9 @@ public sealed record WorkloadStatus(long Counter, long MaxGapMicroseconds, long 
     /// <summary>The largest gap between two turns by the wall clock (CLOCK_REALTIME): the downtime, restores included.</summary>
     public long MaxWallGapMicroseconds { get; init; }
 
+    /// <summary>How many numbered lines it appended to its append file (0 without one).</summary>
+    public long AppendedLines { get; init; }
+
     /// <summary>Parses the status file's key=value lines.</summary>
     public static WorkloadStatus Parse(string text)
     {
@@ -23,6 +26,7 @@ public sealed record WorkloadStatus(long Counter, long MaxGapMicroseconds, long 
                                   values["verified_words"], values["dirtied_pages"], values["memory_words"])
         {
             MaxWallGapMicroseconds = values["max_wall_gap_us"],
+            AppendedLines = values.GetValueOrDefault("appended_lines"),
         };
     }
 }

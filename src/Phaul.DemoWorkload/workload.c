@@ -1,7 +1,7 @@
 /*
  * Phaul's test workload: a process whose state can be checked after a migration.
  *
- *   workload MEMORY_MIB STATUS_FILE [DIRTY_PAGES_PER_TICK [HOT_SET_PAGES]]
+ *   workload MEMORY_MIB STATUS_FILE [DIRTY_PAGES_PER_TICK [HOT_SET_PAGES [APPEND_FILE]]]
  *
  * It fills MEMORY_MIB with a position-dependent pattern, then loops about every
  * millisecond: it advances a counter kept only in memory, verifies a slice of
@@ -18,6 +18,12 @@
  * whose CLOCK_MONOTONIC offset hides most of the time the tree was stopped, so
  * max_gap_us (monotonic) is what the process's own clock shows; CLOCK_REALTIME
  * is not namespaced, so max_wall_gap_us shows the whole stop.
+ *
+ * With APPEND_FILE, it keeps that file open (O_APPEND) for its whole life and
+ * appends one numbered line ("1", "2", ...) every STATUS_PERIOD turns, before
+ * each status update, which reports the count as appended_lines: after a
+ * migration with its files, the file must hold 1..appended_lines, no gap, no
+ * duplicate.
  *
  * Meant to run as the root of its own PID namespace with stdio on /dev/null.
  */
@@ -54,6 +60,7 @@ struct state {
 	uint64_t bad_words;
 	uint64_t verified_words;
 	uint64_t dirtied_pages;
+	uint64_t appended_lines;
 };
 
 static void write_status(const char *path, const struct state *s, size_t words)
@@ -64,10 +71,11 @@ static void write_status(const char *path, const struct state *s, size_t words)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	len = snprintf(text, sizeof(text),
 		       "counter=%llu\nmax_gap_us=%llu\nbad_words=%llu\nverified_words=%llu\n"
-		       "dirtied_pages=%llu\nmemory_words=%zu\nmax_wall_gap_us=%llu\n",
+		       "dirtied_pages=%llu\nmemory_words=%zu\nmax_wall_gap_us=%llu\nappended_lines=%llu\n",
 		       (unsigned long long)s->counter, (unsigned long long)s->max_gap_us,
 		       (unsigned long long)s->bad_words, (unsigned long long)s->verified_words,
-		       (unsigned long long)s->dirtied_pages, words, (unsigned long long)s->max_wall_gap_us);
+		       (unsigned long long)s->dirtied_pages, words, (unsigned long long)s->max_wall_gap_us,
+		       (unsigned long long)s->appended_lines);
 	/* Open and close each time: no fd stays open across a dump. */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -84,15 +92,21 @@ int main(int argc, char **argv)
 	size_t words, dirty_words, verify_at = 0, dirty_at = 0, i;
 	uint64_t *memory, last, now, wall_last, wall_now;
 	long dirty_pages, hot_set_pages;
+	int append_fd = -1;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s MEMORY_MIB STATUS_FILE [DIRTY_PAGES_PER_TICK [HOT_SET_PAGES]]\n",
+		fprintf(stderr, "usage: %s MEMORY_MIB STATUS_FILE [DIRTY_PAGES_PER_TICK [HOT_SET_PAGES [APPEND_FILE]]]\n",
 			argv[0]);
 		return 2;
 	}
 	words = (size_t)atol(argv[1]) * 1024 * 1024 / sizeof(uint64_t);
 	dirty_pages = argc > 3 ? atol(argv[3]) : 0;
 	hot_set_pages = argc > 4 ? atol(argv[4]) : 0;
+	if (argc > 5 && argv[5][0] != '\0') {
+		append_fd = open(argv[5], O_WRONLY | O_APPEND | O_CREAT, 0644);
+		if (append_fd < 0)
+			return 4;
+	}
 	if (words < PAGE_WORDS)
 		words = PAGE_WORDS;
 	dirty_words = words;
@@ -134,7 +148,15 @@ int main(int argc, char **argv)
 			s.dirtied_pages++;
 		}
 
-		if (s.counter % STATUS_PERIOD == 0)
+		if (s.counter % STATUS_PERIOD == 0) {
+			if (append_fd >= 0) {
+				char line[32];
+				int len = snprintf(line, sizeof(line), "%llu\n",
+						   (unsigned long long)s.appended_lines + 1);
+				if (write(append_fd, line, len) == len)
+					s.appended_lines++;
+			}
 			write_status(argv[2], &s, words);
+		}
 	}
 }

@@ -34,6 +34,15 @@ public class FrameCodecTests
             new() { LazyRestoreRequest = new LazyRestoreRequest() },
             new() { WaitPagesRequest = new WaitPagesRequest() },
             new() { WaitPagesResult = new WaitPagesResult { LostPid = 4242, Pages = new LazyPages { PagesTransferred = 10, PagesOnDemand = 0 } } },
+            new() { FsPrepareRequest = new FsPrepareRequest { Mode = nameof(FileSystemMode.Subtree), Paths = { "/srv/app", "/data" }, KeepOnFailure = true } },
+            new() { FsPrepareResult = new FsResult { Error = "rsync is not installed on the destination" } },
+            new() { FsSyncOpen = new FsSyncOpen { Arguments = { "rsync", "--server", "-logDtpre.iLsfxCIvu", ".", "/srv/app/" } } },
+            new() { FsSyncOpened = new FsResult() },
+            new() { FsSyncData = new FsSyncData { Data = ByteString.CopyFrom(new byte[64 * 1024]) } },
+            new() { FsSyncEnd = new FsSyncEnd { Error = "The destination's rsync was killed by signal 9" } },
+            new() { FsSyncClose = new FsSyncClose() },
+            new() { FsCompleteRequest = new FsCompleteRequest { Migrated = true } },
+            new() { FsCompleteResult = new FsResult() },
         };
         var data = new TheoryData<string, Envelope>();
         foreach (var sample in samples)

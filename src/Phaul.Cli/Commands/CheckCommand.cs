@@ -26,6 +26,8 @@ internal static class CheckCommand
         report.Require(Environment.IsPrivilegedProcess, "running as root", "CRIU needs root: run phaul as root");
         await CheckCriuAsync(options.CriuPath, report, cancellationToken).ConfigureAwait(false);
         CheckPipeMaxSize(report);
+        report.Recommend(RsyncProgram.Find() is not null, $"rsync {RsyncProgram.Find()}: file-system migration (--fs-subtree) available",
+                         "rsync not found: --fs-subtree cannot copy files from or to this host; fix: apt-get install rsync");
         return report.ExitCode;
     }
 

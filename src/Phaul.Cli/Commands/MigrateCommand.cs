@@ -16,8 +16,9 @@ namespace Phaul.Cli.Commands;
 /// <param name="Wdir">Where to keep this migration's images and logs; null for a temporary directory.</param>
 /// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
 /// <param name="Verbose">Log to stderr as well as the progress lines.</param>
+/// <param name="FileSystem">What to do with the tree's files (<c>--fs-*</c>); null for nothing.</param>
 internal sealed record MigrateOptions(int Pid, EndPoint To, string KeyFile, StrategyChoice Strategy, bool AllowFallback, string? JsonFile, string? Wdir,
-                                      string? CriuPath, bool Verbose);
+                                      string? CriuPath, bool Verbose, FileSystemChoice? FileSystem = null);
 
 /// <summary>
 /// <c>phaul migrate</c>: moves a process tree to a host running <c>phaul serve</c>. Progress goes to
@@ -67,15 +68,19 @@ internal static class MigrateCommand
         var keyFile = CommonOptions.KeyFile();
         var criu = CommonOptions.Criu();
         var verbose = CommonOptions.Verbose();
+        var fileSystem = new FileSystemOptions();
         var command = new Command("migrate", "Live-migrate a process tree to a host running 'phaul serve'.")
         {
             pid, to, keyFile, strategy, noFallback, json, wdir, criu, verbose,
         };
+        foreach (var option in fileSystem.All)
+            command.Options.Add(option);
         command.SetAction(async (parse, ct) =>
         {
             var options = new MigrateOptions(parse.GetValue(pid), parse.GetValue(to)!, parse.GetValue(keyFile)!, parse.GetValue(strategy),
                                              !parse.GetValue(noFallback),
-                                             parse.GetValue(json), parse.GetValue(wdir), parse.GetValue(criu), parse.GetValue(verbose));
+                                             parse.GetValue(json), parse.GetValue(wdir), parse.GetValue(criu), parse.GetValue(verbose),
+                                             fileSystem.Bind(parse));
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
@@ -97,7 +102,8 @@ internal static class MigrateCommand
         }
 
         using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose), progress: stderr);
-        var request = new MigrationRequest(options.Pid, options.To, key, options.Strategy, options.AllowFallback, wdir.Path, options.CriuPath);
+        var request = new MigrationRequest(options.Pid, options.To, key, options.Strategy, options.AllowFallback, wdir.Path, options.CriuPath,
+                                           options.FileSystem);
         MigrationOutcome outcome;
         try
         {
@@ -134,6 +140,11 @@ internal static class MigrateCommand
         if (!Directory.Exists($"/proc/{options.Pid}"))
         {
             stderr.WriteLine($"phaul migrate: --pid {options.Pid}: no such process");
+            return false;
+        }
+        if (options.FileSystem?.Problem() is { } problem)
+        {
+            stderr.WriteLine($"phaul migrate: {problem}");
             return false;
         }
         var jsonDirectory = options.JsonFile is null ? null : Path.GetDirectoryName(Path.GetFullPath(options.JsonFile));

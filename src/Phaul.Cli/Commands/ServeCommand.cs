@@ -14,7 +14,9 @@ namespace Phaul.Cli.Commands;
 /// <param name="KeyFile">The pre-shared key file.</param>
 /// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
 /// <param name="Verbose">Log at Debug level instead of Information.</param>
-internal sealed record ServeOptions(IPEndPoint Listen, string Wdir, string KeyFile, string? CriuPath, bool Verbose);
+/// <param name="FileSystemRoots">Directories under which sources may copy subtrees (<c>--fs-root</c>); none when empty.</param>
+internal sealed record ServeOptions(IPEndPoint Listen, string Wdir, string KeyFile, string? CriuPath, bool Verbose,
+                                    IReadOnlyList<string>? FileSystemRoots = null);
 
 /// <summary>
 /// <c>phaul serve</c>: the destination service. Accepts authenticated sources, restores the trees
@@ -42,14 +44,20 @@ internal static class ServeCommand
         var keyFile = CommonOptions.KeyFile();
         var criu = CommonOptions.Criu();
         var verbose = CommonOptions.Verbose();
+        var fsRoot = new Option<string[]>("--fs-root")
+        {
+            Description = "Let sources copy file-system subtrees (phaul migrate --fs-subtree) into this directory or below (repeatable; default: none). " +
+                          "The copies are made by rsync --server with arguments this host checks",
+            HelpName = "DIR",
+        };
         var command = new Command("serve", "Run the destination service: receive migrations and restore them here, until SIGINT or SIGTERM.")
         {
-            listen, wdir, keyFile, criu, verbose,
+            listen, wdir, keyFile, criu, verbose, fsRoot,
         };
         command.SetAction(async (parse, ct) =>
         {
             var options = new ServeOptions(parse.GetValue(listen)!, parse.GetValue(wdir)!, parse.GetValue(keyFile)!,
-                                           parse.GetValue(criu), parse.GetValue(verbose));
+                                           parse.GetValue(criu), parse.GetValue(verbose), parse.GetValue(fsRoot));
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
@@ -71,6 +79,7 @@ internal static class ServeCommand
                 Wdir = options.Wdir,
                 Key = key,
                 Server = options.CriuPath is { } path ? new PhaulServerOptions { CriuFactory = () => new Criu(path) } : null,
+                FileSystem = new FileSystemDestinationOptions { AllowedRoots = FileSystemRoots(options) },
             }, loggerFactory);
         }
         catch (SocketException e)
@@ -84,6 +93,9 @@ internal static class ServeCommand
             listener.SessionEnded += (_, session) => output.WriteLine(Describe(session));
             output.WriteLine($"phaul serve: listening on {listener.LocalEndPoint}, sessions under {Path.GetFullPath(options.Wdir)}; " +
                              "stop with Ctrl-C or SIGTERM");
+            if (FileSystemRoots(options) is { Count: > 0 } roots)
+                output.WriteLine($"phaul serve: sources may copy file-system subtrees into {string.Join(", ", roots)}" +
+                                 (RsyncProgram.Find() is null ? "; but rsync is not installed here, so such requests are refused: apt-get install rsync" : ""));
             try
             {
                 await listener.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -100,6 +112,9 @@ internal static class ServeCommand
             return ExitCode.Failed;
         }
     }
+
+    private static List<string> FileSystemRoots(ServeOptions options) =>
+        [.. (options.FileSystemRoots ?? []).Select(root => Path.GetFullPath(root) is { Length: > 1 } full ? full.TrimEnd('/') : "/")];
 
     private static string Describe(MigrationSessionEndedEventArgs session)
     {

@@ -7,7 +7,8 @@ namespace Phaul.Cli.Migration;
 /// Turns a migration's log events into short progress lines (phase, iteration, pages, bytes) with
 /// the time since the start. It reads the events the source logs, by their ids: Phaul.Core's
 /// migration loop (2000s), its post-copy stage (4100s; the destination's post-copy events too, where
-/// they reach this logger) and Phaul.Transport's source side (3100s); other events are ignored.
+/// they reach this logger), its file-system copies (5000s) and Phaul.Transport's source side (3100s);
+/// other events are ignored.
 /// </summary>
 internal sealed class MigrationProgress : ILoggerProvider, ILogger
 {
@@ -66,9 +67,21 @@ internal sealed class MigrationProgress : ILoggerProvider, ILogger
             4111 => $"the tree runs on the source again ({Field("Cause")})",
             4112 => $"the source's copy was killed: {Field("Why")}",
             4114 => "the source's lazy dump failed with pages still owed: the destination's copy cannot get them",
+            5010 => $"files: {FileSystemPhaseName(Field("Phase"))} copy of {Field("Source")}: {Field("Files")} files sent, {Field("Deleted")} deleted, " +
+                    $"{(Field("BytesSent") is long sent ? Units.Bytes(sent) : "?")} sent",
+            5011 => $"files: the destination cannot keep ACLs or extended attributes of {Field("Source")}; copying without them",
+            5021 => "files: the copy during the freeze failed: the dump fails and CRIU resumes the tree on the source",
             _ => null,
         };
     }
+
+    private static string FileSystemPhaseName(object? phase) => phase switch
+    {
+        FileSystemPhase.Bulk => "bulk",
+        FileSystemPhase.Iteration => "incremental",
+        FileSystemPhase.Freeze => "freeze",
+        _ => "?",
+    };
 
     private static string FormatDuration(object? value) => value is TimeSpan duration ? Units.Duration(duration) : "?";
 

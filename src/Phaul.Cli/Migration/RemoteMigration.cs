@@ -12,8 +12,9 @@ namespace Phaul.Cli.Migration;
 /// <param name="AllowFallback">Whether a strategy that cannot run falls back to the next best one.</param>
 /// <param name="Wdir">An empty directory for this migration's images and CRIU logs on the source.</param>
 /// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
+/// <param name="FileSystem">What to do with the tree's files; null for nothing.</param>
 internal sealed record MigrationRequest(int Pid, EndPoint Destination, PreSharedKey Key, StrategyChoice Strategy, bool AllowFallback,
-                                      string Wdir, string? CriuPath);
+                                      string Wdir, string? CriuPath, FileSystemChoice? FileSystem = null);
 
 /// <summary>
 /// The one code path of a CLI migration: connect to the destination through Phaul.Transport and
@@ -38,6 +39,7 @@ internal static class RemoteMigration
                 Strategy = request.Strategy,
                 AllowFallback = request.AllowFallback,
                 CriuFactory = request.CriuPath is { } path ? () => new Criu(path) : null,
+                FileSystem = request.FileSystem?.Create(connection.FileSystem, loggerFactory),
             };
             var client = PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config, options, loggerFactory);
             try

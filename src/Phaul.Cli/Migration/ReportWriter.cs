@@ -27,6 +27,8 @@ internal static class ReportWriter
             Line(output, "note", note);
         foreach (var iteration in report.Iterations)
             Line(output, $"iteration {iteration.Index}", $"pre-dump {Dump(iteration.Dump)}, took {Units.Duration(iteration.Duration)}");
+        foreach (var phase in report.FileSystem)
+            Line(output, FileSystemLabel(phase), FileSystemPhase(phase));
         Line(output, "final dump", report.PostCopy is null || report.FinalDump is not null
             ? Dump(report.FinalDump)
             : "lazy: everything but the memory, which stayed on the source until asked for");
@@ -96,6 +98,21 @@ internal static class ReportWriter
         ? "(no statistics from CRIU)"
         : $"{Units.Pages(dump.PagesWritten)} written, {Units.Count((long)dump.PagesSkippedParent)} unchanged since the previous iteration, " +
           $"tree frozen {Units.Duration(dump.FrozenTime)}";
+
+    private static string FileSystemLabel(FileSystemPhaseReport phase) => phase.Phase switch
+    {
+        Phaul.FileSystemPhase.Bulk => "files, bulk",
+        Phaul.FileSystemPhase.Iteration => $"files, it. {phase.Iteration}",
+        _ => "files, freeze",
+    };
+
+    private static string FileSystemPhase(FileSystemPhaseReport phase)
+    {
+        var transfer = phase.Transfer;
+        var when = phase.Phase == Phaul.FileSystemPhase.Freeze ? "with the tree frozen" : "while the tree ran";
+        return $"{Units.Count(transfer.FilesTransferred)} files sent, {Units.Count(transfer.FilesDeleted)} deleted, " +
+               $"{Units.Bytes(transfer.BytesSent)} sent, {Units.Bytes(transfer.BytesReceived)} received, {Units.Duration(phase.Duration)} {when}";
+    }
 
     private static void Line(TextWriter output, string label, string text) => output.WriteLine($"  {label,-13} {text}");
 }

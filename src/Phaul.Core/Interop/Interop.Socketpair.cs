@@ -5,6 +5,7 @@ namespace Phaul;
 internal static partial class Interop
 {
     internal const int AF_UNIX = 1;
+    internal const int SOCK_STREAM = 1;
     internal const int SOCK_SEQPACKET = 5;
     internal const int SOCK_CLOEXEC = 0x80000;
 

@@ -52,6 +52,12 @@ public sealed record MigrationReport
     /// </summary>
     public TimeSpan FinalStageDuration { get; init; }
 
+    /// <summary>
+    /// The file-system copies, in order (bulk, one per pre-dump iteration, the freeze), when files migrated
+    /// with the tree (<see cref="PhaulClientOptions.FileSystem"/>); empty otherwise.
+    /// </summary>
+    public IReadOnlyList<FileSystemPhaseReport> FileSystem { get; init; } = [];
+
     /// <summary>When the migration started.</summary>
     public DateTimeOffset StartedAt { get; init; }
 

@@ -16,6 +16,7 @@ internal sealed class MigrationRun(PhaulConfig config)
     private TimeSpan _finalStageDuration;
     private IPhaulLocalOutcome? _outcome;
     private DumpStatistics? _finalDump;
+    private readonly List<FileSystemPhaseReport> _fileSystem = [];
 
     public IterationDirectories Directories { get; } = new(config.Wdir);
 
@@ -39,6 +40,22 @@ internal sealed class MigrationRun(PhaulConfig config)
 
     /// <summary>Statistics of the pre-dumps so far, for the convergence policy.</summary>
     public List<DumpStatistics> PreDumpStatistics { get; } = [];
+
+    /// <summary>Whether the final stage returned: the tree has left the source.</summary>
+    public bool FinalStageCompleted => _finalStageCompleted;
+
+    /// <summary>The final stage's CRIU when files migrate, whose freeze copy may have failed the dump.</summary>
+    public FreezeCopyCriu? FreezeCopy { get; set; }
+
+    /// <summary>
+    /// Why the file-system copy during the freeze failed, if it did, said as the cause of the failed dump.
+    /// </summary>
+    public Exception? FreezeCopyFailure => FreezeCopy?.Failure is { } failure
+        ? new FileSystemMigrationException(
+            $"The file-system copy during the freeze failed, so the final dump failed and CRIU resumed the tree on the source: {failure.Message}", failure)
+        : null;
+
+    public void RecordFileSystemPhase(FileSystemPhaseReport phase) => _fileSystem.Add(phase);
 
     public void Enter(MigrationStep step, int? iteration = null)
     {
@@ -89,6 +106,7 @@ internal sealed class MigrationRun(PhaulConfig config)
         RestoredPid = _outcome?.RestoredPid,
         PostCopy = StrategySelection.NeedsPostCopy(Strategy) ? _outcome?.PostCopy : null,
         FinalStageDuration = _finalStageDuration,
+        FileSystem = [.. _fileSystem],
         StartedAt = _startedAt,
         CompletedAt = DateTimeOffset.UtcNow,
         Duration = Stopwatch.GetElapsedTime(_started),

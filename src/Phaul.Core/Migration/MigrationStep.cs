@@ -29,4 +29,7 @@ public enum MigrationStep
 
     /// <summary>The final stage: dump, copy and restore (<see cref="IPhaulLocal.DumpCopyRestoreAsync"/>).</summary>
     DumpCopyRestore,
+
+    /// <summary>Copying the tree's files, or checking them, before the first iteration or after a pre-dump (<see cref="IFileSystemMigration"/>).</summary>
+    CopyFileSystem,
 }

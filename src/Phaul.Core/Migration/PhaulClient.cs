@@ -98,10 +98,13 @@ public sealed partial class PhaulClient
                 run.Chain = new DumpStatisticsChain();
             }
             await ChooseStrategyAsync(criu, run, cancellationToken).ConfigureAwait(false);
+            await CopyFileSystemAsync(run, FileSystemPhase.Bulk, null, fileSystem => fileSystem.CopyBeforeIterationsAsync(cancellationToken))
+                .ConfigureAwait(false);
             var lastImagesDir = StrategySelection.NeedsMemoryTracking(run.Strategy)
                 ? await PreCopyAsync(criu, run, cancellationToken).ConfigureAwait(false)
                 : "";
-            await FinalStageAsync(criu, run, lastImagesDir, cancellationToken).ConfigureAwait(false);
+            await FinalStageAsync(WithFreezeCopy(criu, run, cancellationToken), run, lastImagesDir, cancellationToken).ConfigureAwait(false);
+            await CompleteFileSystemAsync(migrated: true).ConfigureAwait(false);
             var report = run.Complete();
             _logger.MigrationCompleted(_config.Pid, report.RestoredPid, report.Strategy, report.Duration);
             return report;
@@ -109,11 +112,13 @@ public sealed partial class PhaulClient
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             _logger.MigrationCancelled(_config.Pid, run.Step, run.Iteration);
+            await CompleteFileSystemAsync(run.FinalStageCompleted).ConfigureAwait(false);
             throw;
         }
         catch (Exception cause)
         {
-            var failure = run.Fail(cause);
+            await CompleteFileSystemAsync(run.FinalStageCompleted).ConfigureAwait(false);
+            var failure = run.Fail(run.FreezeCopyFailure ?? cause);
             _logger.MigrationFailed(_config.Pid, run.Step, run.Iteration, failure);
             throw failure;
         }

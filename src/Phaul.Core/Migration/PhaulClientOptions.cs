@@ -35,6 +35,13 @@ public sealed class PhaulClientOptions
     /// <summary>Adjusts each pre-dump's options (e.g. <c>TcpEstablished</c>) after Phaul filled them in.</summary>
     public Action<CriuOpts>? ConfigurePreDump { get; init; }
 
+    /// <summary>
+    /// Moves the tree's files too: a <see cref="SharedFileSystem"/> check or a <see cref="SubtreeFileSystem"/> copy,
+    /// whose hooks run before the first iteration, after each pre-dump, and during the final freeze (in the final
+    /// dump's post-dump notification, before the <see cref="IPhaulLocal"/>'s own). Default null: files are left alone.
+    /// </summary>
+    public IFileSystemMigration? FileSystem { get; init; }
+
     internal void Validate()
     {
         if (!Enum.IsDefined(Strategy))

@@ -17,6 +17,7 @@ internal sealed partial class DestinationSession
     private readonly DestinationServices _services;
     private readonly ILogger _logger;
     private readonly string _id;
+    private readonly FileSystemDestination _fileSystem;
 
     // The iteration whose page server (or, when lazy, lazy-pages daemon) runs, if any.
     private int? _openIteration;
@@ -36,6 +37,7 @@ internal sealed partial class DestinationSession
         _services = services;
         _logger = logger;
         _receiver = new ImageReceiver(channel, options.Limits, options.Timeouts.Transfer);
+        _fileSystem = new FileSystemDestination(options.FileSystem);
     }
 
     /// <summary>The restored tree's root pid, once restored.</summary>
@@ -61,6 +63,10 @@ internal sealed partial class DestinationSession
         catch (TransportException broken) when (LossAtTheEnd(broken) is { } loss)
         {
             throw _channel.Failure(TransportPhase.PostCopyPages, $"{Describe(loss)}; the connection failed: {broken.Reason}", _openIteration, loss);
+        }
+        finally
+        {
+            await AbandonFileSystemAsync().ConfigureAwait(false);
         }
         if (LossAtTheEnd(null) is { } lost)
             throw _channel.Failure(TransportPhase.PostCopyPages, $"the source closed the connection, and {Describe(lost)}", _openIteration, lost);
@@ -89,10 +95,17 @@ internal sealed partial class DestinationSession
                 return new Envelope { RestoreResult = await RestoreLazilyAsync(cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.WaitPagesRequest:
                 return new Envelope { WaitPagesResult = await WaitForPagesAsync(cancellationToken).ConfigureAwait(false) };
+            case Envelope.BodyOneofCase.FsPrepareRequest:
+                return new Envelope { FsPrepareResult = await PrepareFileSystemAsync(request.FsPrepareRequest, cancellationToken).ConfigureAwait(false) };
+            case Envelope.BodyOneofCase.FsSyncOpen:
+                await RunRsyncServerAsync(request.FsSyncOpen, cancellationToken).ConfigureAwait(false);
+                return null;
+            case Envelope.BodyOneofCase.FsCompleteRequest:
+                return new Envelope { FsCompleteResult = await CompleteFileSystemAsync(request.FsCompleteRequest.Migrated, cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.Abort:
                 throw _channel.Aborted(request.Abort, TransportPhase.AwaitingRequest, _openIteration);
             default:
-                throw _channel.Unexpected(request, "a request (StartIter, StopIter, a file, Restore or a post-copy request)", TransportPhase.AwaitingRequest, _openIteration);
+                throw _channel.Unexpected(request, "a request (StartIter, StopIter, a file, Restore, a post-copy or a file-system request)", TransportPhase.AwaitingRequest, _openIteration);
         }
     }
 

@@ -39,6 +39,12 @@ public sealed record MigrationListenerOptions
     /// </summary>
     public Action<CriuOpts>? ConfigureRestore { get; init; }
 
+    /// <summary>
+    /// What sources may do with files here: check shared paths (always), and copy subtrees into
+    /// <see cref="FileSystemDestinationOptions.AllowedRoots"/> with rsync. Default: no roots, so no subtree copies.
+    /// </summary>
+    public FileSystemDestinationOptions? FileSystem { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     internal void Validate()
     {
@@ -52,6 +58,8 @@ public sealed record MigrationListenerOptions
         ArgumentNullException.ThrowIfNull(Timeouts, nameof(Timeouts));
         Limits.Validate();
         Timeouts.Validate();
+        if (FileSystem is not null)
+            _ = new FileSystemDestination(FileSystem); // validates it, naming the bad option
         if (MaxConnections < 2)
             throw new ArgumentOutOfRangeException(nameof(MaxConnections), MaxConnections, "MigrationListenerOptions.MaxConnections must be at least 2 (one session's two connections).");
     }

@@ -94,4 +94,7 @@ internal static partial class TransportLog
 
     [LoggerMessage(3106, LogLevel.Error, "Transfer or restore failed with the tree frozen; CRIU resumes it on the source")]
     public static partial void FinalStageFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(3200, LogLevel.Warning, "Session {SessionId}: a file-system request failed: {Error}")]
+    public static partial void FileSystemRequestFailed(this ILogger logger, string sessionId, string error);
 }

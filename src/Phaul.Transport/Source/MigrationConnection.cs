@@ -51,6 +51,7 @@ public sealed class MigrationConnection : IAsyncDisposable
         _control = control;
         _local = new RemoteRestoreLocal(control, options);
         Remote = new PhaulServerProxy(control);
+        FileSystem = new TunnelledFileSystemDestination(control);
         SessionId = Convert.ToHexStringLower(sessionId);
         Memfd = (int)memorySocket.SafeHandle.DangerousGetHandle();
     }
@@ -60,6 +61,13 @@ public sealed class MigrationConnection : IAsyncDisposable
 
     /// <summary>The final stage: dump, transfer the images, restore on the destination; also an <see cref="IPhaulPostCopyLocal"/>.</summary>
     public IPhaulLocal Local => _local;
+
+    /// <summary>
+    /// The destination's file-system end, over this session's control connection: give it to a
+    /// <see cref="SubtreeFileSystem"/> or <see cref="SharedFileSystem"/> for <c>PhaulClientOptions.FileSystem</c>.
+    /// The destination's rsync runs only with arguments it checked, into paths its options allow.
+    /// </summary>
+    public IFileSystemDestination FileSystem { get; }
 
     /// <summary>The memory connection's socket fd, for <c>PhaulConfig.Memfd</c>; valid until disposal.</summary>
     public int Memfd { get; }

@@ -41,7 +41,7 @@ internal sealed class SourceControl : IDisposable
     public void MarkStarted(int iteration) => CurrentIteration = iteration;
 
     /// <summary>Sends a request and receives its answer, holding the connection for both.</summary>
-    public async Task<Envelope> RequestAsync(Envelope request, Envelope.BodyOneofCase answer, TransportPhase phase, int iteration,
+    public async Task<Envelope> RequestAsync(Envelope request, Envelope.BodyOneofCase answer, TransportPhase phase, int? iteration,
                                              CancellationToken cancellationToken) =>
         await ExclusiveAsync(async () =>
         {

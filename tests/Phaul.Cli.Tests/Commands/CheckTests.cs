@@ -36,7 +36,8 @@ public class CheckTests
         Assert.Matches("^(ok       memory tracking|warning  no memory tracking)", lines[2]);
         Assert.Matches("^(ok       lazy pages|warning  no lazy pages)", lines[3]);
         Assert.Matches("^(ok|warning)  +fs.pipe-max-size", lines[4]);
-        Assert.Equal(5, lines.Length);
+        Assert.Matches("^(ok       rsync /.*/rsync: file-system migration|warning  rsync not found: .* apt-get install rsync$)", lines[5]);
+        Assert.Equal(6, lines.Length);
     }
 
     [Theory]

@@ -29,6 +29,9 @@ public class MigrationProgressTests
         { 4111, ["Cause"] },
         { 4112, ["Why"] },
         { 4114, [] },
+        { 5010, ["Phase", "Source", "Files", "Deleted", "BytesSent"] },
+        { 5011, ["Source"] },
+        { 5021, [] },
     };
 
     [Theory]
@@ -83,6 +86,16 @@ public class MigrationProgressTests
         Assert.Equal("the tree runs on the source again (the restore failed)",
                      MigrationProgress.Describe(4111, Fields(("Pid", 1234), ("Continued", 1), ("Cause", "the restore failed"))));
         Assert.StartsWith("final dump (lazy): the tree stays frozen", MigrationProgress.Describe(4110, Fields(("Pid", 1234))), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void File_system_copies_get_a_line()
+    {
+        Assert.Equal("files: freeze copy of /srv/app: 3 files sent, 1 deleted, 12.0 KiB sent",
+                     MigrationProgress.Describe(5010, Fields(("Phase", FileSystemPhase.Freeze), ("Source", "/srv/app"), ("Target", "/srv/app"),
+                                                             ("Files", 3L), ("Deleted", 1L), ("BytesSent", 12L * 1024), ("BytesReceived", 40L))));
+        Assert.Equal("files: the copy during the freeze failed: the dump fails and CRIU resumes the tree on the source",
+                     MigrationProgress.Describe(5021, Fields()));
     }
 
     [Fact]

@@ -26,17 +26,31 @@ internal sealed class PhaulProcess : IAsyncDisposable
     public string Stderr => Join(_stderr);
 
     /// <summary>Runs <c>dotnet phaul.dll ARGS</c>, under <c>nsenter --net=/run/netns/NAME</c> when a namespace is named (nsenter execs, so the pid is phaul's).</summary>
-    public static PhaulProcess Start(string? networkNamespace, params string[] args)
+    public static PhaulProcess Start(string? networkNamespace, params string[] args) =>
+        Start(networkNamespace is null ? [] : ["nsenter", $"--net=/run/netns/{networkNamespace}"], args);
+
+    /// <summary>
+    /// Runs phaul in <paramref name="networkNamespace"/> and in a mount namespace of its own, in which each
+    /// <c>Source</c> of <paramref name="binds"/> is bind-mounted over its <c>Target</c>: e.g. an empty directory over
+    /// a path, so that this "host" has its own copy of it (unshare, sh and nsenter each exec the next, so the pid is phaul's).
+    /// </summary>
+    public static PhaulProcess StartWithMounts(string networkNamespace, IReadOnlyList<(string Source, string Target)> binds, params string[] args) =>
+        Start(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+               "while [ \"$1\" != -- ]; do mount --bind \"$1\" \"$2\" || exit 1; shift 2; done; shift; exec \"$@\"", "sh",
+               .. binds.SelectMany(bind => new[] { bind.Source, bind.Target }), "--", "nsenter", $"--net=/run/netns/{networkNamespace}"], args);
+
+    private static PhaulProcess Start(IReadOnlyList<string> launcher, string[] args)
     {
-        var start = new ProcessStartInfo(networkNamespace is null ? Dotnet() : "nsenter")
+        var start = new ProcessStartInfo(launcher.Count == 0 ? Dotnet() : launcher[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (networkNamespace is not null)
+        if (launcher.Count > 0)
         {
-            start.ArgumentList.Add($"--net=/run/netns/{networkNamespace}");
+            foreach (var argument in launcher.Skip(1))
+                start.ArgumentList.Add(argument);
             start.ArgumentList.Add(Dotnet());
         }
         start.ArgumentList.Add(PhaulDll);

@@ -16,10 +16,15 @@ internal static class TwoHostCli
         return dir.File(name);
     }
 
-    /// <summary>Starts <c>phaul serve</c> on the destination host; returns once it listens.</summary>
-    public static async Task<PhaulProcess> StartServeAsync(TwoHosts hosts, string sessions, string key)
+    /// <summary>
+    /// Starts <c>phaul serve</c> on the destination host, with <paramref name="more"/> options; returns once it listens.
+    /// With <paramref name="mounts"/>, in a mount namespace of its own with those bind mounts (<see cref="PhaulProcess.StartWithMounts"/>).
+    /// </summary>
+    public static async Task<PhaulProcess> StartServeAsync(TwoHosts hosts, string sessions, string key,
+                                                           IReadOnlyList<(string Source, string Target)>? mounts = null, params string[] more)
     {
-        var serve = PhaulProcess.Start(hosts.Destination, "serve", "--listen", $"{hosts.DestinationAddress}:{Port}", "--wdir", sessions, "--key-file", key);
+        string[] args = ["serve", "--listen", $"{hosts.DestinationAddress}:{Port}", "--wdir", sessions, "--key-file", key, .. more];
+        var serve = mounts is null ? PhaulProcess.Start(hosts.Destination, args) : PhaulProcess.StartWithMounts(hosts.Destination, mounts, args);
         try
         {
             await serve.WaitForStdoutAsync(line => line.StartsWith("phaul serve: listening on", StringComparison.Ordinal), ListenPatience, "serve to listen");

@@ -66,11 +66,15 @@ internal sealed class LoopHarness : IDisposable
 
     public Func<CancellationToken, Task>? DuringFinal { get; set; }
 
+    /// <summary>Files to migrate too; the final stage then dumps through the CRIU it was given, as a real local does.</summary>
+    public IFileSystemMigration? FileSystem { get; set; }
+
     public PhaulClient Client(StrategyChoice strategy = StrategyChoice.Auto, ConvergencePolicy? policy = null, bool allowFallback = true) =>
         PhaulClient.Create(Local.Object, Remote.Object, Config,
                            new PhaulClientOptions
                            {
                                Strategy = strategy, AllowFallback = allowFallback, Policy = policy ?? new(), CriuFactory = () => Criu.Object,
+                               FileSystem = FileSystem,
                            },
                            null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket));
 
@@ -114,6 +118,11 @@ internal sealed class LoopHarness : IDisposable
 
     private async Task Final(ICriu criu, PhaulConfig config, string last, CancellationToken token)
     {
+        if (FileSystem is not null)
+        {
+            await FinalThroughDumpAsync(criu, last, token);
+            return;
+        }
         Assert.Same(Criu.Object, criu);
         Assert.Equal(4321, config.Pid);
         Calls.Add("final " + (last.Length == 0 ? "-" : Path.GetRelativePath(Wdir, last)));
@@ -124,6 +133,38 @@ internal sealed class LoopHarness : IDisposable
         {
             Calls.Add("failed");
             throw new CriuException(CriuReqType.Dump, "dump failed");
+        }
+    }
+
+    // The local dumps with its own post-dump notification; the mocked CRIU sends it, and a failing
+    // notification fails the dump with the tree resumed, as CRIU does.
+    private async Task FinalThroughDumpAsync(ICriu criu, string last, CancellationToken token)
+    {
+        Calls.Add("final " + (last.Length == 0 ? "-" : Path.GetRelativePath(Wdir, last)));
+        Criu.Setup(c => c.DumpAsync(It.IsAny<CriuOpts>(), It.IsAny<ICriuNotify?>(), It.IsAny<CancellationToken>()))
+            .Returns(async (CriuOpts opts, ICriuNotify? notify, CancellationToken _) =>
+            {
+                Calls.Add("dump");
+                Assert.True(opts.NotifyScripts);
+                try
+                {
+                    await notify!.PostDumpAsync();
+                }
+                catch (Exception e)
+                {
+                    Calls.Add("dump failed, tree resumed");
+                    throw new CriuException(CriuReqType.Dump, $"notify failed: {e.Message}");
+                }
+            });
+        await criu.DumpAsync(new CriuOpts { Pid = 4321 }, new RecordingNotify(Calls), token);
+    }
+
+    private sealed class RecordingNotify(List<string> calls) : CriuNotifyBase
+    {
+        public override Task PostDumpAsync()
+        {
+            calls.Add("local post-dump");
+            return Task.CompletedTask;
         }
     }
 

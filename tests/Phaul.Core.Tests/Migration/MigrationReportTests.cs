@@ -18,6 +18,11 @@ public class MigrationReportTests
         Restore = new RestoreStatistics { PagesRestored = 5000, ForkingTime = TimeSpan.FromMilliseconds(3), RestoreTime = TimeSpan.FromMilliseconds(51) },
         RestoredPid = 5678,
         FinalStageDuration = TimeSpan.FromMilliseconds(250),
+        FileSystem =
+        [
+            new FileSystemPhaseReport { Phase = FileSystemPhase.Bulk, Transfer = new FileSystemTransfer { FilesTransferred = 3, BytesSent = 4096 }, Duration = TimeSpan.FromMilliseconds(40) },
+            new FileSystemPhaseReport { Phase = FileSystemPhase.Freeze, Transfer = new FileSystemTransfer { FilesDeleted = 1 }, Duration = TimeSpan.FromMilliseconds(9) },
+        ],
         StartedAt = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero),
         CompletedAt = new DateTimeOffset(2026, 1, 2, 3, 4, 6, TimeSpan.Zero),
         Duration = TimeSpan.FromSeconds(1),
@@ -30,8 +35,9 @@ public class MigrationReportTests
 
         var back = MigrationReport.FromJson(report.ToJson());
 
-        Assert.Equal(report with { Iterations = [] }, back with { Iterations = [] });
+        Assert.Equal(report with { Iterations = [], FileSystem = [] }, back with { Iterations = [], FileSystem = [] });
         Assert.Equal(report.Iterations, back.Iterations);
+        Assert.Equal(report.FileSystem, back.FileSystem);
     }
 
     [Fact]

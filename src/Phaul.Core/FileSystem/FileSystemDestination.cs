@@ -1,0 +1,169 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Phaul;
+
+/// <summary>
+/// The destination's end of a file-system migration on this machine: checks shared paths, prepares subtree
+/// targets (absent or empty, under <see cref="FileSystemDestinationOptions.AllowedRoots"/>), runs the
+/// <c>rsync --server</c> each copy asks for after checking its arguments, and after a failed migration
+/// removes what was copied. Used directly for a migration inside one machine, and by Phaul.Transport's
+/// destination service for each session.
+/// </summary>
+public sealed class FileSystemDestination : IFileSystemDestination
+{
+    private readonly FileSystemDestinationOptions _options;
+    private readonly ILogger _logger;
+    private readonly List<string> _created = [];
+    private FileSystemPlan? _plan;
+    private string? _rsync;
+
+    /// <summary>Creates the destination end.</summary>
+    /// <param name="options">What it allows; null for the defaults (shared paths only).</param>
+    /// <param name="loggerFactory">Where to log; null for nowhere.</param>
+    public FileSystemDestination(FileSystemDestinationOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        _options = options ?? new FileSystemDestinationOptions();
+        _options.Validate();
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FileSystemDestination>();
+    }
+
+    /// <summary>The subtree targets this session may write, once prepared.</summary>
+    public IReadOnlyCollection<string> PreparedPaths => _plan?.Mode == FileSystemMode.Subtree ? [.. _plan.Paths] : [];
+
+    /// <inheritdoc/>
+    public Task PrepareAsync(FileSystemPlan plan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (_plan is not null)
+            throw new FileSystemMigrationException("The destination's file-system migration was prepared already.");
+        var paths = plan.Paths.Select(path => RsyncServerArguments.Normalize(path)
+                                              ?? throw new FileSystemMigrationException($"The destination path '{path}' is not absolute and canonical.")).ToList();
+        if (plan.Mode == FileSystemMode.Shared)
+        {
+            if (paths.FirstOrDefault(path => !Path.Exists(path)) is { } missing)
+                throw new FileSystemMigrationException($"The shared path '{missing}' does not exist on the destination; mount the shared storage there first.");
+        }
+        else
+        {
+            _rsync = RsyncProgram.Require(_options.RsyncPath, "destination");
+            // Every target is checked before any is created: a refused plan leaves nothing behind.
+            paths.ForEach(CheckTarget);
+            foreach (var path in paths.Where(path => !Directory.Exists(path)))
+            {
+                Directory.CreateDirectory(path);
+                _created.Add(path);
+            }
+        }
+        _plan = plan with { Paths = paths };
+        _logger.FileSystemPrepared(plan.Mode, paths);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public async Task RunRsyncServerAsync(IReadOnlyList<string> serverArguments, Stream stdio, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stdio);
+        using var server = StartRsyncServer(serverArguments);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // The source never ends its side of the stream on its own (it waits for this rsync): stop copying to
+        // the server once the server is done.
+        var input = CopyInputAsync(stdio, server, stop.Token);
+        try
+        {
+            await server.Output.CopyToAsync(stdio, cancellationToken).ConfigureAwait(false);
+            await stdio.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await server.WaitForSuccessAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAny(input).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Checks <paramref name="serverArguments"/> against the prepared plan and starts <c>rsync --server</c>;
+    /// the caller joins its stdin and stdout to the source's rsync.
+    /// </summary>
+    /// <param name="serverArguments">What the source's rsync asked for, from "rsync" on.</param>
+    /// <exception cref="FileSystemMigrationException">Not prepared for subtrees, or the arguments are refused.</exception>
+    public RsyncServerProcess StartRsyncServer(IReadOnlyList<string> serverArguments)
+    {
+        if (_plan?.Mode != FileSystemMode.Subtree || _rsync is null)
+            throw new FileSystemMigrationException("The destination was not prepared for a subtree copy, so it runs no rsync.");
+        var arguments = RsyncServerArguments.Validate(serverArguments, PreparedPaths);
+        _logger.RsyncServerStarting(arguments[^1]);
+        return RsyncServerProcess.Start(_rsync, arguments);
+    }
+
+    /// <inheritdoc/>
+    public Task CompleteAsync(bool migrated, CancellationToken cancellationToken)
+    {
+        var plan = _plan;
+        _plan = null;
+        if (plan?.Mode != FileSystemMode.Subtree || migrated)
+            return Task.CompletedTask;
+        if (plan.KeepOnFailure)
+        {
+            _logger.FileSystemKept(plan.Paths);
+            return Task.CompletedTask;
+        }
+        foreach (var path in plan.Paths)
+            RemoveCopy(path);
+        return Task.CompletedTask;
+    }
+
+    // Under an allowed root, and absent or empty: after a failure a created target is removed again and an
+    // empty one emptied again, which leaves the destination as it was.
+    private void CheckTarget(string path)
+    {
+        if (!_options.AllowedRoots.Any(root => path == root || path.StartsWith(root == "/" ? root : root + "/", StringComparison.Ordinal)))
+            throw new FileSystemMigrationException(
+                $"The destination does not allow copies into '{path}': it is outside its allowed roots ({(_options.AllowedRoots.Count == 0 ? "none; start the destination with the roots it may write, e.g. phaul serve --fs-root DIR" : string.Join(", ", _options.AllowedRoots))}).");
+        // A symlink on the way would lead rsync out of the allowed root.
+        for (var step = path; step.Length > 1 && !_options.AllowedRoots.Contains(step); step = Path.GetDirectoryName(step)!)
+        {
+            if (new FileInfo(step).LinkTarget is { } target)
+                throw new FileSystemMigrationException(
+                    $"The destination does not copy into '{path}': '{step}' is a symbolic link (to '{target}'), which could lead out of its allowed roots.");
+        }
+        if (File.Exists(path) || (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any()))
+            throw new FileSystemMigrationException(
+                $"The destination path '{path}' exists and is not an empty directory; a subtree is copied into an absent or empty directory only, so that a failed migration can leave it as it was.");
+    }
+
+    private void RemoveCopy(string path)
+    {
+        if (!Directory.Exists(path))
+            return;
+        if (_created.Contains(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        else
+        {
+            foreach (var entry in new DirectoryInfo(path).EnumerateFileSystemInfos())
+            {
+                if (entry is DirectoryInfo directory && !directory.Attributes.HasFlag(FileAttributes.ReparsePoint))
+                    directory.Delete(recursive: true);
+                else
+                    entry.Delete();
+            }
+        }
+        _logger.FileSystemCopyRemoved(path);
+    }
+
+    private static async Task CopyInputAsync(Stream stdio, RsyncServerProcess server, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await stdio.CopyToAsync(server.Input, cancellationToken).ConfigureAwait(false);
+            server.EndInput();
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The server is done (or gone: its exit code says why).
+        }
+    }
+}

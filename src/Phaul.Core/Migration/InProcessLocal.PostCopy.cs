@@ -18,12 +18,7 @@ public sealed partial class InProcessLocal
     public async Task DumpCopyRestoreLazilyAsync(ICriu criu, PhaulConfig config, string lastClientImagesPath,
                                                  CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(criu);
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(lastClientImagesPath);
-        (FinalDump, Restore, RestoredPid, PostCopy) = (null, null, null, null);
-
-        var directory = IterationDirectories.CreateAfter(config.Wdir, lastClientImagesPath);
+        var directory = BeginFinalStage(criu, config, lastClientImagesPath);
         if (lastClientImagesPath.Length > 0)
         {
             // Hybrid: without the pre-dumps' page maps beside it, the lazy dump would serve all the memory again.

@@ -52,6 +52,16 @@ public sealed partial class InProcessLocal : IPhaulPostCopyLocal, IPhaulLocalOut
     /// <inheritdoc/>
     public DumpStatistics? FinalDump { get; private set; }
 
+    /// <summary>Checks a final stage's arguments, forgets the previous outcome, and creates the stage's images directory.</summary>
+    private string BeginFinalStage(ICriu criu, PhaulConfig config, string lastClientImagesPath)
+    {
+        ArgumentNullException.ThrowIfNull(criu);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(lastClientImagesPath);
+        (FinalDump, Restore, RestoredPid, PostCopy) = (null, null, null, null);
+        return IterationDirectories.CreateAfter(config.Wdir, lastClientImagesPath);
+    }
+
     /// <inheritdoc/>
     public RestoreStatistics? Restore { get; private set; }
 
@@ -63,12 +73,7 @@ public sealed partial class InProcessLocal : IPhaulPostCopyLocal, IPhaulLocalOut
     public async Task DumpCopyRestoreAsync(ICriu criu, PhaulConfig config, string lastClientImagesPath,
                                            CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(criu);
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(lastClientImagesPath);
-        (FinalDump, Restore, RestoredPid, PostCopy) = (null, null, null, null);
-
-        var directory = IterationDirectories.CreateAfter(config.Wdir, lastClientImagesPath);
+        var directory = BeginFinalStage(criu, config, lastClientImagesPath);
         var restoreOnPostDump = new RestoreOnPostDump(this, config.Pid, directory, cancellationToken);
         using (var images = _dependencies.Directories.Open(directory))
         {

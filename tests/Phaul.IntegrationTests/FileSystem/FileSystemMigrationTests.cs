@@ -19,14 +19,20 @@ public sealed class FileSystemMigrationTests : IDisposable
 
     private string Copy => Path.Combine(_scratch.FullName, "copy");
 
-    [Fact(Timeout = 120_000)]
-    public async Task TheFreezeCopy_HoldsEveryLineWrittenBeforeTheFreeze_AndEveryChangeMadeBeforeIt()
+    /// <summary>The subtree, with a file the test changes and one it deletes while the workload runs.</summary>
+    private void CreateTreeToChange()
     {
-        var criuPath = CriuTestEnvironment.RequireCriu();
         FileTree.RequireRsync();
         Directory.CreateDirectory(Tree);
         File.WriteAllText(Path.Combine(Tree, "changed"), "old");
         File.WriteAllText(Path.Combine(Tree, "deleted"), "old");
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task TheFreezeCopy_HoldsEveryLineWrittenBeforeTheFreeze_AndEveryChangeMadeBeforeIt()
+    {
+        var criuPath = CriuTestEnvironment.RequireCriu();
+        CreateTreeToChange();
         using var pair = await InProcessPair.CreateAsync(criuPath, Ct);
         using var workload = await Workload.StartAppendingAsync(8, Path.Combine(Tree, "log"), cancellationToken: Ct);
         var before = await workload.WaitForProgressAsync(30, Progress, Ct);
@@ -62,10 +68,7 @@ public sealed class FileSystemMigrationTests : IDisposable
     public async Task With_post_copy_the_freeze_copy_runs_before_the_lazy_restore_and_holds_every_line()
     {
         var criuPath = CriuTestEnvironment.RequireCriu();
-        FileTree.RequireRsync();
-        Directory.CreateDirectory(Tree);
-        File.WriteAllText(Path.Combine(Tree, "changed"), "old");
-        File.WriteAllText(Path.Combine(Tree, "deleted"), "old");
+        CreateTreeToChange();
         using var pair = await InProcessPair.CreateAsync(criuPath, Ct);
         using var workload = await Workload.StartAppendingAsync(8, Path.Combine(Tree, "log"), cancellationToken: Ct);
         await workload.WaitForProgressAsync(30, Progress, Ct);

@@ -69,6 +69,24 @@ public sealed partial class PostCopyStageTests
         Assert.Empty(_signals);
     }
 
+    [Fact]
+    public async Task Page_maps_asked_for_in_a_plain_iteration_are_refused_by_the_destination_before_the_tree_is_frozen()
+    {
+        // Failure handled: a source out of step with the protocol (a hybrid's request while a page server runs).
+        await ConnectAsync();
+        await PreDumpAsync(pagesId: 1);
+        await Connection.Remote.StartIterAsync(Ct);
+        var source0 = _source.CreateSubdirectory("0");
+
+        var error = await Assert.ThrowsAsync<TransportException>(
+            () => LazyLocal.DumpCopyRestoreLazilyAsync(_dump.Criu.Object, Config, source0, Ct)).WaitAsync(Patience, Ct);
+
+        Assert.Contains("ParentPageMaps while no lazy iteration is running", error.Message);
+        Assert.Null(_dump.Options);
+        Assert.Empty(_signals);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(source0));
+    }
+
     private IPhaulPostCopyLocal LazyLocal => (IPhaulPostCopyLocal)Connection.Local;
 
     /// <summary>One pre-copy iteration as the destination's page server leaves it: a page map and 8 KiB of pages.</summary>

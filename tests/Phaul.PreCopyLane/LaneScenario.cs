@@ -15,6 +15,12 @@ internal sealed record LaneScenario(string Name, string Purpose, WorkloadShape W
     /// <summary>How many pre-dumps must run, when the rule makes that certain.</summary>
     public int? ExpectedPreDumps { get; init; }
 
+    /// <summary>
+    /// Migrate through Phaul.Transport (a MigrationListener and a MigrationConnection on the guest's loopback)
+    /// instead of a PhaulServer in this process.
+    /// </summary>
+    public bool OverTransport { get; init; }
+
     /// <summary>How long the destination waits before starting an iteration, by index (see <see cref="SlowDestination"/>).</summary>
     public IReadOnlyDictionary<int, TimeSpan> Pauses { get; init; } = new Dictionary<int, TimeSpan>();
 }

@@ -1,13 +1,15 @@
 using System.Diagnostics;
+using System.Net;
 using Microsoft.Extensions.Logging;
 using Phaul.DemoWorkload;
+using Phaul.Transport;
 
 namespace Phaul.PreCopyLane;
 
 /// <summary>
 /// Runs one scenario for real: starts its workload, migrates it with <see cref="PhaulClient"/> and
-/// <see cref="PhaulServer"/> in this process over a connected socket pair (<see cref="InProcessLocal"/>),
-/// then follows the restored tree until it has verified all of its memory again.
+/// <see cref="PhaulServer"/> in this process over a connected socket pair (<see cref="InProcessLocal"/>), or
+/// through Phaul.Transport on loopback (<see cref="LaneScenario.OverTransport"/>), then follows the restored tree until it has verified all of its memory again.
 /// </summary>
 internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults results, TimeSpan scenarioTimeout)
 {
@@ -65,6 +67,8 @@ internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults r
     private async Task<MigrationReport> MigrateAsync(LaneScenario scenario, int pid, string sourceWdir, string destinationWdir,
                                                      CancellationToken cancellationToken)
     {
+        if (scenario.OverTransport)
+            return await MigrateOverTransportAsync(scenario, pid, sourceWdir, destinationWdir, cancellationToken).ConfigureAwait(false);
         using var sockets = MemorySocketPair.Connect();
         using var server = PhaulServer.MakePhaulServer(
             new PhaulConfig { Memfd = (int)sockets.Destination.Handle, Wdir = destinationWdir }, null, loggerFactory);
@@ -72,9 +76,31 @@ internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults r
         var client = PhaulClient.MakePhaulClient(
             new InProcessLocal(server, null, loggerFactory), remote,
             new PhaulConfig { Pid = pid, Memfd = (int)sockets.Source.Handle, Wdir = sourceWdir },
-            new PhaulClientOptions { Strategy = scenario.Strategy, AllowFallback = false, Policy = scenario.Policy }, loggerFactory);
+            ClientOptions(scenario), loggerFactory);
         return await client.MigrateAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    private async Task<MigrationReport> MigrateOverTransportAsync(LaneScenario scenario, int pid, string sourceWdir, string destinationWdir,
+                                                                  CancellationToken cancellationToken)
+    {
+        var key = PreSharedKey.Generate();
+        var listener = MigrationListener.Start(
+            new MigrationListenerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = destinationWdir, Key = key }, loggerFactory);
+        await using (listener.ConfigureAwait(false))
+        {
+            var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, null, loggerFactory, cancellationToken)
+                                                      .ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                var client = PhaulClient.MakePhaulClient(connection.Local, connection.Remote,
+                    new PhaulConfig { Pid = pid, Memfd = connection.Memfd, Wdir = sourceWdir }, ClientOptions(scenario), loggerFactory);
+                return await client.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static PhaulClientOptions ClientOptions(LaneScenario scenario) =>
+        new() { Strategy = scenario.Strategy, AllowFallback = false, Policy = scenario.Policy };
 
     /// <summary>
     /// Adopts the restored root and waits for its first status (the counter must go on from where the

@@ -2,7 +2,7 @@ namespace Phaul.PreCopyLane;
 
 /// <summary>
 /// The lane's migrations: one per stop rule that can end pre-copy on a workload that keeps dirtying memory,
-/// and one hybrid (pre-copy, then post-copy). In each, the rules not under test are set so they cannot fire
+/// and hybrid (pre-copy, then post-copy) in this process and over the transport. In each, the rules not under test are set so they cannot fire
 /// (floor 0, skipped-share goal 100%, growth off).
 /// </summary>
 internal static class Scenarios
@@ -44,6 +44,12 @@ internal static class Scenarios
         // As pages-floor, but the final stage is lazy: the hot set and the rest follow the resumed tree from the source.
         new("hybrid", "hybrid: pre-copy until a pre-dump writes few pages, then post-copy for the rest", HotSet,
             Only(pagesWrittenFloor: 1024), PreCopyStopReason.PagesWrittenFloor) { Strategy = StrategyChoice.Hybrid, ExpectedPreDumps = 2 },
+        // As hybrid, over the network transport: the pre-dumps' page maps must come back from the destination first.
+        new("hybrid-transport", "hybrid over the transport (loopback): the pre-dumps' page maps come back, only the hot set follows", HotSet,
+            Only(pagesWrittenFloor: 1024), PreCopyStopReason.PagesWrittenFloor)
+        {
+            Strategy = StrategyChoice.Hybrid, ExpectedPreDumps = 2, OverTransport = true,
+        },
     ];
 
     /// <summary>

@@ -43,6 +43,8 @@ public class FrameCodecTests
             new() { FsSyncClose = new FsSyncClose() },
             new() { FsCompleteRequest = new FsCompleteRequest { Migrated = true } },
             new() { FsCompleteResult = new FsResult() },
+            new() { ParentPageMapsRequest = new ParentPageMapsRequest { Ancestor = 2 } },
+            new() { ParentPageMapsResult = new ParentPageMapsResult { FileCount = 2, TotalBytes = 4096, Error = "" } },
         };
         var data = new TheoryData<string, Envelope>();
         foreach (var sample in samples)

@@ -8,7 +8,7 @@ namespace Phaul.Transport.Tests;
 /// Post-copy over loopback: the source's lazy stage and the destination's session, with CRIU mocked on
 /// both sides and the source tree's signals recorded instead of sent.
 /// </summary>
-public sealed class PostCopyStageTests : IAsyncDisposable
+public sealed partial class PostCopyStageTests : IAsyncDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private const int SourcePid = 77;

@@ -1,3 +1,5 @@
+using Phaul.Rpc;
+
 namespace Phaul;
 
 /// <summary>
@@ -9,7 +11,14 @@ namespace Phaul;
 /// </summary>
 internal static class ParentPageMaps
 {
+    /// <summary>CRIU's page maps: <c>pagemap-PID.img</c> and <c>pagemap-shmem-ID.img</c>.</summary>
+    public const string PageMapPattern = "pagemap-*.img";
+
     private const string ParentLink = "parent";
+
+    /// <summary>Whether <paramref name="name"/> is a page map's file name (see <see cref="PageMapPattern"/>).</summary>
+    public static bool IsPageMap(string name) =>
+        name.StartsWith("pagemap-", StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal);
 
     /// <summary>
     /// Links the page maps and pages of the destination's pre-dump iterations into the source's matching ones,
@@ -25,13 +34,44 @@ internal static class ParentPageMaps
              source is not null && destination is not null;
              source = Parent(source), destination = Parent(destination))
         {
-            linked += ImageLinker.LinkOrCopyImages(destination, source, "pagemap-*.img");
+            linked += ImageLinker.LinkOrCopyImages(destination, source, PageMapPattern);
             linked += ImageLinker.LinkOrCopyImages(destination, source, "pages-*.img");
         }
         return linked;
     }
 
-    private static string? Parent(string iteration)
+    /// <summary>
+    /// Gives each page map in <paramref name="iteration"/> an empty stand-in for the pages file its head names
+    /// (<c>pages-ID.img</c>), unless that exists: the page maps came without their pages, which stay on the
+    /// destination. CRIU's dump opens the parent's pages file beside its page map but decides "in the parent"
+    /// from the map alone (<c>open_page_read_at</c>, <c>check_pagehole_in_parent</c>); anything that did read a
+    /// page from the stand-in would fail on its emptiness, never get wrong data.
+    /// </summary>
+    /// <param name="iteration">A source iteration directory holding page maps received from the destination.</param>
+    /// <param name="cancellationToken">Cancels reading the page maps.</param>
+    /// <returns>How many stand-ins were created.</returns>
+    /// <exception cref="CriuImageFormatException">A page map is not one (wrong magic, no head).</exception>
+    public static async Task<int> CreateEmptyPagesAsync(string iteration, CancellationToken cancellationToken)
+    {
+        var created = 0;
+        foreach (var pageMap in Directory.EnumerateFiles(iteration, PageMapPattern))
+        {
+            var reader = await CriuImageReader.OpenFileAsync(pageMap, CriuImageMagic.Pagemap, cancellationToken).ConfigureAwait(false);
+            PagemapHead head;
+            await using (reader.ConfigureAwait(false))
+                head = await reader.ReadEntryAsync(PagemapHead.Parser, cancellationToken).ConfigureAwait(false)
+                       ?? throw new CriuImageFormatException(pageMap, reader.Position, "the page map has no head naming its pages file");
+            var pages = Path.Combine(iteration, $"pages-{head.PagesId}.img");
+            if (File.Exists(pages))
+                continue;
+            await File.WriteAllBytesAsync(pages, [], cancellationToken).ConfigureAwait(false);
+            created++;
+        }
+        return created;
+    }
+
+    /// <summary>The iteration <paramref name="iteration"/>'s <c>parent</c> link leads to, or <see langword="null"/> at the chain's start.</summary>
+    public static string? Parent(string iteration)
     {
         var link = Path.Combine(iteration, ParentLink);
         return Directory.Exists(link) ? link : null;

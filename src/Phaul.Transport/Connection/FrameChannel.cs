@@ -21,6 +21,9 @@ internal sealed class FrameChannel
     /// <summary>The side at the other end.</summary>
     public TransportSide Peer { get; }
 
+    /// <summary>This end's side: the one that is not <see cref="Peer"/>.</summary>
+    public TransportSide Self => Peer == TransportSide.Source ? TransportSide.Destination : TransportSide.Source;
+
     /// <summary>The other end's address, for messages.</summary>
     public string PeerEndPoint { get; }
 

@@ -95,6 +95,8 @@ internal sealed partial class DestinationSession
                 return new Envelope { RestoreResult = await RestoreLazilyAsync(cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.WaitPagesRequest:
                 return new Envelope { WaitPagesResult = await WaitForPagesAsync(cancellationToken).ConfigureAwait(false) };
+            case Envelope.BodyOneofCase.ParentPageMapsRequest:
+                return new Envelope { ParentPageMapsResult = await SendParentPageMapsAsync(request.ParentPageMapsRequest.Ancestor, cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.FsPrepareRequest:
                 return new Envelope { FsPrepareResult = await PrepareFileSystemAsync(request.FsPrepareRequest, cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.FsSyncOpen:

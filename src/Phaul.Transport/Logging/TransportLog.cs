@@ -65,6 +65,9 @@ internal static partial class TransportLog
     [LoggerMessage(3021, LogLevel.Error, "Session {SessionId}: the lazily restored tree of iteration {Iteration} (pid {Pid}) was lost: {Reason}")]
     public static partial void RestoredTreeLost(this ILogger logger, string sessionId, int iteration, int pid, string reason);
 
+    [LoggerMessage(3022, LogLevel.Information, "Session {SessionId}: sent the page maps of pre-dump {Ancestor} back ({Files} files, {Bytes} bytes)")]
+    public static partial void ParentPageMapsSent(this ILogger logger, string sessionId, uint ancestor, int files, long bytes);
+
     [LoggerMessage(3014, LogLevel.Error, "Accepting connections on {EndPoint} failed")]
     public static partial void AcceptFailed(this ILogger logger, Exception exception, string endPoint);
 
@@ -85,6 +88,9 @@ internal static partial class TransportLog
 
     [LoggerMessage(3105, LogLevel.Information, "Destination restored the tree as pid {Pid}; {ElapsedMs} ms after the dump was written")]
     public static partial void RemoteRestored(this ILogger logger, int pid, long elapsedMs);
+
+    [LoggerMessage(3109, LogLevel.Information, "Fetched the page maps of {PreDumps} pre-dumps ({Files} files, {Bytes} bytes) into {Directory}'s chain; {Placeholders} empty pages files stand in for their pages")]
+    public static partial void ParentPageMapsFetched(this ILogger logger, int preDumps, int files, long bytes, string directory, int placeholders);
 
     [LoggerMessage(3107, LogLevel.Warning, "The destination restored the tree but its restore statistics are malformed: {Error}")]
     public static partial void RestoreStatsMalformed(this ILogger logger, string error);

@@ -5,9 +5,10 @@ public static class TransportProtocol
 {
     /// <summary>
     /// The protocol version this build speaks. Both ends send theirs first and refuse a
-    /// different one, naming both. Version 2 added post-copy (lazy iterations).
+    /// different one, naming both. Version 2 added post-copy (lazy iterations), version 3 the
+    /// page maps a hybrid migration fetches back from the destination (ParentPageMaps).
     /// </summary>
-    public const uint Version = 2;
+    public const uint Version = 3;
 
     /// <summary>The TCP port a destination listens on unless told otherwise.</summary>
     public const int DefaultPort = 7480;

@@ -7,6 +7,7 @@ internal sealed partial class RemoteRestoreLocal
 
     /// <inheritdoc/>
     /// <remarks>
+    /// After pre-dumps (hybrid), their page maps come back from the destination first (the tree still runs).
     /// CRIU dumps the tree lazily into the final dump's directory, serving its memory over <c>Memfd</c>; in the
     /// post-dump notification the image files go to the destination, which starts its lazy-pages daemon on the
     /// memory connection; after the notification the destination restores with lazy pages and answers as soon as
@@ -19,6 +20,11 @@ internal sealed partial class RemoteRestoreLocal
                                                  CancellationToken cancellationToken = default)
     {
         var (iteration, dumpDirectory) = BeginFinalStage(criu, config, lastClientImagesPath, "StartLazyIterAsync");
+        if (lastClientImagesPath.Length > 0)
+        {
+            // Hybrid: without the pre-dumps' page maps beside it, the lazy dump would serve all the memory again.
+            await RemoteParentPageMaps.FetchChainAsync(_control, lastClientImagesPath, iteration, cancellationToken).ConfigureAwait(false);
+        }
         var destination = new RemoteLazyDestination(_control, iteration, _options.AfterLazyRestore);
         var options = new InProcessLocalOptions { ConfigureDump = _configureDump };
         using var stage = new PostCopyStage(destination, options, _control.Logger, _options.Dependencies, config, dumpDirectory);

@@ -4,9 +4,9 @@ using Phaul.Transport.Protocol;
 namespace Phaul.Transport;
 
 /// <summary>
-/// Receives the image files of one session into the destination's newest iteration directory:
-/// checks each name and size before writing a byte, and each file's size and SHA-256 on arrival.
-/// A file that fails a check is deleted.
+/// Receives image files into a directory: on the destination the source's images of one session,
+/// on the source (hybrid) the destination's page maps of the pre-dumps. Checks each name and size
+/// before writing a byte, and each file's size and SHA-256 on arrival. A file that fails a check is deleted.
 /// </summary>
 internal sealed class ImageReceiver
 {
@@ -23,7 +23,7 @@ internal sealed class ImageReceiver
         _frameTimeout = frameTimeout;
     }
 
-    /// <summary>Files received and checked so far.</summary>
+    /// <summary>Files received and checked so far (the limits count them all).</summary>
     public int Files { get; private set; }
 
     /// <summary>Bytes received and checked so far.</summary>
@@ -79,7 +79,7 @@ internal sealed class ImageReceiver
         }
         catch (IOException e)
         {
-            throw new TransportException(TransportSide.Destination, TransportPhase.ImageTransfer,
+            throw new TransportException(_channel.Self, TransportPhase.ImageTransfer,
                 $"cannot create image file '{name}': {e.Message}", iteration, _channel.PeerEndPoint, e);
         }
     }

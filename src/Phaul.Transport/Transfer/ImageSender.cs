@@ -16,12 +16,18 @@ internal static class ImageSender
 
     /// <summary>Sends every image file of <paramref name="directory"/>.</summary>
     /// <returns>How many files and bytes were sent.</returns>
-    public static async Task<TransferTotals> SendDirectoryAsync(FrameChannel channel, string directory, int iteration,
+    public static Task<TransferTotals> SendDirectoryAsync(FrameChannel channel, string directory, int iteration,
+                                                          CancellationToken cancellationToken) =>
+        SendDirectoryAsync(channel, directory, ImagePattern, iteration, cancellationToken);
+
+    /// <summary>Sends the image files of <paramref name="directory"/> whose names match <paramref name="pattern"/>.</summary>
+    /// <returns>How many files and bytes were sent.</returns>
+    public static async Task<TransferTotals> SendDirectoryAsync(FrameChannel channel, string directory, string pattern, int iteration,
                                                                 CancellationToken cancellationToken)
     {
         var totals = new TransferTotals(0, 0);
-        // Symlinks describe the source's layout only.
-        var files = new DirectoryInfo(directory).EnumerateFiles(ImagePattern)
+        // Symlinks describe the sender's layout only.
+        var files = new DirectoryInfo(directory).EnumerateFiles(pattern)
             .Where(f => (f.Attributes & FileAttributes.ReparsePoint) == 0)
             .OrderBy(f => f.Name, StringComparer.Ordinal);
         foreach (var file in files)
@@ -50,7 +56,7 @@ internal static class ImageSender
                 var want = (int)Math.Min(TransportProtocol.FileChunkLength, size - sent);
                 var read = await stream.ReadAsync(buffer.AsMemory(0, want), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
-                    throw new TransportException(TransportSide.Source, TransportPhase.ImageTransfer,
+                    throw new TransportException(channel.Self, TransportPhase.ImageTransfer,
                         $"image file '{file.Name}' shrank while being sent: {sent} of {size} bytes read", iteration);
                 hash.AppendData(buffer, 0, read);
                 var chunk = new FileChunk { Data = ByteString.CopyFrom(buffer, 0, read) };

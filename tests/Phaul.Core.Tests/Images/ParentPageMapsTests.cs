@@ -51,6 +51,39 @@ public class ParentPageMapsTests
         Assert.Equal(["stats-dump"], Names(source0));
     }
 
+    [Fact]
+    public async Task Each_page_map_without_its_pages_gets_an_empty_stand_in_named_by_its_head()
+    {
+        // Page maps fetched from the destination: their pages stayed there, CRIU only needs a pages file to open.
+        using var root = new TempDirectory();
+        var iteration = root.Sub("source/1");
+        await CriuImageWriter.WriteFileAsync(Path.Combine(iteration, "pagemap-1.img"), CriuImageMagic.Pagemap,
+                                             [new Phaul.Rpc.PagemapHead { PagesId = 7 }], TestContext.Current.CancellationToken);
+        await CriuImageWriter.WriteFileAsync(Path.Combine(iteration, "pagemap-shmem-9.img"), CriuImageMagic.Pagemap,
+                                             [new Phaul.Rpc.PagemapHead { PagesId = 8 }], TestContext.Current.CancellationToken);
+        File.WriteAllText(Path.Combine(iteration, "pages-8.img"), "pages of its own");
+
+        var created = await ParentPageMaps.CreateEmptyPagesAsync(iteration, TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, created);
+        Assert.Equal(0, new FileInfo(Path.Combine(iteration, "pages-7.img")).Length);
+        Assert.Equal("pages of its own", File.ReadAllText(Path.Combine(iteration, "pages-8.img")));
+    }
+
+    [Fact]
+    public async Task A_page_map_that_is_not_one_fails_instead_of_naming_a_pages_file()
+    {
+        // Failure handled: a corrupt or foreign file named like a page map; no stand-in may be guessed for it.
+        using var root = new TempDirectory();
+        var iteration = Iteration(root, "source/0", parent: null, "pagemap-1.img");
+
+        var error = await Assert.ThrowsAsync<CriuImageFormatException>(
+            () => ParentPageMaps.CreateEmptyPagesAsync(iteration, TestContext.Current.CancellationToken));
+
+        Assert.EndsWith("pagemap-1.img", error.FileName, StringComparison.Ordinal);
+        Assert.Equal(["pagemap-1.img"], Names(iteration));
+    }
+
     /// <summary>An iteration directory holding files named after their own path, with a parent link.</summary>
     private static string Iteration(TempDirectory root, string name, string? parent, params string[] files)
     {

@@ -41,7 +41,7 @@ internal sealed class FakeTarget : IMigrationTarget
             await delay.WaitAsync(cancellationToken);
         if (StartFailure is { } failure)
             throw failure;
-        LastImagesDir = Directory.CreateDirectory(Path.Combine(Config.Wdir, (_iterations++).ToString(System.Globalization.CultureInfo.InvariantCulture))).FullName;
+        LastImagesDir = CreateIterationDirectory();
     }
 
     public Task StopIterAsync(CancellationToken cancellationToken = default)
@@ -71,7 +71,7 @@ internal sealed class FakeTarget : IMigrationTarget
     public Task StartLazyIterAsync(CancellationToken cancellationToken = default)
     {
         Calls.Enqueue("StartLazyIter");
-        LastImagesDir = Directory.CreateDirectory(Path.Combine(Config.Wdir, (_iterations++).ToString(System.Globalization.CultureInfo.InvariantCulture))).FullName;
+        LastImagesDir = CreateIterationDirectory();
         return Task.CompletedTask;
     }
 
@@ -100,6 +100,16 @@ internal sealed class FakeTarget : IMigrationTarget
     }
 
     public void Dispose() => Disposed = true;
+
+    // As PhaulServer's: Wdir/N, with a parent link to Wdir/N-1 after the first.
+    private string CreateIterationDirectory()
+    {
+        var iteration = _iterations++;
+        var directory = Directory.CreateDirectory(Path.Combine(Config.Wdir, iteration.ToString(System.Globalization.CultureInfo.InvariantCulture))).FullName;
+        if (iteration > 0)
+            File.CreateSymbolicLink(Path.Combine(directory, "parent"), IterationDirectories.ParentOf(iteration));
+        return directory;
+    }
 }
 
 /// <summary>A destination on loopback whose sessions get <see cref="FakeTarget"/>s.</summary>

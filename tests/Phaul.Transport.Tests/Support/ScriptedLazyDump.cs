@@ -27,6 +27,9 @@ internal sealed class ScriptedLazyDump
 
     public bool NotificationReturned { get; private set; }
 
+    /// <summary>Runs as the dump starts, before it writes anything.</summary>
+    public Action? Started { get; set; }
+
     /// <summary>Completing it ends the page serving successfully.</summary>
     public TaskCompletionSource Served { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -36,6 +39,7 @@ internal sealed class ScriptedLazyDump
     private async Task RunAsync(CriuOpts opts, ICriuNotify? notify, CancellationToken cancellationToken)
     {
         Options = opts;
+        Started?.Invoke();
         var directory = Path.Combine(_wdir, "final");
         foreach (var (name, content) in Files)
             await File.WriteAllBytesAsync(Path.Combine(directory, name), content, cancellationToken);

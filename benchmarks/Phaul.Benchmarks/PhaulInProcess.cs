@@ -25,7 +25,7 @@ internal sealed class PhaulInProcess(string criuPath)
                 var report = await client.MigrateAsync(cancellationToken);
                 var restoredPid = report.RestoredPid ?? throw new InvalidOperationException("Phaul reported no restored pid");
                 var downtime = await WorkloadProbe.DowntimeAfterAsync(workload, restoredPid, cancellationToken);
-                return new Measurement(downtime, report.Duration, gapBefore) { Detail = Phases(report.PostCopy) };
+                return new Measurement(downtime, report.Duration, gapBefore) { Detail = Phases(report.PostCopy) ?? StopAndCopyPhases(report) };
             }
         }
     }
@@ -37,6 +37,13 @@ internal sealed class PhaulInProcess(string criuPath)
             $"Phaul's phases: freeze to images written {Ms(postCopy.FreezeToImagesWritten)}, images to daemon ready {Ms(postCopy.ImagesToDaemonReady)}, " +
             $"restore {Ms(postCopy.Restore)}, freeze to resume {Ms(postCopy.FreezeToResume)}; last page {Ms(postCopy.Pages?.LastPageAfterResume)} " +
             $"after the resume, {postCopy.Pages?.PagesOnDemand} of {postCopy.Pages?.PagesTransferred} pages on demand");
+
+    // Where a stop-and-copy downtime goes, by CRIU's statistics of the final dump and the restore.
+    private static string? StopAndCopyPhases(MigrationReport report) => report.FinalDump is not { } dump
+        ? null
+        : string.Create(CultureInfo.InvariantCulture,
+            $"Phaul's phases: final stage {Ms(report.FinalStageDuration)}, dump frozen {Ms(dump.FrozenTime)} (memory dump {Ms(dump.MemdumpTime)}, " +
+            $"memory write {Ms(dump.MemwriteTime)}), restore {Ms(report.Restore?.RestoreTime)}");
 
     private static string Ms(TimeSpan? time) =>
         time is { } value ? string.Create(CultureInfo.InvariantCulture, $"{value.TotalMilliseconds:F0} ms") : "?";

@@ -7,6 +7,9 @@ namespace Phaul;
 /// </summary>
 internal sealed record PageServerLog(bool Succeeded, string? Error, IReadOnlyList<string> Tail)
 {
+    /// <summary>The lowest CRIU log level at which a page server logs the line that ends its session (info).</summary>
+    public const int LowestLogLevel = 3;
+
     private const int TailLines = 20;
 
     // CRIU logs this on every run when the process lacks CAP_SYS_RESOURCE; it does not fail anything.

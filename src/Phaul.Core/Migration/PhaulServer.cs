@@ -69,7 +69,8 @@ public sealed partial class PhaulServer : IPhaulPostCopyRemote, IDisposable
         var logFile = string.Create(CultureInfo.InvariantCulture, $"page-server-{iteration}.log");
         var opts = new CriuOpts
         {
-            LogLevel = _options.CriuLogLevel,
+            // The page server's verdict is read from its log: "Session over" is an info line (level 3).
+            LogLevel = Math.Max(_options.CriuLogLevel, PageServerLog.LowestLogLevel),
             LogFile = logFile,
             Ps = new CriuPageServerInfo { Fd = _config.Memfd },
         };

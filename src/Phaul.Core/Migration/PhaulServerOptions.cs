@@ -13,7 +13,10 @@ public sealed class PhaulServerOptions
     /// </summary>
     public TimeSpan PageServerExitTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>CRIU's log level for page servers (0 to 4). Default 4: the log is how their success is judged.</summary>
+    /// <summary>
+    /// CRIU's log level for restores, lazy-pages daemons and page servers (0 to 4). Default 4, everything, as
+    /// logs are the only diagnosis. Page servers log at 3 at least: their success is judged from their log.
+    /// </summary>
     public int CriuLogLevel { get; init; } = 4;
 
     /// <summary>

@@ -11,9 +11,12 @@ public sealed class PhaulServerTests : IDisposable
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private PhaulServer Server(TimeSpan? timeout = null) => PhaulServer.Create(
+    private PhaulServer Server(TimeSpan? timeout = null, int logLevel = 4) => PhaulServer.Create(
         new PhaulConfig { Memfd = 11, Wdir = _wdir.Path },
-        new PhaulServerOptions { CriuFactory = () => _pageServers.Criu.Object, PageServerExitTimeout = timeout ?? TimeSpan.FromSeconds(10) },
+        new PhaulServerOptions
+        {
+            CriuFactory = () => _pageServers.Criu.Object, PageServerExitTimeout = timeout ?? TimeSpan.FromSeconds(10), CriuLogLevel = logLevel,
+        },
         null, new MigrationDependencies(CriuStatsSource.Instance, new FakeDirectories(), new FakeMemorySocket()));
 
     public void Dispose()
@@ -43,6 +46,23 @@ public sealed class PhaulServerTests : IDisposable
         Assert.False(_pageServers.Options[0].HasParentImg);
         Assert.Equal("../0", _pageServers.Options[1].ParentImg);
         Assert.Same(_pageServers.Criu.Object, server.Criu);
+    }
+
+    [Theory]
+    [InlineData(0, 3)]
+    [InlineData(2, 3)]
+    [InlineData(3, 3)]
+    [InlineData(4, 4)]
+    public async Task PageServers_LogAtLeastTheInfoLines_TheirVerdictIsReadFrom(int asked, int used)
+    {
+        // Handles: a quieter CriuLogLevel (2) left out "Session over", and every successful page server was
+        // judged killed or crashed (seen with the benchmark).
+        using var server = Server(logLevel: asked);
+
+        await server.StartIterAsync(Token);
+        await server.StopIterAsync(Token);
+
+        Assert.Equal(used, _pageServers.Options.Single().LogLevel);
     }
 
     [Fact]

@@ -11,10 +11,12 @@ public class FinalStageTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task Images_reach_the_destination_which_restores_before_the_post_dump_notification_returns()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Images_reach_the_destination_which_restores_before_the_post_dump_notification_returns(bool keepImages)
     {
-        await using var destination = new FakeDestination(TestKeys.Shared);
+        await using var destination = new FakeDestination(TestKeys.Shared, keepImages: keepImages);
         var restoredWith = new List<string>();
         destination.Criu.Setup(c => c.RestoreAsync(It.IsAny<CriuOpts>(), It.IsAny<ICriuNotify?>(), It.IsAny<CancellationToken>()))
             .Returns<CriuOpts, ICriuNotify?, CancellationToken>((opts, _, _) =>
@@ -22,6 +24,7 @@ public class FinalStageTests
                 var target = destination.Targets.Single();
                 restoredWith.AddRange(Directory.GetFiles(target.LastImagesDir).Select(Path.GetFileName)!);
                 restoredWith.Add($"calls before restore: {string.Join(",", target.Calls)}; log {opts.LogFile}");
+                File.WriteAllText(Path.Combine(target.LastImagesDir, opts.LogFile), "restored");
                 return Task.FromResult(4242);
             });
         using var source = new TempDirectory();
@@ -45,6 +48,9 @@ public class FinalStageTests
         Assert.Null(outcome.FinalDump); // the scripted dump writes no stats-dump
         var ended = await destination.SessionEnded.WaitAsync(Patience, Ct);
         Assert.Equal((4242, null), (ended.RestoredPid, ended.Error));
+        // The tree runs at the destination: unless kept, its images are gone (a service would fill its disk); its log stays.
+        var kept = Directory.GetFiles(ended.Directory, "*", SearchOption.AllDirectories).Select(Path.GetFileName).Order();
+        Assert.Equal(keepImages ? ["core-1.img", "pstree.img", "restore.log"] : ["restore.log"], kept);
         // The source's StopIter after the restore was answered from the stop the restore did.
         Assert.Equal(["StartIter", "StopIter"], destination.Targets.Single().Calls);
         var opts = dump.Options!;

@@ -15,8 +15,9 @@ namespace Phaul.Cli.Commands;
 /// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
 /// <param name="Verbose">Log at Debug level instead of Information.</param>
 /// <param name="FileSystemRoots">Directories under which sources may copy subtrees (<c>--fs-root</c>); none when empty.</param>
+/// <param name="KeepImages">Keep a restored session's image files (<c>--keep-images</c>).</param>
 internal sealed record ServeOptions(IPEndPoint Listen, string Wdir, string KeyFile, string? CriuPath, bool Verbose,
-                                    IReadOnlyList<string>? FileSystemRoots = null);
+                                    IReadOnlyList<string>? FileSystemRoots = null, bool KeepImages = false);
 
 /// <summary>
 /// <c>phaul serve</c>: the destination service. Accepts authenticated sources, restores the trees
@@ -50,14 +51,20 @@ internal static class ServeCommand
                           "The copies are made by rsync --server with arguments this host checks",
             HelpName = "DIR",
         };
+        var keepImages = new Option<bool>("--keep-images")
+        {
+            Description = "Keep a session's image files after its tree runs here (default: removed then, as they hold a copy of the " +
+                          "tree's memory; the CRIU logs stay, and a failed session keeps everything)",
+        };
         var command = new Command("serve", "Run the destination service: receive migrations and restore them here, until SIGINT or SIGTERM.")
         {
-            listen, wdir, keyFile, criu, verbose, fsRoot,
+            listen, wdir, keyFile, criu, verbose, fsRoot, keepImages,
         };
         command.SetAction(async (parse, ct) =>
         {
             var options = new ServeOptions(parse.GetValue(listen)!, parse.GetValue(wdir)!, parse.GetValue(keyFile)!,
-                                           parse.GetValue(criu), parse.GetValue(verbose), parse.GetValue(fsRoot));
+                                           parse.GetValue(criu), parse.GetValue(verbose), parse.GetValue(fsRoot),
+                                           parse.GetValue(keepImages));
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
@@ -80,6 +87,7 @@ internal static class ServeCommand
                 Key = key,
                 Server = options.CriuPath is { } path ? new PhaulServerOptions { CriuFactory = () => new Criu(path) } : null,
                 FileSystem = new FileSystemDestinationOptions { AllowedRoots = FileSystemRoots(options) },
+                KeepImages = options.KeepImages,
             }, loggerFactory);
         }
         catch (SocketException e)

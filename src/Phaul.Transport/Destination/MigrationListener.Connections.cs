@@ -121,7 +121,23 @@ public sealed partial class MigrationListener
                                           TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously,
                                           TaskScheduler.Default);
         }
+        if (error is null && session?.RestoredPid is not null && !_options.KeepImages)
+            RemoveImages(id, directory);
         RaiseSessionEnded(new MigrationSessionEndedEventArgs(id, channel.PeerEndPoint, directory, session?.RestoredPid, error));
+    }
+
+    // A long-running destination would otherwise keep a copy of every migrated tree's memory on disk.
+    private void RemoveImages(string id, string directory)
+    {
+        try
+        {
+            var (files, bytes) = SessionImages.Remove(directory);
+            _logger.SessionImagesRemoved(id, files, bytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.SessionImagesNotRemoved(id, e.Message);
+        }
     }
 
     private async Task<Socket> WaitForMemoryAsync(Task<Socket> memoryJoined, FrameChannel channel, CancellationToken cancellationToken)

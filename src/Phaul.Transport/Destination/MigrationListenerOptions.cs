@@ -30,6 +30,13 @@ public sealed record MigrationListenerOptions
     /// </summary>
     public int MaxConnections { get; init; } = 16;
 
+    /// <summary>
+    /// Whether a session that restored its tree keeps its image files. Default <see langword="false"/>: they
+    /// are removed once the tree runs here with all its memory (its pages images are as large as that memory),
+    /// and the CRIU logs and statistics stay. A failed session keeps everything, for diagnosis.
+    /// </summary>
+    public bool KeepImages { get; init; }
+
     /// <summary>How each session's <see cref="PhaulServer"/> runs its page servers (and which CRIU it uses); null for the defaults.</summary>
     public PhaulServerOptions? Server { get; init; }
 

@@ -61,6 +61,13 @@ public class OptionBindingTests
     }
 
     [Fact]
+    public void Serve_removes_restored_sessions_images_unless_told_to_keep_them()
+    {
+        Assert.False(Parse("serve", "--wdir", "w", "-k", "key").GetValue<bool>("--keep-images"));
+        Assert.True(Parse("serve", "--wdir", "w", "-k", "key", "--keep-images").GetValue<bool>("--keep-images"));
+    }
+
+    [Fact]
     public void Demo_defaults_to_64_MiB()
     {
         Assert.Equal(64, Parse("demo").GetValue<int>("--memory"));

@@ -117,7 +117,8 @@ internal sealed class FakeDestination : IAsyncDisposable
 {
     private readonly TaskCompletionSource<MigrationSessionEndedEventArgs> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public FakeDestination(PreSharedKey key, TransportTimeouts? timeouts = null, ImageTransferLimits? limits = null, int maxConnections = 16)
+    public FakeDestination(PreSharedKey key, TransportTimeouts? timeouts = null, ImageTransferLimits? limits = null, int maxConnections = 16,
+                           bool keepImages = false)
     {
         var options = new MigrationListenerOptions
         {
@@ -127,6 +128,7 @@ internal sealed class FakeDestination : IAsyncDisposable
             Timeouts = timeouts ?? TransportTimeouts.Default,
             Limits = limits ?? ImageTransferLimits.Default,
             MaxConnections = maxConnections,
+            KeepImages = keepImages,
         };
         var services = new DestinationServices(CreateTarget, (_, _) => Task.FromResult(RestoreStats));
         Listener = MigrationListener.Start(options, loggerFactory: null, services);

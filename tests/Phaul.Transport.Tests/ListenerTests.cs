@@ -168,6 +168,28 @@ public class ListenerTests
     }
 
     [Fact]
+    public async Task A_source_that_closes_its_control_connection_before_its_memory_one_joins_frees_its_session_at_once()
+    {
+        // Failure handled: a source gives up after authenticating its control connection (its memory connection
+        // was refused at the connection limit); the session held a slot until the handshake timeout, and retrying
+        // sources kept the destination full.
+        // A handshake timeout far beyond the test's patience: only noticing the closed connection ends the session in time.
+        await using var destination = new FakeDestination(TestKeys.Shared, new TransportTimeouts { Handshake = TimeSpan.FromMinutes(5) });
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(destination.Listener.LocalEndPoint, Ct);
+        var stream = new NetworkStream(socket);
+        var channel = new FrameChannel(stream, TransportSide.Destination, "listener") { MaxFrameLength = FrameCodec.MaxFrameLength };
+        await ClientHandshake.RunAsync(channel, TestKeys.Shared, Channel.Control, [], Patience, CancellationToken.None);
+
+        await stream.DisposeAsync();
+        socket.Dispose();
+
+        var ended = await destination.SessionEnded.WaitAsync(Patience, Ct);
+        Assert.Contains("closed its control connection before its memory connection joined", ended.Error!.Message);
+        Assert.Empty(destination.Targets);
+    }
+
+    [Fact]
     public async Task Disposing_the_listener_ends_running_sessions_and_tells_their_sources()
     {
         // Failure handled: the destination service is stopped (Ctrl-C) in the middle of a migration.

@@ -87,7 +87,7 @@ public sealed partial class MigrationListener
             await channel.SendAsync(new Envelope { AuthAccepted = new AuthAccepted { SessionId = ByteString.CopyFrom(sessionId) } },
                                     TransportPhase.Authentication, cancellationToken).ConfigureAwait(false);
             channel.MaxFrameLength = FrameCodec.MaxFrameLength;
-            memory = await WaitForMemoryAsync(memoryJoined, channel, cancellationToken).ConfigureAwait(false);
+            memory = await WaitForMemoryAsync(memoryJoined, control, channel, cancellationToken).ConfigureAwait(false);
             // CRIU's page server reads this socket directly.
             BlockingSocket.MakeBlocking(memory);
             directory = CreateSessionDirectory(id);
@@ -140,16 +140,43 @@ public sealed partial class MigrationListener
         }
     }
 
-    private async Task<Socket> WaitForMemoryAsync(Task<Socket> memoryJoined, FrameChannel channel, CancellationToken cancellationToken)
+    // A source that gave up (its memory connection refused, e.g. at the connection limit) closes its control
+    // connection: the session ends at once instead of holding a connection slot until the handshake timeout.
+    private async Task<Socket> WaitForMemoryAsync(Task<Socket> memoryJoined, Socket control, FrameChannel channel,
+                                                  CancellationToken cancellationToken)
     {
+        using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sourceGone = EndOfStreamAsync(control, stopWatching.Token);
         try
         {
+            var first = await Task.WhenAny(memoryJoined, sourceGone).WaitAsync(_options.Timeouts.Handshake, cancellationToken)
+                                  .ConfigureAwait(false);
+            if (first == sourceGone && await sourceGone.ConfigureAwait(false))
+                throw channel.Failure(TransportPhase.Handshake, "the source closed its control connection before its memory connection joined");
             return await memoryJoined.WaitAsync(_options.Timeouts.Handshake, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             throw channel.Failure(TransportPhase.Handshake,
                 $"the source's memory connection did not join within {_options.Timeouts.Handshake.TotalSeconds:0.###} s");
+        }
+        finally
+        {
+            await stopWatching.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    // Readable with nothing to read is the end of the stream; readable with data is the source moving on.
+    private static async Task<bool> EndOfStreamAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            return socket.Receive(new byte[1], SocketFlags.Peek) == 0;
+        }
+        catch (SocketException)
+        {
+            return true;
         }
     }
 

@@ -68,6 +68,11 @@ internal sealed class TwoHosts : IDisposable
         }
     }
 
+    /// <summary>Limits what the source sends to the destination to <paramref name="megabitsPerSecond"/> (a token bucket on its end of the veth pair).</summary>
+    public Task ThrottleSourceAsync(int megabitsPerSecond) =>
+        RunAsync("tc", "-n", Source, "qdisc", "add", "dev", SourceLink, "root", "tbf", "rate", $"{megabitsPerSecond}mbit",
+                 "burst", "32kbit", "latency", "400ms");
+
     /// <summary>Takes the source's end of the veth pair down: from then on no packet passes between the hosts, and neither end is told.</summary>
     public Task CutLinkAsync() => IpAsync("-n", Source, "link", "set", SourceLink, "down");
 
@@ -92,15 +97,17 @@ internal sealed class TwoHosts : IDisposable
         }
     }
 
-    private static async Task<string> IpAsync(params string[] args)
+    private static Task<string> IpAsync(params string[] args) => RunAsync("ip", args);
+
+    private static async Task<string> RunAsync(string program, params string[] args)
     {
-        var start = new ProcessStartInfo("ip", args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var ip = Process.Start(start) ?? throw new InvalidOperationException("could not start ip");
-        var output = ip.StandardOutput.ReadToEndAsync();
-        var errors = ip.StandardError.ReadToEndAsync();
-        await ip.WaitForExitAsync();
-        if (ip.ExitCode != 0)
-            throw new InvalidOperationException($"ip {string.Join(' ', args)} failed ({ip.ExitCode}): {await errors}");
+        var start = new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var tool = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
+        var output = tool.StandardOutput.ReadToEndAsync();
+        var errors = tool.StandardError.ReadToEndAsync();
+        await tool.WaitForExitAsync();
+        if (tool.ExitCode != 0)
+            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({tool.ExitCode}): {await errors}");
         return await output;
     }
 

@@ -72,7 +72,7 @@ public sealed class FdLeakTests : IDisposable
         opts.Ps = new CriuPageServerInfo { Fd = _fds.SocketFd };
         // The first round also lets the runtime open what it opens lazily (assemblies, symbols).
         await FailEveryWayAsync(crashing.Path, garbage.Path, hanging.Path, opts);
-        var before = FdLinks.All();
+        var before = OwnFds.List();
 
         await FailEveryWayAsync(crashing.Path, garbage.Path, hanging.Path, opts);
 
@@ -85,7 +85,7 @@ public sealed class FdLeakTests : IDisposable
         var deadline = DateTime.UtcNow + FakeSwrkPeer.Deadline;
         while (true)
         {
-            var opened = FdLinks.All().Except(before).ToList();
+            var opened = OwnFds.List().Except(before).ToList();
             if (opened.Count == 0 || DateTime.UtcNow > deadline)
                 return opened;
             await Task.Delay(10, Ct);

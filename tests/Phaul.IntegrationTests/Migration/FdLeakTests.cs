@@ -21,20 +21,20 @@ public sealed class FdLeakTests
         // The first round also lets the runtime open what it opens lazily (assemblies, thread pool, sockets).
         await MigrateAsync(criuPath, failRestore: false);
         await MigrateAsync(criuPath, failRestore: true);
-        var before = ProcessTable.OwnFds();
+        var before = OwnFds.List();
 
         await MigrateAsync(criuPath, failRestore: false);
         await MigrateAsync(criuPath, failRestore: true);
 
         try
         {
-            await Poll.UntilAsync(() => ProcessTable.OwnFds().Except(before).ToList() is { Count: 0 } none ? none : null,
+            await Poll.UntilAsync(() => OwnFds.List().Except(before).ToList() is { Count: 0 } none ? none : null,
                                   Progress, "the fds the migrations opened to be closed", Ct);
         }
         catch (TimeoutException)
         {
             // Name what stayed open: fd number and target.
-            Assert.Empty(ProcessTable.OwnFds().Except(before));
+            Assert.Empty(OwnFds.List().Except(before));
         }
     }
 

@@ -90,17 +90,6 @@ internal static class ProcessTable
         }
     }
 
-    /// <summary>The fds of this process with what they point at (e.g. <c>socket:[123]</c>); fds closing meanwhile are skipped.</summary>
-    public static Dictionary<int, string> OwnFds()
-    {
-        var fds = new Dictionary<int, string>();
-        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
-        {
-            if (new FileInfo(entry).LinkTarget is { } target)
-                fds[int.Parse(Path.GetFileName(entry), CultureInfo.InvariantCulture)] = target;
-        }
-        return fds;
-    }
 
     private static IEnumerable<int> AllPids() =>
         Directory.EnumerateDirectories("/proc")

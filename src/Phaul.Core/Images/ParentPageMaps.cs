@@ -14,8 +14,6 @@ internal static class ParentPageMaps
     /// <summary>CRIU's page maps: <c>pagemap-PID.img</c> and <c>pagemap-shmem-ID.img</c>.</summary>
     public const string PageMapPattern = "pagemap-*.img";
 
-    private const string ParentLink = "parent";
-
     /// <summary>Whether <paramref name="name"/> is a page map's file name (see <see cref="PageMapPattern"/>).</summary>
     public static bool IsPageMap(string name) =>
         name.StartsWith("pagemap-", StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal);
@@ -32,7 +30,7 @@ internal static class ParentPageMaps
         var linked = 0;
         for (string? source = sourceIteration, destination = Directory.Exists(destinationIteration) ? destinationIteration : null;
              source is not null && destination is not null;
-             source = Parent(source), destination = Parent(destination))
+             source = IterationDirectories.ParentDirectoryOf(source), destination = IterationDirectories.ParentDirectoryOf(destination))
         {
             linked += ImageLinker.LinkOrCopyImages(destination, source, PageMapPattern);
             linked += ImageLinker.LinkOrCopyImages(destination, source, "pages-*.img");
@@ -68,12 +66,5 @@ internal static class ParentPageMaps
             created++;
         }
         return created;
-    }
-
-    /// <summary>The iteration <paramref name="iteration"/>'s <c>parent</c> link leads to, or <see langword="null"/> at the chain's start.</summary>
-    public static string? Parent(string iteration)
-    {
-        var link = Path.Combine(iteration, ParentLink);
-        return Directory.Exists(link) ? link : null;
     }
 }

@@ -22,7 +22,7 @@ public sealed partial class InProcessLocal
         if (lastClientImagesPath.Length > 0)
         {
             // Hybrid: without the pre-dumps' page maps beside it, the lazy dump would serve all the memory again.
-            var destinationParent = Path.Combine(_server.LastImagesDir, "parent");
+            var destinationParent = Path.Combine(_server.LastImagesDir, IterationDirectories.ParentLinkName);
             var linked = ParentPageMaps.LinkChain(lastClientImagesPath, destinationParent);
             _logger.ImagesLinked(linked, destinationParent, lastClientImagesPath);
         }

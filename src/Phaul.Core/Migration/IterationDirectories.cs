@@ -30,6 +30,16 @@ internal sealed class IterationDirectories(string wdir)
         return path;
     }
 
+    /// <summary>The name of the link in an iteration directory to the previous one (CRIU's, and Phaul's for lazy iterations).</summary>
+    public const string ParentLinkName = "parent";
+
+    /// <summary>The directory <paramref name="iteration"/>'s parent link leads to, or <see langword="null"/> at the chain's start.</summary>
+    public static string? ParentDirectoryOf(string iteration)
+    {
+        var link = Path.Combine(iteration, ParentLinkName);
+        return Directory.Exists(link) ? link : null;
+    }
+
     /// <summary>CRIU's <c>parent_img</c> for an iteration: the previous one, relative to its own directory.</summary>
     public static string ParentOf(int iteration) =>
         iteration > 0 ? "../" + (iteration - 1).ToString(CultureInfo.InvariantCulture) : "";

@@ -45,7 +45,7 @@ public sealed partial class PhaulServer
         var iteration = _directories.Count;
         var directory = _directories.CreateNext();
         if (iteration > 0)
-            File.CreateSymbolicLink(Path.Combine(directory, "parent"), IterationDirectories.ParentOf(iteration));
+            File.CreateSymbolicLink(Path.Combine(directory, IterationDirectories.ParentLinkName), IterationDirectories.ParentOf(iteration));
         _lazy = new LazyIteration(iteration, directory, _logger, _dependencies.Trees);
         return Task.CompletedTask;
     }

@@ -16,7 +16,7 @@ internal sealed partial class DestinationSession
             throw _channel.Failure(TransportPhase.ImageTransfer, "the source asked for the page maps of ancestor 0 (the lazy iteration itself)", iteration);
         var directory = _target.LastImagesDir;
         for (var generation = 0U; generation < ancestor && directory is not null; generation++)
-            directory = ParentPageMaps.Parent(directory);
+            directory = IterationDirectories.ParentDirectoryOf(directory);
         if (directory is null)
             return new ParentPageMapsResult { Error = $"the destination's lazy iteration {iteration} has fewer than {ancestor} pre-dumps before it" };
         var totals = await ImageSender.SendDirectoryAsync(_channel, directory, ParentPageMaps.PageMapPattern, iteration, cancellationToken)

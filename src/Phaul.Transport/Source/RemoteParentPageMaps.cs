@@ -22,7 +22,7 @@ internal static class RemoteParentPageMaps
     {
         var receiver = new ImageReceiver(control.Channel, ImageTransferLimits.Default, control.Timeouts.Transfer);
         var (preDumps, placeholders) = (0, 0);
-        for (var directory = lastPreDump; directory is not null; directory = ParentPageMaps.Parent(directory))
+        for (var directory = lastPreDump; directory is not null; directory = IterationDirectories.ParentDirectoryOf(directory))
         {
             var (into, ancestor) = (directory, (uint)++preDumps);
             var (result, received) = await control.ExclusiveAsync(() => FetchAsync(control, receiver, into, ancestor, iteration, cancellationToken),

@@ -8,8 +8,8 @@ public static class OwnFds
 {
     /// <summary>
     /// Every fd with its target (e.g. <c>socket:[123]</c>); fds that close while listing are skipped, and so are
-    /// the listing's own directory fd (its number can differ between two listings) and the assemblies the
-    /// runtime keeps open once it loaded them (not the library's doing).
+    /// the listing's own directory fd (its number can differ between two listings) and the assemblies and symbol
+    /// files the runtime keeps open once it loaded them (not the library's doing).
     /// </summary>
     public static Dictionary<int, string> List()
     {
@@ -22,9 +22,10 @@ public static class OwnFds
         return fds;
     }
 
+    // Assemblies and their symbol files (read for a stack trace's line numbers), from the runtime's directory or
+    // the application's: the library opens nothing there.
     private static bool IsTheRuntimes(string target) =>
         target == $"/proc/{Environment.ProcessId}/fd"
-        || (target.EndsWith(".dll", StringComparison.Ordinal)
-            && (target.StartsWith(RuntimeEnvironment.GetRuntimeDirectory(), StringComparison.Ordinal)
-                || target.StartsWith(AppContext.BaseDirectory, StringComparison.Ordinal)));
+        || target.StartsWith(RuntimeEnvironment.GetRuntimeDirectory(), StringComparison.Ordinal)
+        || target.StartsWith(AppContext.BaseDirectory, StringComparison.Ordinal);
 }

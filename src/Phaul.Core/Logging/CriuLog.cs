@@ -35,4 +35,7 @@ internal static partial class CriuLog
 
     [LoggerMessage(1009, LogLevel.Debug, "Prepared session swrk {SwrkPid} replaced: {RequestType} needs fds it was not started with")]
     public static partial void PreparedSessionReplaced(ILogger logger, int swrkPid, CriuReqType requestType);
+
+    [LoggerMessage(1010, LogLevel.Information, "CRIU notify {Script} answered with a failure: the request was cancelled, and CRIU undoes it through its own failure path")]
+    public static partial void NotifyFailedOnCancellation(ILogger logger, string script);
 }

@@ -15,7 +15,8 @@ public sealed partial class Criu
 
     private async Task<CriuResp> RunAsync(CriuReq request, ICriuNotify? notify, CancellationToken cancellationToken)
     {
-        if (notify is not null)
+        // Cancelling a request that holds a tree works through a failed notification, so it needs them.
+        if (notify is not null || SwrkSession.HoldsTree(request))
             request.Opts.NotifyScripts = true;
         var fds = RequestFds.Of(request.Opts);
         RequestFds.MakeBlocking(fds);

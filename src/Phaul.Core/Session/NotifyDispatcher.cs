@@ -17,10 +17,20 @@ internal sealed class NotifyDispatcher(ICriuNotify? handler, ILogger logger)
     /// <summary>The script whose handler threw <see cref="Failure"/>.</summary>
     public string? FailedScript { get; private set; }
 
+    private volatile bool _failFromNowOn;
+
+    /// <summary>Answers every later notification with a failure, without calling the handler: the request was cancelled.</summary>
+    public void FailFromNowOn() => _failFromNowOn = true;
+
     /// <summary>Runs the handler for <paramref name="notify"/>; returns the notify_success to answer.</summary>
     public async Task<bool> DispatchAsync(CriuNotify notify)
     {
         CriuLog.NotifyReceived(logger, notify.Script, notify.Pid);
+        if (_failFromNowOn)
+        {
+            CriuLog.NotifyFailedOnCancellation(logger, notify.Script);
+            return false;
+        }
         if (handler is null)
             return true;
         try

@@ -50,17 +50,28 @@ internal sealed partial class SwrkSession : IDisposable
     /// <summary>Runs <paramref name="request"/> (caller fd numbers; they are rewritten in a copy) and returns CRIU's successful answer.</summary>
     /// <param name="request">The request as the caller wrote it.</param>
     /// <param name="notify">Receives CRIU's notifications, if any.</param>
-    /// <param name="cancellationToken">Kills CRIU and breaks the session.</param>
+    /// <param name="cancellationToken">
+    /// For a request that holds a process tree (see <see cref="HoldsTree"/>): CRIU's next notification is answered
+    /// with a failure, so CRIU undoes what it did through its own failure path (it resumes a dumped tree and unlocks
+    /// its network, or kills a tree it was restoring), and the call ends when CRIU answered. Such a request that
+    /// succeeds all the same returns its success, since a dump or restore that completed cannot be taken back.
+    /// For every other request, CRIU is killed and the session breaks.
+    /// </param>
     /// <exception cref="CriuException">CRIU failed the request, died, or broke the protocol.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled; CRIU was killed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before CRIU succeeded.</exception>
     public async Task<CriuResp> RequestAsync(CriuReq request, ICriuNotify? notify, CancellationToken cancellationToken)
     {
         if (!IsUsable)
             throw new InvalidOperationException($"swrk session {Pid} is {State}; it serves no more requests.");
         var type = request.Type;
+        var holdsTree = HoldsTree(request);
         var dispatcher = new NotifyDispatcher(notify, _logger);
         var stopwatch = Stopwatch.StartNew();
-        using var registration = cancellationToken.Register(static process => ((ISwrkProcess)process!).Kill(), _process);
+        using var registration = holdsTree
+            ? cancellationToken.Register(static dispatcher => ((NotifyDispatcher)dispatcher!).FailFromNowOn(), dispatcher)
+            : cancellationToken.Register(static process => ((ISwrkProcess)process!).Kill(), _process);
+        // A request holding a tree is ended by CRIU's answer alone, never by abandoning CRIU mid-way.
+        var exchangeToken = holdsTree ? CancellationToken.None : cancellationToken;
         using var requestDone = new CancellationTokenSource();
         // CRIU's death cannot show as EOF alone: a page server it forked keeps a copy of its socket.
         var exited = _process.WaitForExitAsync(requestDone.Token);
@@ -69,25 +80,29 @@ internal sealed partial class SwrkSession : IDisposable
             CriuLog.RequestSent(_logger, type, Pid, request.KeepOpen);
             var rewritten = RequestFds.Rewrite(request, _criuFdOf);
             using var lazySocketConfig = LazyDumpSocketConfig.Apply(rewritten);
-            await _channel.SendAsync(rewritten, type, cancellationToken).ConfigureAwait(false);
+            await _channel.SendAsync(rewritten, type, exchangeToken).ConfigureAwait(false);
             while (true)
             {
-                var response = await ReceiveUnlessDeadAsync(type, exited, cancellationToken).ConfigureAwait(false)
+                var response = await ReceiveUnlessDeadAsync(type, exited, exchangeToken).ConfigureAwait(false)
                                ?? throw await BreakOnDeathAsync(request, null).ConfigureAwait(false);
                 if (response.Type == CriuReqType.Notify)
                 {
-                    await AnswerNotifyAsync(type, response, dispatcher, cancellationToken).ConfigureAwait(false);
+                    await AnswerNotifyAsync(type, response, dispatcher, exchangeToken).ConfigureAwait(false);
                     continue;
                 }
                 CheckAnswers(type, response);
                 Advance(request, response);
                 CriuLog.ResponseReceived(_logger, type, Pid, response.Success, stopwatch.Elapsed.TotalMilliseconds);
-                return response.Success && dispatcher.Failure is null
-                    ? response
-                    : throw Failed(request, response, dispatcher);
+                if (response.Success && dispatcher.Failure is null && !(cancellationToken.IsCancellationRequested && Undoable(type)))
+                    return response;
+                var failure = Failed(request, response, dispatcher);
+                throw cancellationToken.IsCancellationRequested
+                    ? new OperationCanceledException($"CRIU {type} was cancelled; CRIU ended it through its own failure path: {failure.Message}",
+                                                     failure, cancellationToken)
+                    : failure;
             }
         }
-        catch (Exception e) when (cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (cancellationToken.IsCancellationRequested && e is not OperationCanceledException { InnerException: CriuException })
         {
             // Killing CRIU may show as EOF before the receive sees the token: that path broke the session already.
             throw new OperationCanceledException($"CRIU {type} was cancelled; criu swrk {Pid} was killed.",
@@ -106,6 +121,25 @@ internal sealed partial class SwrkSession : IDisposable
             await requestDone.CancelAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Whether CRIU may hold the caller's running tree (frozen, its network locked) while it serves the request: a dump
+    /// or pre-dump. Killing such a CRIU would let the tree run on with its network locked, possibly beside a copy. A
+    /// lazy dump is the exception: after its post-dump notification it only serves pages, which nothing but a kill
+    /// ends, and the tree it leaves stopped (<c>leave_stopped</c>) is its caller's to continue or kill. A restore is
+    /// not one either: the tree it builds must not run unless it succeeds, and a killed restore's half-built tree is
+    /// its caller's to kill (<see cref="RestoreWatch"/>), so a restore that hangs can still be given up.
+    /// </summary>
+    internal static bool HoldsTree(CriuReq request) =>
+        request.Type switch
+        {
+            CriuReqType.Dump => request.Opts is not { LazyPages: true },
+            CriuReqType.PreDump or CriuReqType.SinglePreDump => true,
+            _ => false,
+        };
+
+    // A pre-dump that succeeded despite cancellation changed nothing for good: report the cancellation.
+    private static bool Undoable(CriuReqType type) => type is CriuReqType.PreDump or CriuReqType.SinglePreDump;
 
     /// <summary>The next response, or <see langword="null"/> when CRIU closed its socket or exited without one.</summary>
     private async Task<CriuResp?> ReceiveUnlessDeadAsync(CriuReqType type, Task exited, CancellationToken cancellationToken)

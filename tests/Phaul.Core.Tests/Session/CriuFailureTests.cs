@@ -153,23 +153,90 @@ public sealed class CriuFailureTests : IDisposable
     }
 
     [Fact]
-    public async Task Cancellation_KillsCriu_AndThrowsOperationCanceled()
+    public async Task Cancelling_a_request_that_holds_no_tree_kills_criu()
     {
         using var fake = new FakeSwrkLauncher(async peer =>
         {
             await peer.ServeVersionAsync();
+            await peer.ExpectAsync(CriuReqType.PageServer);
+        });
+        using var criu = fake.CreateCriu();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        var pageServer = criu.StartPageServerAsync(_fds.Opts(), cancel.Token);
+        await fake.ScriptsCompletedAsync();
+        await cancel.CancelAsync();
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pageServer.WithDeadline());
+        Assert.Equal(cancel.Token, error.CancellationToken);
+        Assert.True(fake.Peers.Single().WasKilled);
+    }
+
+    [Theory]
+    [InlineData(CriuReqType.Dump, "post-dump")]
+    [InlineData(CriuReqType.PreDump, "post-dump")]
+    public async Task Cancelling_a_dump_fails_its_next_notification_and_never_kills_criu(CriuReqType type, string script)
+    {
+        // Failure handled: Ctrl-C while CRIU holds the tree frozen, its network locked. Killing CRIU then would leave
+        // the network locked and the tree running beside a copy; failing its notification makes CRIU resume the tree
+        // and unlock the network itself.
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answers = new List<bool>();
+        var killedBeforeAnswering = true;
+        using var fake = new FakeSwrkLauncher(async peer =>
+        {
+            await peer.ServeVersionAsync();
+            await peer.ExpectAsync(type);
+            await cancelled.Task.WaitAsync(FakeSwrkPeer.Deadline, Ct);
+            answers.Add(await peer.NotifyAsync(script, 42));
+            answers.Add(await peer.NotifyAsync("network-unlock"));
+            killedBeforeAnswering = peer.WasKilled;
+            await peer.SendAsync(new CriuResp { Type = type, Success = false, CrErrno = 5 });
+        });
+        using var criu = fake.CreateCriu();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var handler = new RecordingNotify();
+
+        var request = type switch
+        {
+            CriuReqType.Dump => criu.DumpAsync(_fds.Opts(), handler, cancel.Token),
+            _ => criu.PreDumpAsync(_fds.Opts(), handler, cancel.Token),
+        };
+        await Poll.UntilAsync(() => fake.Peers.SingleOrDefault()?.Received.Count == 2 ? "sent" : null, FakeSwrkPeer.Deadline, "the request", Ct);
+        await cancel.CancelAsync();
+        cancelled.SetResult();
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request.WithDeadline());
+        await fake.ScriptsCompletedAsync();
+        Assert.Equal([false, false], answers);
+        Assert.Empty(handler.Calls); // a cancelled request's handler is not asked to start anything more
+        Assert.False(killedBeforeAnswering);
+        Assert.Equal(5, Assert.IsType<CriuException>(error.InnerException).CriuErrno);
+    }
+
+    [Fact]
+    public async Task A_dump_that_succeeds_although_cancelled_returns_its_success_because_the_tree_is_gone()
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var killedBeforeAnswering = true;
+        using var fake = new FakeSwrkLauncher(async peer =>
+        {
+            await peer.ServeVersionAsync();
             await peer.ExpectAsync(CriuReqType.Dump);
+            await cancelled.Task.WaitAsync(FakeSwrkPeer.Deadline, Ct);
+            killedBeforeAnswering = peer.WasKilled;
+            await peer.ReplySuccessAsync(CriuReqType.Dump);
         });
         using var criu = fake.CreateCriu();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
 
         var dump = criu.DumpAsync(_fds.Opts(), null, cancel.Token);
-        await fake.ScriptsCompletedAsync();
+        await Poll.UntilAsync(() => fake.Peers.SingleOrDefault()?.Received.Count == 2 ? "sent" : null, FakeSwrkPeer.Deadline, "the dump", Ct);
         await cancel.CancelAsync();
+        cancelled.SetResult();
 
-        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dump.WithDeadline());
-        Assert.Equal(cancel.Token, error.CancellationToken);
-        Assert.True(fake.Peers.Single().WasKilled);
+        await dump.WithDeadline();
+        Assert.False(killedBeforeAnswering);
     }
 
     private static FakeSwrkLauncher FakeFailing(CriuResp answer) => new(async peer =>
@@ -180,4 +247,19 @@ public sealed class CriuFailureTests : IDisposable
     });
 
     public void Dispose() => _fds.Dispose();
+
+    private sealed class RecordingNotify : CriuNotifyBase
+    {
+        public List<string> Calls { get; } = [];
+
+        public override Task PostDumpAsync() => Record("post-dump");
+
+        public override Task NetworkUnlockAsync() => Record("network-unlock");
+
+        private Task Record(string call)
+        {
+            Calls.Add(call);
+            return Task.CompletedTask;
+        }
+    }
 }

@@ -101,7 +101,7 @@ public sealed class FdLeakTests : IDisposable
         using (var criu = new Criu(hanging))
         {
             using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => criu.DumpAsync(opts, null, cancel.Token).WithDeadline());
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => criu.StartPageServerAsync(opts, cancel.Token).WithDeadline());
         }
         var prepared = new Criu(hanging);
         prepared.Prepare();

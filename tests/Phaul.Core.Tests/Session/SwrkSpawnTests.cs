@@ -107,13 +107,13 @@ public sealed class SwrkSpawnTests : IDisposable
     }
 
     [Fact]
-    public async Task Cancellation_KillsARealSwrk()
+    public async Task Cancelling_a_request_that_holds_no_tree_kills_a_real_swrk()
     {
         using var binary = new FakeCriuBinary("exec -a MARKER sleep 3600");
         using var criu = new Criu(binary.Path);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
 
-        var dump = criu.DumpAsync(_fds.Opts(), null, cancel.Token);
+        var dump = criu.StartPageServerAsync(_fds.Opts(), cancel.Token);
         await Poll.UntilAsync(() => ProcessesNamed(binary.Marker).FirstOrDefault(), FakeSwrkPeer.Deadline, "the fake swrk to start", Ct);
         await cancel.CancelAsync();
 

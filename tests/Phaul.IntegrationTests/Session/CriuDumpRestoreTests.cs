@@ -70,11 +70,12 @@ public sealed class CriuDumpRestoreTests : IDisposable
     }
 
     [Fact(Timeout = 120_000)]
-    public async Task DumpCancelledWhileTheTreeIsFrozen_KillsCriu_AndTheWorkloadRunsOn()
+    public async Task DumpCancelledMidWay_IsUndoneByCriuItself_AndTheWorkloadRunsOnWithItsNetworkUnlocked()
     {
-        // Failure handled: cancellation during post-dump, the tree frozen and dumped; CRIU dies, the tree resumes.
+        // Failure handled: cancellation once CRIU started the dump. CRIU is not killed (the tree would run on with its
+        // network locked): its post-dump notification is answered "failed", and CRIU unlocks and resumes the tree.
         using var criu = new Criu(CriuTestEnvironment.RequireCriu());
-        using var workload = await Workload.StartAsync(memoryMiB: 16, cancellationToken: Ct);
+        using var workload = await Workload.StartWithOwnNetworkAsync(memoryMiB: 16, cancellationToken: Ct);
         var before = await workload.WaitForProgressAsync(20, Progress, Ct);
         using var images = ImagesDirectory.Open(_dir.FullName);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
@@ -84,9 +85,21 @@ public sealed class CriuDumpRestoreTests : IDisposable
             () => criu.DumpAsync(new CriuOpts { Pid = workload.Pid, ImagesDirFd = images.Fd, LogFile = "dump.log" }, notify, cancel.Token));
         var after = await workload.WaitForProgressAsync(50, Progress, Ct);
 
-        Assert.True(notify.Frozen);
+        Assert.True(notify.Started);
+        Assert.False(notify.PostDumpCalled); // the cancelled dump's handler is not asked to go on
         Assert.True(after.Counter >= before.Counter + 50);
         Assert.Equal(0, after.BadWords);
+        Assert.DoesNotContain("CRIU", NetworkRules(workload.Pid), StringComparison.Ordinal);
+    }
+
+    private static string NetworkRules(int pid)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
+            "/bin/sh", ["-c", $"nsenter --net=/proc/{pid}/ns/net iptables-save 2>/dev/null; nsenter --net=/proc/{pid}/ns/net nft list ruleset 2>/dev/null"])
+            { RedirectStandardOutput = true })!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return output;
     }
 
     [Fact(Timeout = 120_000)]
@@ -110,13 +123,21 @@ public sealed class CriuDumpRestoreTests : IDisposable
 
     private sealed class CancellingNotify(CancellationTokenSource cancel) : CriuNotifyBase
     {
-        public bool Frozen { get; private set; }
+        public bool Started { get; private set; }
 
-        // CRIU waits for this notification's answer, the tree frozen; cancelling kills CRIU before it gets one.
-        public override async Task PostDumpAsync()
+        public bool PostDumpCalled { get; private set; }
+
+        // The first notification of a dump: cancelling here fails every later one, post-dump included.
+        public override async Task PreDumpAsync()
         {
-            Frozen = true;
+            Started = true;
             await cancel.CancelAsync();
+        }
+
+        public override Task PostDumpAsync()
+        {
+            PostDumpCalled = true;
+            return Task.CompletedTask;
         }
     }
 

@@ -26,6 +26,13 @@ public sealed record TransportTimeouts
     /// <summary>Each frame of an image file transfer. Default 30 s.</summary>
     public TimeSpan Transfer { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The hand-over, each way: how long the destination holds a restored, stopped tree for the source's word
+    /// to resume it (then it kills it), and how long the source waits for the destination's answer to that word
+    /// (then it cannot know where the tree runs, and keeps its copy stopped). Default 30 s.
+    /// </summary>
+    public TimeSpan HandOver { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The defaults.</summary>
     public static TransportTimeouts Default { get; } = new();
 
@@ -36,6 +43,7 @@ public sealed record TransportTimeouts
         Positive(Request, nameof(Request));
         Positive(Reply, nameof(Reply));
         Positive(Transfer, nameof(Transfer));
+        Positive(HandOver, nameof(HandOver));
     }
 
     private static void Positive(TimeSpan value, string name)

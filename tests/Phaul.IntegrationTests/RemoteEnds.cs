@@ -11,11 +11,15 @@ internal sealed class RemoteEnds : IAsyncDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("phaul-remote-").FullName;
 
-    public RemoteEnds()
+    /// <param name="destinationHooks">Called at each step of the destination's half of the hand-over.</param>
+    public RemoteEnds(HandOverHooks? destinationHooks = null)
     {
         Source = Directory.CreateDirectory(Path.Combine(_root, "source")).FullName;
         Destination = Directory.CreateDirectory(Path.Combine(_root, "destination")).FullName;
-        Listener = MigrationListener.Start(new MigrationListenerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = Destination, Key = Key });
+        Listener = MigrationListener.Start(new MigrationListenerOptions
+        {
+            EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = Destination, Key = Key, HandOverHooks = destinationHooks ?? HandOverHooks.None,
+        });
         var ended = new TaskCompletionSource<MigrationSessionEndedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         Listener.SessionEnded += (_, e) => ended.TrySetResult(e);
         SessionEnded = ended.Task;

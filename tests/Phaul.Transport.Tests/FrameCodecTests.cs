@@ -45,6 +45,8 @@ public class FrameCodecTests
             new() { FsCompleteResult = new FsResult() },
             new() { ParentPageMapsRequest = new ParentPageMapsRequest { Ancestor = 2 } },
             new() { ParentPageMapsResult = new ParentPageMapsResult { FileCount = 2, TotalBytes = 4096, Error = "" } },
+            new() { RestorePrepared = new RestorePrepared { Pid = 4242 } },
+            new() { HandOverCommit = new HandOverCommit() },
         };
         var data = new TheoryData<string, Envelope>();
         foreach (var sample in samples)

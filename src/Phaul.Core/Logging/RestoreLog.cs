@@ -41,4 +41,12 @@ internal static partial class RestoreLog
     [LoggerMessage(EventId = 4008, Level = LogLevel.Warning,
         Message = "The restore of pid {Pid} failed after CRIU forked its root, pid {RestoredRoot}: killed that partly restored tree")]
     public static partial void PartlyRestoredTreeKilled(this ILogger logger, int pid, int restoredRoot);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Information,
+        Message = "Stopped the source's copy of pid {Pid} ({Processes} processes) before letting the destination's copy, pid {RestoredPid}, run")]
+    public static partial void SourceStoppedForHandOver(this ILogger logger, int pid, int processes, int restoredPid);
+
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Information,
+        Message = "The hand-over did not happen and the destination's copy cannot run; the source's copy of pid {Pid} continues ({Processes} processes)")]
+    public static partial void SourceContinuedAfterHandOver(this ILogger logger, int pid, int processes);
 }

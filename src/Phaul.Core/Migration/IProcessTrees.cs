@@ -8,4 +8,11 @@ internal interface IProcessTrees
 
     /// <summary>SIGCONTs every process of the tree rooted at <paramref name="root"/>; how many were signalled.</summary>
     int Continue(int root);
+
+    /// <summary>
+    /// SIGSTOPs every process of the tree rooted at <paramref name="root"/>; how many were signalled. A tree CRIU
+    /// holds frozen keeps the stop pending: whatever CRIU then does, resume it (its failure path) or die, the tree
+    /// ends stopped or dead, never running.
+    /// </summary>
+    int Stop(int root);
 }

@@ -138,7 +138,16 @@ public sealed partial class InProcessLocal : IPhaulPostCopyLocal, IPhaulLocalOut
         using var images = _dependencies.Directories.Open(target);
         opts.ImagesDirFd = images.Fd;
         _logger.RestoreStarting(target, pid);
-        using var watch = new RestoreWatch();
+        var sourceStopped = false;
+        // The hand-over: the restored copy runs only once the source's is stopped, so that whatever happens to this
+        // process or to either CRIU from here on, the source's copy can never run again beside it.
+        using var watch = new RestoreWatch(restoredPid =>
+        {
+            var stopped = _dependencies.Trees.Stop(pid);
+            sourceStopped = true;
+            _logger.SourceStoppedForHandOver(pid, stopped, restoredPid);
+            return Task.CompletedTask;
+        });
         try
         {
             RestoredPid = await _server.Criu.RestoreAsync(opts, watch, cancellationToken).ConfigureAwait(false);
@@ -147,6 +156,12 @@ public sealed partial class InProcessLocal : IPhaulPostCopyLocal, IPhaulLocalOut
         {
             if (watch.KillRestoredRoot() is { } restoredRoot)
                 _logger.PartlyRestoredTreeKilled(pid, restoredRoot);
+            // The restored copy is dead, so the source's (which CRIU resumes as this notification fails) may run on.
+            if (sourceStopped)
+            {
+                var continued = _dependencies.Trees.Continue(pid);
+                _logger.SourceContinuedAfterHandOver(pid, continued);
+            }
             throw;
         }
         _logger.Restored(pid, RestoredPid.Value);

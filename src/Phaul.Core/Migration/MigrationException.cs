@@ -20,7 +20,8 @@ public sealed class MigrationException : Exception
         Iteration = iteration;
         FinalStageCompleted = finalStageCompleted;
         CleanupFailure = cleanupFailure;
-        ProcessLost = LossIn(innerException) is not null;
+        ProcessLost = Find<ProcessLostException>(innerException) is not null;
+        HandOverInDoubt = Find<HandOverInDoubtException>(innerException) is not null;
     }
 
     /// <summary>The step that failed.</summary>
@@ -44,6 +45,12 @@ public sealed class MigrationException : Exception
     public bool ProcessLost { get; }
 
     /// <summary>
+    /// <see langword="true"/> when the hand-over is in doubt (the cause is, or wraps, a <see cref="HandOverInDoubtException"/>):
+    /// the source's copy is stopped, and the destination's runs if and only if the commit reached it.
+    /// </summary>
+    public bool HandOverInDoubt { get; }
+
+    /// <summary>
     /// A second failure while ending the started iteration after the first one (e.g. the destination's
     /// page server failing too), or <see langword="null"/>.
     /// </summary>
@@ -54,7 +61,9 @@ public sealed class MigrationException : Exception
     {
         ArgumentNullException.ThrowIfNull(cause);
         var where = iteration is { } n ? $"{step} (iteration {n})" : step.ToString();
-        var outcome = LossIn(cause) is not null ? "The process was lost: it runs on neither side."
+        var outcome = Find<ProcessLostException>(cause) is not null ? "The process was lost: it runs on neither side."
+            : Find<HandOverInDoubtException>(cause) is { } doubt
+                ? $"The hand-over is in doubt: the tree is stopped on the source (pid {doubt.SourcePid}) and runs on the destination only if the commit reached it."
             : finalStageCompleted ? "The final stage had completed: the tree is no longer on the source."
             : "The tree was left running on the source.";
         // The outcome first: the causes' messages may run over many lines (CRIU's log tail).
@@ -64,12 +73,12 @@ public sealed class MigrationException : Exception
         return text;
     }
 
-    private static ProcessLostException? LossIn(Exception? cause)
+    private static T? Find<T>(Exception? cause) where T : Exception
     {
         for (var e = cause; e is not null; e = e.InnerException)
         {
-            if (e is ProcessLostException lost)
-                return lost;
+            if (e is T found)
+                return found;
         }
         return null;
     }

@@ -34,6 +34,8 @@ internal sealed class ProcessTrees : IProcessTrees
 
     public int Continue(int root) => Members(root).Count(pid => Signal(pid, Interop.SIGCONT));
 
+    public int Stop(int root) => Members(root).Count(pid => Signal(pid, Interop.SIGSTOP));
+
     /// <summary>The root and its live descendants, root first; empty when the root is gone.</summary>
     public static IReadOnlyList<int> Members(int root)
     {

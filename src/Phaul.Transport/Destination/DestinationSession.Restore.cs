@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Google.Protobuf;
 using Phaul.Rpc;
 using Phaul.Transport.Protocol;
@@ -44,26 +45,86 @@ internal sealed partial class DestinationSession
                 _openIteration);
     }
 
+    /// <summary>
+    /// Restores through the hand-over gate: the tree runs only after the source's commit. A failed restore becomes the
+    /// result's error (the source continues its copy); a failed hand-over ends the session (the source gave up, went
+    /// away or broke the exchange) with the held copy killed by CRIU.
+    /// </summary>
     private async Task<RestoreResult> RestoreFromAsync(string directory, CancellationToken cancellationToken)
     {
         _logger.Restoring(_id, directory, _receiver.Files, _receiver.Bytes);
         var elapsed = Stopwatch.StartNew();
+        var handOver = new HandOverGate(this, cancellationToken);
+        using var watch = new RestoreWatch(handOver.HoldAsync);
         try
         {
             using var images = ImagesDirectory.Open(directory);
             var opts = new CriuOpts { ImagesDirFd = images.Fd, LogFile = RestoreLogName, LogLevel = 4 };
             _options.ConfigureRestore?.Invoke(opts);
-            var pid = await _target.Criu.RestoreAsync(opts, notify: null, cancellationToken).ConfigureAwait(false);
+            var pid = await _target.Criu.RestoreAsync(opts, watch, cancellationToken).ConfigureAwait(false);
+            if (!handOver.Committed)
+                throw new CriuProtocolException(CriuReqType.Restore, "CRIU resumed the restored tree without its post-restore notification");
             RestoredPid = pid;
             _logger.Restored(_id, pid, elapsed.ElapsedMilliseconds);
         }
+        catch (Exception) when (handOver.Failure is { } abandoned)
+        {
+            KillHeldCopy(watch);
+            ExceptionDispatchInfo.Throw(abandoned);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            KillHeldCopy(watch);
             _logger.RestoreFailed(_id, e.Message);
             return new RestoreResult { Error = $"CRIU could not restore the tree on the destination: {e.Message}" };
         }
         var stats = await ReadStatsAsync(directory, cancellationToken).ConfigureAwait(false);
         return new RestoreResult { Pid = RestoredPid.Value, RestoreStats = stats };
+    }
+
+    // CRIU kills a tree whose restore failed; a CRIU that died (killed) leaves its half-restored children behind.
+    private void KillHeldCopy(RestoreWatch watch)
+    {
+        if (watch.KillRestoredRoot() is { } root)
+            _logger.HeldCopyKilled(_id, root);
+    }
+
+    /// <summary>The destination's half of the hand-over, run inside CRIU's post-restore notification.</summary>
+    private sealed class HandOverGate(DestinationSession session, CancellationToken cancellationToken)
+    {
+        /// <summary>Whether the source's commit came and the tree was let run.</summary>
+        public bool Committed { get; private set; }
+
+        /// <summary>Why the tree was not let run: the source aborted, went away, or broke the exchange.</summary>
+        public Exception? Failure { get; private set; }
+
+        public async Task HoldAsync(int pid)
+        {
+            var channel = session._channel;
+            var iteration = session._stoppedByRestore?.Iteration;
+            try
+            {
+                await channel.SendAsync(new Envelope { RestorePrepared = new RestorePrepared { Pid = pid } }, TransportPhase.HandOver,
+                                        cancellationToken, iteration).ConfigureAwait(false);
+                session._logger.HoldingRestoredTree(session._id, pid);
+                await session._options.HandOverHooks.ReachedAsync(HandOverStep.Holding).ConfigureAwait(false);
+                var verdict = await channel.ReceiveAnyAsync(TransportPhase.HandOver, session._options.Timeouts.HandOver, cancellationToken,
+                                                            iteration).ConfigureAwait(false);
+                if (verdict.BodyCase == Envelope.BodyOneofCase.Abort)
+                    throw channel.Aborted(verdict.Abort, TransportPhase.HandOver, iteration);
+                if (verdict.BodyCase != Envelope.BodyOneofCase.HandOverCommit)
+                    throw channel.Unexpected(verdict, "HandOverCommit or Abort", TransportPhase.HandOver, iteration);
+                await session._options.HandOverHooks.ReachedAsync(HandOverStep.CommitReceived).ConfigureAwait(false);
+                session._logger.HandOverCommitted(session._id, pid);
+                Committed = true;
+            }
+            catch (Exception e)
+            {
+                Failure = e;
+                session._logger.HandOverAbandoned(session._id, pid, e.Message);
+                throw;
+            }
+        }
     }
 
     // The tree runs here now: no failure here, not even cancellation, may turn the success into a

@@ -52,6 +52,9 @@ public sealed record MigrationListenerOptions
     /// </summary>
     public FileSystemDestinationOptions? FileSystem { get; init; }
 
+    /// <summary>Called at each step of the destination's half of the hand-over (tests break a migration there).</summary>
+    internal HandOverHooks HandOverHooks { get; init; } = HandOverHooks.None;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     internal void Validate()
     {

@@ -30,6 +30,12 @@ public enum TransportPhase
     /// <summary>Restoring the tree on the destination.</summary>
     Restore,
 
+    /// <summary>
+    /// Handing the tree over: the destination holds its restored copy stopped until the source has stopped its own
+    /// and says so; then the destination resumes it and answers.
+    /// </summary>
+    HandOver,
+
     /// <summary>Post-copy: asking whether the destination can restore with lazy pages.</summary>
     CheckPostCopy,
 

@@ -109,4 +109,22 @@ internal static partial class TransportLog
 
     [LoggerMessage(3200, LogLevel.Warning, "Session {SessionId}: a file-system request failed: {Error}")]
     public static partial void FileSystemRequestFailed(this ILogger logger, string sessionId, string error);
+
+    [LoggerMessage(3040, LogLevel.Information, "Session {SessionId}: restored the tree as pid {Pid}, held stopped until the source gives its copy up")]
+    public static partial void HoldingRestoredTree(this ILogger logger, string sessionId, int pid);
+
+    [LoggerMessage(3041, LogLevel.Information, "Session {SessionId}: the source gave its copy up; resuming pid {Pid}")]
+    public static partial void HandOverCommitted(this ILogger logger, string sessionId, int pid);
+
+    [LoggerMessage(3042, LogLevel.Warning, "Session {SessionId}: no commit from the source for pid {Pid} ({Reason}); CRIU kills the held copy, the source keeps the tree")]
+    public static partial void HandOverAbandoned(this ILogger logger, string sessionId, int pid, string reason);
+
+    [LoggerMessage(3043, LogLevel.Warning, "Session {SessionId}: the restore failed and CRIU left restored pid {Pid} behind; killed it")]
+    public static partial void HeldCopyKilled(this ILogger logger, string sessionId, int pid);
+
+    [LoggerMessage(3142, LogLevel.Error, "The hand-over of pid {Pid} is in doubt: its copy stays stopped on the source")]
+    public static partial void HandOverInDoubt(this ILogger logger, int pid, Exception exception);
+
+    [LoggerMessage(3143, LogLevel.Warning, "The tree runs on the destination, but the source's CRIU ended badly; killed the source's stopped copy of pid {Pid} ({Processes} processes)")]
+    public static partial void SourceCopyKilledAfterHandOver(this ILogger logger, int pid, int processes, Exception exception);
 }

@@ -6,9 +6,10 @@ public static class TransportProtocol
     /// <summary>
     /// The protocol version this build speaks. Both ends send theirs first and refuse a
     /// different one, naming both. Version 2 added post-copy (lazy iterations), version 3 the
-    /// page maps a hybrid migration fetches back from the destination (ParentPageMaps).
+    /// page maps a hybrid migration fetches back from the destination (ParentPageMaps), version 4
+    /// the two-step hand-over (RestorePrepared, HandOverCommit) that never lets the tree run on both ends.
     /// </summary>
-    public const uint Version = 3;
+    public const uint Version = 4;
 
     /// <summary>The TCP port a destination listens on unless told otherwise.</summary>
     public const int DefaultPort = 7480;

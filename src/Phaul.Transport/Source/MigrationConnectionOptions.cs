@@ -17,6 +17,9 @@ public sealed record MigrationConnectionOptions
     /// <summary>Runs once the destination answered that a lazily restored tree runs there (tests cut the connection here).</summary>
     internal Action? AfterLazyRestore { get; init; }
 
+    /// <summary>Called at each step of the hand-over (tests break a migration there).</summary>
+    internal HandOverHooks HandOverHooks { get; init; } = HandOverHooks.None;
+
     /// <summary>How the post-copy stage signals the source tree and its memory socket (unit tests fake them).</summary>
     internal MigrationDependencies Dependencies { get; init; } = MigrationDependencies.Default;
 

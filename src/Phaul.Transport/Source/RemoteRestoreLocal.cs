@@ -52,10 +52,18 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
         var opts = CreateDumpOptions(config, directory.Fd, dumpDirectory, lastClientImagesPath);
         _control.Logger.FinalDumpStarting(config.Pid, dumpDirectory, opts.HasParentImg ? opts.ParentImg : "none");
 
-        var notify = new TransferOnPostDump(_control, dumpDirectory, iteration, cancellationToken);
+        var notify = new TransferOnPostDump(_control, dumpDirectory, iteration, config.Pid, _options.Dependencies.Trees,
+                                            _options.HandOverHooks, cancellationToken);
         try
         {
             await criu.DumpAsync(opts, notify, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (notify.Restored is not null)
+        {
+            // The destination runs the tree, and then the source's CRIU failed (e.g. it was killed): the copy it left
+            // here is stopped, or frozen with a stop pending, and must not live on.
+            var killed = _options.Dependencies.Trees.Kill(config.Pid);
+            _control.Logger.SourceCopyKilledAfterHandOver(config.Pid, killed, e);
         }
         catch (Exception e) when (notify.Failure is null && e is not OperationCanceledException)
         {
@@ -63,6 +71,7 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
         }
         catch when (notify.Failure is not null)
         {
+            SettleSourceCopy(notify, config.Pid);
             // CRIU's error only says the notification failed; the transfer's error says why.
             ExceptionDispatchInfo.Throw(notify.Failure);
         }
@@ -71,6 +80,21 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
                           "CRIU completed the final dump without a post-dump notification, so the images never reached the destination",
                           iteration);
         FinalDump = await TryReadDumpStatsAsync(dumpDirectory).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// After a failed hand-over CRIU has resumed the source's copy, which stops at once if it was stopped for the commit:
+    /// it continues when the destination's copy provably cannot run, and stays stopped when that is in doubt.
+    /// </summary>
+    private void SettleSourceCopy(TransferOnPostDump notify, int pid)
+    {
+        if (notify.Failure is HandOverInDoubtException doubt)
+            _control.Logger.HandOverInDoubt(pid, doubt);
+        else if (notify.SourceStopped)
+        {
+            var continued = _options.Dependencies.Trees.Continue(pid);
+            _control.Logger.SourceContinuedAfterHandOver(pid, continued);
+        }
     }
 
     // A dump fails when its page transfer breaks, e.g. because the destination went away: blame the

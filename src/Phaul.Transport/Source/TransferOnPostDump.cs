@@ -7,45 +7,59 @@ using Phaul.Transport.Protocol;
 namespace Phaul.Transport;
 
 /// <summary>
-/// CRIU's notifications during the final dump. On post-dump (the tree frozen, its pages already at
-/// the destination's page server) it streams the remaining image files, asks the destination to
-/// restore, and returns only when the destination answered that the tree runs there.
+/// CRIU's notifications during the final dump. On post-dump (the tree frozen, its pages already at the
+/// destination's page server) it streams the remaining image files and hands the tree over in two steps:
+/// the destination restores it stopped and says so (RestorePrepared); this end stops its own frozen copy
+/// (<see cref="IProcessTrees.Stop"/>) and only then tells the destination to resume (HandOverCommit), and
+/// returns when the destination answered that the tree runs there. From the moment the commit may have left,
+/// whatever fails, this end's copy ends stopped, never running: CRIU's own failure path (a failed
+/// notification, or this process dying) resumes a tree with a stop pending.
 /// </summary>
 internal sealed class TransferOnPostDump : CriuNotifyBase
 {
     private readonly SourceControl _control;
     private readonly string _dumpDirectory;
     private readonly int _iteration;
+    private readonly int _pid;
+    private readonly IProcessTrees _trees;
+    private readonly HandOverHooks _hooks;
     private readonly CancellationToken _cancellationToken;
 
-    public TransferOnPostDump(SourceControl control, string dumpDirectory, int iteration, CancellationToken cancellationToken)
+    public TransferOnPostDump(SourceControl control, string dumpDirectory, int iteration, int pid, IProcessTrees trees,
+                              HandOverHooks hooks, CancellationToken cancellationToken)
     {
         _control = control;
         _dumpDirectory = dumpDirectory;
         _iteration = iteration;
+        _pid = pid;
+        _trees = trees;
+        _hooks = hooks;
         _cancellationToken = cancellationToken;
     }
 
-    /// <summary>The destination's answer after a successful restore.</summary>
+    /// <summary>The destination's answer after a successful hand-over.</summary>
     public RestoredTree? Restored { get; private set; }
 
     /// <summary>
-    /// Why the transfer or the restore failed (a <see cref="TransportException"/>, or the
-    /// <see cref="OperationCanceledException"/> of a cancelled migration); CRIU then resumes the tree on the source.
+    /// Why the transfer or the hand-over failed (a <see cref="TransportException"/>, a <see cref="HandOverInDoubtException"/>,
+    /// or the <see cref="OperationCanceledException"/> of a cancelled migration); CRIU then resumes the tree on the source.
     /// </summary>
     public Exception? Failure { get; private set; }
+
+    /// <summary>Whether this end stopped its copy for the commit: after a failure, a tree to continue or, in doubt, to leave stopped.</summary>
+    public bool SourceStopped { get; private set; }
 
     /// <inheritdoc/>
     public override async Task PostDumpAsync()
     {
         try
         {
-            var result = await _control.ExclusiveAsync(TransferAndRestoreAsync, _cancellationToken).ConfigureAwait(false);
+            var result = await _control.ExclusiveAsync(TransferAndHandOverAsync, _cancellationToken).ConfigureAwait(false);
             Restored = Accept(result);
         }
         catch (Exception e)
         {
-            Failure = e is TransportException or OperationCanceledException
+            Failure = e is TransportException or OperationCanceledException or HandOverInDoubtException
                 ? e
                 : new TransportException(TransportSide.Source, TransportPhase.ImageTransfer, e.Message, _iteration,
                                          _control.Channel.PeerEndPoint, e);
@@ -56,8 +70,8 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         }
     }
 
-    /// <summary>Streams the images, asks for the restore and returns the destination's answer, whatever it is.</summary>
-    private async Task<(RestoreResult Result, TransferTotals Totals, TimeSpan Elapsed)> TransferAndRestoreAsync()
+    /// <summary>Streams the images, hands the tree over, and returns the destination's final answer.</summary>
+    private async Task<(RestoreResult Result, TransferTotals Totals, TimeSpan Elapsed)> TransferAndHandOverAsync()
     {
         var channel = _control.Channel;
         var elapsed = Stopwatch.StartNew();
@@ -65,12 +79,83 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         var request = new RestoreRequest { FileCount = (uint)totals.Files, TotalBytes = (ulong)totals.Bytes };
         await channel.SendAsync(new Envelope { RestoreRequest = request }, TransportPhase.Restore, _cancellationToken, _iteration).ConfigureAwait(false);
         _control.Logger.ImagesSent(totals.Files, totals.Bytes, elapsed.ElapsedMilliseconds);
+        await _hooks.ReachedAsync(HandOverStep.RestoreRequested).ConfigureAwait(false);
 
-        // Not cancellable: the destination may be restoring already, and resuming the tree here while it
-        // starts there would run it twice. Only the reply deadline ends this wait.
-        var result = (await channel.ReceiveAsync(Envelope.BodyOneofCase.RestoreResult, TransportPhase.Restore, _control.Timeouts.Reply,
-                                                 CancellationToken.None, _iteration).ConfigureAwait(false)).RestoreResult;
-        return (result, totals, elapsed.Elapsed);
+        var prepared = await AwaitPreparedAsync().ConfigureAwait(false);
+        if (prepared.RestoreResult is { } failedRestore)
+            return (failedRestore, totals, elapsed.Elapsed);
+        await CommitAsync(prepared.RestorePrepared.Pid).ConfigureAwait(false);
+        return (await AwaitResumedAsync().ConfigureAwait(false), totals, elapsed.Elapsed);
+    }
+
+    /// <summary>
+    /// The destination's RestorePrepared, or its RestoreResult when the restore failed before. Cancelling aborts the
+    /// hand-over: no commit has left, so the destination's copy cannot run, and it kills that copy on the abort.
+    /// </summary>
+    private async Task<Envelope> AwaitPreparedAsync()
+    {
+        var channel = _control.Channel;
+        try
+        {
+            var answer = await channel.ReceiveAnyAsync(TransportPhase.Restore, _control.Timeouts.Reply, _cancellationToken, _iteration)
+                                      .ConfigureAwait(false);
+            return answer.BodyCase switch
+            {
+                Envelope.BodyOneofCase.RestorePrepared when answer.RestorePrepared.Pid > 0 => answer,
+                Envelope.BodyOneofCase.RestoreResult when answer.RestoreResult.Error.Length > 0 => answer,
+                Envelope.BodyOneofCase.Abort => throw channel.Aborted(answer.Abort, TransportPhase.Restore, _iteration),
+                _ => throw channel.Unexpected(answer, "RestorePrepared with a pid, or a failed RestoreResult", TransportPhase.Restore, _iteration),
+            };
+        }
+        catch (OperationCanceledException) when (_cancellationToken.IsCancellationRequested)
+        {
+            await channel.TryAbortAsync("the migration was cancelled on the source before the hand-over", TransportPhase.HandOver,
+                                        CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Stops this end's copy, then tells the destination to resume its own. Not cancellable from here on: the tree
+    /// runs on the destination as soon as the commit arrives there.
+    /// </summary>
+    private async Task CommitAsync(int restoredPid)
+    {
+        await _hooks.ReachedAsync(HandOverStep.Prepared).ConfigureAwait(false);
+        var stopped = _trees.Stop(_pid);
+        SourceStopped = true;
+        _control.Logger.SourceStoppedForHandOver(_pid, stopped, restoredPid);
+        await _hooks.ReachedAsync(HandOverStep.SourceStopped).ConfigureAwait(false);
+        // A send that fails never reached the destination's socket: its copy stays held, and is killed.
+        await _control.Channel.SendAsync(new Envelope { HandOverCommit = new HandOverCommit() }, TransportPhase.HandOver,
+                                         CancellationToken.None, _iteration).ConfigureAwait(false);
+        await _hooks.ReachedAsync(HandOverStep.CommitSent).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The destination's answer to the commit. An abort is an answer too: the destination sends one only once its copy
+    /// cannot run. Without an answer, the source cannot know where the tree runs.
+    /// </summary>
+    private async Task<RestoreResult> AwaitResumedAsync()
+    {
+        var channel = _control.Channel;
+        Envelope answer;
+        try
+        {
+            answer = await channel.ReceiveAnyAsync(TransportPhase.HandOver, _control.Timeouts.HandOver, CancellationToken.None, _iteration)
+                                  .ConfigureAwait(false);
+        }
+        catch (TransportException unanswered)
+        {
+            throw new HandOverInDoubtException(_pid, channel.PeerEndPoint, unanswered.Reason, unanswered);
+        }
+        return answer.BodyCase switch
+        {
+            Envelope.BodyOneofCase.RestoreResult => answer.RestoreResult,
+            Envelope.BodyOneofCase.Abort => throw channel.Aborted(answer.Abort, TransportPhase.HandOver, _iteration),
+            _ => throw new HandOverInDoubtException(_pid, channel.PeerEndPoint, $"the destination answered the commit with {answer.BodyCase}",
+                                                    channel.Unexpected(answer, "RestoreResult", TransportPhase.HandOver, _iteration)),
+        };
     }
 
     private RestoredTree Accept((RestoreResult Result, TransferTotals Totals, TimeSpan Elapsed) answer)
@@ -80,7 +165,7 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         if (result.Error.Length > 0)
             throw new TransportException(TransportSide.Destination, TransportPhase.Restore, result.Error, _iteration, channel.PeerEndPoint);
         if (result.Pid <= 0)
-            throw channel.Failure(TransportPhase.Restore, $"the destination reported success with an invalid pid {result.Pid}", _iteration);
+            throw new HandOverInDoubtException(_pid, channel.PeerEndPoint, $"the destination answered the commit with an invalid pid {result.Pid}", null);
         _control.Logger.RemoteRestored(result.Pid, (long)elapsed.TotalMilliseconds);
         return new RestoredTree(result.Pid, ParseStats(result.RestoreStats, _control.Logger), totals.Files, totals.Bytes, elapsed);
     }

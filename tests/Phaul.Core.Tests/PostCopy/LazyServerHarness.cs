@@ -137,4 +137,11 @@ internal sealed class RecordingTrees : IProcessTrees
             _calls.Add($"continue {root}");
         return 1;
     }
+
+    public int Stop(int root)
+    {
+        lock (_calls)
+            _calls.Add($"stop {root}");
+        return 1;
+    }
 }

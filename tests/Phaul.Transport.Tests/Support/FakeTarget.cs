@@ -150,8 +150,17 @@ internal sealed class FakeDestination : IAsyncDisposable
 
     public Task<MigrationSessionEndedEventArgs> SessionEnded => _ended.Task;
 
-    public Task<MigrationConnection> ConnectAsync(PreSharedKey key, MigrationConnectionOptions? options = null) =>
-        MigrationConnection.ConnectAsync(Listener.LocalEndPoint, key, options, cancellationToken: TestContext.Current.CancellationToken);
+    /// <summary>The signals the source side would have sent to its tree (whose pids the tests make up).</summary>
+    public RecordedTrees SourceTrees { get; } = new();
+
+    /// <summary>Connects a source whose tree signals are recorded in <see cref="SourceTrees"/> unless the options bring their own.</summary>
+    public Task<MigrationConnection> ConnectAsync(PreSharedKey key, MigrationConnectionOptions? options = null)
+    {
+        options ??= MigrationConnectionOptions.Default;
+        if (options.Dependencies.Trees is ProcessTrees)
+            options = options with { Dependencies = options.Dependencies with { Trees = SourceTrees } };
+        return MigrationConnection.ConnectAsync(Listener.LocalEndPoint, key, options, cancellationToken: TestContext.Current.CancellationToken);
+    }
 
     private FakeTarget CreateTarget(PhaulConfig config)
     {

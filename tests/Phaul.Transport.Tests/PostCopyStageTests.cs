@@ -24,6 +24,7 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
     {
         _trees.Setup(t => t.Kill(It.IsAny<int>())).Returns((int pid) => Signal($"kill {pid}"));
         _trees.Setup(t => t.Continue(It.IsAny<int>())).Returns((int pid) => Signal($"continue {pid}"));
+        _trees.Setup(t => t.Stop(It.IsAny<int>())).Returns((int pid) => Signal($"stop {pid}"));
         _dump = new ScriptedLazyDump(_source.Path) { Files = { ["core-1.img"] = new byte[70_000], ["pstree.img"] = [1, 2, 3] } };
     }
 
@@ -68,7 +69,7 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
         var opts = _dump.Options!;
         Assert.Equal((SourcePid, Connection.Memfd, true, true, true), (opts.Pid, opts.Ps.Fd, opts.LazyPages, opts.LeaveStopped, opts.NotifyScripts));
         // Every page was served: the source's stopped copy goes, and is never continued.
-        Assert.Equal([$"kill {SourcePid}"], _signals);
+        Assert.Equal([$"stop {SourcePid}", $"kill {SourcePid}"], _signals); // stopped before the restored copy ran, killed after
         var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
         Assert.Equal((4343, null), (ended.RestoredPid, ended.Error));
         Assert.Equal(4343, Connection.Restored!.Pid);
@@ -92,7 +93,7 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
         Assert.Equal(["StartIter", "StopIter", "StartLazyIter", "StartLazyPages(core-1.img,pstree.img)", "RestoreLazily(restore.log)", "WaitForLazyPages"],
                      Target.Calls);
         Assert.Equal(3UL, ((IPhaulLocalOutcome)Connection.Local).PostCopy!.Pages!.PagesTransferred);
-        Assert.Equal([$"kill {SourcePid}"], _signals);
+        Assert.Equal([$"stop {SourcePid}", $"kill {SourcePid}"], _signals); // stopped before the restored copy ran, killed after
     }
 
     [Fact]
@@ -156,7 +157,7 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
         Assert.Equal(4343, lost.RestoredPid);
         Assert.Contains("its lazy-pages daemon failed before every page had arrived", lost.Message);
         Assert.True(_dump.Killed);
-        Assert.Equal([$"kill {SourcePid}"], _signals);
+        Assert.Equal([$"stop {SourcePid}", $"kill {SourcePid}"], _signals); // stopped before the restored copy ran, killed after
         await Connection.DisposeAsync();
         var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
         Assert.Null(ended.RestoredPid);
@@ -174,7 +175,7 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
 
         Assert.Equal(4343, lost.RestoredPid);
         Assert.Contains("waiting for its pages failed", lost.Message);
-        Assert.Equal([$"kill {SourcePid}"], _signals);
+        Assert.Equal([$"stop {SourcePid}", $"kill {SourcePid}"], _signals); // stopped before the restored copy ran, killed after
         var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
         Assert.Contains("the process was lost: the restored tree (pid 4343) was killed because the session ended before the source learnt that every page had arrived",
                         ended.Error!.Message);
@@ -186,9 +187,10 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A_connection_cut_while_the_restore_request_is_out_kills_the_source_copy_instead_of_running_it_twice()
+    public async Task A_connection_cut_while_the_destination_restores_continues_the_source_tree_because_the_restored_copy_cannot_run()
     {
-        // Failure handled: the answer to the restore request never comes; the destination may run the tree already.
+        // Failure handled: the connection breaks during the lazy restore, before the hand-over: the destination holds
+        // its restored copy until the source's commit, which never comes, so CRIU kills it; the source's tree continues.
         _destination.Configure = target => target.LazyRestore = _ =>
         {
             Connection.Sever();
@@ -197,15 +199,32 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
         await ConnectAsync();
         await LazyRemote.StartLazyIterAsync(Ct);
 
+        var error = await Assert.ThrowsAsync<TransportException>(() => RunStageAsync(Ct)).WaitAsync(Patience, Ct);
+
+        Assert.Equal(TransportPhase.Restore, error.Phase);
+        Assert.Equal([$"continue {SourcePid}"], _signals);
+        var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
+        Assert.Null(ended.RestoredPid);
+        Assert.Contains("closed the connection", ended.Error!.Message);
+        Assert.True(Target.Disposed);
+    }
+
+    [Fact]
+    public async Task No_answer_after_the_commit_loses_the_process_and_kills_the_source_copy_instead_of_running_it_twice()
+    {
+        // Failure handled: the commit left and the destination's answer never comes: the tree may run there already,
+        // and from the commit on the source's copy is stale, so it is killed (the documented post-copy loss).
+        var sourceGaveUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _destination.Configure = target => target.AfterResume = () => sourceGaveUp.Task.WaitAsync(Patience, Ct);
+        await ConnectAsync(handOver: TimeSpan.FromMilliseconds(300));
+        await LazyRemote.StartLazyIterAsync(Ct);
+
         var lost = await Assert.ThrowsAsync<ProcessLostException>(() => RunStageAsync(Ct)).WaitAsync(Patience, Ct);
+        sourceGaveUp.SetResult();
 
         Assert.Null(lost.RestoredPid);
-        Assert.Contains("cannot know whether it resumed there", lost.Message);
-        Assert.Equal([$"kill {SourcePid}"], _signals);
-        Assert.DoesNotContain($"continue {SourcePid}", _signals);
-        var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
-        Assert.NotNull(ended.Error);
-        Assert.True(Target.Disposed);
+        Assert.Contains("after the commit", lost.Message);
+        Assert.Equal([$"stop {SourcePid}", $"kill {SourcePid}"], _signals);
     }
 
     [Fact]
@@ -230,11 +249,12 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
     private Task RunStageAsync(CancellationToken cancellationToken) =>
         ((IPhaulPostCopyLocal)Connection.Local).DumpCopyRestoreLazilyAsync(_dump.Criu.Object, Config, "", cancellationToken);
 
-    private async Task ConnectAsync(Action? afterLazyRestore = null)
+    private async Task ConnectAsync(Action? afterLazyRestore = null, TimeSpan? handOver = null)
     {
         var options = new MigrationConnectionOptions
         {
             AfterLazyRestore = afterLazyRestore,
+            Timeouts = TransportTimeouts.Default with { HandOver = handOver ?? TransportTimeouts.Default.HandOver },
             Dependencies = MigrationDependencies.Default with { Trees = _trees.Object },
         };
         _connection = await _destination.ConnectAsync(TestKeys.Shared, options);

@@ -15,4 +15,10 @@ internal interface IProcessTrees
     /// ends stopped or dead, never running.
     /// </summary>
     int Stop(int root);
+
+    /// <summary>
+    /// Arms a guard that kills the tree rooted at <paramref name="root"/> if this process dies before the guard is
+    /// disposed (<see cref="TreeDeathGuard"/>).
+    /// </summary>
+    IDisposable GuardAgainstOurDeath(int root);
 }

@@ -26,7 +26,7 @@ public sealed partial class InProcessLocal
             var linked = ParentPageMaps.LinkChain(lastClientImagesPath, destinationParent);
             _logger.ImagesLinked(linked, destinationParent, lastClientImagesPath);
         }
-        using var stage = new PostCopyStage(new PhaulServerLazyDestination(_server, _options, _logger), _options, _logger, _dependencies, config, directory);
+        using var stage = new PostCopyStage(new PhaulServerLazyDestination(_server, _options, _logger, config.Pid, _dependencies.Trees), _options, _logger, _dependencies, config, directory);
         await stage.RunAsync(criu, lastClientImagesPath, cancellationToken).ConfigureAwait(false);
         RestoredPid = stage.RestoredPid;
         // FinalDump stays null: CRIU's lazy page server restarts the dump's statistics, so its stats-dump holds zeros.

@@ -8,7 +8,8 @@ namespace Phaul;
 /// The destination's side of a post-copy final iteration: the images directory, the lazy-pages daemon
 /// serving the restored tree its memory, and the restored tree itself until all of its pages arrived.
 /// If the daemon fails after the restore, the tree is killed at once: without its daemon the kernel
-/// fills the pages it has not got yet with zeros.
+/// fills the pages it has not got yet with zeros. Should this process die before every page arrived,
+/// a <see cref="TreeDeathGuard"/>, armed before the tree may resume, kills it.
 /// </summary>
 internal sealed class LazyIteration : IDisposable
 {
@@ -23,6 +24,7 @@ internal sealed class LazyIteration : IDisposable
     private long _lastPageAt;
     private TimeSpan _restoreTime;
     private bool _daemonFailed;
+    private IDisposable? _guard;
 
     public LazyIteration(int iteration, string directory, ILogger logger, IProcessTrees trees)
     {
@@ -80,10 +82,15 @@ internal sealed class LazyIteration : IDisposable
 
     /// <summary>Restores the tree with lazy pages; once this returns, the tree runs here and depends on the daemon.</summary>
     /// <exception cref="ProcessLostException">The daemon had failed by the time the restore returned; the tree was killed.</exception>
-    public async Task<int> RestoreAsync(ICriu criu, CriuOpts opts, CancellationToken cancellationToken)
+    public async Task<int> RestoreAsync(ICriu criu, CriuOpts opts, Func<int, Task>? beforeResume, CancellationToken cancellationToken)
     {
         _ = Completion;
-        var root = new RestoredRoot();
+        var root = new RestoredRoot(async pid =>
+        {
+            GuardAgainstOurDeath(pid);
+            if (beforeResume is not null)
+                await beforeResume(pid).ConfigureAwait(false);
+        });
         var started = Stopwatch.GetTimestamp();
         int pid;
         try
@@ -94,6 +101,7 @@ internal sealed class LazyIteration : IDisposable
         {
             // CRIU kills what it restored when it fails, but not when it is killed (cancelled): its tree would hang forever.
             _trees.Kill(halfRestored);
+            StandDownGuard();
             throw;
         }
         bool daemonFailed;
@@ -130,6 +138,7 @@ internal sealed class LazyIteration : IDisposable
         {
             var statistics = await daemon.WaitForCompletionAsync(timeout, _abandon.Token).ConfigureAwait(false);
             _lastPageAt = Stopwatch.GetTimestamp();
+            StandDownGuard();
             _logger.AllPagesArrived(Iteration, statistics.PagesTransferred, statistics.PagesOnDemand);
             return statistics;
         }
@@ -149,8 +158,11 @@ internal sealed class LazyIteration : IDisposable
         }
     }
 
-    /// <summary>Learns the restored root's pid from CRIU's notifications before the restore returns, and when it resumed.</summary>
-    private sealed class RestoredRoot : CriuNotifyBase
+    /// <summary>
+    /// Learns the restored root's pid from CRIU's notifications before the restore returns, and when it resumed; holds
+    /// the restored tree stopped in post-restore until <paramref name="beforeResume"/> returns (CRIU kills it if it throws).
+    /// </summary>
+    private sealed class RestoredRoot(Func<int, Task> beforeResume) : CriuNotifyBase
     {
         public int? Pid { get; private set; }
 
@@ -163,7 +175,7 @@ internal sealed class LazyIteration : IDisposable
         public override Task PostRestoreAsync(int pid)
         {
             Pid = pid;
-            return Task.CompletedTask;
+            return beforeResume(pid);
         }
 
         /// <summary>When CRIU said the tree runs (Stopwatch clock).</summary>
@@ -176,9 +188,26 @@ internal sealed class LazyIteration : IDisposable
         }
     }
 
+    // Armed before the restored tree may resume: from then until its last page, this process's death must take it along.
+    private void GuardAgainstOurDeath(int pid)
+    {
+        var guard = _trees.GuardAgainstOurDeath(pid);
+        lock (_lock)
+            _guard = guard;
+    }
+
+    private void StandDownGuard()
+    {
+        IDisposable? guard;
+        lock (_lock)
+            (guard, _guard) = (_guard, null);
+        guard?.Dispose();
+    }
+
     private ProcessLostException Lost(int pid, string reason, Exception? cause)
     {
         var killed = _trees.Kill(pid);
+        StandDownGuard();
         _logger.RestoredTreeLost(Iteration, pid, killed, reason, cause);
         return new ProcessLostException(pid, reason, cause);
     }
@@ -187,6 +216,7 @@ internal sealed class LazyIteration : IDisposable
     public void Dispose()
     {
         Abandon("the iteration ended");
+        StandDownGuard();
         _daemon?.Dispose();
     }
 }

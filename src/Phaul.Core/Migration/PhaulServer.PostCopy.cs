@@ -32,7 +32,7 @@ public sealed partial class PhaulServer
     /// <remarks>
     /// Creates <c>Wdir/N</c> (with a <c>parent</c> link to <c>Wdir/N-1</c> after pre-copy iterations). Then,
     /// once the final dump's images are in <see cref="LastImagesDir"/>: <see cref="StartLazyPagesAsync"/>,
-    /// <see cref="RestoreLazilyAsync"/>, and <see cref="IPhaulRemote.StopIterAsync"/>, which waits for every page
+    /// <see cref="RestoreLazilyAsync(CriuOpts, CancellationToken)"/>, and <see cref="IPhaulRemote.StopIterAsync"/>, which waits for every page
     /// (bounded by <see cref="PhaulServerOptions.PostCopyTimeout"/>). If no tree was restored, StopIter just
     /// kills the daemon. If one was and its pages cannot all arrive (the daemon fails, the deadline passes, or
     /// StopIter is cancelled), the restored tree is killed and StopIter throws <see cref="ProcessLostException"/>,
@@ -77,7 +77,23 @@ public sealed partial class PhaulServer
     /// <exception cref="InvalidOperationException">No lazy iteration is running, or its daemon was not started.</exception>
     /// <exception cref="CriuException">The restore failed; the tree never ran here.</exception>
     /// <exception cref="ProcessLostException">The daemon failed before the restore returned; the restored tree was killed.</exception>
-    public async Task<int> RestoreLazilyAsync(CriuOpts opts, CancellationToken cancellationToken = default)
+    public Task<int> RestoreLazilyAsync(CriuOpts opts, CancellationToken cancellationToken = default) =>
+        RestoreLazilyAsync(opts, null, cancellationToken);
+
+    /// <summary>
+    /// Restores like <see cref="RestoreLazilyAsync(CriuOpts, CancellationToken)"/>, through a hand-over gate.
+    /// </summary>
+    /// <param name="opts">CRIU's options for the restore; Phaul sets <c>LazyPages</c> and <c>ImagesDirFd</c> in a copy.</param>
+    /// <param name="beforeResume">
+    /// Awaited with the restored root's pid while the restored tree is held stopped (CRIU's post-restore notification):
+    /// the tree resumes only if it returns normally, and CRIU kills it if it throws. Null: the tree resumes at once.
+    /// </param>
+    /// <param name="cancellationToken">Kills the restoring CRIU.</param>
+    /// <returns>The restored tree's root pid.</returns>
+    /// <exception cref="InvalidOperationException">No lazy iteration is running, or its daemon was not started.</exception>
+    /// <exception cref="CriuException">The restore failed, or <paramref name="beforeResume"/> threw; the tree never ran here.</exception>
+    /// <exception cref="ProcessLostException">The daemon failed before the restore returned; the restored tree was killed.</exception>
+    public async Task<int> RestoreLazilyAsync(CriuOpts opts, Func<int, Task>? beforeResume, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(opts);
         var lazy = RunningLazyIteration();
@@ -85,7 +101,7 @@ public sealed partial class PhaulServer
         restore.LazyPages = true;
         using var images = _dependencies.Directories.Open(lazy.Directory);
         restore.ImagesDirFd = images.Fd;
-        return await lazy.RestoreAsync(Criu, restore, cancellationToken).ConfigureAwait(false);
+        return await lazy.RestoreAsync(Criu, restore, beforeResume, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -3,8 +3,12 @@ using Phaul.Rpc;
 
 namespace Phaul;
 
-/// <summary>A <see cref="PhaulServer"/> in this process as the lazy stage's destination: images are hard-linked across.</summary>
-internal sealed class PhaulServerLazyDestination(PhaulServer server, InProcessLocalOptions options, ILogger logger) : ILazyDestination
+/// <summary>
+/// A <see cref="PhaulServer"/> in this process as the lazy stage's destination: images are hard-linked across, and the
+/// restored copy runs only once the source's copy (<paramref name="sourcePid"/>) is stopped, never to run again.
+/// </summary>
+internal sealed class PhaulServerLazyDestination(PhaulServer server, InProcessLocalOptions options, ILogger logger, int sourcePid,
+                                                 IProcessTrees trees) : ILazyDestination
 {
     private const string RestoreLogFile = "restore.log";
 
@@ -19,7 +23,14 @@ internal sealed class PhaulServerLazyDestination(PhaulServer server, InProcessLo
     {
         var opts = new CriuOpts { LogLevel = options.CriuLogLevel, LogFile = RestoreLogFile, RstSibling = false };
         options.ConfigureRestore?.Invoke(opts);
-        return server.RestoreLazilyAsync(opts, cancellationToken);
+        return server.RestoreLazilyAsync(opts, StopSourceAsync, cancellationToken);
+    }
+
+    private Task StopSourceAsync(int restoredPid)
+    {
+        var stopped = trees.Stop(sourcePid);
+        logger.SourceStoppedForHandOver(sourcePid, stopped, restoredPid);
+        return Task.CompletedTask;
     }
 
     public Task<LazyPagesStatistics> WaitForPagesAsync(CancellationToken cancellationToken) =>

@@ -36,6 +36,8 @@ internal sealed class ProcessTrees : IProcessTrees
 
     public int Stop(int root) => Members(root).Count(pid => Signal(pid, Interop.SIGSTOP));
 
+    public IDisposable GuardAgainstOurDeath(int root) => TreeDeathGuard.Arm(root);
+
     /// <summary>The root and its live descendants, root first; empty when the root is gone.</summary>
     public static IReadOnlyList<int> Members(int root)
     {

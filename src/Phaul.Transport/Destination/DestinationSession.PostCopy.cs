@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Phaul.Rpc;
 using Phaul.Transport.Protocol;
 
@@ -45,12 +46,20 @@ internal sealed partial class DestinationSession
         var directory = _target.LastImagesDir;
         _logger.Restoring(_id, directory, _receiver.Files, _receiver.Bytes);
         var elapsed = Stopwatch.StartNew();
+        var handOver = new HandOverGate(this, iteration, cancellationToken);
         try
         {
             var opts = new CriuOpts { LogFile = RestoreLogName, LogLevel = 4 };
             _options.ConfigureRestore?.Invoke(opts);
-            RestoredPid = await _target.RestoreLazilyAsync(opts, cancellationToken).ConfigureAwait(false);
-            _logger.Restored(_id, RestoredPid.Value, elapsed.ElapsedMilliseconds);
+            var pid = await _target.RestoreLazilyAsync(opts, handOver.HoldAsync, cancellationToken).ConfigureAwait(false);
+            if (!handOver.Committed)
+                throw new CriuProtocolException(CriuReqType.Restore, "CRIU resumed the restored tree without its post-restore notification");
+            RestoredPid = pid;
+            _logger.Restored(_id, pid, elapsed.ElapsedMilliseconds);
+        }
+        catch (Exception) when (handOver.Failure is { } abandoned)
+        {
+            ExceptionDispatchInfo.Throw(abandoned);
         }
         catch (ProcessLostException lost)
         {

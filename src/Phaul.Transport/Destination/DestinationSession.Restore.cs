@@ -54,7 +54,7 @@ internal sealed partial class DestinationSession
     {
         _logger.Restoring(_id, directory, _receiver.Files, _receiver.Bytes);
         var elapsed = Stopwatch.StartNew();
-        var handOver = new HandOverGate(this, cancellationToken);
+        var handOver = new HandOverGate(this, _stoppedByRestore?.Iteration, cancellationToken);
         using var watch = new RestoreWatch(handOver.HoldAsync);
         try
         {
@@ -90,7 +90,7 @@ internal sealed partial class DestinationSession
     }
 
     /// <summary>The destination's half of the hand-over, run inside CRIU's post-restore notification.</summary>
-    private sealed class HandOverGate(DestinationSession session, CancellationToken cancellationToken)
+    private sealed class HandOverGate(DestinationSession session, int? iteration, CancellationToken cancellationToken)
     {
         /// <summary>Whether the source's commit came and the tree was let run.</summary>
         public bool Committed { get; private set; }
@@ -101,7 +101,6 @@ internal sealed partial class DestinationSession
         public async Task HoldAsync(int pid)
         {
             var channel = session._channel;
-            var iteration = session._stoppedByRestore?.Iteration;
             try
             {
                 await channel.SendAsync(new Envelope { RestorePrepared = new RestorePrepared { Pid = pid } }, TransportPhase.HandOver,

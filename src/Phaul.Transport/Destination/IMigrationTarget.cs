@@ -17,8 +17,8 @@ internal interface IMigrationTarget : IPhaulPostCopyRemote, IDisposable
     /// <summary>Starts the lazy iteration's lazy-pages daemon on its images; see <see cref="PhaulServer.StartLazyPagesAsync"/>.</summary>
     Task StartLazyPagesAsync(CancellationToken cancellationToken);
 
-    /// <summary>Restores with lazy pages; see <see cref="PhaulServer.RestoreLazilyAsync"/>.</summary>
-    Task<int> RestoreLazilyAsync(CriuOpts opts, CancellationToken cancellationToken);
+    /// <summary>Restores with lazy pages; see <see cref="PhaulServer.RestoreLazilyAsync(Phaul.Rpc.CriuOpts, Func{int, Task}?, CancellationToken)"/>.</summary>
+    Task<int> RestoreLazilyAsync(CriuOpts opts, Func<int, Task> beforeResume, CancellationToken cancellationToken);
 
     /// <summary>Waits for every page of the lazily restored tree; see <see cref="PhaulServer.WaitForLazyPagesAsync"/>.</summary>
     Task<LazyPagesStatistics> WaitForLazyPagesAsync(CancellationToken cancellationToken);

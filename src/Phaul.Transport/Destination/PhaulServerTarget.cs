@@ -20,7 +20,8 @@ internal sealed class PhaulServerTarget(PhaulServer server) : IMigrationTarget
 
     public Task StartLazyPagesAsync(CancellationToken cancellationToken) => server.StartLazyPagesAsync(cancellationToken);
 
-    public Task<int> RestoreLazilyAsync(CriuOpts opts, CancellationToken cancellationToken) => server.RestoreLazilyAsync(opts, cancellationToken);
+    public Task<int> RestoreLazilyAsync(CriuOpts opts, Func<int, Task> beforeResume, CancellationToken cancellationToken) =>
+        server.RestoreLazilyAsync(opts, beforeResume, cancellationToken);
 
     public Task<LazyPagesStatistics> WaitForLazyPagesAsync(CancellationToken cancellationToken) =>
         server.WaitForLazyPagesAsync(cancellationToken);

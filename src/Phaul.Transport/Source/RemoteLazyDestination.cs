@@ -6,26 +6,34 @@ namespace Phaul.Transport;
 /// <summary>
 /// The destination of a post-copy final stage across the network. The images and the start of the
 /// lazy-pages daemon travel inside the source's post-dump notification; the restore request after it.
-/// Once the restore request may have reached the destination, the source cannot tell from a broken
-/// connection whether the tree runs there: that is reported as a loss (<see cref="ProcessLostException"/>),
+/// The restore is handed over as in stop-and-copy: the destination holds its restored copy stopped
+/// (RestorePrepared), the source stops its own and commits, and only the commit lets the destination's
+/// copy run. A failure before the commit left means the destination's copy cannot run: the source's
+/// continues. After it, the source cannot tell from a broken connection whether the tree runs there,
+/// and its copy is stale once it did: that is reported as a loss (<see cref="ProcessLostException"/>),
 /// so the stage kills the source's stopped copy instead of running the tree twice.
 /// </summary>
 internal sealed class RemoteLazyDestination : ILazyDestination
 {
     private readonly SourceControl _control;
     private readonly int _iteration;
-    private readonly Action? _afterRestore;
+    private readonly int _sourcePid;
+    private readonly IProcessTrees _trees;
+    private readonly MigrationConnectionOptions _options;
     private readonly Stopwatch _sinceImages = new();
     private TransferTotals _totals = new(0, 0);
 
     /// <param name="control">The control connection.</param>
     /// <param name="iteration">The lazy iteration the destination started.</param>
-    /// <param name="afterRestore">Runs once the destination answered that the tree runs (a test seam).</param>
-    public RemoteLazyDestination(SourceControl control, int iteration, Action? afterRestore)
+    /// <param name="sourcePid">The source's tree, stopped before the commit.</param>
+    /// <param name="options">The test seams (<c>AfterLazyRestore</c>, hand-over hooks) and how to signal the source's tree.</param>
+    public RemoteLazyDestination(SourceControl control, int iteration, int sourcePid, MigrationConnectionOptions options)
     {
         _control = control;
         _iteration = iteration;
-        _afterRestore = afterRestore;
+        _sourcePid = sourcePid;
+        _trees = options.Dependencies.Trees;
+        _options = options;
     }
 
     /// <summary>The destination's answer once the tree runs there; <see langword="null"/> before.</summary>
@@ -61,24 +69,61 @@ internal sealed class RemoteLazyDestination : ILazyDestination
         Restored = new RestoredTree(result.Pid, TransferOnPostDump.ParseStats(result.RestoreStats, _control.Logger), _totals.Files,
                                     _totals.Bytes, _sinceImages.Elapsed);
         _control.Logger.RemoteRestored(result.Pid, _sinceImages.ElapsedMilliseconds);
-        _afterRestore?.Invoke();
+        _options.AfterLazyRestore?.Invoke();
         return result.Pid;
     }
 
-    // Not cancellable once sent: the destination may be restoring, and only the reply deadline ends the wait.
+    /// <summary>
+    /// Asks for the lazy restore and hands the tree over. Until the commit left, a failure is the destination's (its
+    /// copy is killed without the commit); cancelling aborts. From the commit on, nothing cancels the wait.
+    /// </summary>
     private async Task<RestoreResult> RequestRestoreAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        await Channel.SendAsync(new Envelope { LazyRestoreRequest = new LazyRestoreRequest() }, TransportPhase.Restore,
+                                cancellationToken, _iteration).ConfigureAwait(false);
+        var prepared = await AwaitPreparedAsync(cancellationToken).ConfigureAwait(false);
+        if (prepared.RestoreResult is { } failedRestore)
+            return failedRestore;
+        await _options.HandOverHooks.ReachedAsync(HandOverStep.Prepared).ConfigureAwait(false);
+        var stopped = _trees.Stop(_sourcePid);
+        _control.Logger.SourceStoppedForHandOver(_sourcePid, stopped, prepared.RestorePrepared.Pid);
+        await _options.HandOverHooks.ReachedAsync(HandOverStep.SourceStopped).ConfigureAwait(false);
+        // A commit that cannot be sent never reached the destination: its copy stays held, and is killed.
+        await Channel.SendAsync(new Envelope { HandOverCommit = new HandOverCommit() }, TransportPhase.HandOver, CancellationToken.None, _iteration)
+                     .ConfigureAwait(false);
+        await _options.HandOverHooks.ReachedAsync(HandOverStep.CommitSent).ConfigureAwait(false);
         try
         {
-            await Channel.SendAsync(new Envelope { LazyRestoreRequest = new LazyRestoreRequest() }, TransportPhase.Restore,
-                                    CancellationToken.None, _iteration).ConfigureAwait(false);
-            return (await Channel.ReceiveAsync(Envelope.BodyOneofCase.RestoreResult, TransportPhase.Restore, _control.Timeouts.Reply,
+            return (await Channel.ReceiveAsync(Envelope.BodyOneofCase.RestoreResult, TransportPhase.HandOver, _control.Timeouts.HandOver,
                                                CancellationToken.None, _iteration).ConfigureAwait(false)).RestoreResult;
         }
         catch (TransportException e) when (e.InnerException is not ObjectDisposedException)
         {
-            throw new ProcessLostException($"the connection failed before its answer came ({e.Message})", e);
+            throw new ProcessLostException($"the connection failed after the commit, before the destination's answer came ({e.Reason})", e);
+        }
+    }
+
+    /// <summary>RestorePrepared, or the RestoreResult of a restore that failed before it.</summary>
+    private async Task<Envelope> AwaitPreparedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var answer = await Channel.ReceiveAnyAsync(TransportPhase.Restore, _control.Timeouts.Reply, cancellationToken, _iteration)
+                                      .ConfigureAwait(false);
+            return answer.BodyCase switch
+            {
+                Envelope.BodyOneofCase.RestorePrepared when answer.RestorePrepared.Pid > 0 => answer,
+                Envelope.BodyOneofCase.RestoreResult when answer.RestoreResult.Error.Length > 0 => answer,
+                Envelope.BodyOneofCase.Abort => throw Channel.Aborted(answer.Abort, TransportPhase.Restore, _iteration),
+                _ => throw Channel.Unexpected(answer, "RestorePrepared with a pid, or a failed RestoreResult", TransportPhase.Restore, _iteration),
+            };
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await Channel.TryAbortAsync("the migration was cancelled on the source before the hand-over", TransportPhase.HandOver,
+                                        CancellationToken.None).ConfigureAwait(false);
+            throw;
         }
     }
 

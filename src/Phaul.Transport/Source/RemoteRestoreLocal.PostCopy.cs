@@ -25,7 +25,7 @@ internal sealed partial class RemoteRestoreLocal
             // Hybrid: without the pre-dumps' page maps beside it, the lazy dump would serve all the memory again.
             await RemoteParentPageMaps.FetchChainAsync(_control, lastClientImagesPath, iteration, cancellationToken).ConfigureAwait(false);
         }
-        var destination = new RemoteLazyDestination(_control, iteration, _options.AfterLazyRestore);
+        var destination = new RemoteLazyDestination(_control, iteration, config.Pid, _options);
         var options = new InProcessLocalOptions { ConfigureDump = _configureDump };
         using var stage = new PostCopyStage(destination, options, _control.Logger, _options.Dependencies, config, dumpDirectory);
         await stage.RunAsync(criu, lastClientImagesPath, cancellationToken).ConfigureAwait(false);

@@ -92,6 +92,37 @@ public class TwoHostPostCopyTests
         Assert.False(serve.HasExited);
     }
 
+    [Fact]
+    public async Task Serve_killed_after_the_resume_takes_its_restored_copy_along_so_no_copy_runs_with_missing_pages()
+    {
+        // Failure handled: kill -9 of phaul serve while the tree runs there with most of its memory still on the source.
+        // A restored tree without its daemon would read zero-filled pages: the guard armed before its resume kills it.
+        // The source hears the connection die, reports the loss and kills its stale copy: no copy runs anywhere.
+        await using var run = await PostCopyRun.StartAsync();
+        var (hosts, serve, workload, sourcePid) = (run.Hosts, run.Serve, run.Workload, run.Workload.Pid);
+        var destinationNet = NetworkNamespaceOf(serve.Id);
+        await workload.WaitForProgressAsync(20, Patience, Ct);
+        await hosts.ThrottleSourceAsync(megabitsPerSecond: 200);
+
+        await using var migrate = run.Migrate();
+        var restoredPid = await WaitForRestoredRootAsync(destinationNet, serve, workload);
+        await migrate.WaitForStderrAsync(line => line.Contains($"the destination restored the tree as pid {restoredPid}", StringComparison.Ordinal),
+                                         Patience, "phaul migrate to hear that the tree resumed");
+        serve.Kill();
+        var clock = Stopwatch.StartNew();
+
+        Assert.True(await WaitGoneAsync(restoredPid), $"the restored pid {restoredPid} runs on without its pages");
+        var restoredGoneAfter = clock.Elapsed;
+        var exitCode = await migrate.WaitForExitAsync(CutLinkDeadline);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"serve killed: the restored copy was gone {restoredGoneAfter.TotalMilliseconds:F0} ms later, migrate ended after {clock.Elapsed.TotalSeconds:F1} s" +
+            $"{Environment.NewLine}{migrate.Transcript}");
+        Assert.True(exitCode == (int)ExitCode.Failed, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
+        Assert.Contains("The process was lost", migrate.Stderr, StringComparison.Ordinal);
+        Assert.True(await WaitGoneAsync(sourcePid), $"the source pid {sourcePid} still runs");
+        await Poll.UntilAsync(() => PidsIn(destinationNet).Count == 0 ? "" : null, Patience, "nothing of the migration to run on the destination", Ct);
+    }
+
     /// <summary>Waits until the restored tree's root (the root of a new PID namespace) appears in the destination's network namespace.</summary>
     private static async Task<int> WaitForRestoredRootAsync(string destinationNet, PhaulProcess serve, Workload workload)
     {

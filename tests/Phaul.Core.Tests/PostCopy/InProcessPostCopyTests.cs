@@ -47,7 +47,10 @@ public sealed class InProcessPostCopyTests : IDisposable
         Assert.Equal((int)_memory.Handle, _dumpOptions.Ps.Fd);
         Assert.Equal("dump.log", _dumpOptions.LogFile);
         Assert.Equal(["post-dump returned", "restore", "served"], _events);
-        Assert.Equal([$"kill {SourcePid}"], _destination.Trees.Calls);
+        // Stopped before the restored copy could run, killed once every page arrived.
+        Assert.Equal([$"stop {SourcePid}", $"kill {SourcePid}"], _destination.Trees.Calls);
+        // The restored copy was guarded against this process's death from before its resume until its last page.
+        Assert.Equal([$"guard {LazyServerHarness.RestoredPid}", $"stood down {LazyServerHarness.RestoredPid}"], _destination.Trees.Guarded);
         Assert.Equal(LazyServerHarness.RestoredPid, local.RestoredPid);
         Assert.Null(local.FinalDump);
         var report = Assert.IsType<PostCopyReport>(local.PostCopy);
@@ -68,7 +71,8 @@ public sealed class InProcessPostCopyTests : IDisposable
 
         Assert.Same(_destination.RestoreFailure, error);
         Assert.Contains("dump cancelled", _events);
-        Assert.Equal([$"kill {LazyServerHarness.RestoredPid}", $"continue {SourcePid}"], _destination.Trees.Calls);
+        // The restore failed after the restored copy was released: its root is killed, the source's stopped copy continued.
+        Assert.Equal([$"stop {SourcePid}", $"kill {LazyServerHarness.RestoredPid}", $"continue {SourcePid}"], _destination.Trees.Calls);
     }
 
     [Fact]
@@ -94,7 +98,8 @@ public sealed class InProcessPostCopyTests : IDisposable
             () => Local().DumpCopyRestoreLazilyAsync(_criu.Object, Config, "", Deadlines.Ct)).WithDeadline();
 
         Assert.Equal(LazyServerHarness.RestoredPid, lost.RestoredPid);
-        Assert.Equal([$"kill {LazyServerHarness.RestoredPid}", $"kill {SourcePid}"], _destination.Trees.Calls);
+        Assert.Equal([$"stop {SourcePid}", $"kill {LazyServerHarness.RestoredPid}", $"kill {SourcePid}"], _destination.Trees.Calls);
+        Assert.Equal([$"guard {LazyServerHarness.RestoredPid}", $"stood down {LazyServerHarness.RestoredPid}"], _destination.Trees.Guarded);
     }
 
     [Fact]

@@ -144,4 +144,35 @@ internal sealed class RecordingTrees : IProcessTrees
             _calls.Add($"stop {root}");
         return 1;
     }
+
+    /// <summary>Guards are not recorded among the signals; <see cref="Guarded"/> lists the roots, and which were stood down.</summary>
+    public IDisposable GuardAgainstOurDeath(int root)
+    {
+        lock (_calls)
+            _guarded.Add($"guard {root}");
+        return new Standing(this, root);
+    }
+
+    private readonly List<string> _guarded = [];
+
+    public IReadOnlyList<string> Guarded
+    {
+        get
+        {
+            lock (_calls)
+                return [.. _guarded];
+        }
+    }
+
+    private sealed class Standing(RecordingTrees trees, int root) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+                lock (trees._calls)
+                    trees._guarded.Add($"stood down {root}");
+        }
+    }
 }

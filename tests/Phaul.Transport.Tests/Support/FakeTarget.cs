@@ -81,10 +81,16 @@ internal sealed class FakeTarget : IMigrationTarget
         return LazyPagesFailure is { } failure ? Task.FromException(failure) : Task.CompletedTask;
     }
 
-    public Task<int> RestoreLazilyAsync(CriuOpts opts, CancellationToken cancellationToken)
+    /// <summary>Runs once the lazily restored tree was let run, before the restore returns (tests hold the answer back here).</summary>
+    public Func<Task>? AfterResume { get; set; }
+
+    public async Task<int> RestoreLazilyAsync(CriuOpts opts, Func<int, Task> beforeResume, CancellationToken cancellationToken)
     {
         Calls.Enqueue($"RestoreLazily({opts.LogFile})");
-        return LazyRestore(opts);
+        var pid = await GatedRestore.RunAsync(beforeResume, await LazyRestore(opts));
+        if (AfterResume is not null)
+            await AfterResume();
+        return pid;
     }
 
     public Task<LazyPagesStatistics> WaitForLazyPagesAsync(CancellationToken cancellationToken)

@@ -9,12 +9,18 @@ internal static class GatedRestore
     /// The tree is restored as <paramref name="pid"/>; CRIU then notifies post-restore and resumes the tree only when
     /// the notification succeeds. A failing notification fails the restore (CRIU kills the held tree).
     /// </summary>
-    public static async Task<int> RunAsync(ICriuNotify? notify, int pid)
+    public static Task<int> RunAsync(ICriuNotify? notify, int pid)
     {
         Assert.NotNull(notify);
+        return RunAsync(notify.PostRestoreAsync, pid);
+    }
+
+    /// <inheritdoc cref="RunAsync(ICriuNotify?, int)"/>
+    public static async Task<int> RunAsync(Func<int, Task> postRestore, int pid)
+    {
         try
         {
-            await notify.PostRestoreAsync(pid);
+            await postRestore(pid);
         }
         catch (Exception e)
         {

@@ -20,6 +20,15 @@ internal sealed class RecordedTrees : IProcessTrees
 
     public int Stop(int root) => Record($"stop {root}");
 
+    public IDisposable GuardAgainstOurDeath(int root) => new Guard();
+
+    private sealed class Guard : IDisposable
+    {
+        public void Dispose()
+        {
+        }
+    }
+
     private int Record(string signal)
     {
         lock (_signals)

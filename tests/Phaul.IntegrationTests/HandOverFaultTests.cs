@@ -57,22 +57,81 @@ public sealed class HandOverFaultTests
     }
 
     [Fact(Timeout = 120_000)]
-    public async Task No_answer_to_the_commit_keeps_the_source_copy_stopped_while_the_destination_runs_the_tree()
+    public async Task A_lost_answer_to_the_commit_is_asked_for_again_and_a_destination_that_had_not_resumed_leaves_the_tree_on_the_source()
     {
-        // Failure handled: the commit left, and no answer comes back in time (a link that died after the commit). The
-        // source cannot know whether the tree runs on the destination, so its own copy stays stopped, never running
+        // Failure handled: the commit left and no answer came in time (the destination stalled, or the link died and came
+        // back). The source asks over a new connection; the destination, still holding its copy, decides "not resumed" for
+        // good (the commit arriving later is refused, and CRIU kills the held copy), and the source's copy continues.
+        CriuTestEnvironment.RequireCriu();
+        using var workload = await Workload.StartAsync(memoryMiB: 16, dirtyPagesPerTick: 4, Ct);
+        var sourceDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The commit is acted on only once the source, having asked, is done.
+        var hooks = new HandOverHooks { OnStep = step => step == HandOverStep.CommitReceived ? sourceDone.Task.WaitAsync(Patience, Ct) : Task.CompletedTask };
+        await using var ends = new RemoteEnds(hooks);
+        await using (var connection = await ends.ConnectAsync(Impatient))
+        {
+            var (error, _) = await FailedMigrationAsync(ends, connection, workload);
+            sourceDone.SetResult();
+            Assert.False(error.HandOverInDoubt, error.Message);
+            Assert.True(error.Message.Contains("did not resume the tree", StringComparison.Ordinal), error.ToString());
+        }
+        await AssertRunsOnlyAtTheSourceAsync(workload, ends);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_lost_answer_to_the_commit_is_asked_for_again_and_a_destination_that_had_resumed_completes_the_migration()
+    {
+        // Failure handled: the destination resumed the tree, and its answer did not come in time. Asked again, it says so:
+        // the migration completes, and the source's CRIU ends the source's copy.
+        CriuTestEnvironment.RequireCriu();
+        using var workload = await Workload.StartAsync(memoryMiB: 16, dirtyPagesPerTick: 4, Ct);
+        var sourcePid = workload.Pid;
+        var before = workload.ReadStatus();
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hooks = new HandOverHooks
+        {
+            OnStep = step => step switch
+            {
+                HandOverStep.Resumed => asked.Task.WaitAsync(Patience, Ct), // the answer is held back until the source asked
+                HandOverStep.QueryReceived => Task.Run(() => asked.TrySetResult()),
+                _ => Task.CompletedTask,
+            },
+        };
+        await using var ends = new RemoteEnds(hooks);
+        MigrationReport report;
+        await using (var connection = await ends.ConnectAsync(Impatient))
+            report = await ends.Client(connection, sourcePid, StopAndCopy).MigrateAsync(Ct);
+
+        Assert.True(await ProcessTable.WaitGoneAsync(sourcePid, Patience), $"the source's copy {sourcePid} still runs");
+        workload.AdoptRestored(report.RestoredPid!.Value);
+        var after = await workload.WaitForProgressAsync(50, Patience, Ct);
+        Assert.True(after.Counter > before.Counter);
+        Assert.Equal(0, after.BadWords);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task No_answer_to_the_commit_and_none_to_the_question_keeps_the_source_copy_stopped_while_the_destination_runs_the_tree()
+    {
+        // Failure handled: the commit left, no answer comes, and the destination cannot be asked either (a link still down).
+        // The source cannot know whether the tree runs on the destination, so its own copy stays stopped, never running
         // beside the destination's.
         CriuTestEnvironment.RequireCriu();
         using var workload = await Workload.StartAsync(memoryMiB: 16, dirtyPagesPerTick: 4, Ct);
         var sourcePid = workload.Pid;
         var before = workload.ReadStatus();
-        // The destination's answer to the commit is held back until the source gave up waiting for it (a dead link).
         var sourceGaveUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var hooks = new HandOverHooks { OnStep = step => step == HandOverStep.CommitReceived ? sourceGaveUp.Task.WaitAsync(Patience, Ct) : Task.CompletedTask };
+        var hooks = new HandOverHooks
+        {
+            OnStep = step => step switch
+            {
+                HandOverStep.CommitReceived => sourceGaveUp.Task.WaitAsync(Patience, Ct),
+                HandOverStep.QueryReceived => throw new IOException("the link is down"),
+                _ => Task.CompletedTask,
+            },
+        };
         await using var ends = new RemoteEnds(hooks);
-        var impatient = new MigrationConnectionOptions { Timeouts = TransportTimeouts.Default with { HandOver = TimeSpan.FromMilliseconds(500) } };
         MigrationException error;
-        await using (var connection = await ends.ConnectAsync(impatient))
+        await using (var connection = await ends.ConnectAsync(Impatient))
         {
             error = await Assert.ThrowsAsync<MigrationException>(() => ends.Client(connection, sourcePid, StopAndCopy).MigrateAsync(Ct));
             sourceGaveUp.SetResult();
@@ -187,6 +246,9 @@ public sealed class HandOverFaultTests
     }
 
     private static PhaulClientOptions StopAndCopy => new() { Strategy = StrategyChoice.StopAndCopy };
+
+    // Waits half a second for the answer to the commit, and as long for an answer to the question that follows.
+    private static MigrationConnectionOptions Impatient => new() { Timeouts = TransportTimeouts.Default with { HandOver = TimeSpan.FromMilliseconds(500) } };
 
     private static async Task SeverAt(HandOverStep step, HandOverStep at, MigrationConnection connection)
     {

@@ -12,16 +12,22 @@ internal sealed class RemoteEnds : IAsyncDisposable
     private readonly string _root = Directory.CreateTempSubdirectory("phaul-remote-").FullName;
 
     /// <param name="destinationHooks">Called at each step of the destination's half of the hand-over.</param>
-    public RemoteEnds(HandOverHooks? destinationHooks = null)
+    /// <param name="destinationWdir">The destination service's Wdir; null for a new directory beside the source's.</param>
+    public RemoteEnds(HandOverHooks? destinationHooks = null, string? destinationWdir = null)
     {
         Source = Directory.CreateDirectory(Path.Combine(_root, "source")).FullName;
-        Destination = Directory.CreateDirectory(Path.Combine(_root, "destination")).FullName;
+        Destination = destinationWdir ?? Directory.CreateDirectory(Path.Combine(_root, "destination")).FullName;
         Listener = MigrationListener.Start(new MigrationListenerOptions
         {
             EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = Destination, Key = Key, HandOverHooks = destinationHooks ?? HandOverHooks.None,
         });
         var ended = new TaskCompletionSource<MigrationSessionEndedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Listener.SessionEnded += (_, e) => ended.TrySetResult(e);
+        Listener.SessionEnded += (_, e) =>
+        {
+            lock (Ended)
+                Ended.Add(e);
+            ended.TrySetResult(e);
+        };
         SessionEnded = ended.Task;
     }
 
@@ -40,13 +46,20 @@ internal sealed class RemoteEnds : IAsyncDisposable
     /// <summary>Completes with the first session's end.</summary>
     public Task<MigrationSessionEndedEventArgs> SessionEnded { get; }
 
+    /// <summary>Every session's end so far, in order.</summary>
+    public List<MigrationSessionEndedEventArgs> Ended { get; } = [];
+
     /// <summary>Connects a source with the destination's key.</summary>
     public Task<MigrationConnection> ConnectAsync(MigrationConnectionOptions? options = null) =>
         MigrationConnection.ConnectAsync(Listener.LocalEndPoint, Key, options, cancellationToken: TestContext.Current.CancellationToken);
 
-    /// <summary>A client migrating <paramref name="pid"/> through <paramref name="connection"/>, working in <see cref="Source"/>.</summary>
-    public PhaulClient Client(MigrationConnection connection, int pid, PhaulClientOptions? options = null) =>
-        PhaulClient.MakePhaulClient(connection.Local, connection.Remote, new PhaulConfig { Pid = pid, Memfd = connection.Memfd, Wdir = Source }, options);
+    /// <summary>A client migrating <paramref name="pid"/> through <paramref name="connection"/>, working in <see cref="Source"/> (or a new subdirectory of it).</summary>
+    public PhaulClient Client(MigrationConnection connection, int pid, PhaulClientOptions? options = null, string? subdirectory = null) =>
+        PhaulClient.MakePhaulClient(connection.Local, connection.Remote, new PhaulConfig
+        {
+            Pid = pid, Memfd = connection.Memfd,
+            Wdir = subdirectory is null ? Source : Directory.CreateDirectory(Path.Combine(Source, subdirectory)).FullName,
+        }, options);
 
     public async ValueTask DisposeAsync()
     {

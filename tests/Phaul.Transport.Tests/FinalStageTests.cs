@@ -50,7 +50,9 @@ public class FinalStageTests
         Assert.Equal((4242, null), (ended.RestoredPid, ended.Error));
         // The tree runs at the destination: unless kept, its images are gone (a service would fill its disk); its log stays.
         var kept = Directory.GetFiles(ended.Directory, "*", SearchOption.AllDirectories).Select(Path.GetFileName).Order();
-        Assert.Equal(keepImages ? ["core-1.img", "pstree.img", "restore.log"] : ["restore.log"], kept);
+        // "handover" records the commit and the resume, for a source that lost the answer.
+        Assert.Equal(keepImages ? ["core-1.img", "handover", "pstree.img", "restore.log", "session-ended"] : ["handover", "restore.log", "session-ended"], kept);
+        Assert.EndsWith("resumed", File.ReadAllText(Path.Combine(ended.Directory, "handover")).Trim(), StringComparison.Ordinal);
         // The source's StopIter after the restore was answered from the stop the restore did.
         Assert.Equal(["StartIter", "StopIter"], destination.Targets.Single().Calls);
         var opts = dump.Options!;

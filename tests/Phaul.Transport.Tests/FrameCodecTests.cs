@@ -47,6 +47,7 @@ public class FrameCodecTests
             new() { ParentPageMapsResult = new ParentPageMapsResult { FileCount = 2, TotalBytes = 4096, Error = "" } },
             new() { RestorePrepared = new RestorePrepared { Pid = 4242 } },
             new() { HandOverCommit = new HandOverCommit() },
+            new() { HandOverOutcome = new HandOverOutcome { Resumed = true } },
         };
         var data = new TheoryData<string, Envelope>();
         foreach (var sample in samples)

@@ -16,8 +16,9 @@ namespace Phaul.Cli.Commands;
 /// <param name="Verbose">Log at Debug level instead of Information.</param>
 /// <param name="FileSystemRoots">Directories under which sources may copy subtrees (<c>--fs-root</c>); none when empty.</param>
 /// <param name="KeepImages">Keep a restored session's image files (<c>--keep-images</c>).</param>
+/// <param name="KeepFailed">Keep a failed or crashed session's image files (<c>--keep-failed</c>).</param>
 internal sealed record ServeOptions(IPEndPoint Listen, string Wdir, string KeyFile, string? CriuPath, bool Verbose,
-                                    IReadOnlyList<string>? FileSystemRoots = null, bool KeepImages = false);
+                                    IReadOnlyList<string>? FileSystemRoots = null, bool KeepImages = false, bool KeepFailed = false);
 
 /// <summary>
 /// <c>phaul serve</c>: the destination service. Accepts authenticated sources, restores the trees
@@ -54,17 +55,22 @@ internal static class ServeCommand
         var keepImages = new Option<bool>("--keep-images")
         {
             Description = "Keep a session's image files after its tree runs here (default: removed then, as they hold a copy of the " +
-                          "tree's memory; the CRIU logs stay, and a failed session keeps everything)",
+                          "tree's memory; the CRIU logs stay)",
+        };
+        var keepFailed = new Option<bool>("--keep-failed")
+        {
+            Description = "Keep the image files of failed sessions, and of sessions a crashed serve left in --wdir, for diagnosis " +
+                          "(default: removed, so that failures cannot fill the disk; the CRIU logs stay)",
         };
         var command = new Command("serve", "Run the destination service: receive migrations and restore them here, until SIGINT or SIGTERM.")
         {
-            listen, wdir, keyFile, criu, verbose, fsRoot, keepImages,
+            listen, wdir, keyFile, criu, verbose, fsRoot, keepImages, keepFailed,
         };
         command.SetAction(async (parse, ct) =>
         {
             var options = new ServeOptions(parse.GetValue(listen)!, parse.GetValue(wdir)!, parse.GetValue(keyFile)!,
                                            parse.GetValue(criu), parse.GetValue(verbose), parse.GetValue(fsRoot),
-                                           parse.GetValue(keepImages));
+                                           parse.GetValue(keepImages), parse.GetValue(keepFailed));
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
@@ -88,6 +94,7 @@ internal static class ServeCommand
                 Server = options.CriuPath is { } path ? new PhaulServerOptions { CriuFactory = () => new Criu(path) } : null,
                 FileSystem = new FileSystemDestinationOptions { AllowedRoots = FileSystemRoots(options) },
                 KeepImages = options.KeepImages,
+                KeepFailed = options.KeepFailed,
             }, loggerFactory);
         }
         catch (SocketException e)

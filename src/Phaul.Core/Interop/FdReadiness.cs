@@ -12,7 +12,7 @@ internal static class FdReadiness
     /// </summary>
     /// <param name="handle">The fd.</param>
     /// <param name="subject">What the fd is, for errors.</param>
-    /// <param name="timeout">The longest wait.</param>
+    /// <param name="timeout">The longest wait; <see cref="Timeout.InfiniteTimeSpan"/> for none.</param>
     /// <param name="cancellationToken">Abandons the wait.</param>
     public static Task<bool> WaitAsync(SafeFdHandle handle, string subject, TimeSpan timeout, CancellationToken cancellationToken) =>
         Task.Factory.StartNew(() => Wait(handle, subject, timeout, cancellationToken), cancellationToken,
@@ -20,7 +20,9 @@ internal static class FdReadiness
 
     private static bool Wait(SafeFdHandle handle, string subject, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = Environment.TickCount64 + (long)Math.Min(timeout.TotalMilliseconds, long.MaxValue / 2);
+        var deadline = timeout == Timeout.InfiniteTimeSpan
+            ? long.MaxValue
+            : Environment.TickCount64 + (long)Math.Min(timeout.TotalMilliseconds, long.MaxValue / 2);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -79,6 +79,22 @@ internal sealed class PageServerProcess : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// Waits, without a deadline and without killing it, until the page server exits; returns why it failed, or
+    /// null when it succeeded (or cannot be watched).
+    /// </summary>
+    /// <param name="cancellationToken">Ends the wait only.</param>
+    public async Task<CriuException?> WaitForFailureAsync(CancellationToken cancellationToken)
+    {
+        if (_pidFd is null || !await _pidFd.WaitForExitAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false))
+            return null;
+        var verdict = await PageServerLog.ReadAsync(_logPath, cancellationToken).ConfigureAwait(false);
+        return verdict.Succeeded
+            ? null
+            : new CriuException(CriuReqType.PageServerChld, $"page server pid {Pid} of iteration {Iteration} failed: {verdict.Error}",
+                                logTail: verdict.Tail);
+    }
+
     /// <summary>Kills the page server if it still runs.</summary>
     public void Kill(string why)
     {

@@ -66,7 +66,7 @@ public sealed partial class PhaulClient
     {
         var iteration = run.Directories.Count;
         _logger.FinalStageStarting(iteration, _config.Pid, lastImagesDir);
-        Func<CancellationToken, Task> start = _remote.StartIterAsync;
+        Func<CancellationToken, Task> start = StartPageServerIterationAsync;
         Func<Task> stage = () => _local.DumpCopyRestoreAsync(criu, _config, lastImagesDir, cancellationToken);
         if (StrategySelection.NeedsPostCopy(run.Strategy))
         {
@@ -89,7 +89,7 @@ public sealed partial class PhaulClient
                                         CancellationToken cancellationToken, Func<CancellationToken, Task>? start = null)
     {
         run.Enter(MigrationStep.StartIteration, iteration);
-        await (start ?? _remote.StartIterAsync)(cancellationToken).ConfigureAwait(false);
+        await (start ?? StartPageServerIterationAsync)(cancellationToken).ConfigureAwait(false);
         try
         {
             run.Enter(step, iteration);
@@ -107,6 +107,12 @@ public sealed partial class PhaulClient
         var stopToken = step == MigrationStep.DumpCopyRestore ? CancellationToken.None : cancellationToken;
         await _remote.StopIterAsync(stopToken).ConfigureAwait(false);
     }
+
+    // A destination that can check its disk is told what the iteration writes, so that it can refuse before the freeze.
+    private Task StartPageServerIterationAsync(CancellationToken cancellationToken) =>
+        _remote is IPhaulSpaceCheckingRemote checking
+            ? checking.StartIterAsync(DumpSpace.EstimateBytes(_config.Pid), cancellationToken)
+            : _remote.StartIterAsync(cancellationToken);
 
     // The source's CRIU failed or was killed, possibly before it sent anything: the destination's page
     // server would wait for pages until its exit timeout. The end of the stream ends it at once; the

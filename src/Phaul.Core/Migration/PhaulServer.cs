@@ -12,7 +12,7 @@ namespace Phaul;
 /// iteration instead (<see cref="StartLazyIterAsync"/>): the tree is restored before its memory, which a
 /// lazy-pages daemon then fetches from the source over <c>Memfd</c>.
 /// </summary>
-public sealed partial class PhaulServer : IPhaulPostCopyRemote, IDisposable
+public sealed partial class PhaulServer : IPhaulPostCopyRemote, IPhaulSpaceCheckingRemote, IDisposable
 {
     private readonly PhaulConfig _config;
     private readonly PhaulServerOptions _options;
@@ -60,9 +60,16 @@ public sealed partial class PhaulServer : IPhaulPostCopyRemote, IDisposable
     /// <inheritdoc/>
     /// <exception cref="InvalidOperationException">The previous iteration was not stopped.</exception>
     /// <exception cref="CriuException">CRIU could not start the page server.</exception>
-    public async Task StartIterAsync(CancellationToken cancellationToken = default)
+    public Task StartIterAsync(CancellationToken cancellationToken = default) => StartIterAsync(0, cancellationToken);
+
+    /// <inheritdoc cref="StartIterAsync(CancellationToken)"/>
+    /// <param name="expectedBytes">About how many bytes of pages the iteration writes; 0 when unknown (no check).</param>
+    /// <param name="cancellationToken">Abandons the call.</param>
+    /// <exception cref="InsufficientSpaceException">The images directory lacks the space; nothing was started.</exception>
+    public async Task StartIterAsync(long expectedBytes, CancellationToken cancellationToken = default)
     {
         ThrowIfIterationRunning();
+        DumpSpace.Require(_config.Wdir, expectedBytes);
 
         var iteration = _directories.Count;
         var directory = _directories.CreateNext();
@@ -115,6 +122,13 @@ public sealed partial class PhaulServer : IPhaulPostCopyRemote, IDisposable
             pageServer.Dispose();
         }
     }
+
+    /// <summary>
+    /// Completes when the running iteration's page server exits: with its failure, or null when it succeeded, or when
+    /// no page server runs. Kills nothing; cancelling ends the wait only.
+    /// </summary>
+    internal async Task<CriuException?> PageServerFailureAsync(CancellationToken cancellationToken) =>
+        _pageServer is { } pageServer ? await pageServer.WaitForFailureAsync(cancellationToken).ConfigureAwait(false) : null;
 
     /// <summary>
     /// Waits until the running iteration's page server has received everything and exited successfully,

@@ -66,7 +66,7 @@ internal static class ServerHandshake
         var expectedSessionIdLength = hello.Channel switch
         {
             Channel.Control => 0,
-            Channel.Memory => TransportProtocol.SessionIdLength,
+            Channel.Memory or Channel.HandOverQuery => TransportProtocol.SessionIdLength,
             _ => throw channel.Failure(TransportPhase.Handshake, $"the source asked for an unknown channel {hello.Channel}"),
         };
         if (hello.SessionId.Length != expectedSessionIdLength)

@@ -55,6 +55,7 @@ internal sealed partial class DestinationSession
             if (!handOver.Committed)
                 throw new CriuProtocolException(CriuReqType.Restore, "CRIU resumed the restored tree without its post-restore notification");
             RestoredPid = pid;
+            _handOver.Resumed();
             _logger.Restored(_id, pid, elapsed.ElapsedMilliseconds);
         }
         catch (Exception) when (handOver.Failure is { } abandoned)

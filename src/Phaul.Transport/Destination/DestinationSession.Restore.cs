@@ -65,7 +65,9 @@ internal sealed partial class DestinationSession
             if (!handOver.Committed)
                 throw new CriuProtocolException(CriuReqType.Restore, "CRIU resumed the restored tree without its post-restore notification");
             RestoredPid = pid;
+            _handOver.Resumed();
             _logger.Restored(_id, pid, elapsed.ElapsedMilliseconds);
+            await _options.HandOverHooks.ReachedAsync(HandOverStep.Resumed).ConfigureAwait(false);
         }
         catch (Exception) when (handOver.Failure is { } abandoned)
         {
@@ -74,6 +76,7 @@ internal sealed partial class DestinationSession
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            _handOver.Abandon();
             KillHeldCopy(watch);
             _logger.RestoreFailed(_id, e.Message);
             return new RestoreResult { Error = $"CRIU could not restore the tree on the destination: {e.Message}" };
@@ -103,6 +106,7 @@ internal sealed partial class DestinationSession
             var channel = session._channel;
             try
             {
+                session._handOver.Hold();
                 await channel.SendAsync(new Envelope { RestorePrepared = new RestorePrepared { Pid = pid } }, TransportPhase.HandOver,
                                         cancellationToken, iteration).ConfigureAwait(false);
                 session._logger.HoldingRestoredTree(session._id, pid);
@@ -114,11 +118,14 @@ internal sealed partial class DestinationSession
                 if (verdict.BodyCase != Envelope.BodyOneofCase.HandOverCommit)
                     throw channel.Unexpected(verdict, "HandOverCommit or Abort", TransportPhase.HandOver, iteration);
                 await session._options.HandOverHooks.ReachedAsync(HandOverStep.CommitReceived).ConfigureAwait(false);
+                if (!session._handOver.TryCommit(pid))
+                    throw channel.Failure(TransportPhase.HandOver, "the source asked how the hand-over ended before its commit came, and was told the copy would not run", iteration);
                 session._logger.HandOverCommitted(session._id, pid);
                 Committed = true;
             }
             catch (Exception e)
             {
+                session._handOver.Abandon();
                 Failure = e;
                 session._logger.HandOverAbandoned(session._id, pid, e.Message);
                 throw;

@@ -8,7 +8,7 @@ namespace Phaul.Transport;
 /// image files and restore request against this session's PhaulServer, one request at a time,
 /// until the source closes the control connection.
 /// </summary>
-internal sealed partial class DestinationSession
+internal sealed partial class DestinationSession : IDisposable
 {
     private readonly FrameChannel _channel;
     private readonly IMigrationTarget _target;
@@ -18,19 +18,25 @@ internal sealed partial class DestinationSession
     private readonly ILogger _logger;
     private readonly string _id;
     private readonly FileSystemDestination _fileSystem;
+    private readonly SessionHandOver _handOver;
 
     // The iteration whose page server (or, when lazy, lazy-pages daemon) runs, if any.
     private int? _openIteration;
     private bool _lazyIteration;
+
+    // Cancelled when the open iteration's page server fails: the source may be blocked sending it pages, and must hear now.
+    private readonly CancellationTokenSource _pageServerFailed = new();
+    private CriuException? _pageServerFailure;
 
     // The iteration the restore request ended, with its StopIter error ("" when it stopped cleanly),
     // answered when the source's StopIter for it arrives after the restore.
     private (int Iteration, string Error)? _stoppedByRestore;
 
     public DestinationSession(string id, FrameChannel channel, IMigrationTarget target, MigrationListenerOptions options,
-                              DestinationServices services, ILogger logger)
+                              DestinationServices services, ILogger logger, SessionHandOver handOver)
     {
         _id = id;
+        _handOver = handOver;
         _channel = channel;
         _target = target;
         _options = options;
@@ -50,10 +56,10 @@ internal sealed partial class DestinationSession
     /// <exception cref="TransportException">The source broke the protocol, went silent, aborted, or left before the restore.</exception>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        using var receiving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _pageServerFailed.Token);
         try
         {
-            while (await _channel.TryReceiveAsync(TransportPhase.AwaitingRequest, _options.Timeouts.Request, cancellationToken,
-                                                  _openIteration).ConfigureAwait(false) is { } request)
+            while (await ReceiveRequestAsync(receiving.Token, cancellationToken).ConfigureAwait(false) is { } request)
             {
                 var answer = await HandleAsync(request, cancellationToken).ConfigureAwait(false);
                 if (answer is not null)
@@ -72,6 +78,38 @@ internal sealed partial class DestinationSession
             throw _channel.Failure(TransportPhase.PostCopyPages, $"the source closed the connection, and {Describe(lost)}", _openIteration, lost);
         if (RestoredPid is null)
             throw _channel.Failure(TransportPhase.AwaitingRequest, "the source closed the connection before the tree was restored", _openIteration);
+    }
+
+    /// <summary>The next request; a failure of the open iteration's page server ends the wait with that failure.</summary>
+    private async Task<Envelope?> ReceiveRequestAsync(CancellationToken receiving, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _channel.TryReceiveAsync(TransportPhase.AwaitingRequest, _options.Timeouts.Request, receiving, _openIteration)
+                                 .ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && _pageServerFailure is { } failure)
+        {
+            throw new TransportException(TransportSide.Destination, TransportPhase.FinalDump,
+                                         $"the destination's {failure.Message.TrimEnd('.')}", _openIteration, innerException: new AggregateException(failure, e));
+        }
+    }
+
+    /// <summary>Watches the page server of a started iteration until it exits; a failure ends the session at once.</summary>
+    private async Task WatchPageServerAsync(int iteration, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await _target.PageServerFailureAsync(cancellationToken).ConfigureAwait(false) is not { } failure || _openIteration != iteration)
+                return;
+            _pageServerFailure = failure;
+            _logger.PageServerFailedMidIteration(_id, iteration, failure.Message);
+            await _pageServerFailed.CancelAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            // The iteration ended (its page server is reaped with it) or the session did.
+        }
     }
 
     private async Task<Envelope?> HandleAsync(Envelope request, CancellationToken cancellationToken)
@@ -124,12 +162,15 @@ internal sealed partial class DestinationSession
         }
         result.Error = request.Lazy
             ? await ErrorOfAsync(() => _target.StartLazyIterAsync(cancellationToken), "StartLazyIter", iteration).ConfigureAwait(false)
-            : await ErrorOfAsync(() => _target.StartIterAsync(cancellationToken), "StartIter", iteration).ConfigureAwait(false);
+            : await ErrorOfAsync(() => _target.StartIterAsync((long)Math.Min(request.ExpectedBytes, long.MaxValue), cancellationToken), "StartIter", iteration)
+                .ConfigureAwait(false);
         if (result.Error.Length == 0)
         {
             _openIteration = iteration;
             _lazyIteration = request.Lazy;
             _logger.IterationStarted(_id, iteration);
+            if (!request.Lazy)
+                _ = WatchPageServerAsync(iteration, cancellationToken);
         }
         return result;
     }
@@ -167,6 +208,8 @@ internal sealed partial class DestinationSession
         await _receiver.ReceiveAsync(header, _target.LastImagesDir, _openIteration, cancellationToken).ConfigureAwait(false);
         _logger.ImageFileReceived(_id, header.Name, header.Size);
     }
+
+    public void Dispose() => _pageServerFailed.Dispose();
 
     /// <summary>Runs a PhaulServer call; a failure becomes the error text the source receives.</summary>
     private async Task<string> ErrorOfAsync(Func<Task> call, string request, int iteration)

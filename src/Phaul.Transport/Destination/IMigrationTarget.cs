@@ -6,7 +6,7 @@ namespace Phaul.Transport;
 /// What a destination session drives: the PhaulServer's surface (iterations, lazy iterations, the newest
 /// images directory, its CRIU). A seam so sessions can be tested without CRIU.
 /// </summary>
-internal interface IMigrationTarget : IPhaulPostCopyRemote, IDisposable
+internal interface IMigrationTarget : IPhaulPostCopyRemote, IPhaulSpaceCheckingRemote, IDisposable
 {
     /// <summary>Absolute path of the newest iteration directory, "" before the first.</summary>
     string LastImagesDir { get; }
@@ -22,6 +22,9 @@ internal interface IMigrationTarget : IPhaulPostCopyRemote, IDisposable
 
     /// <summary>Waits for every page of the lazily restored tree; see <see cref="PhaulServer.WaitForLazyPagesAsync"/>.</summary>
     Task<LazyPagesStatistics> WaitForLazyPagesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Completes when the running iteration's page server exits: with its failure, or null; see <see cref="PhaulServer"/>.</summary>
+    Task<CriuException?> PageServerFailureAsync(CancellationToken cancellationToken);
 
     /// <summary>SIGKILLs the restored tree rooted at <paramref name="root"/>; returns how many processes were signalled.</summary>
     int KillRestoredTree(int root);

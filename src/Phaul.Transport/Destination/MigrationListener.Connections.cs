@@ -27,6 +27,8 @@ public sealed partial class MigrationListener
             var hello = await ServerHandshake.RunAsync(channel, _options.Key, _options.Timeouts.Handshake, cancellationToken).ConfigureAwait(false);
             if (hello.Channel == Channel.Memory)
                 handedOver = await JoinMemoryAsync(socket, channel, hello.SessionId, cancellationToken).ConfigureAwait(false);
+            else if (hello.Channel == Channel.HandOverQuery)
+                await AnswerHandOverQueryAsync(channel, hello.SessionId, cancellationToken).ConfigureAwait(false);
             else
                 await RunSessionAsync(socket, channel, cancellationToken).ConfigureAwait(false);
         }
@@ -44,6 +46,21 @@ public sealed partial class MigrationListener
             if (!handedOver)
                 socket.Dispose();
         }
+    }
+
+    /// <summary>Tells an authenticated source how a session's hand-over ended; the answer is final (see <see cref="HandOverLedger"/>).</summary>
+    private async Task AnswerHandOverQueryAsync(FrameChannel channel, ByteString sessionId, CancellationToken cancellationToken)
+    {
+        var id = Convert.ToHexStringLower(sessionId.Span);
+        await channel.SendAsync(new Envelope { AuthAccepted = new AuthAccepted { SessionId = sessionId } }, TransportPhase.Authentication,
+                                cancellationToken).ConfigureAwait(false);
+        await _options.HandOverHooks.ReachedAsync(HandOverStep.QueryReceived).ConfigureAwait(false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.Timeouts.HandOver);
+        var resumed = await _ledger.ResolveAsync(id, deadline.Token).ConfigureAwait(false);
+        _logger.HandOverQueryAnswered(id, channel.PeerEndPoint, resumed);
+        await channel.SendAsync(new Envelope { HandOverOutcome = new HandOverOutcome { Resumed = resumed } }, TransportPhase.HandOver,
+                                cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Gives an authenticated memory connection to the session waiting for it.</summary>
@@ -93,7 +110,8 @@ public sealed partial class MigrationListener
             directory = CreateSessionDirectory(id);
             _logger.SessionStarted(id, channel.PeerEndPoint, directory);
             target = _services.CreateTarget(new PhaulConfig { Memfd = (int)memory.SafeHandle.DangerousGetHandle(), Wdir = directory });
-            session = new DestinationSession(id, channel, target, _options, _services, _loggerFactory.CreateLogger<DestinationSession>());
+            session = new DestinationSession(id, channel, target, _options, _services, _loggerFactory.CreateLogger<DestinationSession>(),
+                                             new SessionHandOver(_ledger, id, directory));
             await session.RunAsync(cancellationToken).ConfigureAwait(false);
             _logger.SessionEnded(id);
         }
@@ -103,6 +121,9 @@ public sealed partial class MigrationListener
                     ?? new TransportException(TransportSide.Destination, TransportPhase.AwaitingRequest, e.Message, session?.OpenIteration,
                                               channel.PeerEndPoint, e);
             _logger.SessionFailed(error, id);
+            // The source's CRIU may be writing pages: a shut-down socket fails its next write at once (EPIPE), where a
+            // page server that died would leave it blocked on a full socket until TCP gave up.
+            TryShutdown(memory);
             await AbortAndDrainAsync(control, channel, (TransportException)error, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException e)
@@ -114,6 +135,7 @@ public sealed partial class MigrationListener
         finally
         {
             _registry.Remove(id);
+            session?.Dispose();
             target?.Dispose();
             memory?.Dispose();
             // A memory connection that joined after the session gave up waiting is closed too.
@@ -121,12 +143,32 @@ public sealed partial class MigrationListener
                                           TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously,
                                           TaskScheduler.Default);
         }
-        if (error is null && session?.RestoredPid is not null && !_options.KeepImages)
-            RemoveImages(id, directory);
+        if (directory.Length > 0)
+            EndSessionDirectory(id, directory, restored: error is null && session?.RestoredPid is not null);
         RaiseSessionEnded(new MigrationSessionEndedEventArgs(id, channel.PeerEndPoint, directory, session?.RestoredPid, error));
     }
 
-    // A long-running destination would otherwise keep a copy of every migrated tree's memory on disk.
+    private static void TryShutdown(Socket? memory)
+    {
+        try
+        {
+            memory?.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed by the peer, or never joined.
+        }
+    }
+
+    // A long-running destination would otherwise keep a copy of every migrated tree's memory on disk, and failed
+    // sessions' pages would fill it until every later migration failed too.
+    private void EndSessionDirectory(string id, string directory, bool restored)
+    {
+        if (!(restored ? _options.KeepImages : _options.KeepFailed))
+            RemoveImages(id, directory);
+        SessionDirectories.MarkEnded(directory);
+    }
+
     private void RemoveImages(string id, string directory)
     {
         try

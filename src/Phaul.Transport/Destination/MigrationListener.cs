@@ -26,6 +26,7 @@ public sealed partial class MigrationListener : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly SessionRegistry _registry = new();
+    private readonly HandOverLedger _ledger;
     private readonly ConcurrentDictionary<long, Task> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
     private long _nextConnection;
@@ -38,6 +39,7 @@ public sealed partial class MigrationListener : IAsyncDisposable
         _services = services;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<MigrationListener>();
+        _ledger = new HandOverLedger(options.Wdir);
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
     }
 
@@ -78,8 +80,26 @@ public sealed partial class MigrationListener : IAsyncDisposable
         }
         var listener = new MigrationListener(socket, options, services, loggerFactory ?? NullLoggerFactory.Instance);
         listener._logger.Listening(listener.LocalEndPoint.ToString(), Path.GetFullPath(options.Wdir));
+        listener.SettleCrashedSessions();
         listener._acceptLoop = listener.AcceptLoopAsync();
         return listener;
+    }
+
+    // Sessions of a service that died mid-migration: their trees are gone (CRIU killed held copies; the death guard
+    // lazily restored ones), their image files only fill the disk.
+    private void SettleCrashedSessions()
+    {
+        if (_options.KeepFailed)
+            return;
+        try
+        {
+            foreach (var (directory, files, bytes) in SessionDirectories.SettleCrashed(_options.Wdir))
+                _logger.CrashedSessionSettled(directory, files, bytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.CrashedSessionsNotSettled(_options.Wdir, e.Message);
+        }
     }
 
     private async Task AcceptLoopAsync()

@@ -33,9 +33,16 @@ public sealed record MigrationListenerOptions
     /// <summary>
     /// Whether a session that restored its tree keeps its image files. Default <see langword="false"/>: they
     /// are removed once the tree runs here with all its memory (its pages images are as large as that memory),
-    /// and the CRIU logs and statistics stay. A failed session keeps everything, for diagnosis.
+    /// and the CRIU logs and statistics stay.
     /// </summary>
     public bool KeepImages { get; init; }
+
+    /// <summary>
+    /// Whether a failed session keeps its image files, for diagnosis. Default <see langword="false"/>: they are
+    /// removed (the logs stay), so that failed sessions cannot fill the disk and refuse every later migration. Images
+    /// that a crashed service left behind are removed when the next listener starts in the same <see cref="Wdir"/>.
+    /// </summary>
+    public bool KeepFailed { get; init; }
 
     /// <summary>How each session's <see cref="PhaulServer"/> runs its page servers (and which CRIU it uses); null for the defaults.</summary>
     public PhaulServerOptions? Server { get; init; }

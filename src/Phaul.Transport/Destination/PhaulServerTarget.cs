@@ -11,6 +11,9 @@ internal sealed class PhaulServerTarget(PhaulServer server) : IMigrationTarget
 
     public Task StartIterAsync(CancellationToken cancellationToken = default) => server.StartIterAsync(cancellationToken);
 
+    public Task StartIterAsync(long expectedBytes, CancellationToken cancellationToken = default) =>
+        server.StartIterAsync(expectedBytes, cancellationToken);
+
     public Task StopIterAsync(CancellationToken cancellationToken = default) => server.StopIterAsync(cancellationToken);
 
     public Task<PostCopyAvailability> CheckPostCopyAsync(CancellationToken cancellationToken = default) =>
@@ -25,6 +28,8 @@ internal sealed class PhaulServerTarget(PhaulServer server) : IMigrationTarget
 
     public Task<LazyPagesStatistics> WaitForLazyPagesAsync(CancellationToken cancellationToken) =>
         server.WaitForLazyPagesAsync(cancellationToken);
+
+    public Task<CriuException?> PageServerFailureAsync(CancellationToken cancellationToken) => server.PageServerFailureAsync(cancellationToken);
 
     public int KillRestoredTree(int root) => ProcessTrees.Instance.Kill(root);
 

@@ -119,6 +119,30 @@ internal static partial class TransportLog
     [LoggerMessage(3042, LogLevel.Warning, "Session {SessionId}: no commit from the source for pid {Pid} ({Reason}); CRIU kills the held copy, the source keeps the tree")]
     public static partial void HandOverAbandoned(this ILogger logger, string sessionId, int pid, string reason);
 
+    [LoggerMessage(3044, LogLevel.Error, "Session {SessionId}: the page server of iteration {Iteration} failed while the source sends pages; ending the session now: {Error}")]
+    public static partial void PageServerFailedMidIteration(this ILogger logger, string sessionId, int iteration, string error);
+
+    [LoggerMessage(3045, LogLevel.Warning, "Removed {Files} image files ({Bytes} bytes) that a crashed service left in {Directory}; its logs stay")]
+    public static partial void CrashedSessionSettled(this ILogger logger, string directory, int files, long bytes);
+
+    [LoggerMessage(3046, LogLevel.Warning, "Could not settle the sessions a crashed service left in {Wdir}: {Error}")]
+    public static partial void CrashedSessionsNotSettled(this ILogger logger, string wdir, string error);
+
+    [LoggerMessage(3144, LogLevel.Information, "Asked the destination how the hand-over ended (attempt {Attempt}): it {Outcome}")]
+    private static partial void HandOverResolvedAs(this ILogger logger, int attempt, string outcome);
+
+    public static void HandOverResolved(this ILogger logger, bool resumed, int attempt) =>
+        logger.HandOverResolvedAs(attempt, resumed ? "resumed the tree" : "did not resume the tree");
+
+    [LoggerMessage(3145, LogLevel.Warning, "Could not ask the destination how the hand-over ended (attempt {Attempt}): {Error}")]
+    public static partial void HandOverQueryFailed(this ILogger logger, int attempt, string error);
+
+    [LoggerMessage(3047, LogLevel.Information, "Hand-over query for session {SessionId} from {Peer}: {Outcome}")]
+    private static partial void HandOverQueryAnsweredAs(this ILogger logger, string sessionId, string peer, string outcome);
+
+    public static void HandOverQueryAnswered(this ILogger logger, string sessionId, string peer, bool resumed) =>
+        logger.HandOverQueryAnsweredAs(sessionId, peer, resumed ? "its tree was resumed here" : "its tree was not resumed here (decided now if it was held)");
+
     [LoggerMessage(3043, LogLevel.Warning, "Session {SessionId}: the restore failed and CRIU left restored pid {Pid} behind; killed it")]
     public static partial void HeldCopyKilled(this ILogger logger, string sessionId, int pid);
 

@@ -20,6 +20,12 @@ internal enum HandOverStep
 
     /// <summary>Destination: the commit came; CRIU has not been told to resume the copy.</summary>
     CommitReceived,
+
+    /// <summary>Destination: CRIU resumed the committed copy; the answer to the commit has not been sent.</summary>
+    Resumed,
+
+    /// <summary>Destination: a source asks how a hand-over ended; nothing is answered yet.</summary>
+    QueryReceived,
 }
 
 /// <summary>Lets tests act at a <see cref="HandOverStep"/> (cut the connection, kill a CRIU, cancel) deterministically.</summary>

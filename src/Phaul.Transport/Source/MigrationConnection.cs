@@ -44,12 +44,12 @@ public sealed class MigrationConnection : IAsyncDisposable
     private readonly RemoteRestoreLocal _local;
 
     private MigrationConnection(NetworkStream controlStream, Socket memorySocket, SourceControl control,
-                                byte[] sessionId, MigrationConnectionOptions options)
+                                byte[] sessionId, MigrationConnectionOptions options, HandOverResolver resolver)
     {
         _controlStream = controlStream;
         _memorySocket = memorySocket;
         _control = control;
-        _local = new RemoteRestoreLocal(control, options);
+        _local = new RemoteRestoreLocal(control, options, resolver);
         Remote = new PhaulServerProxy(control);
         FileSystem = new TunnelledFileSystemDestination(control);
         SessionId = Convert.ToHexStringLower(sessionId);
@@ -113,7 +113,8 @@ public sealed class MigrationConnection : IAsyncDisposable
             memory = await OpenAsync(destination, timeouts, cancellationToken).ConfigureAwait(false);
             await JoinMemoryAsync(memory, destination, key, sessionId, timeouts, cancellationToken).ConfigureAwait(false);
             logger.Connected(destination.ToString()!, Convert.ToHexStringLower(sessionId));
-            return new MigrationConnection(controlStream, memory, new SourceControl(controlChannel, timeouts, logger), sessionId, options);
+            var resolver = new HandOverResolver(destination, key, sessionId, timeouts, logger);
+            return new MigrationConnection(controlStream, memory, new SourceControl(controlChannel, timeouts, logger), sessionId, options, resolver);
         }
         catch
         {

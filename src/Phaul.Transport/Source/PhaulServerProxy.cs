@@ -9,7 +9,7 @@ namespace Phaul.Transport;
 /// post-copy, StopIter of a lazy iteration ends it on the destination: the final stage has waited for
 /// every page already, and a tree whose pages did not all arrive is killed there.
 /// </summary>
-internal sealed class PhaulServerProxy : IPhaulPostCopyRemote
+internal sealed class PhaulServerProxy : IPhaulPostCopyRemote, IPhaulSpaceCheckingRemote
 {
     private readonly SourceControl _control;
 
@@ -17,11 +17,16 @@ internal sealed class PhaulServerProxy : IPhaulPostCopyRemote
 
     /// <inheritdoc/>
     /// <exception cref="TransportException">The destination could not start the iteration, or the connection failed.</exception>
-    public Task StartIterAsync(CancellationToken cancellationToken = default) => StartAsync(lazy: false, cancellationToken);
+    public Task StartIterAsync(CancellationToken cancellationToken = default) => StartAsync(lazy: false, 0, cancellationToken);
+
+    /// <inheritdoc/>
+    /// <exception cref="TransportException">The destination lacks the space or could not start the iteration, or the connection failed.</exception>
+    public Task StartIterAsync(long expectedBytes, CancellationToken cancellationToken = default) =>
+        StartAsync(lazy: false, expectedBytes, cancellationToken);
 
     /// <inheritdoc/>
     /// <exception cref="TransportException">The destination could not start the lazy iteration, or the connection failed.</exception>
-    public Task StartLazyIterAsync(CancellationToken cancellationToken = default) => StartAsync(lazy: true, cancellationToken);
+    public Task StartLazyIterAsync(CancellationToken cancellationToken = default) => StartAsync(lazy: true, 0, cancellationToken);
 
     /// <inheritdoc/>
     /// <exception cref="TransportException">The connection failed, or the destination answered something else.</exception>
@@ -38,11 +43,14 @@ internal sealed class PhaulServerProxy : IPhaulPostCopyRemote
             : $"the destination {_control.Channel.PeerEndPoint} cannot restore with lazy pages and gave no reason");
     }
 
-    private async Task StartAsync(bool lazy, CancellationToken cancellationToken)
+    private async Task StartAsync(bool lazy, long expectedBytes, CancellationToken cancellationToken)
     {
         var iteration = _control.TakeIterationNumber();
         var started = Stopwatch.StartNew();
-        var request = new Envelope { StartIterRequest = new StartIterRequest { Iteration = (uint)iteration, Lazy = lazy } };
+        var request = new Envelope
+        {
+            StartIterRequest = new StartIterRequest { Iteration = (uint)iteration, Lazy = lazy, ExpectedBytes = (ulong)Math.Max(expectedBytes, 0) },
+        };
         var result = (await _control.RequestAsync(request, Envelope.BodyOneofCase.StartIterResult, TransportPhase.StartIteration,
                                                   iteration, cancellationToken).ConfigureAwait(false)).StartIterResult;
         ThrowIfFailed(result.Error, TransportPhase.StartIteration, iteration);

@@ -22,11 +22,13 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
     private readonly SourceControl _control;
     private readonly Action<CriuOpts>? _configureDump;
     private readonly MigrationConnectionOptions _options;
+    private readonly HandOverResolver _resolver;
 
-    public RemoteRestoreLocal(SourceControl control, MigrationConnectionOptions options)
+    public RemoteRestoreLocal(SourceControl control, MigrationConnectionOptions options, HandOverResolver resolver)
     {
         _control = control;
         _options = options;
+        _resolver = resolver;
         _configureDump = options.ConfigureFinalDump;
     }
 
@@ -53,7 +55,7 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
         _control.Logger.FinalDumpStarting(config.Pid, dumpDirectory, opts.HasParentImg ? opts.ParentImg : "none");
 
         var notify = new TransferOnPostDump(_control, dumpDirectory, iteration, config.Pid, _options.Dependencies.Trees,
-                                            _options.HandOverHooks, cancellationToken);
+                                            _options.HandOverHooks, _resolver, cancellationToken);
         try
         {
             await criu.DumpAsync(opts, notify, cancellationToken).ConfigureAwait(false);

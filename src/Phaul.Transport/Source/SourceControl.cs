@@ -15,6 +15,9 @@ internal sealed class SourceControl : IDisposable
     private readonly SemaphoreSlim _exclusive = new(1, 1);
     private int _nextIteration;
 
+    // The answer to a commit that came too late and was settled by asking: it may still arrive, before the next answer.
+    private bool _lateHandOverAnswer;
+
     // Why an exchange failed half-way, if one did: the connection is out of step from then on (a late
     // answer would be read as the answer to the next request), so every later request fails.
     private TransportException? _broken;
@@ -46,8 +49,25 @@ internal sealed class SourceControl : IDisposable
         await ExclusiveAsync(async () =>
         {
             await Channel.SendAsync(request, phase, cancellationToken, iteration).ConfigureAwait(false);
+            if (_lateHandOverAnswer)
+                return await ReceivePastLateAnswerAsync(answer, phase, iteration, cancellationToken).ConfigureAwait(false);
             return await Channel.ReceiveAsync(answer, phase, Timeouts.Reply, cancellationToken, iteration).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The answer to a commit stopped being awaited (the destination was asked instead): skip it if it comes.</summary>
+    public void ExpectLateHandOverAnswer() => _lateHandOverAnswer = true;
+
+    private async Task<Envelope> ReceivePastLateAnswerAsync(Envelope.BodyOneofCase answer, TransportPhase phase, int? iteration,
+                                                            CancellationToken cancellationToken)
+    {
+        _lateHandOverAnswer = false;
+        var first = await Channel.ReceiveAnyAsync(phase, Timeouts.Reply, cancellationToken, iteration).ConfigureAwait(false);
+        if (first.BodyCase == Envelope.BodyOneofCase.RestoreResult && answer != Envelope.BodyOneofCase.RestoreResult)
+            return await Channel.ReceiveAsync(answer, phase, Timeouts.Reply, cancellationToken, iteration).ConfigureAwait(false);
+        return first.BodyCase == answer ? first
+            : first.BodyCase == Envelope.BodyOneofCase.Abort ? throw Channel.Aborted(first.Abort, phase, iteration)
+            : throw Channel.Unexpected(first, answer.ToString(), phase, iteration);
+    }
 
     /// <summary>Runs a multi-message exchange with the connection held; a failure in it breaks the connection.</summary>
     public async Task<T> ExclusiveAsync<T>(Func<Task<T>> exchange, CancellationToken cancellationToken)

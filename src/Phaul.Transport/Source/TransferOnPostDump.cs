@@ -23,11 +23,13 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
     private readonly int _pid;
     private readonly IProcessTrees _trees;
     private readonly HandOverHooks _hooks;
+    private readonly HandOverResolver _resolver;
     private readonly CancellationToken _cancellationToken;
 
     public TransferOnPostDump(SourceControl control, string dumpDirectory, int iteration, int pid, IProcessTrees trees,
-                              HandOverHooks hooks, CancellationToken cancellationToken)
+                              HandOverHooks hooks, HandOverResolver resolver, CancellationToken cancellationToken)
     {
+        _resolver = resolver;
         _control = control;
         _dumpDirectory = dumpDirectory;
         _iteration = iteration;
@@ -84,8 +86,9 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         var prepared = await AwaitPreparedAsync().ConfigureAwait(false);
         if (prepared.RestoreResult is { } failedRestore)
             return (failedRestore, totals, elapsed.Elapsed);
-        await CommitAsync(prepared.RestorePrepared.Pid).ConfigureAwait(false);
-        return (await AwaitResumedAsync().ConfigureAwait(false), totals, elapsed.Elapsed);
+        var restoredPid = prepared.RestorePrepared.Pid;
+        await CommitAsync(restoredPid).ConfigureAwait(false);
+        return (await AwaitResumedAsync(restoredPid).ConfigureAwait(false), totals, elapsed.Elapsed);
     }
 
     /// <summary>
@@ -134,9 +137,10 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
 
     /// <summary>
     /// The destination's answer to the commit. An abort is an answer too: the destination sends one only once its copy
-    /// cannot run. Without an answer, the source cannot know where the tree runs.
+    /// cannot run. Without an answer, the destination is asked over a new connection how the hand-over ended; only
+    /// when that fails too can the source not know where the tree runs.
     /// </summary>
-    private async Task<RestoreResult> AwaitResumedAsync()
+    private async Task<RestoreResult> AwaitResumedAsync(int restoredPid)
     {
         var channel = _control.Channel;
         Envelope answer;
@@ -147,7 +151,15 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         }
         catch (TransportException unanswered)
         {
-            throw new HandOverInDoubtException(_pid, channel.PeerEndPoint, unanswered.Reason, unanswered);
+            _control.ExpectLateHandOverAnswer();
+            return await _resolver.TryResolveAsync().ConfigureAwait(false) switch
+            {
+                true => new RestoreResult { Pid = restoredPid },
+                false => throw new TransportException(TransportSide.Destination, TransportPhase.HandOver,
+                             $"{unanswered.Reason}; asked again, the destination said it did not resume the tree", _iteration, channel.PeerEndPoint, unanswered),
+                null => throw new HandOverInDoubtException(_pid, channel.PeerEndPoint,
+                            $"{unanswered.Reason}, and asking again failed for {_control.Timeouts.HandOver.TotalSeconds:0.###} s", unanswered),
+            };
         }
         return answer.BodyCase switch
         {

@@ -65,6 +65,8 @@ public class OptionBindingTests
     {
         Assert.False(Parse("serve", "--wdir", "w", "-k", "key").GetValue<bool>("--keep-images"));
         Assert.True(Parse("serve", "--wdir", "w", "-k", "key", "--keep-images").GetValue<bool>("--keep-images"));
+        Assert.False(Parse("serve", "--wdir", "w", "-k", "key").GetValue<bool>("--keep-failed"));
+        Assert.True(Parse("serve", "--wdir", "w", "-k", "key", "--keep-failed").GetValue<bool>("--keep-failed"));
     }
 
     [Fact]

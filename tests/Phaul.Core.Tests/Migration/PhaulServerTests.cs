@@ -26,6 +26,24 @@ public sealed class PhaulServerTests : IDisposable
     }
 
     [Fact]
+    public async Task AnIterationWithoutRoomForItsPages_IsRefusedBeforeAnythingStarts_NamingTheFigures()
+    {
+        // Failure handled: a destination disk too small for the tree; found before the source freezes it.
+        using var server = Server();
+        var free = DumpSpace.AvailableBytes(_wdir.Path);
+
+        var error = await Assert.ThrowsAsync<InsufficientSpaceException>(() => server.StartIterAsync(free * 2, Token));
+
+        Assert.Equal(_wdir.Path, error.Directory);
+        Assert.True(error.NeededBytes > free * 2 && error.AvailableBytes <= free + (64L << 20), $"{error.AvailableBytes} free, {error.NeededBytes} needed");
+        Assert.Contains(" MiB free, and this iteration writes about ", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_pageServers.Options);
+        Assert.Equal("", server.LastImagesDir);
+        await server.StartIterAsync(1 << 20, Token); // room enough: it starts
+        Assert.Single(_pageServers.Options);
+    }
+
+    [Fact]
     public async Task Iterations_StartPageServersOnMemfd_IntoNumberedDirectories_ChainedToTheirParent()
     {
         using var server = Server();

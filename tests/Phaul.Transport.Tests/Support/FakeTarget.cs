@@ -34,9 +34,15 @@ internal sealed class FakeTarget : IMigrationTarget
 
     public string LastImagesDir { get; private set; } = "";
 
-    public async Task StartIterAsync(CancellationToken cancellationToken = default)
+    /// <summary>The expected bytes each StartIter was told, in order.</summary>
+    public ConcurrentQueue<long> ExpectedBytes { get; } = new();
+
+    public Task StartIterAsync(CancellationToken cancellationToken = default) => StartIterAsync(0, cancellationToken);
+
+    public async Task StartIterAsync(long expectedBytes, CancellationToken cancellationToken = default)
     {
         Calls.Enqueue("StartIter");
+        ExpectedBytes.Enqueue(expectedBytes);
         if (StartDelay is { } delay)
             await delay.WaitAsync(cancellationToken);
         if (StartFailure is { } failure)
@@ -81,6 +87,11 @@ internal sealed class FakeTarget : IMigrationTarget
         return LazyPagesFailure is { } failure ? Task.FromException(failure) : Task.CompletedTask;
     }
 
+    /// <summary>Complete it to end the running iteration's page server (with a failure, or null for success).</summary>
+    public TaskCompletionSource<CriuException?> PageServerEnded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task<CriuException?> PageServerFailureAsync(CancellationToken cancellationToken) => PageServerEnded.Task.WaitAsync(cancellationToken);
+
     /// <summary>Runs once the lazily restored tree was let run, before the restore returns (tests hold the answer back here).</summary>
     public Func<Task>? AfterResume { get; set; }
 
@@ -124,12 +135,13 @@ internal sealed class FakeDestination : IAsyncDisposable
     private readonly TaskCompletionSource<MigrationSessionEndedEventArgs> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public FakeDestination(PreSharedKey key, TransportTimeouts? timeouts = null, ImageTransferLimits? limits = null, int maxConnections = 16,
-                           bool keepImages = false)
+                           bool keepImages = false, bool keepFailed = false, string? wdir = null)
     {
         var options = new MigrationListenerOptions
         {
             EndPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
-            Wdir = Wdir.Path,
+            Wdir = wdir ?? Wdir.Path,
+            KeepFailed = keepFailed,
             Key = key,
             Timeouts = timeouts ?? TransportTimeouts.Default,
             Limits = limits ?? ImageTransferLimits.Default,

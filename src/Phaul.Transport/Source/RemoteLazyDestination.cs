@@ -17,9 +17,8 @@ internal sealed class RemoteLazyDestination : ILazyDestination
 {
     private readonly SourceControl _control;
     private readonly int _iteration;
-    private readonly int _sourcePid;
-    private readonly IProcessTrees _trees;
     private readonly MigrationConnectionOptions _options;
+    private readonly SourceHandOver _handOver;
     private readonly Stopwatch _sinceImages = new();
     private TransferTotals _totals = new(0, 0);
 
@@ -31,9 +30,8 @@ internal sealed class RemoteLazyDestination : ILazyDestination
     {
         _control = control;
         _iteration = iteration;
-        _sourcePid = sourcePid;
-        _trees = options.Dependencies.Trees;
         _options = options;
+        _handOver = new SourceHandOver(control, iteration, sourcePid, options.Dependencies.Trees, options.HandOverHooks);
     }
 
     /// <summary>The destination's answer once the tree runs there; <see langword="null"/> before.</summary>
@@ -82,17 +80,10 @@ internal sealed class RemoteLazyDestination : ILazyDestination
         cancellationToken.ThrowIfCancellationRequested();
         await Channel.SendAsync(new Envelope { LazyRestoreRequest = new LazyRestoreRequest() }, TransportPhase.Restore,
                                 cancellationToken, _iteration).ConfigureAwait(false);
-        var prepared = await AwaitPreparedAsync(cancellationToken).ConfigureAwait(false);
+        var prepared = await _handOver.AwaitPreparedAsync(cancellationToken).ConfigureAwait(false);
         if (prepared.RestoreResult is { } failedRestore)
             return failedRestore;
-        await _options.HandOverHooks.ReachedAsync(HandOverStep.Prepared).ConfigureAwait(false);
-        var stopped = _trees.Stop(_sourcePid);
-        _control.Logger.SourceStoppedForHandOver(_sourcePid, stopped, prepared.RestorePrepared.Pid);
-        await _options.HandOverHooks.ReachedAsync(HandOverStep.SourceStopped).ConfigureAwait(false);
-        // A commit that cannot be sent never reached the destination: its copy stays held, and is killed.
-        await Channel.SendAsync(new Envelope { HandOverCommit = new HandOverCommit() }, TransportPhase.HandOver, CancellationToken.None, _iteration)
-                     .ConfigureAwait(false);
-        await _options.HandOverHooks.ReachedAsync(HandOverStep.CommitSent).ConfigureAwait(false);
+        await _handOver.CommitAsync(prepared.RestorePrepared.Pid).ConfigureAwait(false);
         try
         {
             return (await Channel.ReceiveAsync(Envelope.BodyOneofCase.RestoreResult, TransportPhase.HandOver, _control.Timeouts.HandOver,
@@ -101,29 +92,6 @@ internal sealed class RemoteLazyDestination : ILazyDestination
         catch (TransportException e) when (e.InnerException is not ObjectDisposedException)
         {
             throw new ProcessLostException($"the connection failed after the commit, before the destination's answer came ({e.Reason})", e);
-        }
-    }
-
-    /// <summary>RestorePrepared, or the RestoreResult of a restore that failed before it.</summary>
-    private async Task<Envelope> AwaitPreparedAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            var answer = await Channel.ReceiveAnyAsync(TransportPhase.Restore, _control.Timeouts.Reply, cancellationToken, _iteration)
-                                      .ConfigureAwait(false);
-            return answer.BodyCase switch
-            {
-                Envelope.BodyOneofCase.RestorePrepared when answer.RestorePrepared.Pid > 0 => answer,
-                Envelope.BodyOneofCase.RestoreResult when answer.RestoreResult.Error.Length > 0 => answer,
-                Envelope.BodyOneofCase.Abort => throw Channel.Aborted(answer.Abort, TransportPhase.Restore, _iteration),
-                _ => throw Channel.Unexpected(answer, "RestorePrepared with a pid, or a failed RestoreResult", TransportPhase.Restore, _iteration),
-            };
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            await Channel.TryAbortAsync("the migration was cancelled on the source before the hand-over", TransportPhase.HandOver,
-                                        CancellationToken.None).ConfigureAwait(false);
-            throw;
         }
     }
 

@@ -21,8 +21,8 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
     private readonly string _dumpDirectory;
     private readonly int _iteration;
     private readonly int _pid;
-    private readonly IProcessTrees _trees;
     private readonly HandOverHooks _hooks;
+    private readonly SourceHandOver _handOver;
     private readonly HandOverResolver _resolver;
     private readonly CancellationToken _cancellationToken;
 
@@ -34,8 +34,8 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         _dumpDirectory = dumpDirectory;
         _iteration = iteration;
         _pid = pid;
-        _trees = trees;
         _hooks = hooks;
+        _handOver = new SourceHandOver(control, iteration, pid, trees, hooks);
         _cancellationToken = cancellationToken;
     }
 
@@ -49,7 +49,7 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
     public Exception? Failure { get; private set; }
 
     /// <summary>Whether this end stopped its copy for the commit: after a failure, a tree to continue or, in doubt, to leave stopped.</summary>
-    public bool SourceStopped { get; private set; }
+    public bool SourceStopped => _handOver.SourceStopped;
 
     /// <inheritdoc/>
     public override async Task PostDumpAsync()
@@ -83,56 +83,12 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         _control.Logger.ImagesSent(totals.Files, totals.Bytes, elapsed.ElapsedMilliseconds);
         await _hooks.ReachedAsync(HandOverStep.RestoreRequested).ConfigureAwait(false);
 
-        var prepared = await AwaitPreparedAsync().ConfigureAwait(false);
+        var prepared = await _handOver.AwaitPreparedAsync(_cancellationToken).ConfigureAwait(false);
         if (prepared.RestoreResult is { } failedRestore)
             return (failedRestore, totals, elapsed.Elapsed);
         var restoredPid = prepared.RestorePrepared.Pid;
-        await CommitAsync(restoredPid).ConfigureAwait(false);
+        await _handOver.CommitAsync(restoredPid).ConfigureAwait(false);
         return (await AwaitResumedAsync(restoredPid).ConfigureAwait(false), totals, elapsed.Elapsed);
-    }
-
-    /// <summary>
-    /// The destination's RestorePrepared, or its RestoreResult when the restore failed before. Cancelling aborts the
-    /// hand-over: no commit has left, so the destination's copy cannot run, and it kills that copy on the abort.
-    /// </summary>
-    private async Task<Envelope> AwaitPreparedAsync()
-    {
-        var channel = _control.Channel;
-        try
-        {
-            var answer = await channel.ReceiveAnyAsync(TransportPhase.Restore, _control.Timeouts.Reply, _cancellationToken, _iteration)
-                                      .ConfigureAwait(false);
-            return answer.BodyCase switch
-            {
-                Envelope.BodyOneofCase.RestorePrepared when answer.RestorePrepared.Pid > 0 => answer,
-                Envelope.BodyOneofCase.RestoreResult when answer.RestoreResult.Error.Length > 0 => answer,
-                Envelope.BodyOneofCase.Abort => throw channel.Aborted(answer.Abort, TransportPhase.Restore, _iteration),
-                _ => throw channel.Unexpected(answer, "RestorePrepared with a pid, or a failed RestoreResult", TransportPhase.Restore, _iteration),
-            };
-        }
-        catch (OperationCanceledException) when (_cancellationToken.IsCancellationRequested)
-        {
-            await channel.TryAbortAsync("the migration was cancelled on the source before the hand-over", TransportPhase.HandOver,
-                                        CancellationToken.None).ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Stops this end's copy, then tells the destination to resume its own. Not cancellable from here on: the tree
-    /// runs on the destination as soon as the commit arrives there.
-    /// </summary>
-    private async Task CommitAsync(int restoredPid)
-    {
-        await _hooks.ReachedAsync(HandOverStep.Prepared).ConfigureAwait(false);
-        var stopped = _trees.Stop(_pid);
-        SourceStopped = true;
-        _control.Logger.SourceStoppedForHandOver(_pid, stopped, restoredPid);
-        await _hooks.ReachedAsync(HandOverStep.SourceStopped).ConfigureAwait(false);
-        // A send that fails never reached the destination's socket: its copy stays held, and is killed.
-        await _control.Channel.SendAsync(new Envelope { HandOverCommit = new HandOverCommit() }, TransportPhase.HandOver,
-                                         CancellationToken.None, _iteration).ConfigureAwait(false);
-        await _hooks.ReachedAsync(HandOverStep.CommitSent).ConfigureAwait(false);
     }
 
     /// <summary>

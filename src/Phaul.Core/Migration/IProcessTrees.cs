@@ -18,7 +18,7 @@ internal interface IProcessTrees
 
     /// <summary>
     /// Arms a guard that kills the tree rooted at <paramref name="root"/> if this process dies before the guard is
-    /// disposed (<see cref="TreeDeathGuard"/>).
+    /// disposed (<see cref="TreeDeathGuard"/>); with <paramref name="onceUntraced"/>, only once no CRIU traces it any more.
     /// </summary>
-    IDisposable GuardAgainstOurDeath(int root);
+    IDisposable GuardAgainstOurDeath(int root, bool onceUntraced = false);
 }

@@ -34,6 +34,9 @@ internal sealed partial class PostCopyStage : IDisposable
     private readonly PhaulConfig _config;
     private readonly string _directory;
     private readonly CancellationTokenSource _killDump = new();
+
+    // From the commit on, the source's copy is stale: should this process die, it must not be left stopped with its memory.
+    private IDisposable? _sourceGuard;
     private readonly Timeline _timeline = new();
     private volatile bool _pagesArrived;
     private string? _dumpLog;
@@ -143,6 +146,8 @@ internal sealed partial class PostCopyStage : IDisposable
     private async Task<int> RestoreAsync(Task dump, CancellationToken cancellationToken)
     {
         _timeline.RestoreStarted();
+        // Armed before the commit can leave; it waits for the lazy dump to have served every page before it kills.
+        _sourceGuard = _dependencies.Trees.GuardAgainstOurDeath(_config.Pid, onceUntraced: true);
         try
         {
             var pid = await _destination.RestoreAsync(cancellationToken).ConfigureAwait(false);
@@ -153,6 +158,7 @@ internal sealed partial class PostCopyStage : IDisposable
         catch (Exception failure) when (failure is not ProcessLostException)
         {
             _logger.RestoreFailed(_config.Pid, failure);
+            StandDownSourceGuard();
             await ResumeSourceAsync(dump, failure).ConfigureAwait(false);
             throw;
         }
@@ -173,7 +179,14 @@ internal sealed partial class PostCopyStage : IDisposable
         var killed = _dependencies.Trees.Kill(_config.Pid);
         await _killDump.CancelAsync().ConfigureAwait(false);
         await EndedAsync(dump).ConfigureAwait(false);
+        StandDownSourceGuard();
         _logger.SourceKilled(_config.Pid, killed, why);
+    }
+
+    private void StandDownSourceGuard()
+    {
+        _sourceGuard?.Dispose();
+        _sourceGuard = null;
     }
 
     private async Task EndSourceAfterSuccessAsync(Task dump)
@@ -212,7 +225,11 @@ internal sealed partial class PostCopyStage : IDisposable
         _timeline.DaemonReady();
     }
 
-    public void Dispose() => _killDump.Dispose();
+    public void Dispose()
+    {
+        StandDownSourceGuard();
+        _killDump.Dispose();
+    }
 
     /// <summary>Runs inside CRIU's post-dump notification: the tree is frozen and its images (without its memory) are written.</summary>
     private sealed class StartDestinationOnPostDump(PostCopyStage stage, CancellationToken cancellationToken) : CriuNotifyBase

@@ -36,7 +36,7 @@ internal sealed class ProcessTrees : IProcessTrees
 
     public int Stop(int root) => Members(root).Count(pid => Signal(pid, Interop.SIGSTOP));
 
-    public IDisposable GuardAgainstOurDeath(int root) => TreeDeathGuard.Arm(root);
+    public IDisposable GuardAgainstOurDeath(int root, bool onceUntraced = false) => TreeDeathGuard.Arm(root, onceUntraced);
 
     /// <summary>The root and its live descendants, root first; empty when the root is gone.</summary>
     public static IReadOnlyList<int> Members(int root)

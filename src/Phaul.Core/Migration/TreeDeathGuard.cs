@@ -12,11 +12,15 @@ namespace Phaul;
 /// </summary>
 internal sealed class TreeDeathGuard : IDisposable
 {
-    // $1 the root, $2 its start time. Stop everything first so nothing forks away, then kill (root first: a PID
-    // namespace's init takes its namespace with it).
+    // $1 the root, $2 its start time, $3 "untraced" to wait first until no CRIU traces the root (a lazy dump still
+    // serving its pages). Stop everything first so nothing forks away, then kill (root first: a PID namespace's init
+    // takes its namespace with it).
     private const string Script = """
         IFS= read -r verdict <&3 && exit 0
         started() { s=$(cat /proc/$1/stat 2>/dev/null) || return 1; s=${s##*) }; set -- $s; echo "${20}"; }
+        if [ "$3" = untraced ]; then
+            while [ "$(started "$1")" = "$2" ] && grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/$1/status 2>/dev/null; do sleep 0.2; done
+        fi
         [ "$(started "$1")" = "$2" ] || exit 0
         members() { echo "$1"; for c in $(cat /proc/$1/task/*/children 2>/dev/null); do members "$c"; done; }
         pids=$(members "$1")
@@ -39,8 +43,10 @@ internal sealed class TreeDeathGuard : IDisposable
     public int Root { get; }
 
     /// <summary>Arms a guard over the tree rooted at <paramref name="root"/>.</summary>
+    /// <param name="root">The tree's root.</param>
+    /// <param name="onceUntraced">Set off, wait until no CRIU traces the root any more before killing (a lazy dump serves pages until then).</param>
     /// <exception cref="NativeCallException">The pipe or the guard could not be made, or the root is gone.</exception>
-    public static unsafe TreeDeathGuard Arm(int root)
+    public static unsafe TreeDeathGuard Arm(int root, bool onceUntraced = false)
     {
         var startTime = StartTimeOf(root) ?? throw new NativeCallException("stat", Interop.Errno.ESRCH, $"/proc/{root}/stat: the tree to guard is gone");
         var fds = stackalloc int[2];
@@ -50,7 +56,8 @@ internal sealed class TreeDeathGuard : IDisposable
         var write = new FileStream(new SafeFileHandle(fds[1], ownsHandle: true), FileAccess.Write, bufferSize: 0);
         try
         {
-            var child = ChildProcess.Start("/bin/sh", ["-c", Script, "phaul-guard", root.ToString(CultureInfo.InvariantCulture), startTime],
+            var child = ChildProcess.Start("/bin/sh", ["-c", Script, "phaul-guard", root.ToString(CultureInfo.InvariantCulture), startTime,
+                                                       onceUntraced ? "untraced" : "at-once"],
                                            [read.Fd], $"phaul-guard-{root}");
             return new TreeDeathGuard(child, write, root);
         }

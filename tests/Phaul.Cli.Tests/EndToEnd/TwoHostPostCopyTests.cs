@@ -123,6 +123,51 @@ public class TwoHostPostCopyTests
         await Poll.UntilAsync(() => PidsIn(destinationNet).Count == 0 ? "" : null, Patience, "nothing of the migration to run on the destination", Ct);
     }
 
+    [Fact]
+    public async Task Migrate_killed_after_the_resume_leaves_no_stopped_copy_behind_on_the_source()
+    {
+        // Failure handled: kill -9 of phaul migrate while the tree runs on the destination and its pages still follow.
+        // The source's CRIU goes on serving pages. If migrate had asked the destination to wait for them, the destination
+        // gets every page and keeps its copy; if not, its source is gone before it could learn that every page arrived,
+        // and it ends its copy (the documented post-copy loss). Either way the source's original, stale since the resume,
+        // was left stopped (state T) holding its memory with nothing to end it: a guard armed before the commit ends it
+        // once the lazy dump has let go of it. Never a second copy, never one with missing pages, none left stopped.
+        await using var run = await PostCopyRun.StartAsync();
+        var (hosts, serve, workload, sourcePid) = (run.Hosts, run.Serve, run.Workload, run.Workload.Pid);
+        var destinationNet = NetworkNamespaceOf(serve.Id);
+        await workload.WaitForProgressAsync(20, Patience, Ct);
+        await hosts.ThrottleSourceAsync(megabitsPerSecond: 200);
+
+        await using var migrate = run.Migrate();
+        var restoredPid = await WaitForRestoredRootAsync(destinationNet, serve, workload);
+        await migrate.WaitForStderrAsync(line => line.Contains($"the destination restored the tree as pid {restoredPid}", StringComparison.Ordinal),
+                                         Patience, "phaul migrate to hear that the tree resumed");
+        migrate.Kill();
+        var clock = Stopwatch.StartNew();
+
+        var ended = await serve.WaitForStdoutAsync(line => line.Contains(": failed:", StringComparison.Ordinal) || line.Contains(": restored, root pid", StringComparison.Ordinal),
+                                                   CutLinkDeadline, "serve to end the session");
+        Assert.True(await WaitGoneAsync(sourcePid), $"the source's stale copy {sourcePid} is still there (state {StateOf(sourcePid)})");
+        if (ended.Contains(": restored, root pid", StringComparison.Ordinal))
+            Assert.Equal(0, (await workload.WaitForAllMemoryVerifiedAsync(Patience, Ct)).BadWords); // kept: complete
+        else
+            Assert.True(await WaitGoneAsync(restoredPid), $"the restored pid {restoredPid} still runs although its session failed: {ended}");
+        TestContext.Current.TestOutputHelper?.WriteLine($"migrate killed: the source's copy was gone {clock.Elapsed.TotalSeconds:F1} s later; serve: {ended}");
+    }
+
+    private static char? StateOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2];
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Waits until the restored tree's root (the root of a new PID namespace) appears in the destination's network namespace.</summary>
     private static async Task<int> WaitForRestoredRootAsync(string destinationNet, PhaulProcess serve, Workload workload)
     {

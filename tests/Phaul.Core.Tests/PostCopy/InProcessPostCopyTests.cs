@@ -49,8 +49,10 @@ public sealed class InProcessPostCopyTests : IDisposable
         Assert.Equal(["post-dump returned", "restore", "served"], _events);
         // Stopped before the restored copy could run, killed once every page arrived.
         Assert.Equal([$"stop {SourcePid}", $"kill {SourcePid}"], _destination.Trees.Calls);
-        // The restored copy was guarded against this process's death from before its resume until its last page.
-        Assert.Equal([$"guard {LazyServerHarness.RestoredPid}", $"stood down {LazyServerHarness.RestoredPid}"], _destination.Trees.Guarded);
+        // Both copies were guarded against this process's death from before the commit: the restored one until its last
+        // page, the source's (once its lazy dump has served every page) until it was killed.
+        Assert.Equal([$"guard {SourcePid} once untraced", $"guard {LazyServerHarness.RestoredPid}", $"stood down {LazyServerHarness.RestoredPid}",
+                      $"stood down {SourcePid}"], _destination.Trees.Guarded);
         Assert.Equal(LazyServerHarness.RestoredPid, local.RestoredPid);
         Assert.Null(local.FinalDump);
         var report = Assert.IsType<PostCopyReport>(local.PostCopy);
@@ -99,7 +101,8 @@ public sealed class InProcessPostCopyTests : IDisposable
 
         Assert.Equal(LazyServerHarness.RestoredPid, lost.RestoredPid);
         Assert.Equal([$"stop {SourcePid}", $"kill {LazyServerHarness.RestoredPid}", $"kill {SourcePid}"], _destination.Trees.Calls);
-        Assert.Equal([$"guard {LazyServerHarness.RestoredPid}", $"stood down {LazyServerHarness.RestoredPid}"], _destination.Trees.Guarded);
+        Assert.Equal([$"guard {SourcePid} once untraced", $"guard {LazyServerHarness.RestoredPid}", $"stood down {LazyServerHarness.RestoredPid}",
+                      $"stood down {SourcePid}"], _destination.Trees.Guarded);
     }
 
     [Fact]

@@ -146,10 +146,10 @@ internal sealed class RecordingTrees : IProcessTrees
     }
 
     /// <summary>Guards are not recorded among the signals; <see cref="Guarded"/> lists the roots, and which were stood down.</summary>
-    public IDisposable GuardAgainstOurDeath(int root)
+    public IDisposable GuardAgainstOurDeath(int root, bool onceUntraced = false)
     {
         lock (_calls)
-            _guarded.Add($"guard {root}");
+            _guarded.Add(onceUntraced ? $"guard {root} once untraced" : $"guard {root}");
         return new Standing(this, root);
     }
 

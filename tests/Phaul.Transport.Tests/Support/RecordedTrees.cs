@@ -20,7 +20,7 @@ internal sealed class RecordedTrees : IProcessTrees
 
     public int Stop(int root) => Record($"stop {root}");
 
-    public IDisposable GuardAgainstOurDeath(int root) => new Guard();
+    public IDisposable GuardAgainstOurDeath(int root, bool onceUntraced = false) => new Guard();
 
     private sealed class Guard : IDisposable
     {

@@ -60,19 +60,12 @@ public class TwoHostPostCopyTests
         // on the destination with most of its memory still on the source. Both ends must notice, say the process
         // was lost, and end every process of the migration.
         await using var run = await PostCopyRun.StartAsync();
-        var (hosts, dir, serve, workload, sourcePid) = (run.Hosts, run.Dir, run.Serve, run.Workload, run.Workload.Pid);
+        var (hosts, serve, sourcePid) = (run.Hosts, run.Serve, run.Workload.Pid);
         var (sourceNet, destinationNet) = (NetworkNamespaceOf(sourcePid), NetworkNamespaceOf(serve.Id));
-        await workload.WaitForProgressAsync(20, Patience, Ct);
-
-        // 200 Mbit/s: the 256 MiB take ~11 s to follow, so the cut comes before the last page.
-        await hosts.ThrottleSourceAsync(megabitsPerSecond: 200);
-
-        await using var migrate = run.Migrate();
-        var restoredPid = await WaitForRestoredRootAsync(destinationNet, serve, workload);
         // The source must know the tree resumed (the destination's answer arrived) before the cut: cut while that
         // answer is on its way, the source reports the loss without the pid (PostCopyStageTests cover that case).
-        await migrate.WaitForStderrAsync(line => line.Contains($"the destination restored the tree as pid {restoredPid}", StringComparison.Ordinal),
-                                         Patience, "phaul migrate to hear that the tree resumed");
+        var (migrate, restoredPid) = await MigrateUntilResumedAsync(run, destinationNet);
+        await using var _ = migrate;
         await hosts.CutLinkAsync();
         var clock = Stopwatch.StartNew();
         var exitCode = await migrate.WaitForExitAsync(CutLinkDeadline);
@@ -99,15 +92,10 @@ public class TwoHostPostCopyTests
         // A restored tree without its daemon would read zero-filled pages: the guard armed before its resume kills it.
         // The source hears the connection die, reports the loss and kills its stale copy: no copy runs anywhere.
         await using var run = await PostCopyRun.StartAsync();
-        var (hosts, serve, workload, sourcePid) = (run.Hosts, run.Serve, run.Workload, run.Workload.Pid);
+        var (serve, workload, sourcePid) = (run.Serve, run.Workload, run.Workload.Pid);
         var destinationNet = NetworkNamespaceOf(serve.Id);
-        await workload.WaitForProgressAsync(20, Patience, Ct);
-        await hosts.ThrottleSourceAsync(megabitsPerSecond: 200);
-
-        await using var migrate = run.Migrate();
-        var restoredPid = await WaitForRestoredRootAsync(destinationNet, serve, workload);
-        await migrate.WaitForStderrAsync(line => line.Contains($"the destination restored the tree as pid {restoredPid}", StringComparison.Ordinal),
-                                         Patience, "phaul migrate to hear that the tree resumed");
+        var (migrate, restoredPid) = await MigrateUntilResumedAsync(run, destinationNet);
+        await using var _ = migrate;
         serve.Kill();
         var clock = Stopwatch.StartNew();
 
@@ -133,15 +121,9 @@ public class TwoHostPostCopyTests
         // was left stopped (state T) holding its memory with nothing to end it: a guard armed before the commit ends it
         // once the lazy dump has let go of it. Never a second copy, never one with missing pages, none left stopped.
         await using var run = await PostCopyRun.StartAsync();
-        var (hosts, serve, workload, sourcePid) = (run.Hosts, run.Serve, run.Workload, run.Workload.Pid);
-        var destinationNet = NetworkNamespaceOf(serve.Id);
-        await workload.WaitForProgressAsync(20, Patience, Ct);
-        await hosts.ThrottleSourceAsync(megabitsPerSecond: 200);
-
-        await using var migrate = run.Migrate();
-        var restoredPid = await WaitForRestoredRootAsync(destinationNet, serve, workload);
-        await migrate.WaitForStderrAsync(line => line.Contains($"the destination restored the tree as pid {restoredPid}", StringComparison.Ordinal),
-                                         Patience, "phaul migrate to hear that the tree resumed");
+        var (serve, workload, sourcePid) = (run.Serve, run.Workload, run.Workload.Pid);
+        var (migrate, restoredPid) = await MigrateUntilResumedAsync(run, NetworkNamespaceOf(serve.Id));
+        await using var _ = migrate;
         migrate.Kill();
         var clock = Stopwatch.StartNew();
 
@@ -165,6 +147,29 @@ public class TwoHostPostCopyTests
         catch (IOException)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Starts a post-copy migration over a link throttled to 200 Mbit/s (the 256 MiB take ~11 s to follow) and returns once
+    /// the tree runs on the destination and <c>phaul migrate</c> heard so, with most of its memory still on the source.
+    /// </summary>
+    private static async Task<(PhaulProcess Migrate, int RestoredPid)> MigrateUntilResumedAsync(PostCopyRun run, string destinationNet)
+    {
+        await run.Workload.WaitForProgressAsync(20, Patience, Ct);
+        await run.Hosts.ThrottleSourceAsync(megabitsPerSecond: 200);
+        var migrate = run.Migrate();
+        try
+        {
+            var restoredPid = await WaitForRestoredRootAsync(destinationNet, run.Serve, run.Workload);
+            await migrate.WaitForStderrAsync(line => line.Contains($"the destination restored the tree as pid {restoredPid}", StringComparison.Ordinal),
+                                             Patience, "phaul migrate to hear that the tree resumed");
+            return (migrate, restoredPid);
+        }
+        catch
+        {
+            await migrate.DisposeAsync();
+            throw;
         }
     }
 

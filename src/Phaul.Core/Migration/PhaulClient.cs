@@ -10,10 +10,12 @@ namespace Phaul;
 /// <see cref="IPhaulPostCopyLocal"/> in a lazy iteration of an <see cref="IPhaulPostCopyRemote"/>.
 /// </summary>
 /// <remarks>
-/// Cancelling <see cref="MigrateAsync"/>: before the final stage, the current pre-dump is abandoned
-/// (CRIU is killed; a pre-dump leaves the tree running) and the tree keeps running on the source.
+/// Cancelling <see cref="MigrateAsync"/>: before the final stage, the current pre-dump ends (CRIU is never killed while
+/// it holds the tree: its next notification is failed, or it completes) and the tree keeps running on the source.
 /// During the final stage the tree is frozen: the token goes to <see cref="IPhaulLocal.DumpCopyRestoreAsync"/>,
-/// whose dump then fails and CRIU resumes the tree on the source. Either way a started iteration is still
+/// whose dump then fails through CRIU's own failure path, which unlocks the tree's network and resumes it on the
+/// source; once the source has stopped its copy and committed the hand-over, the stage is no longer cancellable
+/// (docs/handover.md). Either way a started iteration is still
 /// ended with <see cref="IPhaulRemote.StopIterAsync"/> (not cancellable; bounded by the destination's own
 /// timeout) so that no page server is left behind, and <see cref="OperationCanceledException"/> is thrown.
 /// <para>

@@ -22,4 +22,10 @@ internal static class CommonOptions
         HelpName = "FILE",
         Required = true,
     };
+
+    public static Option<bool> InsecurePlaintext() => new("--insecure-plaintext")
+    {
+        Description = "Send memory, images, file copies and control messages UNENCRYPTED: anyone on the path can read the tree's memory " +
+                      "and change what the destination restores (the key still authenticates both ends). Both hosts must give it; one alone is refused",
+    };
 }

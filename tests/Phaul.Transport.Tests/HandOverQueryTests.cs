@@ -15,8 +15,8 @@ public class HandOverQueryTests
         await using var destination = new FakeDestination(TestKeys.Shared);
         var sessionId = new byte[16];
 
-        var stranger = new HandOverResolver(destination.Listener.LocalEndPoint, TestKeys.Other, sessionId, Quick, NullLogger.Instance);
-        var member = new HandOverResolver(destination.Listener.LocalEndPoint, TestKeys.Shared, sessionId, Quick, NullLogger.Instance);
+        var stranger = new HandOverResolver(new TransportConnector(destination.Listener.LocalEndPoint, TestKeys.Other, false, Quick), sessionId, Quick, NullLogger.Instance);
+        var member = new HandOverResolver(new TransportConnector(destination.Listener.LocalEndPoint, TestKeys.Shared, false, Quick), sessionId, Quick, NullLogger.Instance);
 
         Assert.Null(await stranger.TryResolveAsync());
         Assert.False(await member.TryResolveAsync()); // a session the destination never held: its copy never ran

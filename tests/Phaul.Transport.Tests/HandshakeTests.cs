@@ -9,6 +9,7 @@ public class HandshakeTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private static readonly byte[] NoSession = [];
+    private static readonly byte[] NoBinding = [];
 
     [Fact]
     public async Task Both_sides_with_the_same_key_authenticate_each_other()
@@ -17,7 +18,7 @@ public class HandshakeTests
         var sessionId = RandomNumberGenerator.GetBytes(TransportProtocol.SessionIdLength);
         var server = AcceptAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, sessionId);
 
-        var confirmed = await ClientHandshake.RunAsync(pair.ClientChannel(), TestKeys.Shared, Channel.Control, NoSession, Timeout, CancellationToken.None);
+        var confirmed = await ClientHandshake.RunAsync(pair.ClientChannel(), TestKeys.Shared, Channel.Control, NoSession, NoBinding, Timeout, CancellationToken.None);
 
         var hello = await server;
         Assert.Equal(Channel.Control, hello.Channel);
@@ -31,7 +32,7 @@ public class HandshakeTests
         var sessionId = RandomNumberGenerator.GetBytes(TransportProtocol.SessionIdLength);
         var server = AcceptAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, sessionId);
 
-        var confirmed = await ClientHandshake.RunAsync(pair.ClientChannel(), TestKeys.Shared, Channel.Memory, sessionId, Timeout, CancellationToken.None);
+        var confirmed = await ClientHandshake.RunAsync(pair.ClientChannel(), TestKeys.Shared, Channel.Memory, sessionId, NoBinding, Timeout, CancellationToken.None);
 
         var hello = await server;
         Assert.Equal(Channel.Memory, hello.Channel);
@@ -44,12 +45,12 @@ public class HandshakeTests
     {
         // Failure handled: a source holding the wrong key that (unlike ours) ignores the destination's proof.
         await using var pair = await LoopbackPair.CreateAsync();
-        var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, Timeout, CancellationToken.None);
+        var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, NoBinding, Timeout, CancellationToken.None);
         var rogue = pair.ClientChannel();
         var clientNonce = RandomNumberGenerator.GetBytes(TransportProtocol.NonceLength);
         var serverHello = await SendHelloAsync(rogue, clientNonce);
 
-        var transcript = new AuthTranscript(TransportProtocol.Version, Channel.Control, [], clientNonce, serverHello.ServerNonce.ToByteArray());
+        var transcript = new AuthTranscript(TransportProtocol.Version, Channel.Control, [], clientNonce, serverHello.ServerNonce.ToByteArray(), NoBinding);
         await SendProofAsync(rogue, AuthProof.ForSource(TestKeys.Other, transcript));
 
         var refused = await Assert.ThrowsAsync<TransportAuthenticationException>(() => server);
@@ -63,10 +64,10 @@ public class HandshakeTests
     {
         // Failure handled: an impostor destination (or a mismatched key file) on the address.
         await using var pair = await LoopbackPair.CreateAsync();
-        var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Other, Timeout, CancellationToken.None);
+        var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Other, NoBinding, Timeout, CancellationToken.None);
 
         var refused = await Assert.ThrowsAsync<TransportAuthenticationException>(() =>
-            ClientHandshake.RunAsync(pair.ClientChannel(), TestKeys.Shared, Channel.Control, NoSession, Timeout, CancellationToken.None));
+            ClientHandshake.RunAsync(pair.ClientChannel(), TestKeys.Shared, Channel.Control, NoSession, NoBinding, Timeout, CancellationToken.None));
 
         Assert.Equal(TransportSide.Destination, refused.Side);
         Assert.Contains("could not prove it holds the pre-shared key", refused.Message);
@@ -80,7 +81,7 @@ public class HandshakeTests
     {
         // Failure handled: a peer that says hello and then sends a request instead of a proof.
         await using var pair = await LoopbackPair.CreateAsync();
-        var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, Timeout, CancellationToken.None);
+        var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, NoBinding, Timeout, CancellationToken.None);
         var rogue = pair.ClientChannel();
         await SendHelloAsync(rogue, RandomNumberGenerator.GetBytes(TransportProtocol.NonceLength));
 
@@ -96,7 +97,7 @@ public class HandshakeTests
     {
         // Failure handled: a peer that does not authenticate at all.
         await using var pair = await LoopbackPair.CreateAsync();
-        var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, Timeout, CancellationToken.None);
+        var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, NoBinding, Timeout, CancellationToken.None);
         var rogue = pair.ClientChannel();
 
         await rogue.SendAsync(new Envelope { RestoreRequest = new RestoreRequest() }, TransportPhase.Restore, CancellationToken.None);
@@ -115,17 +116,17 @@ public class HandshakeTests
         ByteString oldServerNonce;
         await using (var first = await LoopbackPair.CreateAsync())
         {
-            var server = ServerHandshake.RunAsync(first.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, Timeout, CancellationToken.None);
+            var server = ServerHandshake.RunAsync(first.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, NoBinding, Timeout, CancellationToken.None);
             var genuine = first.ClientChannel();
             var hello = await SendHelloAsync(genuine, clientNonce);
             oldServerNonce = hello.ServerNonce;
-            recordedProof = AuthProof.ForSource(TestKeys.Shared, new AuthTranscript(TransportProtocol.Version, Channel.Control, [], clientNonce, hello.ServerNonce.ToByteArray()));
+            recordedProof = AuthProof.ForSource(TestKeys.Shared, new AuthTranscript(TransportProtocol.Version, Channel.Control, [], clientNonce, hello.ServerNonce.ToByteArray(), NoBinding));
             await SendProofAsync(genuine, recordedProof);
             Assert.Equal(Channel.Control, (await server).Channel);
         }
 
         await using var second = await LoopbackPair.CreateAsync();
-        var replayed = ServerHandshake.RunAsync(second.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, Timeout, CancellationToken.None);
+        var replayed = ServerHandshake.RunAsync(second.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, NoBinding, Timeout, CancellationToken.None);
         var attacker = second.ClientChannel();
         var freshHello = await SendHelloAsync(attacker, clientNonce);
         await SendProofAsync(attacker, recordedProof);
@@ -140,7 +141,7 @@ public class HandshakeTests
     {
         // Failure handled: a reflection attack, answering the challenge with the destination's proof.
         await using var pair = await LoopbackPair.CreateAsync();
-        var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, Timeout, CancellationToken.None);
+        var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, NoBinding, Timeout, CancellationToken.None);
         var rogue = pair.ClientChannel();
         var hello = await SendHelloAsync(rogue, RandomNumberGenerator.GetBytes(TransportProtocol.NonceLength));
 
@@ -154,7 +155,7 @@ public class HandshakeTests
     {
         // Failure handled: hosts running different Phaul releases.
         await using var pair = await LoopbackPair.CreateAsync();
-        var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, Timeout, CancellationToken.None);
+        var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, NoBinding, Timeout, CancellationToken.None);
         var newer = pair.ClientChannel();
         var hello = new ClientHello { ProtocolVersion = 9, Channel = Channel.Control, ClientNonce = ByteString.CopyFrom(new byte[TransportProtocol.NonceLength]) };
 
@@ -170,7 +171,7 @@ public class HandshakeTests
     {
         // Failure handled: hosts running different Phaul releases, seen from the source.
         await using var pair = await LoopbackPair.CreateAsync();
-        var client = ClientHandshake.RunAsync(pair.ClientChannel(), TestKeys.Shared, Channel.Control, NoSession, Timeout, CancellationToken.None);
+        var client = ClientHandshake.RunAsync(pair.ClientChannel(), TestKeys.Shared, Channel.Control, NoSession, NoBinding, Timeout, CancellationToken.None);
         var older = pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength);
         await older.ReceiveAsync(Envelope.BodyOneofCase.ClientHello, TransportPhase.Handshake, Timeout, CancellationToken.None);
 
@@ -191,7 +192,7 @@ public class HandshakeTests
         await using var pair = await LoopbackPair.CreateAsync();
 
         var refused = await Assert.ThrowsAnyAsync<TransportException>(() =>
-            ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, TimeSpan.FromMilliseconds(200), CancellationToken.None));
+            ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, NoBinding, TimeSpan.FromMilliseconds(200), CancellationToken.None));
 
         Assert.Equal(TransportPhase.Handshake, refused.Phase);
         Assert.Contains("no message from the source within 0.2 s", refused.Message);
@@ -200,7 +201,7 @@ public class HandshakeTests
     [Fact]
     public void The_two_proofs_of_one_handshake_differ()
     {
-        var transcript = new AuthTranscript(1, Channel.Control, [], new byte[32], new byte[32]);
+        var transcript = new AuthTranscript(1, Channel.Control, [], new byte[32], new byte[32], NoBinding);
         Assert.NotEqual(AuthProof.ForSource(TestKeys.Shared, transcript), AuthProof.ForDestination(TestKeys.Shared, transcript));
         Assert.NotEqual(AuthProof.ForSource(TestKeys.Shared, transcript), AuthProof.ForSource(TestKeys.Other, transcript));
         Assert.NotEqual(AuthProof.ForSource(TestKeys.Shared, transcript),
@@ -210,7 +211,7 @@ public class HandshakeTests
     /// <summary>The destination's side as the listener runs it: handshake, then accept with a session id.</summary>
     private static async Task<ClientHello> AcceptAsync(FrameChannel channel, PreSharedKey key, byte[] sessionId)
     {
-        var hello = await ServerHandshake.RunAsync(channel, key, Timeout, CancellationToken.None);
+        var hello = await ServerHandshake.RunAsync(channel, key, NoBinding, Timeout, CancellationToken.None);
         await channel.SendAsync(new Envelope { AuthAccepted = new AuthAccepted { SessionId = ByteString.CopyFrom(sessionId) } },
                                 TransportPhase.Authentication, CancellationToken.None);
         return hello;

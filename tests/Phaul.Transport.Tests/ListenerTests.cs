@@ -118,13 +118,10 @@ public class ListenerTests
     {
         // Failure handled: an authenticated peer trying to attach a socket to a session that is not waiting.
         await using var destination = new FakeDestination(TestKeys.Shared);
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(destination.Listener.LocalEndPoint, Ct);
-        await using var stream = new NetworkStream(socket);
-        var channel = new FrameChannel(stream, TransportSide.Destination, "listener");
+        var connector = new TransportConnector(destination.Listener.LocalEndPoint, TestKeys.Shared, false, TransportTimeouts.Default);
 
         var error = await Assert.ThrowsAsync<TransportAuthenticationException>(() =>
-            ClientHandshake.RunAsync(channel, TestKeys.Shared, Channel.Memory, new byte[TransportProtocol.SessionIdLength], Patience, CancellationToken.None));
+            connector.ConnectAsync(Channel.Memory, new byte[TransportProtocol.SessionIdLength], Ct));
 
         Assert.Contains("no session is waiting for a memory connection", error.Message);
         Assert.Empty(destination.Targets);
@@ -152,15 +149,11 @@ public class ListenerTests
     {
         // Failure handled: a source that authenticated its control connection but never opens the memory one.
         await using var destination = new FakeDestination(TestKeys.Shared, new TransportTimeouts { Handshake = TimeSpan.FromMilliseconds(300) });
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(destination.Listener.LocalEndPoint, Ct);
-        await using var stream = new NetworkStream(socket);
-        var channel = new FrameChannel(stream, TransportSide.Destination, "listener") { MaxFrameLength = FrameCodec.MaxFrameLength };
-        await ClientHandshake.RunAsync(channel, TestKeys.Shared, Channel.Control, [], Patience, CancellationToken.None);
+        await using var control = await ConnectControlAsync(destination);
 
-        var abort = await channel.ReceiveAnyAsync(TransportPhase.Handshake, Patience, CancellationToken.None);
+        var abort = await control.Channel.ReceiveAnyAsync(TransportPhase.Handshake, Patience, CancellationToken.None);
         Assert.Contains("memory connection did not join within 0.3 s", abort.Abort.Reason);
-        socket.Shutdown(SocketShutdown.Send);
+        control.Socket.Shutdown(SocketShutdown.Send);
 
         var ended = await destination.SessionEnded.WaitAsync(Patience, Ct);
         Assert.Contains("memory connection did not join within 0.3 s", ended.Error!.Message);
@@ -175,14 +168,9 @@ public class ListenerTests
         // sources kept the destination full.
         // A handshake timeout far beyond the test's patience: only noticing the closed connection ends the session in time.
         await using var destination = new FakeDestination(TestKeys.Shared, new TransportTimeouts { Handshake = TimeSpan.FromMinutes(5) });
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(destination.Listener.LocalEndPoint, Ct);
-        var stream = new NetworkStream(socket);
-        var channel = new FrameChannel(stream, TransportSide.Destination, "listener") { MaxFrameLength = FrameCodec.MaxFrameLength };
-        await ClientHandshake.RunAsync(channel, TestKeys.Shared, Channel.Control, [], Patience, CancellationToken.None);
+        var control = await ConnectControlAsync(destination);
 
-        await stream.DisposeAsync();
-        socket.Dispose();
+        await control.DisposeAsync();
 
         var ended = await destination.SessionEnded.WaitAsync(Patience, Ct);
         Assert.Contains("closed its control connection before its memory connection joined", ended.Error!.Message);
@@ -207,28 +195,6 @@ public class ListenerTests
         var refused = await Assert.ThrowsAsync<TransportException>(() =>
             MigrationConnection.ConnectAsync(destination.Listener.LocalEndPoint, TestKeys.Shared, cancellationToken: Ct));
         Assert.Equal(TransportPhase.Connect, refused.Phase);
-    }
-
-    [Fact]
-    public async Task Connections_over_the_limit_are_closed_at_once()
-    {
-        // Failure handled: a peer opening connections without authenticating, to exhaust the destination.
-        await using var destination = new FakeDestination(TestKeys.Shared, maxConnections: 2);
-        using var idle1 = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        using var idle2 = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await idle1.ConnectAsync(destination.Listener.LocalEndPoint, Ct);
-        await idle2.ConnectAsync(destination.Listener.LocalEndPoint, Ct);
-        await Task.Yield();
-
-        var refused = await Assert.ThrowsAsync<TransportException>(() => destination.ConnectAsync(TestKeys.Shared));
-
-        // Closed (or reset, when the hello was already on its way) before any answer.
-        Assert.Equal((TransportSide.Destination, TransportPhase.Handshake), (refused.Side, refused.Phase));
-        Assert.Empty(destination.Targets);
-        idle1.Dispose();
-        idle2.Dispose();
-        await using var connection = await RetryConnectAsync(destination);
-        Assert.NotEmpty(connection.SessionId);
     }
 
     [Fact]
@@ -261,23 +227,6 @@ public class ListenerTests
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, TransportProtocol.DefaultPort), options.EndPoint);
     }
 
-    // Closed connections leave the listener's count once their tasks notice; retry until they have.
-    private static async Task<MigrationConnection> RetryConnectAsync(FakeDestination destination)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            try
-            {
-                return await destination.ConnectAsync(TestKeys.Shared);
-            }
-            catch (TransportException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(20, Ct);
-            }
-        }
-    }
-
     private static async Task<FakeTarget> WaitForTargetAsync(FakeDestination destination)
     {
         // The destination creates the session's server right after the memory connection joined,
@@ -289,5 +238,14 @@ public class ListenerTests
             await Task.Delay(10, Ct);
         }
         return destination.Targets.Single();
+    }
+
+    // The control connection alone, authenticated as MigrationConnection opens it, without its memory connection.
+    private static async Task<TransportConnection> ConnectControlAsync(FakeDestination destination)
+    {
+        var connector = new TransportConnector(destination.Listener.LocalEndPoint, TestKeys.Shared, false, TransportTimeouts.Default);
+        var control = await connector.ConnectAsync(Channel.Control, [], Ct);
+        control.Channel.MaxFrameLength = FrameCodec.MaxFrameLength;
+        return control;
     }
 }

@@ -17,8 +17,9 @@ namespace Phaul.Cli.Commands;
 /// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
 /// <param name="Verbose">Log to stderr as well as the progress lines.</param>
 /// <param name="FileSystem">What to do with the tree's files (<c>--fs-*</c>); null for nothing.</param>
+/// <param name="InsecurePlaintext">Send everything unencrypted (<c>--insecure-plaintext</c>).</param>
 internal sealed record MigrateOptions(int Pid, EndPoint To, string KeyFile, StrategyChoice Strategy, bool AllowFallback, string? JsonFile, string? Wdir,
-                                      string? CriuPath, bool Verbose, FileSystemChoice? FileSystem = null);
+                                      string? CriuPath, bool Verbose, FileSystemChoice? FileSystem = null, bool InsecurePlaintext = false);
 
 /// <summary>
 /// <c>phaul migrate</c>: moves a process tree to a host running <c>phaul serve</c>. Progress goes to
@@ -69,9 +70,10 @@ internal static class MigrateCommand
         var criu = CommonOptions.Criu();
         var verbose = CommonOptions.Verbose();
         var fileSystem = new FileSystemOptions();
+        var plaintext = CommonOptions.InsecurePlaintext();
         var command = new Command("migrate", "Live-migrate a process tree to a host running 'phaul serve'.")
         {
-            pid, to, keyFile, strategy, noFallback, json, wdir, criu, verbose,
+            pid, to, keyFile, strategy, noFallback, json, wdir, criu, verbose, plaintext,
         };
         foreach (var option in fileSystem.All)
             command.Options.Add(option);
@@ -80,7 +82,7 @@ internal static class MigrateCommand
             var options = new MigrateOptions(parse.GetValue(pid), parse.GetValue(to)!, parse.GetValue(keyFile)!, parse.GetValue(strategy),
                                              !parse.GetValue(noFallback),
                                              parse.GetValue(json), parse.GetValue(wdir), parse.GetValue(criu), parse.GetValue(verbose),
-                                             fileSystem.Bind(parse));
+                                             fileSystem.Bind(parse), parse.GetValue(plaintext));
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
@@ -103,7 +105,7 @@ internal static class MigrateCommand
 
         using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose), progress: stderr);
         var request = new MigrationRequest(options.Pid, options.To, key, options.Strategy, options.AllowFallback, wdir.Path, options.CriuPath,
-                                           options.FileSystem);
+                                           options.FileSystem, options.InsecurePlaintext);
         MigrationOutcome outcome;
         try
         {

@@ -17,8 +17,10 @@ namespace Phaul.Cli.Commands;
 /// <param name="FileSystemRoots">Directories under which sources may copy subtrees (<c>--fs-root</c>); none when empty.</param>
 /// <param name="KeepImages">Keep a restored session's image files (<c>--keep-images</c>).</param>
 /// <param name="KeepFailed">Keep a failed or crashed session's image files (<c>--keep-failed</c>).</param>
+/// <param name="InsecurePlaintext">Accept only unencrypted connections (<c>--insecure-plaintext</c>).</param>
 internal sealed record ServeOptions(IPEndPoint Listen, string Wdir, string KeyFile, string? CriuPath, bool Verbose,
-                                    IReadOnlyList<string>? FileSystemRoots = null, bool KeepImages = false, bool KeepFailed = false);
+                                    IReadOnlyList<string>? FileSystemRoots = null, bool KeepImages = false, bool KeepFailed = false,
+                                    bool InsecurePlaintext = false);
 
 /// <summary>
 /// <c>phaul serve</c>: the destination service. Accepts authenticated sources, restores the trees
@@ -62,15 +64,16 @@ internal static class ServeCommand
             Description = "Keep the image files of failed sessions, and of sessions a crashed serve left in --wdir, for diagnosis " +
                           "(default: removed, so that failures cannot fill the disk; the CRIU logs stay)",
         };
+        var plaintext = CommonOptions.InsecurePlaintext();
         var command = new Command("serve", "Run the destination service: receive migrations and restore them here, until SIGINT or SIGTERM.")
         {
-            listen, wdir, keyFile, criu, verbose, fsRoot, keepImages, keepFailed,
+            listen, wdir, keyFile, criu, verbose, fsRoot, keepImages, keepFailed, plaintext,
         };
         command.SetAction(async (parse, ct) =>
         {
             var options = new ServeOptions(parse.GetValue(listen)!, parse.GetValue(wdir)!, parse.GetValue(keyFile)!,
                                            parse.GetValue(criu), parse.GetValue(verbose), parse.GetValue(fsRoot),
-                                           parse.GetValue(keepImages), parse.GetValue(keepFailed));
+                                           parse.GetValue(keepImages), parse.GetValue(keepFailed), parse.GetValue(plaintext));
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
@@ -95,6 +98,7 @@ internal static class ServeCommand
                 FileSystem = new FileSystemDestinationOptions { AllowedRoots = FileSystemRoots(options) },
                 KeepImages = options.KeepImages,
                 KeepFailed = options.KeepFailed,
+                InsecurePlaintext = options.InsecurePlaintext,
             }, loggerFactory);
         }
         catch (SocketException e)
@@ -108,6 +112,8 @@ internal static class ServeCommand
             listener.SessionEnded += (_, session) => output.WriteLine(Describe(session));
             output.WriteLine($"phaul serve: listening on {listener.LocalEndPoint}, sessions under {Path.GetFullPath(options.Wdir)}; " +
                              "stop with Ctrl-C or SIGTERM");
+            if (options.InsecurePlaintext)
+                output.WriteLine("phaul serve: WARNING: --insecure-plaintext: migrations arrive unencrypted; anyone on the path can read and change them");
             if (FileSystemRoots(options) is { Count: > 0 } roots)
                 output.WriteLine($"phaul serve: sources may copy file-system subtrees into {string.Join(", ", roots)}" +
                                  (RsyncProgram.Find() is null ? "; but rsync is not installed here, so such requests are refused: apt-get install rsync" : ""));

@@ -47,7 +47,7 @@ internal sealed class MigrationProgress : ILoggerProvider, ILogger
         return eventId switch
         {
             3100 => $"connecting to {Field("EndPoint")}",
-            3101 => $"connected to {Field("EndPoint")}, session {Field("SessionId")}",
+            3101 => $"connected to {Field("EndPoint")}, session {Field("SessionId")}, {Field("Protection")}",
             2000 => $"strategy: {StrategyName(Field("Strategy"))}",
             2001 => $"strategy: {Field("Note")}",
             2010 => $"iteration {Field("Iteration")}: pre-dump, the tree keeps running",

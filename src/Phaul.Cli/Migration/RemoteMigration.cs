@@ -13,8 +13,9 @@ namespace Phaul.Cli.Migration;
 /// <param name="Wdir">An empty directory for this migration's images and CRIU logs on the source.</param>
 /// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
 /// <param name="FileSystem">What to do with the tree's files; null for nothing.</param>
+/// <param name="InsecurePlaintext">Send everything unencrypted; the destination must allow it too.</param>
 internal sealed record MigrationRequest(int Pid, EndPoint Destination, PreSharedKey Key, StrategyChoice Strategy, bool AllowFallback,
-                                      string Wdir, string? CriuPath, FileSystemChoice? FileSystem = null);
+                                      string Wdir, string? CriuPath, FileSystemChoice? FileSystem = null, bool InsecurePlaintext = false);
 
 /// <summary>
 /// The one code path of a CLI migration: connect to the destination through Phaul.Transport and
@@ -29,8 +30,9 @@ internal static class RemoteMigration
     public static async Task<MigrationOutcome> RunAsync(MigrationRequest request, ILoggerFactory loggerFactory,
                                                         CancellationToken cancellationToken)
     {
-        var connection = await MigrationConnection.ConnectAsync(request.Destination, request.Key, loggerFactory: loggerFactory,
-                                                                cancellationToken: cancellationToken).ConfigureAwait(false);
+        var connectionOptions = new MigrationConnectionOptions { InsecurePlaintext = request.InsecurePlaintext };
+        var connection = await MigrationConnection.ConnectAsync(request.Destination, request.Key, connectionOptions, loggerFactory,
+                                                                cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var config = new PhaulConfig { Pid = request.Pid, Memfd = connection.Memfd, Wdir = request.Wdir };

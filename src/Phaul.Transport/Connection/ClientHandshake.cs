@@ -15,11 +15,12 @@ internal static class ClientHandshake
     /// <param name="key">The pre-shared key.</param>
     /// <param name="kind">What the connection will carry.</param>
     /// <param name="sessionId">The session a memory connection joins; empty for the control connection.</param>
+    /// <param name="channelBinding">The TLS channel binding (<see cref="TransportTls"/>); empty on an unencrypted connection.</param>
     /// <param name="timeout">The deadline for each answer.</param>
     /// <param name="cancellationToken">Abandons the handshake.</param>
     /// <returns>The session id the destination confirmed.</returns>
     public static async Task<byte[]> RunAsync(FrameChannel channel, PreSharedKey key, Channel kind, byte[] sessionId,
-                                              TimeSpan timeout, CancellationToken cancellationToken)
+                                              byte[] channelBinding, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var clientNonce = RandomNumberGenerator.GetBytes(TransportProtocol.NonceLength);
         var hello = new ClientHello
@@ -33,7 +34,8 @@ internal static class ClientHandshake
 
         var serverHello = (await channel.ReceiveAsync(Envelope.BodyOneofCase.ServerHello, TransportPhase.Handshake, timeout,
                                                       cancellationToken).ConfigureAwait(false)).ServerHello;
-        var transcript = new AuthTranscript(TransportProtocol.Version, kind, sessionId, clientNonce, serverHello.ServerNonce.ToByteArray());
+        var transcript = new AuthTranscript(TransportProtocol.Version, kind, sessionId, clientNonce, serverHello.ServerNonce.ToByteArray(),
+                                            channelBinding);
         await CheckDestinationAsync(channel, key, transcript, serverHello, cancellationToken).ConfigureAwait(false);
 
         var response = new AuthResponse { ClientProof = ByteString.CopyFrom(AuthProof.ForSource(key, transcript)) };
@@ -60,7 +62,7 @@ internal static class ClientHandshake
         {
             await channel.TryAbortAsync("the destination failed authentication", TransportPhase.Authentication, cancellationToken).ConfigureAwait(false);
             throw new TransportAuthenticationException(TransportSide.Destination,
-                "the destination could not prove it holds the pre-shared key (the key files differ, or another service answered)",
+                "the destination could not prove it holds the pre-shared key (the key files differ, another service answered, or a relay in the middle runs its own TLS)",
                 channel.PeerEndPoint);
         }
     }
@@ -74,7 +76,7 @@ internal static class ClientHandshake
                 return verdict.AuthAccepted.SessionId.ToByteArray();
             case Envelope.BodyOneofCase.Abort:
                 throw new TransportAuthenticationException(TransportSide.Source,
-                    $"the destination refused the source: {verdict.Abort.Reason}", channel.PeerEndPoint);
+                    $"the destination refused the source: {PeerText.Escape(verdict.Abort.Reason)}", channel.PeerEndPoint);
             default:
                 throw channel.Unexpected(verdict, "AuthAccepted with a session id", TransportPhase.Authentication);
         }

@@ -9,6 +9,9 @@ namespace Phaul.Transport;
 /// </summary>
 internal sealed class FrameChannel
 {
+    // An abort reason is the peer's text, shown in logs and messages: escaped and bounded.
+    private const int MaxAbortReasonLength = 1000;
+
     private readonly Stream _stream;
 
     public FrameChannel(Stream stream, TransportSide peer, string peerEndPoint)
@@ -63,7 +66,7 @@ internal sealed class FrameChannel
     /// <summary>The exception for an <see cref="Abort"/> the peer sent, in the step the peer named if any.</summary>
     public TransportException Aborted(Abort abort, TransportPhase phase, int? iteration = null) =>
         Failure(Enum.TryParse<TransportPhase>(abort.Phase, out var peerPhase) ? peerPhase : phase,
-                $"the {Describe(Peer)} gave up: {abort.Reason}", iteration);
+                $"the {Describe(Peer)} gave up: {PeerText.Escape(abort.Reason, MaxAbortReasonLength)}", iteration);
 
     /// <summary>Receives one message of any kind, an <see cref="Abort"/> included.</summary>
     public async Task<Envelope> ReceiveAnyAsync(TransportPhase phase, TimeSpan timeout, CancellationToken cancellationToken,

@@ -13,16 +13,17 @@ internal static class ServerHandshake
     /// <summary>Authenticates a new connection; on failure tells the peer why and throws.</summary>
     /// <param name="channel">The accepted connection.</param>
     /// <param name="key">The pre-shared key.</param>
+    /// <param name="channelBinding">The TLS channel binding (<see cref="TransportTls"/>); empty on an unencrypted connection.</param>
     /// <param name="timeout">The deadline for each message.</param>
     /// <param name="cancellationToken">Abandons the handshake.</param>
     /// <returns>The authenticated source's hello: which channel it opens, and for which session.</returns>
     /// <exception cref="TransportException">The peer was refused.</exception>
-    public static async Task<ClientHello> RunAsync(FrameChannel channel, PreSharedKey key, TimeSpan timeout,
-                                                   CancellationToken cancellationToken)
+    public static async Task<ClientHello> RunAsync(FrameChannel channel, PreSharedKey key, byte[] channelBinding,
+                                                   TimeSpan timeout, CancellationToken cancellationToken)
     {
         try
         {
-            return await AuthenticateAsync(channel, key, timeout, cancellationToken).ConfigureAwait(false);
+            return await AuthenticateAsync(channel, key, channelBinding, timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TransportException e)
         {
@@ -31,7 +32,7 @@ internal static class ServerHandshake
         }
     }
 
-    private static async Task<ClientHello> AuthenticateAsync(FrameChannel channel, PreSharedKey key, TimeSpan timeout,
+    private static async Task<ClientHello> AuthenticateAsync(FrameChannel channel, PreSharedKey key, byte[] channelBinding, TimeSpan timeout,
                                                              CancellationToken cancellationToken)
     {
         var hello = (await channel.ReceiveAsync(Envelope.BodyOneofCase.ClientHello, TransportPhase.Handshake, timeout,
@@ -42,7 +43,7 @@ internal static class ServerHandshake
 
         var serverNonce = RandomNumberGenerator.GetBytes(TransportProtocol.NonceLength);
         var transcript = new AuthTranscript(TransportProtocol.Version, hello.Channel, hello.SessionId.ToByteArray(),
-                                            hello.ClientNonce.ToByteArray(), serverNonce);
+                                            hello.ClientNonce.ToByteArray(), serverNonce, channelBinding);
         var serverHello = new ServerHello
         {
             ProtocolVersion = TransportProtocol.Version,
@@ -55,7 +56,7 @@ internal static class ServerHandshake
                                                    cancellationToken).ConfigureAwait(false)).AuthResponse;
         if (!AuthProof.Matches(AuthProof.ForSource(key, transcript), response.ClientProof.Span))
             throw new TransportAuthenticationException(TransportSide.Source,
-                "authentication failed: the source's proof does not match this destination's pre-shared key", channel.PeerEndPoint);
+                "authentication failed: the source's proof does not match this destination's pre-shared key (or a relay in the middle runs its own TLS)", channel.PeerEndPoint);
         return hello;
     }
 

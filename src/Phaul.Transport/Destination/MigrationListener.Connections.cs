@@ -14,38 +14,176 @@ public sealed partial class MigrationListener
 
     private static readonly TimeSpan AbortOnShutdownTimeout = TimeSpan.FromSeconds(1);
 
-    private async Task HandleConnectionAsync(Socket socket, CancellationToken cancellationToken)
+    // How long a refused peer has to read the refusal before the connection closes.
+    private static readonly TimeSpan RefusalTimeout = TimeSpan.FromSeconds(1);
+
+    private async Task HandleConnectionAsync(Socket socket, ConnectionAdmission.Ticket ticket, CancellationToken cancellationToken)
     {
         var peer = socket.RemoteEndPoint?.ToString() ?? "unknown peer";
         _logger.ConnectionAccepted(peer);
+        TransportConnection? connection = null;
         var handedOver = false;
-        var stream = new NetworkStream(socket, ownsSocket: false);
+        using (ticket)
+        {
+            try
+            {
+                SocketSetup.Configure(socket);
+                var (authenticated, hello) = await AuthenticateAsync(socket, ticket, peer, cancellationToken).ConfigureAwait(false);
+                connection = authenticated;
+                if (connection is null)
+                    return;
+                if (!ticket.TryAuthenticate())
+                {
+                    var busy = $"the destination has {_options.MaxConnections} authenticated connections open already; try again later";
+                    await connection.Channel.TryAbortAsync(busy, TransportPhase.Authentication, cancellationToken).ConfigureAwait(false);
+                    _logger.ConnectionRefused(peer, TransportPhase.Authentication, busy);
+                    return;
+                }
+                handedOver = await DispatchAsync(connection, hello!, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TransportException e)
+            {
+                LogRefusal(() => _logger.ConnectionRefused(peer, e.Phase, e.Reason));
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException
+                                          or System.Security.Authentication.AuthenticationException)
+            {
+                // The listener is stopping, or the peer vanished or broke TLS during the handshake; nothing to answer.
+            }
+            finally
+            {
+                if (!handedOver)
+                {
+                    if (connection is not null)
+                        await connection.DisposeAsync().ConfigureAwait(false);
+                    socket.Dispose();
+                }
+            }
+        }
+    }
+
+    private async Task<bool> DispatchAsync(TransportConnection connection, ClientHello hello, CancellationToken cancellationToken)
+    {
+        switch (hello.Channel)
+        {
+            case Channel.Memory:
+                return await JoinMemoryAsync(connection, hello.SessionId, cancellationToken).ConfigureAwait(false);
+            case Channel.HandOverQuery:
+                await AnswerHandOverQueryAsync(connection.Channel, hello.SessionId, cancellationToken).ConfigureAwait(false);
+                return false;
+            default:
+                await RunSessionAsync(connection, cancellationToken).ConfigureAwait(false);
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// The greeting, TLS and the key's proof, all within one handshake deadline, so that a slow peer cannot hold its
+    /// slot longer by trickling bytes. A connection dropped for a newcomer is told so.
+    /// </summary>
+    /// <returns>The authenticated connection and its hello; no connection when the peer was refused (logged).</returns>
+    private async Task<(TransportConnection? Connection, ClientHello? Hello)> AuthenticateAsync(Socket socket, ConnectionAdmission.Ticket ticket,
+                                                                                              string peer, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, ticket.Evicted);
+        deadline.CancelAfter(_options.Timeouts.Handshake);
+        Stream stream = new NetworkStream(socket, ownsSocket: false);
         try
         {
-            SocketSetup.Configure(socket);
+            if (!await GreetAsync(stream, ticket, peer, deadline.Token).ConfigureAwait(false))
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                return (null, null);
+            }
+            var binding = Array.Empty<byte>();
+            if (_certificate is not null)
+                (stream, binding) = await TransportTls.AuthenticateAsDestinationAsync(stream, _certificate, deadline.Token).ConfigureAwait(false);
             var channel = new FrameChannel(stream, TransportSide.Source, peer);
-            var hello = await ServerHandshake.RunAsync(channel, _options.Key, _options.Timeouts.Handshake, cancellationToken).ConfigureAwait(false);
-            if (hello.Channel == Channel.Memory)
-                handedOver = await JoinMemoryAsync(socket, channel, hello.SessionId, cancellationToken).ConfigureAwait(false);
-            else if (hello.Channel == Channel.HandOverQuery)
-                await AnswerHandOverQueryAsync(channel, hello.SessionId, cancellationToken).ConfigureAwait(false);
-            else
-                await RunSessionAsync(socket, channel, cancellationToken).ConfigureAwait(false);
+            var hello = await ServerHandshake.RunAsync(channel, _options.Key, binding, _options.Timeouts.Handshake, deadline.Token).ConfigureAwait(false);
+            return (new TransportConnection(socket, stream, channel, hello.SessionId.ToByteArray()), hello);
         }
-        catch (TransportException e)
-        {
-            _logger.ConnectionRefused(peer, e.Phase, e.Reason);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
-        {
-            // The listener is stopping or the peer vanished during the handshake; nothing to answer.
-        }
-        finally
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             await stream.DisposeAsync().ConfigureAwait(false);
-            if (!handedOver)
-                socket.Dispose();
+            var reason = ticket.Evicted.IsCancellationRequested
+                ? "dropped before its greeting to make room for a newer connection"
+                : $"its handshake did not complete within {_options.Timeouts.Handshake.TotalSeconds:0.###} s";
+            if (ticket.Evicted.IsCancellationRequested)
+                await RefuseAsync(socket, reason).ConfigureAwait(false);
+            LogRefusal(() => _logger.ConnectionTurnedAway(peer, reason));
+            return (null, null);
         }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <returns>Whether the source's greeting was accepted; a refusal is sent and logged.</returns>
+    private async Task<bool> GreetAsync(Stream stream, ConnectionAdmission.Ticket ticket, string peer, CancellationToken cancellationToken)
+    {
+        string? line;
+        try
+        {
+            line = await ConnectionGreeting.ReadLineAsync(stream, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            line = null;
+            LogRefusal(() => _logger.ConnectionTurnedAway(peer, e.Message));
+        }
+        if (line is null)
+            return false;
+        if (ConnectionGreeting.CheckSourceLine(line, _options.InsecurePlaintext) is { } refusal)
+        {
+            await stream.WriteAsync(ConnectionGreeting.RefusedLine(refusal), cancellationToken).ConfigureAwait(false);
+            LogRefusal(() => _logger.ConnectionTurnedAway(peer, refusal));
+            return false;
+        }
+        ticket.MarkGreeted();
+        await stream.WriteAsync(ConnectionGreeting.AcceptedLine(), cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Refuses a connection there is no room for, as it arrives.</summary>
+    private async Task TurnAwayAsync(Socket socket, string reason)
+    {
+        using (socket)
+        {
+            var peer = socket.RemoteEndPoint?.ToString() ?? "unknown peer";
+            LogRefusal(() => _logger.ConnectionTurnedAway(peer, reason));
+            await RefuseAsync(socket, reason).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Tells a peer it is refused before anything else, and closes without destroying the message.</summary>
+    private static async Task RefuseAsync(Socket socket, string reason)
+    {
+        using var shortly = new CancellationTokenSource(RefusalTimeout);
+        try
+        {
+            await socket.SendAsync(ConnectionGreeting.RefusedLine(reason), shortly.Token).ConfigureAwait(false);
+            socket.Shutdown(SocketShutdown.Send);
+            // Closing with the peer's greeting unread would reset the connection and destroy the refusal before it is read.
+            var buffer = new byte[ConnectionGreeting.MaxLineLength];
+            while (await socket.ReceiveAsync(buffer, shortly.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // The peer is gone or silent; closing is all that is left.
+        }
+    }
+
+    private void LogRefusal(Action log)
+    {
+        if (!_refusalLog.TryLog(out var suppressed))
+            return;
+        if (suppressed > 0)
+            _logger.RefusalsSuppressed(suppressed, (int)_refusalLog.Window.TotalSeconds);
+        log();
     }
 
     /// <summary>Tells an authenticated source how a session's hand-over ended; the answer is final (see <see cref="HandOverLedger"/>).</summary>
@@ -65,8 +203,9 @@ public sealed partial class MigrationListener
 
     /// <summary>Gives an authenticated memory connection to the session waiting for it.</summary>
     /// <returns>Whether the session took the socket.</returns>
-    private async Task<bool> JoinMemoryAsync(Socket socket, FrameChannel channel, ByteString sessionId, CancellationToken cancellationToken)
+    private async Task<bool> JoinMemoryAsync(TransportConnection memory, ByteString sessionId, CancellationToken cancellationToken)
     {
+        var channel = memory.Channel;
         var id = Convert.ToHexStringLower(sessionId.Span);
         var waiting = _registry.TryClaim(id);
         if (waiting is null)
@@ -86,15 +225,17 @@ public sealed partial class MigrationListener
             throw;
         }
         _logger.MemoryConnectionJoined(id, channel.PeerEndPoint);
-        return waiting.TrySetResult(socket);
+        return waiting.TrySetResult(memory);
     }
 
-    private async Task RunSessionAsync(Socket control, FrameChannel channel, CancellationToken cancellationToken)
+    private async Task RunSessionAsync(TransportConnection control, CancellationToken cancellationToken)
     {
+        var channel = control.Channel;
         var sessionId = RandomNumberGenerator.GetBytes(TransportProtocol.SessionIdLength);
         var id = Convert.ToHexStringLower(sessionId);
         var memoryJoined = _registry.Register(id);
-        Socket? memory = null;
+        TransportConnection? memory = null;
+        MemoryLink? link = null;
         IMigrationTarget? target = null;
         DestinationSession? session = null;
         var directory = "";
@@ -104,12 +245,11 @@ public sealed partial class MigrationListener
             await channel.SendAsync(new Envelope { AuthAccepted = new AuthAccepted { SessionId = ByteString.CopyFrom(sessionId) } },
                                     TransportPhase.Authentication, cancellationToken).ConfigureAwait(false);
             channel.MaxFrameLength = FrameCodec.MaxFrameLength;
-            memory = await WaitForMemoryAsync(memoryJoined, control, channel, cancellationToken).ConfigureAwait(false);
-            // CRIU's page server reads this socket directly.
-            BlockingSocket.MakeBlocking(memory);
+            memory = await WaitForMemoryAsync(memoryJoined, control.Socket, channel, cancellationToken).ConfigureAwait(false);
+            link = MemoryLink.Open(memory, _logger);
             directory = CreateSessionDirectory(id);
             _logger.SessionStarted(id, channel.PeerEndPoint, directory);
-            target = _services.CreateTarget(new PhaulConfig { Memfd = (int)memory.SafeHandle.DangerousGetHandle(), Wdir = directory });
+            target = _services.CreateTarget(new PhaulConfig { Memfd = link.CriuFd, Wdir = directory });
             session = new DestinationSession(id, channel, target, _options, _services, _loggerFactory.CreateLogger<DestinationSession>(),
                                              new SessionHandOver(_ledger, id, directory));
             await session.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -121,10 +261,13 @@ public sealed partial class MigrationListener
                     ?? new TransportException(TransportSide.Destination, TransportPhase.AwaitingRequest, e.Message, session?.OpenIteration,
                                               channel.PeerEndPoint, e);
             _logger.SessionFailed(error, id);
-            // The source's CRIU may be writing pages: a shut-down socket fails its next write at once (EPIPE), where a
+            // The source's CRIU may be writing pages: a shut-down connection fails its next write at once (EPIPE), where a
             // page server that died would leave it blocked on a full socket until TCP gave up.
-            TryShutdown(memory);
-            await AbortAndDrainAsync(control, channel, (TransportException)error, cancellationToken).ConfigureAwait(false);
+            if (link is not null)
+                link.ShutDown();
+            else
+                memory?.ShutDown();
+            await AbortAndDrainAsync(control.Socket, channel, (TransportException)error, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException e)
         {
@@ -137,27 +280,18 @@ public sealed partial class MigrationListener
             _registry.Remove(id);
             session?.Dispose();
             target?.Dispose();
-            memory?.Dispose();
+            if (link is not null)
+                await link.DisposeAsync().ConfigureAwait(false);
+            else if (memory is not null)
+                await memory.DisposeAsync().ConfigureAwait(false);
             // A memory connection that joined after the session gave up waiting is closed too.
-            _ = memoryJoined.ContinueWith(static joined => joined.Result.Dispose(), CancellationToken.None,
+            _ = memoryJoined.ContinueWith(static joined => joined.Result.DisposeAsync().AsTask(), CancellationToken.None,
                                           TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously,
                                           TaskScheduler.Default);
         }
         if (directory.Length > 0)
             EndSessionDirectory(id, directory, restored: error is null && session?.RestoredPid is not null);
         RaiseSessionEnded(new MigrationSessionEndedEventArgs(id, channel.PeerEndPoint, directory, session?.RestoredPid, error));
-    }
-
-    private static void TryShutdown(Socket? memory)
-    {
-        try
-        {
-            memory?.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Already closed by the peer, or never joined.
-        }
     }
 
     // A long-running destination would otherwise keep a copy of every migrated tree's memory on disk, and failed
@@ -184,7 +318,7 @@ public sealed partial class MigrationListener
 
     // A source that gave up (its memory connection refused, e.g. at the connection limit) closes its control
     // connection: the session ends at once instead of holding a connection slot until the handshake timeout.
-    private async Task<Socket> WaitForMemoryAsync(Task<Socket> memoryJoined, Socket control, FrameChannel channel,
+    private async Task<TransportConnection> WaitForMemoryAsync(Task<TransportConnection> memoryJoined, Socket control, FrameChannel channel,
                                                   CancellationToken cancellationToken)
     {
         using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -28,12 +29,21 @@ public sealed partial class MigrationListener : IAsyncDisposable
     private readonly SessionRegistry _registry = new();
     private readonly HandOverLedger _ledger;
     private readonly ConcurrentDictionary<long, Task> _connections = new();
+    private readonly ConnectionAdmission _admission;
+    private readonly RefusalLogLimit _refusalLog = new(RefusalsLoggedPerWindow, RefusalLogWindow, TimeProvider.System);
+    private readonly X509Certificate2? _certificate;
     private readonly CancellationTokenSource _stopping = new();
     private long _nextConnection;
     private Task _acceptLoop = Task.CompletedTask;
 
+    // A flood of refused connections must not flood the log.
+    private const int RefusalsLoggedPerWindow = 20;
+    private static readonly TimeSpan RefusalLogWindow = TimeSpan.FromSeconds(60);
+
     private MigrationListener(Socket socket, MigrationListenerOptions options, DestinationServices services, ILoggerFactory loggerFactory)
     {
+        _admission = new ConnectionAdmission(options.MaxPendingConnections, options.MaxPendingConnectionsPerAddress, options.MaxConnections);
+        _certificate = options.InsecurePlaintext ? null : TransportTls.CreateServerCertificate();
         _socket = socket;
         _options = options;
         _services = services;
@@ -126,14 +136,14 @@ public sealed partial class MigrationListener : IAsyncDisposable
                 _logger.AcceptFailed(e, LocalEndPoint.ToString());
                 throw;
             }
-            if (_connections.Count >= _options.MaxConnections)
+            var address = (accepted.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+            var ticket = _admission.Admit(address, out var refusal);
+            if (ticket is null)
             {
-                // Unauthenticated peers must not be able to exhaust fds and memory by connecting.
-                _logger.ConnectionLimitReached(accepted.RemoteEndPoint?.ToString() ?? "unknown peer", _options.MaxConnections);
-                accepted.Dispose();
+                Track(TurnAwayAsync(accepted, refusal!));
                 continue;
             }
-            Track(HandleConnectionAsync(accepted, stopping));
+            Track(HandleConnectionAsync(accepted, ticket, stopping));
         }
     }
 
@@ -173,6 +183,7 @@ public sealed partial class MigrationListener : IAsyncDisposable
             // Logged when it happened; disposal only ends the listener.
         }
         await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+        _certificate?.Dispose();
         _stopping.Dispose();
     }
 }

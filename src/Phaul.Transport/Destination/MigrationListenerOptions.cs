@@ -25,10 +25,30 @@ public sealed record MigrationListenerOptions
     public TransportTimeouts Timeouts { get; init; } = TransportTimeouts.Default;
 
     /// <summary>
-    /// Connections open at once, authenticated or not (a session holds two); more are closed as they
-    /// arrive. Default 16.
+    /// Authenticated connections open at once (a session holds two, a hand-over query one); a source that
+    /// authenticates beyond it is refused with a message saying so. Connections still authenticating have their
+    /// own slots (<see cref="MaxPendingConnections"/>), so they never take these. Default 16.
     /// </summary>
     public int MaxConnections { get; init; } = 16;
+
+    /// <summary>
+    /// Connections that have not authenticated yet, at once, from all addresses. When they are all taken, the oldest
+    /// that has not even sent its greeting is dropped for a newcomer; only when none is idle is the newcomer refused
+    /// (with a message the source shows). Each must finish its whole handshake within <see cref="TransportTimeouts.Handshake"/>.
+    /// Default 64.
+    /// </summary>
+    public int MaxPendingConnections { get; init; } = 64;
+
+    /// <summary>The same as <see cref="MaxPendingConnections"/>, per peer address. Default 8.</summary>
+    public int MaxPendingConnectionsPerAddress { get; init; } = 8;
+
+    /// <summary>
+    /// Accept only unencrypted connections: memory, images, file copies and control messages cross the network in
+    /// clear text, so anyone on the path can read the tree's memory and change what is restored here (the key still
+    /// authenticates both ends). Sources must ask for it too (<see cref="MigrationConnectionOptions.InsecurePlaintext"/>);
+    /// either end alone is refused. Default <see langword="false"/>: TLS 1.3.
+    /// </summary>
+    public bool InsecurePlaintext { get; init; }
 
     /// <summary>
     /// Whether a session that restored its tree keeps its image files. Default <see langword="false"/>: they
@@ -77,6 +97,11 @@ public sealed record MigrationListenerOptions
         Timeouts.Validate();
         if (FileSystem is not null)
             _ = new FileSystemDestination(FileSystem); // validates it, naming the bad option
+        if (MaxPendingConnections < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxPendingConnections), MaxPendingConnections, "MigrationListenerOptions.MaxPendingConnections must be at least 1.");
+        if (MaxPendingConnectionsPerAddress < 1 || MaxPendingConnectionsPerAddress > MaxPendingConnections)
+            throw new ArgumentOutOfRangeException(nameof(MaxPendingConnectionsPerAddress), MaxPendingConnectionsPerAddress,
+                $"MigrationListenerOptions.MaxPendingConnectionsPerAddress must be between 1 and MaxPendingConnections ({MaxPendingConnections}).");
         if (MaxConnections < 2)
             throw new ArgumentOutOfRangeException(nameof(MaxConnections), MaxConnections, "MigrationListenerOptions.MaxConnections must be at least 2 (one session's two connections).");
     }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Sockets;
 
 namespace Phaul.Transport;
 
@@ -9,19 +8,19 @@ namespace Phaul.Transport;
 /// </summary>
 internal sealed class SessionRegistry
 {
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<Socket>> _waiting = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<TransportConnection>> _waiting = new(StringComparer.Ordinal);
 
     /// <summary>Registers a session; the task completes when its memory connection joins.</summary>
-    public Task<Socket> Register(string sessionId)
+    public Task<TransportConnection> Register(string sessionId)
     {
-        var joined = new TaskCompletionSource<Socket>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var joined = new TaskCompletionSource<TransportConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_waiting.TryAdd(sessionId, joined))
             throw new InvalidOperationException($"Session {sessionId} is registered already.");
         return joined.Task;
     }
 
     /// <summary>Takes a waiting session out of the registry; <see langword="null"/> when none waits under that id.</summary>
-    public TaskCompletionSource<Socket>? TryClaim(string sessionId) =>
+    public TaskCompletionSource<TransportConnection>? TryClaim(string sessionId) =>
         _waiting.TryRemove(sessionId, out var joined) ? joined : null;
 
     /// <summary>Stops waiting for a session's memory connection.</summary>

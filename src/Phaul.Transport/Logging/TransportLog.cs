@@ -62,9 +62,6 @@ internal static partial class TransportLog
     [LoggerMessage(3016, LogLevel.Error, "A SessionEnded handler failed for session {SessionId}")]
     public static partial void SessionEndedHandlerFailed(this ILogger logger, Exception exception, string sessionId);
 
-    [LoggerMessage(3017, LogLevel.Warning, "Closed connection from {EndPoint}: {MaxConnections} connections are open already")]
-    public static partial void ConnectionLimitReached(this ILogger logger, string endPoint, int maxConnections);
-
     [LoggerMessage(3020, LogLevel.Information, "Session {SessionId}: every page of the lazily restored tree (pid {Pid}) arrived ({Transferred} pages, {OnDemand} on demand)")]
     public static partial void AllPagesArrived(this ILogger logger, string sessionId, int pid, ulong? transferred, ulong? onDemand);
 
@@ -80,8 +77,11 @@ internal static partial class TransportLog
     [LoggerMessage(3100, LogLevel.Information, "Connecting to destination {EndPoint}")]
     public static partial void Connecting(this ILogger logger, string endPoint);
 
-    [LoggerMessage(3101, LogLevel.Information, "Connected to destination {EndPoint}, session {SessionId}")]
-    public static partial void Connected(this ILogger logger, string endPoint, string sessionId);
+    [LoggerMessage(3101, LogLevel.Information, "Connected to destination {EndPoint}, session {SessionId}, {Protection}")]
+    private static partial void Connected(this ILogger logger, string endPoint, string sessionId, string protection);
+
+    public static void Connected(this ILogger logger, string endPoint, string sessionId, bool encrypted) =>
+        logger.Connected(endPoint, sessionId, encrypted ? "TLS 1.3" : "UNENCRYPTED (--insecure-plaintext)");
 
     [LoggerMessage(3102, LogLevel.Debug, "Iteration {Iteration}: {Request} acknowledged by the destination in {ElapsedMs} ms")]
     public static partial void RequestAcknowledged(this ILogger logger, int iteration, string request, long elapsedMs);
@@ -151,4 +151,13 @@ internal static partial class TransportLog
 
     [LoggerMessage(3143, LogLevel.Warning, "The tree runs on the destination, but the source's CRIU ended badly; killed the source's stopped copy of pid {Pid} ({Processes} processes)")]
     public static partial void SourceCopyKilledAfterHandOver(this ILogger logger, int pid, int processes, Exception exception);
+
+    [LoggerMessage(3146, LogLevel.Warning, "The memory connection with {EndPoint} failed while {Direction}: {Reason}; nothing more passes between it and CRIU")]
+    public static partial void MemoryRelayFailed(this ILogger logger, string endPoint, string direction, string reason);
+
+    [LoggerMessage(3147, LogLevel.Warning, "Refused connection from {EndPoint} before authentication: {Reason}")]
+    public static partial void ConnectionTurnedAway(this ILogger logger, string endPoint, string reason);
+
+    [LoggerMessage(3148, LogLevel.Warning, "{Count} more refusals of unauthenticated connections in the last {Seconds} s were not logged")]
+    public static partial void RefusalsSuppressed(this ILogger logger, int count, int seconds);
 }

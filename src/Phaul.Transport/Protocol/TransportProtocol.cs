@@ -7,9 +7,10 @@ public static class TransportProtocol
     /// The protocol version this build speaks. Both ends send theirs first and refuse a
     /// different one, naming both. Version 2 added post-copy (lazy iterations), version 3 the
     /// page maps a hybrid migration fetches back from the destination (ParentPageMaps), version 4
-    /// the two-step hand-over (RestorePrepared, HandOverCommit) that never lets the tree run on both ends.
+    /// the two-step hand-over (RestorePrepared, HandOverCommit) that never lets the tree run on both ends, version 5
+    /// TLS 1.3 on every connection with the key's proof bound to it, after a plain-text greeting.
     /// </summary>
-    public const uint Version = 4;
+    public const uint Version = 5;
 
     /// <summary>The TCP port a destination listens on unless told otherwise.</summary>
     public const int DefaultPort = 7480;

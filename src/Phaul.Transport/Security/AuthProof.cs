@@ -7,8 +7,9 @@ namespace Phaul.Transport;
 
 /// <summary>
 /// The proofs of the mutual challenge-response: HMAC-SHA256 under the pre-shared key over both
-/// fresh nonces, the protocol version, the channel and the session id. Each side's proof has its
-/// own label, so a proof can neither be reflected back nor replayed against a fresh nonce.
+/// fresh nonces, the protocol version, the channel, the session id and the TLS channel binding.
+/// Each side's proof has its own label, so a proof can neither be reflected back nor replayed
+/// against a fresh nonce, nor passed through a relay that runs its own TLS with each end.
 /// </summary>
 internal static class AuthProof
 {
@@ -39,6 +40,7 @@ internal static class AuthProof
         Write(buffer, transcript.SessionId);
         Write(buffer, transcript.ClientNonce);
         Write(buffer, transcript.ServerNonce);
+        Write(buffer, transcript.ChannelBinding);
         return buffer.ToArray();
     }
 
@@ -51,6 +53,6 @@ internal static class AuthProof
     }
 }
 
-/// <summary>What both proofs of one handshake cover.</summary>
+/// <summary>What both proofs of one handshake cover; <c>ChannelBinding</c> is empty on an unencrypted connection.</summary>
 internal readonly record struct AuthTranscript(
-    uint ProtocolVersion, Channel Channel, byte[] SessionId, byte[] ClientNonce, byte[] ServerNonce);
+    uint ProtocolVersion, Channel Channel, byte[] SessionId, byte[] ClientNonce, byte[] ServerNonce, byte[] ChannelBinding);

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Phaul.Transport.Protocol;
@@ -9,7 +8,7 @@ namespace Phaul.Transport;
 /// Asks the destination, over a new authenticated connection, how a session's hand-over ended, when the answer to the
 /// commit was lost (a link that came back, a control connection that broke). The destination's answer is final.
 /// </summary>
-internal sealed class HandOverResolver(EndPoint destination, PreSharedKey key, byte[] sessionId, TransportTimeouts timeouts, ILogger logger)
+internal sealed class HandOverResolver(TransportConnector connector, byte[] sessionId, TransportTimeouts timeouts, ILogger logger)
 {
     // Between attempts while the destination cannot be reached.
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
@@ -39,15 +38,11 @@ internal sealed class HandOverResolver(EndPoint destination, PreSharedKey key, b
     private async Task<bool> AskAsync(TimeSpan remaining)
     {
         using var deadline = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(destination, deadline.Token).ConfigureAwait(false);
-        var stream = new NetworkStream(socket, ownsSocket: false);
-        await using (stream.ConfigureAwait(false))
+        var connection = await connector.ConnectAsync(Channel.HandOverQuery, sessionId, deadline.Token).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
         {
-            var channel = new FrameChannel(stream, TransportSide.Destination, destination.ToString()!);
-            await ClientHandshake.RunAsync(channel, key, Channel.HandOverQuery, sessionId, timeouts.Handshake, deadline.Token).ConfigureAwait(false);
-            var outcome = await channel.ReceiveAsync(Envelope.BodyOneofCase.HandOverOutcome, TransportPhase.HandOver, timeouts.Handshake,
-                                                     deadline.Token).ConfigureAwait(false);
+            var outcome = await connection.Channel.ReceiveAsync(Envelope.BodyOneofCase.HandOverOutcome, TransportPhase.HandOver, timeouts.Handshake,
+                                                                deadline.Token).ConfigureAwait(false);
             return outcome.HandOverOutcome.Resumed;
         }
     }

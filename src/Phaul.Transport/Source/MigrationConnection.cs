@@ -38,22 +38,25 @@ namespace Phaul.Transport;
 /// </example>
 public sealed class MigrationConnection : IAsyncDisposable
 {
-    private readonly NetworkStream _controlStream;
-    private readonly Socket _memorySocket;
+    private readonly TransportConnection _controlConnection;
+    private readonly MemoryLink _memory;
+    private readonly TransportConnection _memoryConnection;
     private readonly SourceControl _control;
     private readonly RemoteRestoreLocal _local;
 
-    private MigrationConnection(NetworkStream controlStream, Socket memorySocket, SourceControl control,
-                                byte[] sessionId, MigrationConnectionOptions options, HandOverResolver resolver)
+    private MigrationConnection(TransportConnection control, TransportConnection memoryConnection, MemoryLink memory,
+                                MigrationConnectionOptions options, HandOverResolver resolver, ILogger logger)
     {
-        _controlStream = controlStream;
-        _memorySocket = memorySocket;
-        _control = control;
-        _local = new RemoteRestoreLocal(control, options, resolver);
-        Remote = new PhaulServerProxy(control);
-        FileSystem = new TunnelledFileSystemDestination(control);
-        SessionId = Convert.ToHexStringLower(sessionId);
-        Memfd = (int)memorySocket.SafeHandle.DangerousGetHandle();
+        _controlConnection = control;
+        _memoryConnection = memoryConnection;
+        _memory = memory;
+        _control = new SourceControl(control.Channel, options.Timeouts, logger);
+        _local = new RemoteRestoreLocal(_control, options, resolver);
+        Remote = new PhaulServerProxy(_control);
+        FileSystem = new TunnelledFileSystemDestination(_control);
+        SessionId = Convert.ToHexStringLower(control.SessionId);
+        Memfd = memory.CriuFd;
+        Encrypted = control.Encrypted;
     }
 
     /// <summary>The destination, as seen by the migration loop; also an <see cref="IPhaulPostCopyRemote"/>.</summary>
@@ -75,13 +78,19 @@ public sealed class MigrationConnection : IAsyncDisposable
     /// <summary>The session id the destination assigned, in hexadecimal (it names the session in both ends' logs).</summary>
     public string SessionId { get; }
 
+    /// <summary>Whether the traffic is encrypted and integrity-protected (TLS 1.3); false only when both ends chose <c>InsecurePlaintext</c>.</summary>
+    public bool Encrypted { get; }
+
     /// <summary>The destination's address.</summary>
     public string RemoteEndPoint => _control.Channel.PeerEndPoint;
 
     /// <summary>The destination's report once it restored the tree; <see langword="null"/> before.</summary>
     public RestoredTree? Restored => _local.Restored;
 
-    /// <summary>Connects to a destination and authenticates both connections; both ends prove they hold the key.</summary>
+    /// <summary>
+    /// Connects to a destination and authenticates both connections: TLS 1.3 on each (unless both ends chose
+    /// <c>InsecurePlaintext</c>), and both ends prove they hold the key, bound to that TLS channel.
+    /// </summary>
     /// <param name="destination">The destination's address (an <see cref="IPEndPoint"/> or <see cref="DnsEndPoint"/>).</param>
     /// <param name="key">The pre-shared key, the same as the destination's.</param>
     /// <param name="options">Deadlines and final-dump settings; null for the defaults.</param>
@@ -101,68 +110,25 @@ public sealed class MigrationConnection : IAsyncDisposable
         var timeouts = options.Timeouts;
         logger.Connecting(destination.ToString()!);
 
-        var control = await OpenAsync(destination, timeouts, cancellationToken).ConfigureAwait(false);
-        var controlStream = new NetworkStream(control, ownsSocket: true);
-        Socket? memory = null;
+        var connector = new TransportConnector(destination, key, options.InsecurePlaintext, timeouts);
+        var control = await connector.ConnectAsync(Channel.Control, [], cancellationToken).ConfigureAwait(false);
+        TransportConnection? memory = null;
         try
         {
-            var controlChannel = new FrameChannel(controlStream, TransportSide.Destination, destination.ToString()!);
-            var sessionId = await ClientHandshake.RunAsync(controlChannel, key, Channel.Control, [], timeouts.Handshake, cancellationToken).ConfigureAwait(false);
-            controlChannel.MaxFrameLength = FrameCodec.MaxFrameLength;
-
-            memory = await OpenAsync(destination, timeouts, cancellationToken).ConfigureAwait(false);
-            await JoinMemoryAsync(memory, destination, key, sessionId, timeouts, cancellationToken).ConfigureAwait(false);
-            logger.Connected(destination.ToString()!, Convert.ToHexStringLower(sessionId));
-            var resolver = new HandOverResolver(destination, key, sessionId, timeouts, logger);
-            return new MigrationConnection(controlStream, memory, new SourceControl(controlChannel, timeouts, logger), sessionId, options, resolver);
+            control.Channel.MaxFrameLength = FrameCodec.MaxFrameLength;
+            memory = await connector.ConnectAsync(Channel.Memory, control.SessionId, cancellationToken).ConfigureAwait(false);
+            if (!memory.SessionId.AsSpan().SequenceEqual(control.SessionId))
+                throw memory.Channel.Failure(TransportPhase.Authentication, "the destination put the memory connection into another session");
+            logger.Connected(destination.ToString()!, Convert.ToHexStringLower(control.SessionId), control.Encrypted);
+            var link = MemoryLink.Open(memory, logger);
+            var resolver = new HandOverResolver(connector, control.SessionId, timeouts, logger);
+            return new MigrationConnection(control, memory, link, options, resolver, logger);
         }
         catch
         {
-            memory?.Dispose();
-            await controlStream.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    private static async Task JoinMemoryAsync(Socket memory, EndPoint destination, PreSharedKey key, byte[] sessionId,
-                                              TransportTimeouts timeouts, CancellationToken cancellationToken)
-    {
-        var stream = new NetworkStream(memory, ownsSocket: false);
-        await using (stream.ConfigureAwait(false))
-        {
-            var channel = new FrameChannel(stream, TransportSide.Destination, destination.ToString()!);
-            var joined = await ClientHandshake.RunAsync(channel, key, Channel.Memory, sessionId, timeouts.Handshake, cancellationToken).ConfigureAwait(false);
-            if (!joined.AsSpan().SequenceEqual(sessionId))
-                throw channel.Failure(TransportPhase.Authentication, "the destination put the memory connection into another session");
-        }
-        // From here on CRIU reads and writes this socket directly.
-        BlockingSocket.MakeBlocking(memory);
-    }
-
-    private static async Task<Socket> OpenAsync(EndPoint destination, TransportTimeouts timeouts, CancellationToken cancellationToken)
-    {
-        var socket = destination.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6
-            ? new Socket(destination.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
-            : new Socket(SocketType.Stream, ProtocolType.Tcp);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeouts.Handshake);
-        try
-        {
-            await socket.ConnectAsync(destination, deadline.Token).ConfigureAwait(false);
-            SocketSetup.Configure(socket);
-            return socket;
-        }
-        catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            socket.Dispose();
-            var reason = e is SocketException socketError
-                ? $"cannot connect to {destination}: {socketError.Message}"
-                : $"cannot connect to {destination} within {timeouts.Handshake.TotalSeconds:0.###} s";
-            throw new TransportException(TransportSide.Destination, TransportPhase.Connect, reason, endPoint: destination.ToString(), innerException: e);
-        }
-        catch
-        {
-            socket.Dispose();
+            if (memory is not null)
+                await memory.DisposeAsync().ConfigureAwait(false);
+            await control.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -173,15 +139,15 @@ public sealed class MigrationConnection : IAsyncDisposable
     /// </summary>
     internal void Sever()
     {
-        _controlStream.Socket.Shutdown(SocketShutdown.Both);
-        _memorySocket.Shutdown(SocketShutdown.Both);
+        _controlConnection.ShutDown();
+        _memoryConnection.ShutDown();
     }
 
     /// <summary>Closes both connections; the destination then ends the session.</summary>
     public async ValueTask DisposeAsync()
     {
         _control.Dispose();
-        await _controlStream.DisposeAsync().ConfigureAwait(false);
-        _memorySocket.Dispose();
+        await _controlConnection.DisposeAsync().ConfigureAwait(false);
+        await _memory.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -9,6 +9,14 @@ public sealed record MigrationConnectionOptions
     public TransportTimeouts Timeouts { get; init; } = TransportTimeouts.Default;
 
     /// <summary>
+    /// Send everything unencrypted: the tree's memory, its image files, file copies and control messages cross the
+    /// network in clear text, so anyone on the path can read the memory and change what the destination restores (the
+    /// key still authenticates both ends). The destination must allow it too (<see cref="MigrationListenerOptions.InsecurePlaintext"/>);
+    /// either end alone is refused. Default <see langword="false"/>: TLS 1.3.
+    /// </summary>
+    public bool InsecurePlaintext { get; init; }
+
+    /// <summary>
     /// Adjusts CRIU's options for the final dump after Phaul set its own (pid, images directory,
     /// page server, parent, log), e.g. to set <c>TcpEstablished</c> or external mounts.
     /// </summary>

@@ -135,7 +135,8 @@ internal sealed class FakeDestination : IAsyncDisposable
     private readonly TaskCompletionSource<MigrationSessionEndedEventArgs> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public FakeDestination(PreSharedKey key, TransportTimeouts? timeouts = null, ImageTransferLimits? limits = null, int maxConnections = 16,
-                           bool keepImages = false, bool keepFailed = false, string? wdir = null)
+                           bool keepImages = false, bool keepFailed = false, string? wdir = null,
+                           Func<MigrationListenerOptions, MigrationListenerOptions>? configure = null)
     {
         var options = new MigrationListenerOptions
         {
@@ -149,11 +150,14 @@ internal sealed class FakeDestination : IAsyncDisposable
             KeepImages = keepImages,
         };
         var services = new DestinationServices(CreateTarget, (_, _) => Task.FromResult(RestoreStats));
-        Listener = MigrationListener.Start(options, loggerFactory: null, services);
+        Listener = MigrationListener.Start(configure?.Invoke(options) ?? options, LoggerFactory, services);
         Listener.SessionEnded += (_, e) => _ended.TrySetResult(e);
     }
 
     public TempDirectory Wdir { get; } = new();
+
+    /// <summary>What the listener logged.</summary>
+    public RecordingLoggerFactory LoggerFactory { get; } = new();
 
     public MigrationListener Listener { get; }
 

@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Logging;
+
+namespace Phaul.Transport;
+
+/// <summary>
+/// The fd CRIU sends and receives pages over (<c>PhaulConfig.Memfd</c>) for one memory connection. Unencrypted, it
+/// is the TCP socket itself. Encrypted, CRIU cannot speak TLS under our key, so it gets one end of a Unix socket pair
+/// and a <see cref="MemoryRelay"/> joins the other end to the TLS stream. Owns the connection.
+/// </summary>
+internal sealed class MemoryLink : IAsyncDisposable
+{
+    private readonly TransportConnection _connection;
+    private readonly SafeFdHandle? _criuEnd;
+    private readonly MemoryRelay? _relay;
+
+    private MemoryLink(TransportConnection connection, SafeFdHandle? criuEnd, MemoryRelay? relay)
+    {
+        _connection = connection;
+        _criuEnd = criuEnd;
+        _relay = relay;
+        CriuFd = criuEnd is null ? (int)connection.Socket.SafeHandle.DangerousGetHandle() : (int)criuEnd.DangerousGetHandle();
+    }
+
+    /// <summary>The fd to give CRIU; valid until disposal.</summary>
+    public int CriuFd { get; }
+
+    /// <summary>Opens the link over an authenticated memory connection.</summary>
+    public static MemoryLink Open(TransportConnection connection, ILogger logger)
+    {
+        if (!connection.Encrypted)
+        {
+            // CRIU reads and writes the socket directly.
+            BlockingSocket.MakeBlocking(connection.Socket);
+            return new MemoryLink(connection, null, null);
+        }
+        var (relayEnd, criuEnd) = SocketPair.CreateStream();
+        return new MemoryLink(connection, criuEnd, MemoryRelay.Start(relayEnd, connection, logger));
+    }
+
+    /// <summary>Cuts the link both ways, as a network failure would: CRIU's transfer fails at once, and the peer sees the end.</summary>
+    public void ShutDown()
+    {
+        if (_relay is null)
+            _connection.ShutDown();
+        else
+            _relay.ShutDown();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_relay is not null)
+            await _relay.DisposeAsync().ConfigureAwait(false);
+        _criuEnd?.Dispose();
+        await _connection.DisposeAsync().ConfigureAwait(false);
+    }
+}

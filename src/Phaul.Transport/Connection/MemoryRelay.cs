@@ -85,9 +85,10 @@ internal sealed class MemoryRelay : IAsyncDisposable
         ShutDown();
     }
 
+    // A TLS stream that failed its integrity check refuses even its close_notify (a CryptographicException from OpenSSL).
     private static bool IsConnectionFailure(Exception e) =>
         e is IOException or SocketException or ObjectDisposedException or InvalidOperationException
-            or System.Security.Authentication.AuthenticationException;
+            or System.Security.Authentication.AuthenticationException or System.Security.Cryptography.CryptographicException;
 
     private static void TryShutdown(Socket socket)
     {

@@ -8,10 +8,16 @@ internal static class Methods
     public const string CliDumpRestore = "CRIU CLI dump + restore";
     public const string PhaulPostCopy = "Phaul post-copy";
     public const string CliPostCopy = "CRIU CLI post-copy";
+    public const string TlsStopAndCopy = "transport TLS stop-and-copy";
+    public const string PlainStopAndCopy = "transport plaintext stop-and-copy";
+    public const string TlsPostCopy = "transport TLS post-copy";
+    public const string PlainPostCopy = "transport plaintext post-copy";
 
     /// <summary>Every method in table order, each measuring one migration of a fresh workload of the given size.</summary>
-    public static IReadOnlyList<(string Name, Func<int, CancellationToken, Task<Measurement>> Measure)> All(string criuPath)
+    public static IReadOnlyList<(string Name, Func<int, CancellationToken, Task<Measurement>> Measure)> All(string criuPath, bool transportOnly)
     {
+        if (transportOnly)
+            return Transport(criuPath);
         var phaul = new PhaulInProcess(criuPath);
         var cli = new CriuCommandLine(criuPath);
         return
@@ -21,6 +27,21 @@ internal static class Methods
             (CliDumpRestore, cli.DumpRestoreAsync),
             (PhaulPostCopy, (size, cancel) => phaul.MeasureAsync(size, StrategyChoice.PostCopy, cancel)),
             (CliPostCopy, cli.PostCopyAsync),
+            .. Transport(criuPath),
+        ];
+    }
+
+    /// <summary>Phaul through its network transport on loopback, encrypted and not, side by side.</summary>
+    private static IReadOnlyList<(string Name, Func<int, CancellationToken, Task<Measurement>> Measure)> Transport(string criuPath)
+    {
+        var tls = new PhaulOverTransport(criuPath, plaintext: false);
+        var plain = new PhaulOverTransport(criuPath, plaintext: true);
+        return
+        [
+            (TlsStopAndCopy, (size, cancel) => tls.MeasureAsync(size, StrategyChoice.StopAndCopy, cancel)),
+            (PlainStopAndCopy, (size, cancel) => plain.MeasureAsync(size, StrategyChoice.StopAndCopy, cancel)),
+            (TlsPostCopy, (size, cancel) => tls.MeasureAsync(size, StrategyChoice.PostCopy, cancel)),
+            (PlainPostCopy, (size, cancel) => plain.MeasureAsync(size, StrategyChoice.PostCopy, cancel)),
         ];
     }
 }

@@ -22,7 +22,7 @@ if (!Environment.IsPrivilegedProcess)
 
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-var methods = Methods.All(options.CriuPath);
+var methods = Methods.All(options.CriuPath, options.TransportOnly);
 var names = methods.Select(method => method.Name).ToList();
 Console.WriteLine($"CRIU {options.CriuPath}; {Environment.ProcessorCount} CPUs; fs.pipe-max-size {File.ReadAllText("/proc/sys/fs/pipe-max-size").Trim()}; " +
                   $"load average at start: {LoadAverage()}");

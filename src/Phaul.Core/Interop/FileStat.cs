@@ -22,7 +22,10 @@ internal readonly record struct FileStat(FileKind Kind, UnixFileMode Mode, uint 
     public bool IsWritableByOthers => (Mode & GroupOrOthersWrite) != 0;
 
     /// <summary>The permission bits as chmod writes them, e.g. "0644".</summary>
-    public string OctalMode => Convert.ToString((int)Mode, 8).PadLeft(4, '0');
+    public string OctalMode => Octal(Mode);
+
+    /// <summary>Permission bits as chmod writes them, e.g. "0644".</summary>
+    public static string Octal(UnixFileMode mode) => Convert.ToString((int)mode, 8).PadLeft(4, '0');
 
     /// <summary>Describes <paramref name="path"/> itself: a symbolic link there is described, not followed (like lstat).</summary>
     /// <exception cref="NativeCallException">statx failed (ENOENT when nothing is there).</exception>

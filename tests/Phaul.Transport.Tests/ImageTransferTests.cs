@@ -142,6 +142,22 @@ public class ImageTransferTests
         Assert.False(File.Exists(dirs.Combine("escaped.img")));
     }
 
+    // Failure handled: a file the session's clean-up would leave, as it removes image files (*.img) only: a peer
+    // could fill the disk across sessions. CRIU's images all end in .img; its logs and statistics are never sent.
+    [Fact]
+    public async Task A_file_whose_name_does_not_end_in_img_is_refused_before_anything_is_written()
+    {
+        using var dirs = new TempDirectory();
+        await using var pair = await LoopbackPair.CreateAsync();
+        var receiver = new ImageReceiver(pair.ServerChannel(), ImageTransferLimits.Default, Timeout);
+
+        await SendAsync(pair.ClientChannel(), "stats-dump", 3, [[1, 2, 3]], SHA256.HashData([1, 2, 3]));
+
+        var error = await Assert.ThrowsAnyAsync<TransportException>(() => ReceiveNextAsync(pair, receiver, dirs.Path));
+        Assert.Contains("image file name 'stats-dump' does not end in '.img'", error.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(dirs.Path));
+    }
+
     [Fact]
     public async Task An_existing_file_is_never_overwritten()
     {

@@ -30,7 +30,7 @@ internal static class SessionImages
                     (files, bytes) = (files + subFiles, bytes + subBytes);
                 }
             }
-            else if (entry is FileInfo image && image.Name.EndsWith(".img", StringComparison.Ordinal))
+            else if (entry is FileInfo image && image.Name.EndsWith(ImageFileName.Extension, StringComparison.Ordinal))
             {
                 bytes += image.Length;
                 image.Delete();

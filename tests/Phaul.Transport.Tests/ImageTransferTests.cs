@@ -127,6 +127,22 @@ public class ImageTransferTests
     }
 
     [Fact]
+    public async Task An_empty_chunk_is_refused()
+    {
+        // Failure handled: a peer sending empty chunks, each of which restarted the wait for the next message
+        // without bringing the file closer to its end: the transfer never ended.
+        using var dirs = new TempDirectory();
+        await using var pair = await LoopbackPair.CreateAsync();
+        var receiver = new ImageReceiver(pair.ServerChannel(), ImageTransferLimits.Default, TimeSpan.FromMilliseconds(200));
+
+        await SendAsync(pair.ClientChannel(), "core-1.img", 10, [[], [], []], null);
+
+        var error = await Assert.ThrowsAnyAsync<TransportException>(() => ReceiveNextAsync(pair, receiver, dirs.Path));
+        Assert.Contains("image file 'core-1.img' got an empty chunk after 0 of its 10 bytes", error.Message);
+        Assert.False(File.Exists(dirs.Combine("core-1.img")));
+    }
+
+    [Fact]
     public async Task A_file_name_with_a_path_is_refused_and_nothing_is_written_outside()
     {
         // Failure handled: a path traversal attempt through the file name.

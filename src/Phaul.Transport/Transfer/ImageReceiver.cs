@@ -90,6 +90,9 @@ internal sealed class ImageReceiver
         for (var received = 0UL; received < header.Size;)
         {
             var chunk = (await ReceiveAsync(Envelope.BodyOneofCase.FileChunk, iteration, cancellationToken).ConfigureAwait(false)).FileChunk;
+            // Each chunk restarts the wait for the next: only chunks that bring the end closer keep the transfer alive.
+            if (chunk.Data.IsEmpty)
+                throw Refused($"image file '{header.Name}' got an empty chunk after {received} of its {header.Size} bytes", iteration);
             if ((ulong)chunk.Data.Length > header.Size - received)
                 throw Refused($"image file '{header.Name}' got more data than its announced {header.Size} bytes", iteration);
             hash.AppendData(chunk.Data.Span);

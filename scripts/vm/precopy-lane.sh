@@ -20,8 +20,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 PROJECT=$REPO/tests/Phaul.PreCopyLane
 WORKLOAD_SOURCE=$REPO/src/Phaul.DemoWorkload/workload.c
-# Where Phaul.DemoWorkload's WorkloadBinary keeps compiled workloads in the guest (its temp dir is /tmp).
-WORKLOAD_CACHE=/tmp/phaul-workload
+# Where Phaul.DemoWorkload's WorkloadBinary keeps compiled workloads in the guest (its temp dir is /tmp, the
+# user root): root's own directory with mode 0700, or WorkloadBinary refuses to run anything from it.
+WORKLOAD_CACHE=/tmp/phaul-workload-0
 TIMEOUT=420
 
 log() { echo "precopy-lane: $*" >&2; }
@@ -48,9 +49,13 @@ LANE_DLL=$PROJECT/bin/Release/net10.0/Phaul.PreCopyLane.dll
 # folder. Should that naming drift from WorkloadBinary's, the guest just compiles it itself.
 workload_hash=$(sha256sum "$WORKLOAD_SOURCE" | cut -c1-16)
 workload=$WORKLOAD_CACHE/$workload_hash/workload
+mkdir -p -m 700 "$WORKLOAD_CACHE"
+# Another user's directory (or a symlink) there could hand root a program of theirs: never build into it.
+[[ -d $WORKLOAD_CACHE && ! -L $WORKLOAD_CACHE && -O $WORKLOAD_CACHE ]] || die "$WORKLOAD_CACHE is not root's own directory; remove it"
+chmod 700 "$WORKLOAD_CACHE"
 if [[ ! -x $workload ]]; then
     log "compiling the workload into $workload"
-    mkdir -p "$(dirname "$workload")"
+    mkdir -p -m 700 "$(dirname "$workload")"
     cc -O2 -o "$workload.$$" "$WORKLOAD_SOURCE" && mv "$workload.$$" "$workload"
 fi
 

@@ -90,7 +90,7 @@ public sealed class Workload : IDisposable
                                                     string namespaces, string prefix, string appendFile,
                                                     CancellationToken cancellationToken)
     {
-        var binary = await WorkloadBinary.GetPathAsync();
+        var binary = await WorkloadBinary.InTemporaryDirectory.GetPathAsync(cancellationToken);
         var directory = Directory.CreateTempSubdirectory("phaul-workload-").FullName;
         var statusFile = Path.Combine(directory, "status");
         // exec through sh only to put stdio on /dev/null: an inherited pipe would become part of the dump.

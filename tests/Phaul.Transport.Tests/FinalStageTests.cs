@@ -141,6 +141,39 @@ public class FinalStageTests
     }
 
     [Fact]
+    public async Task The_image_files_of_all_sessions_together_are_bounded_until_a_session_ends()
+    {
+        // Failure handled: concurrent sessions, each within its own bound, that together would fill the destination's disk.
+        await using var destination = new FakeDestination(TestKeys.Shared, limits: new ImageTransferLimits { MaxTotalBytes = 1000, MaxTotalBytesAllSessions = 1500 });
+        destination.Criu.Setup(c => c.RestoreAsync(It.IsAny<CriuOpts>(), It.IsAny<ICriuNotify?>(), It.IsAny<CancellationToken>()))
+            .Returns<CriuOpts, ICriuNotify?, CancellationToken>((_, notify, _) => GatedRestore.RunAsync(notify, 4242));
+        var firstEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        destination.Listener.SessionEnded += (_, e) => { if (e.RestoredPid is not null) firstEnded.TrySetResult(); };
+        var first = await destination.ConnectAsync(TestKeys.Shared);
+        await MigrateAsync(first, 800);
+
+        await using var second = await destination.ConnectAsync(TestKeys.Shared);
+        var error = await Assert.ThrowsAsync<TransportException>(() => MigrateAsync(second, 800));
+
+        Assert.Equal((TransportSide.Destination, TransportPhase.ImageTransfer), (error.Side, error.Phase));
+        Assert.Contains("image file 'pages-1.img' (800 bytes) would bring the image files of all sessions here to 1600 bytes, " +
+                        "more than the limit of 1500 bytes for all sessions together", error.Message);
+        await first.DisposeAsync();
+        await firstEnded.Task.WaitAsync(Patience, Ct);
+        await using var third = await destination.ConnectAsync(TestKeys.Shared);
+        await MigrateAsync(third, 800);
+        Assert.Equal(4242, third.Restored?.Pid);
+    }
+
+    private static async Task MigrateAsync(MigrationConnection connection, int imageBytes)
+    {
+        using var source = new TempDirectory();
+        var dump = new ScriptedDump(source.Path) { Files = { ["pages-1.img"] = new byte[imageBytes] } };
+        await connection.Remote.StartIterAsync(Ct);
+        await connection.Local.DumpCopyRestoreAsync(dump.Criu.Object, new PhaulConfig { Pid = 5, Memfd = connection.Memfd, Wdir = source.Path }, "", Ct);
+    }
+
+    [Fact]
     public async Task A_failed_page_server_stops_the_restore_before_it_starts()
     {
         // Failure handled: the final iteration's pages did not all arrive.

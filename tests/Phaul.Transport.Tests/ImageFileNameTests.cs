@@ -5,11 +5,10 @@ public class ImageFileNameTests
     [Theory]
     [InlineData("core-1.img")]
     [InlineData("pstree.img")]
-    [InlineData("stats-dump")]
     [InlineData("tmpfs-dev-42.tar.gz.img")]
     [InlineData("ip6tables-9.img")]
-    [InlineData("a+b_c")]
-    public void Names_CRIU_writes_are_accepted(string name)
+    [InlineData("a+b_c.img")]
+    public void Names_of_CRIU_images_are_accepted(string name)
     {
         Assert.True(ImageFileName.IsValid(name, out var problem));
         Assert.Null(problem);
@@ -32,6 +31,9 @@ public class ImageFileNameTests
     [InlineData("core\n1.img", "U+000A")]
     [InlineData("core-ü.img", "U+00FC")]
     [InlineData("*", "U+002A")]
+    [InlineData("stats-dump", "does not end in '.img'")]
+    [InlineData("dump.log", "does not end in '.img'")]
+    [InlineData("core-1.img.sh", "does not end in '.img'")]
     public void Names_that_are_not_a_plain_image_name_are_refused(string? name, string problem)
     {
         Assert.False(ImageFileName.IsValid(name, out var reason));
@@ -41,7 +43,7 @@ public class ImageFileNameTests
     [Fact]
     public void A_name_longer_than_NAME_MAX_is_refused()
     {
-        var name = new string('a', ImageFileName.MaxLength + 1);
+        var name = new string('a', ImageFileName.MaxLength + 1 - ".img".Length) + ".img";
         Assert.False(ImageFileName.IsValid(name, out var reason));
         Assert.Contains($"256 characters, at most {ImageFileName.MaxLength}", reason);
         Assert.True(ImageFileName.IsValid(name[1..], out _));

@@ -127,6 +127,22 @@ public class ImageTransferTests
     }
 
     [Fact]
+    public async Task An_empty_chunk_is_refused()
+    {
+        // Failure handled: a peer sending empty chunks, each of which restarted the wait for the next message
+        // without bringing the file closer to its end: the transfer never ended.
+        using var dirs = new TempDirectory();
+        await using var pair = await LoopbackPair.CreateAsync();
+        var receiver = new ImageReceiver(pair.ServerChannel(), ImageTransferLimits.Default, TimeSpan.FromMilliseconds(200));
+
+        await SendAsync(pair.ClientChannel(), "core-1.img", 10, [[], [], []], null);
+
+        var error = await Assert.ThrowsAnyAsync<TransportException>(() => ReceiveNextAsync(pair, receiver, dirs.Path));
+        Assert.Contains("image file 'core-1.img' got an empty chunk after 0 of its 10 bytes", error.Message);
+        Assert.False(File.Exists(dirs.Combine("core-1.img")));
+    }
+
+    [Fact]
     public async Task A_file_name_with_a_path_is_refused_and_nothing_is_written_outside()
     {
         // Failure handled: a path traversal attempt through the file name.
@@ -140,6 +156,22 @@ public class ImageTransferTests
         var error = await Assert.ThrowsAnyAsync<TransportException>(() => ReceiveNextAsync(pair, receiver, inner));
         Assert.Contains("path separator", error.Message);
         Assert.False(File.Exists(dirs.Combine("escaped.img")));
+    }
+
+    // Failure handled: a file the session's clean-up would leave, as it removes image files (*.img) only: a peer
+    // could fill the disk across sessions. CRIU's images all end in .img; its logs and statistics are never sent.
+    [Fact]
+    public async Task A_file_whose_name_does_not_end_in_img_is_refused_before_anything_is_written()
+    {
+        using var dirs = new TempDirectory();
+        await using var pair = await LoopbackPair.CreateAsync();
+        var receiver = new ImageReceiver(pair.ServerChannel(), ImageTransferLimits.Default, Timeout);
+
+        await SendAsync(pair.ClientChannel(), "stats-dump", 3, [[1, 2, 3]], SHA256.HashData([1, 2, 3]));
+
+        var error = await Assert.ThrowsAnyAsync<TransportException>(() => ReceiveNextAsync(pair, receiver, dirs.Path));
+        Assert.Contains("image file name 'stats-dump' does not end in '.img'", error.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(dirs.Path));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Phaul.Testing;
 using Phaul.Transport.Tests.Support;
 
 namespace Phaul.Transport.Tests;
@@ -49,6 +50,46 @@ public class KeyFileTests
         var error = Assert.Throws<UnauthorizedAccessException>(() => KeyFile.Load(path));
         Assert.Contains("mode 0604", error.Message);
         Assert.Contains($"chmod 600 {path}", error.Message);
+    }
+
+    // Handles: a key file another user owns, who could replace the key with one they know.
+    [Fact]
+    public void Load_refuses_a_key_file_another_user_owns()
+    {
+        Assert.SkipUnless(Environment.IsPrivilegedProcess, "giving a file to another user needs root");
+        using var dir = new TempDirectory();
+        var path = dir.Combine("phaul.key");
+        KeyFile.Generate(path);
+        FileTree.Chown(path, 1234, 1234);
+
+        var error = Assert.Throws<UnauthorizedAccessException>(() => KeyFile.Load(path));
+        Assert.Contains($"Key file '{path}' is owned by uid 1234", error.Message);
+    }
+
+    // Handles: a symbolic link in place of the key file: the file checked and the file read could differ, and the
+    // link could lead to any file.
+    [Fact]
+    public void Load_refuses_a_symbolic_link_even_to_a_good_key_file()
+    {
+        using var dir = new TempDirectory();
+        var target = dir.Combine("real.key");
+        KeyFile.Generate(target);
+        var path = dir.Combine("phaul.key");
+        File.CreateSymbolicLink(path, target);
+
+        var error = Assert.Throws<UnauthorizedAccessException>(() => KeyFile.Load(path));
+        Assert.Contains($"Key file '{path}' is a symbolic link", error.Message);
+    }
+
+    [Fact]
+    public void Load_refuses_what_is_not_a_regular_file()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.CreateSubdirectory("phaul.key");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var error = Assert.Throws<IOException>(() => KeyFile.Load(path));
+        Assert.Contains($"Key file '{path}' is not a regular file", error.Message);
     }
 
     [Theory]

@@ -12,5 +12,6 @@ internal static partial class Interop
         public const int ENOENT = 2;
         public const int ENOTDIR = 20;
         public const int EXDEV = 18;
+        public const int ELOOP = 40;
     }
 }

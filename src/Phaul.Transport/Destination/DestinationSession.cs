@@ -42,7 +42,7 @@ internal sealed partial class DestinationSession : IDisposable
         _options = options;
         _services = services;
         _logger = logger;
-        _receiver = new ImageReceiver(channel, options.Limits, options.Timeouts.Transfer);
+        _receiver = new ImageReceiver(channel, options.Limits, options.Timeouts.Transfer, services.ImageSpace);
         _fileSystem = new FileSystemDestination(options.FileSystem);
     }
 
@@ -209,7 +209,11 @@ internal sealed partial class DestinationSession : IDisposable
         _logger.ImageFileReceived(_id, header.Name, header.Size);
     }
 
-    public void Dispose() => _pageServerFailed.Dispose();
+    public void Dispose()
+    {
+        _receiver.ReleaseSpace();
+        _pageServerFailed.Dispose();
+    }
 
     /// <summary>Runs a PhaulServer call; a failure becomes the error text the source receives.</summary>
     private async Task<string> ErrorOfAsync(Func<Task> call, string request, int iteration)

@@ -4,12 +4,17 @@ namespace Phaul.Transport;
 
 /// <summary>
 /// The names a destination accepts for received image files: one plain path component made of
-/// the characters CRIU's image names use, so a peer can never write outside the iteration directory.
+/// the characters CRIU's image names use, so a peer can never write outside the iteration directory,
+/// and ending in <see cref="Extension"/>, like every CRIU image, so that removing a session's images
+/// removes everything it received.
 /// </summary>
 internal static class ImageFileName
 {
     /// <summary>The longest name accepted (the kernel's NAME_MAX).</summary>
     public const int MaxLength = 255;
+
+    /// <summary>How the name of every CRIU image file ends; its logs and statistics (<c>stats-dump</c>) do not, and are never sent.</summary>
+    public const string Extension = ".img";
 
     private static readonly SearchValues<char> Allowed =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+");
@@ -38,7 +43,11 @@ internal static class ImageFileName
         if (name[0] == '.')
             return $"image file name {shown} starts with '.' (\".\", \"..\" and hidden files are not image files)";
         var bad = name.AsSpan().IndexOfAnyExcept(Allowed);
-        return bad < 0 ? null : $"image file name {shown} contains character U+{(int)name[bad]:X4}; only letters, digits and . _ - + are allowed";
+        if (bad >= 0)
+            return $"image file name {shown} contains character U+{(int)name[bad]:X4}; only letters, digits and . _ - + are allowed";
+        return name.EndsWith(Extension, StringComparison.Ordinal)
+            ? null
+            : $"image file name {shown} does not end in '{Extension}'; only CRIU's image files are received (and removed with the session)";
     }
 
     // Quote the name with control characters escaped, so a hostile name cannot forge log lines.

@@ -1,8 +1,11 @@
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
 namespace Phaul.Transport;
 
 /// <summary>
-/// Pre-shared keys in files: one line of hexadecimal digits, readable by the owner only (mode
-/// 0600), the way <c>phaul keygen</c> writes them and <c>phaul serve</c>/<c>migrate</c> read them.
+/// Pre-shared keys in files: one line of hexadecimal digits, owned by the user who reads it and readable by that
+/// user only (mode 0600), the way <c>phaul keygen</c> writes them and <c>phaul serve</c>/<c>migrate</c> read them.
 /// </summary>
 public static class KeyFile
 {
@@ -13,12 +16,12 @@ public static class KeyFile
         UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     // A key file is one short line; anything much bigger is not a key file.
-    private const long MaxFileBytes = 1024;
+    private const int MaxFileBytes = 1024;
 
     /// <summary>Generates a new random key and writes it to a new file with mode 0600.</summary>
     /// <param name="path">The file to create; it must not exist, so an existing key is never overwritten.</param>
     /// <returns>The key written.</returns>
-    /// <exception cref="IOException">The file exists or cannot be written.</exception>
+    /// <exception cref="IOException">The file exists, cannot be written, or cannot be made readable by its owner only.</exception>
     public static PreSharedKey Generate(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -29,31 +32,36 @@ public static class KeyFile
             Access = FileAccess.Write,
             UnixCreateMode = OwnerOnly,
         };
-        using (var writer = new StreamWriter(path, options))
-            writer.WriteLine(key.ToHex());
-        // The umask cannot widen 0600, but a pre-existing ACL default could; state the mode outright.
-        File.SetUnixFileMode(path, OwnerOnly);
+        using var file = new FileStream(path, options);
+        // The umask cannot widen 0600, but a default ACL could: state the mode on the file itself (never through the
+        // path, which could lead elsewhere by now) and check it there before the key goes in.
+        File.SetUnixFileMode(file.SafeFileHandle, OwnerOnly);
+        var mode = File.GetUnixFileMode(file.SafeFileHandle);
+        if (mode != OwnerOnly)
+            throw new IOException($"Key file '{path}' has mode {FileStat.Octal(mode)} although 0600 was set; its file system does not keep modes, so choose another place.");
+        using var writer = new StreamWriter(file);
+        writer.WriteLine(key.ToHex());
         return key;
     }
 
-    /// <summary>Reads a key file, refusing one that the group or others may access.</summary>
+    /// <summary>
+    /// Reads a key file, refusing one that is a symbolic link, is not a regular file, is owned by another user, or
+    /// that the group or others may access. The file is opened once; the checks and the read concern that open file.
+    /// </summary>
     /// <param name="path">The key file.</param>
     /// <exception cref="ArgumentException">The file's content is not a valid key.</exception>
-    /// <exception cref="UnauthorizedAccessException">The file is accessible to the group or others.</exception>
-    /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file is a symbolic link, another user's, or accessible to the group or others.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="IOException">The file is not a regular file or cannot be read.</exception>
     public static PreSharedKey Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var info = new FileInfo(path);
-        if (!info.Exists)
-            throw new FileNotFoundException($"Key file '{path}' does not exist; create one with 'phaul keygen {path}'.", path);
-        if ((info.UnixFileMode & GroupOrOthers) != 0)
-            throw new UnauthorizedAccessException($"Key file '{path}' is accessible to its group or others (mode {Octal(info.UnixFileMode)}); run 'chmod 600 {path}'.");
-        if (info.Length > MaxFileBytes)
-            throw new ArgumentException($"Key file '{path}' has {info.Length} bytes; a key file is one line of at most {PreSharedKey.MaxLength * 2} hexadecimal digits.", nameof(path));
+        using var handle = Open(path);
+        Check(FileStat.Of(handle, path), path);
+        var content = Read(handle, path);
         try
         {
-            return PreSharedKey.ParseHex(File.ReadAllText(path));
+            return PreSharedKey.ParseHex(content);
         }
         catch (ArgumentException e)
         {
@@ -61,5 +69,46 @@ public static class KeyFile
         }
     }
 
-    private static string Octal(UnixFileMode mode) => Convert.ToString((int)mode, 8).PadLeft(4, '0');
+    // O_NOFOLLOW: a link could lead to any file, and the file checked must be the file read. O_NONBLOCK: a FIFO in
+    // the key's place must not hang the open (it is refused once open).
+    private static SafeFileHandle Open(string path)
+    {
+        var fd = Interop.Open(path, Interop.O_RDONLY | Interop.O_NOFOLLOW | Interop.O_NONBLOCK | Interop.O_CLOEXEC, 0);
+        if (fd >= 0)
+            return new SafeFileHandle(fd, ownsHandle: true);
+        var error = NativeCallException.FromLastError("open", path);
+        throw error.Errno switch
+        {
+            Interop.Errno.ENOENT => new FileNotFoundException($"Key file '{path}' does not exist; create one with 'phaul keygen {path}'.", path, error),
+            Interop.Errno.ELOOP => new UnauthorizedAccessException($"Key file '{path}' is a symbolic link; give the path of the key file itself.", error),
+            _ => error,
+        };
+    }
+
+    private static void Check(FileStat file, string path)
+    {
+        if (file.Kind != FileKind.RegularFile)
+            throw new IOException($"Key file '{path}' is not a regular file ({file.Kind}).");
+        if (!file.IsOwnedByCurrentUser)
+            throw new UnauthorizedAccessException($"Key file '{path}' is owned by uid {file.OwnerUid}, not by this user (uid {FileStat.CurrentUid}), who could replace the key; run 'chown {FileStat.CurrentUid} {path}' if it is this user's key.");
+        if ((file.Mode & GroupOrOthers) != 0)
+            throw new UnauthorizedAccessException($"Key file '{path}' is accessible to its group or others (mode {file.OctalMode}); run 'chmod 600 {path}'.");
+        if (file.Size > MaxFileBytes)
+            throw TooBig(path, $"{file.Size}");
+    }
+
+    // Read through the handle checked; one byte more than allowed tells a file that grew since.
+    private static string Read(SafeFileHandle handle, string path)
+    {
+        var buffer = new byte[MaxFileBytes + 1];
+        var length = 0;
+        for (int read; length < buffer.Length && (read = RandomAccess.Read(handle, buffer.AsSpan(length), length)) > 0;)
+            length += read;
+        if (length > MaxFileBytes)
+            throw TooBig(path, $"more than {MaxFileBytes}");
+        return Encoding.UTF8.GetString(buffer, 0, length);
+    }
+
+    private static ArgumentException TooBig(string path, string bytes) =>
+        new($"Key file '{path}' has {bytes} bytes; a key file is one line of at most {PreSharedKey.MaxLength * 2} hexadecimal digits.", nameof(path));
 }

@@ -6,7 +6,8 @@ namespace Phaul.Transport;
 /// <summary>
 /// Receives image files into a directory: on the destination the source's images of one session,
 /// on the source (hybrid) the destination's page maps of the pre-dumps. Checks each name and size
-/// before writing a byte, and each file's size and SHA-256 on arrival. A file that fails a check is deleted.
+/// before writing a byte (against the limits of its session and of the space it shares with other
+/// sessions), and each file's size and SHA-256 on arrival. A file that fails a check is deleted.
 /// </summary>
 internal sealed class ImageReceiver
 {
@@ -15,12 +16,22 @@ internal sealed class ImageReceiver
     private readonly FrameChannel _channel;
     private readonly ImageTransferLimits _limits;
     private readonly TimeSpan _frameTimeout;
+    private readonly SharedImageSpace _space;
 
-    public ImageReceiver(FrameChannel channel, ImageTransferLimits limits, TimeSpan frameTimeout)
+    // What this receiver's files take of the shared space, until released.
+    private long _held;
+
+    /// <summary>A receiver with nothing received yet.</summary>
+    /// <param name="channel">Where the files come from.</param>
+    /// <param name="limits">Its bounds.</param>
+    /// <param name="frameTimeout">How long to wait for each message of a file.</param>
+    /// <param name="space">The space shared with the destination's other sessions; null for a space of its own.</param>
+    public ImageReceiver(FrameChannel channel, ImageTransferLimits limits, TimeSpan frameTimeout, SharedImageSpace? space = null)
     {
         _channel = channel;
         _limits = limits;
         _frameTimeout = frameTimeout;
+        _space = space ?? new SharedImageSpace();
     }
 
     /// <summary>Files received and checked so far (the limits count them all).</summary>
@@ -34,7 +45,31 @@ internal sealed class ImageReceiver
     public async Task ReceiveAsync(FileHeader header, string directory, int? iteration, CancellationToken cancellationToken)
     {
         CheckAdmissible(header, iteration);
-        var path = Path.Combine(directory, header.Name);
+        var size = (long)header.Size;
+        Reserve(header.Name, size, iteration);
+        try
+        {
+            await WriteFileAsync(header, Path.Combine(directory, header.Name), iteration, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _space.Release(size);
+            throw;
+        }
+        _held += size;
+        Files++;
+        Bytes += size;
+    }
+
+    /// <summary>Gives back the shared space its files took: their session ended, and they are removed or kept out of the count.</summary>
+    public void ReleaseSpace()
+    {
+        _space.Release(_held);
+        _held = 0;
+    }
+
+    private async Task WriteFileAsync(FileHeader header, string path, int? iteration, CancellationToken cancellationToken)
+    {
         var file = Create(path, header.Name, iteration);
         try
         {
@@ -46,8 +81,6 @@ internal sealed class ImageReceiver
             File.Delete(path);
             throw;
         }
-        Files++;
-        Bytes += (long)header.Size;
     }
 
     private void CheckAdmissible(FileHeader header, int? iteration)
@@ -60,6 +93,14 @@ internal sealed class ImageReceiver
             throw Refused($"image file '{header.Name}' ({header.Size} bytes) would bring the session to {(ulong)Bytes + header.Size} bytes, more than the limit of {_limits.MaxTotalBytes}", iteration);
         if (Files >= _limits.MaxFiles)
             throw Refused($"image file '{header.Name}' would exceed the limit of {_limits.MaxFiles} files per session", iteration);
+    }
+
+    private void Reserve(string name, long size, int? iteration)
+    {
+        var limit = _limits.MaxTotalBytesAllSessions;
+        if (!_space.TryReserve(size, limit, out var held))
+            throw Refused($"image file '{name}' ({size} bytes) would bring the image files of all sessions here to {held + size} bytes, " +
+                          $"more than the limit of {limit} bytes for all sessions together", iteration);
     }
 
     private FileStream Create(string path, string name, int? iteration)
@@ -90,6 +131,9 @@ internal sealed class ImageReceiver
         for (var received = 0UL; received < header.Size;)
         {
             var chunk = (await ReceiveAsync(Envelope.BodyOneofCase.FileChunk, iteration, cancellationToken).ConfigureAwait(false)).FileChunk;
+            // Each chunk restarts the wait for the next: only chunks that bring the end closer keep the transfer alive.
+            if (chunk.Data.IsEmpty)
+                throw Refused($"image file '{header.Name}' got an empty chunk after {received} of its {header.Size} bytes", iteration);
             if ((ulong)chunk.Data.Length > header.Size - received)
                 throw Refused($"image file '{header.Name}' got more data than its announced {header.Size} bytes", iteration);
             hash.AppendData(chunk.Data.Span);

@@ -12,7 +12,7 @@ namespace Phaul.Transport;
 /// </summary>
 internal static class ImageSender
 {
-    private const string ImagePattern = "*.img";
+    private const string ImagePattern = "*" + ImageFileName.Extension;
 
     /// <summary>Sends every image file of <paramref name="directory"/>.</summary>
     /// <returns>How many files and bytes were sent.</returns>

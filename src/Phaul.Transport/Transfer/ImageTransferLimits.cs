@@ -1,8 +1,9 @@
 namespace Phaul.Transport;
 
 /// <summary>
-/// Bounds on the image files a destination accepts from one session, so a peer cannot fill its
-/// disk. Memory pages travel through CRIU's page server and do not count here.
+/// Bounds on the image files a destination accepts, from one session and from all its sessions
+/// together, so peers cannot fill its disk. Memory pages travel through CRIU's page server and do
+/// not count here.
 /// </summary>
 public sealed record ImageTransferLimits
 {
@@ -14,6 +15,12 @@ public sealed record ImageTransferLimits
 
     /// <summary>The number of files of a session. Default 65,536.</summary>
     public int MaxFiles { get; init; } = 65_536;
+
+    /// <summary>
+    /// All files of all sessions of one destination (one <see cref="MigrationListener"/>) held at once, in bytes: a
+    /// session's files count from their arrival until the session ends. Default 32 GiB.
+    /// </summary>
+    public long MaxTotalBytesAllSessions { get; init; } = 32L << 30;
 
     /// <summary>The defaults.</summary>
     public static ImageTransferLimits Default { get; } = new();
@@ -27,5 +34,7 @@ public sealed record ImageTransferLimits
             throw new ArgumentOutOfRangeException(nameof(MaxTotalBytes), MaxTotalBytes, "ImageTransferLimits.MaxTotalBytes must be positive.");
         if (MaxFiles <= 0)
             throw new ArgumentOutOfRangeException(nameof(MaxFiles), MaxFiles, "ImageTransferLimits.MaxFiles must be positive.");
+        if (MaxTotalBytesAllSessions <= 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxTotalBytesAllSessions), MaxTotalBytesAllSessions, "ImageTransferLimits.MaxTotalBytesAllSessions must be positive.");
     }
 }

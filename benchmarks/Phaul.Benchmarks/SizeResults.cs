@@ -9,9 +9,21 @@ internal sealed class SizeResults(int memoryMiB, IReadOnlyList<string> methods)
 
     public void Add(string method, Measurement measurement) => _runs[method].Add(measurement);
 
-    /// <summary>The downtime table's header: one column per method, then the issue's two ratios.</summary>
+    // The downtime ratios worth reading, each shown when both its methods ran.
+    private static readonly (string Numerator, string Denominator)[] Ratios =
+    [
+        (Methods.PhaulPostCopy, Methods.CliPostCopy),
+        (Methods.PhaulStopAndCopy, Methods.PhaulPostCopy),
+        (Methods.TlsStopAndCopy, Methods.PlainStopAndCopy),
+        (Methods.TlsPostCopy, Methods.PlainPostCopy),
+    ];
+
+    /// <summary>The downtime table's header: one column per method, then the ratios between the methods that ran.</summary>
     public static string DowntimeHeader(IReadOnlyList<string> methods) =>
-        Header([.. methods, "Phaul post-copy / CRIU CLI post-copy", "Phaul stop-and-copy / Phaul post-copy"]);
+        Header([.. methods, .. RatiosOf(methods).Select(ratio => $"{ratio.Numerator} / {ratio.Denominator}")]);
+
+    private static IEnumerable<(string Numerator, string Denominator)> RatiosOf(IReadOnlyList<string> methods) =>
+        Ratios.Where(ratio => methods.Contains(ratio.Numerator) && methods.Contains(ratio.Denominator));
 
     public static string WallTimeHeader(IReadOnlyList<string> methods) => Header(methods);
 
@@ -19,14 +31,14 @@ internal sealed class SizeResults(int memoryMiB, IReadOnlyList<string> methods)
         $"| memory | {string.Join(" | ", columns)} |\n| ---: |{string.Concat(Enumerable.Repeat(" ---: |", columns.Count))}";
 
     public string DowntimeRow() =>
-        $"| {memoryMiB} MiB | {string.Join(" | ", methods.Select(method => Downtime(_runs[method])))} | " +
-        $"{Ratio(Methods.PhaulPostCopy, Methods.CliPostCopy)} | {Ratio(Methods.PhaulStopAndCopy, Methods.PhaulPostCopy)} |";
+        $"| {memoryMiB} MiB | {string.Join(" | ", [.. methods.Select(method => Downtime(_runs[method])), .. RatiosOf(methods).Select(Ratio)])} |";
 
     public string WallTimeRow() =>
         $"| {memoryMiB} MiB | {string.Join(" | ", methods.Select(method => Milliseconds(Median(_runs[method], m => m.WallTime))))} |";
 
-    private string Ratio(string numerator, string denominator)
+    private string Ratio((string Numerator, string Denominator) ratio)
     {
+        var (numerator, denominator) = ratio;
         var below = Median(_runs[denominator], m => m.Downtime);
         return below <= TimeSpan.Zero ? "" : string.Create(CultureInfo.InvariantCulture, $"{Median(_runs[numerator], m => m.Downtime) / below:F2}x");
     }

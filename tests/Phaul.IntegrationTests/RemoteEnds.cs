@@ -13,13 +13,15 @@ internal sealed class RemoteEnds : IAsyncDisposable
 
     /// <param name="destinationHooks">Called at each step of the destination's half of the hand-over.</param>
     /// <param name="destinationWdir">The destination service's Wdir; null for a new directory beside the source's.</param>
-    public RemoteEnds(HandOverHooks? destinationHooks = null, string? destinationWdir = null)
+    /// <param name="fileSystem">What sources may do with files on the destination; null for the defaults.</param>
+    public RemoteEnds(HandOverHooks? destinationHooks = null, string? destinationWdir = null, FileSystemDestinationOptions? fileSystem = null)
     {
         Source = Directory.CreateDirectory(Path.Combine(_root, "source")).FullName;
         Destination = destinationWdir ?? Directory.CreateDirectory(Path.Combine(_root, "destination")).FullName;
         Listener = MigrationListener.Start(new MigrationListenerOptions
         {
             EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = Destination, Key = Key, HandOverHooks = destinationHooks ?? HandOverHooks.None,
+            FileSystem = fileSystem,
         });
         var ended = new TaskCompletionSource<MigrationSessionEndedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         Listener.SessionEnded += (_, e) =>
@@ -30,6 +32,8 @@ internal sealed class RemoteEnds : IAsyncDisposable
         };
         SessionEnded = ended.Task;
     }
+
+
 
     /// <summary>The source's Wdir.</summary>
     public string Source { get; }

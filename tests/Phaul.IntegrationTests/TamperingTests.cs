@@ -61,10 +61,47 @@ public class TamperingTests
         TestContext.Current.TestOutputHelper?.WriteLine($"source: {failure.Message}\ndestination: {ended.Error!.Message}\n{Describe(relay)}");
     }
 
-    private static async Task<MigrationReport> MigrateAsync(RemoteEnds ends, TamperingRelay relay, int pid, StrategyChoice strategy)
+    [Fact(Timeout = 120_000)]
+    public async Task An_rsync_copy_tampered_with_fails_before_the_tree_is_touched_and_leaves_no_copy()
+    {
+        CriuTestEnvironment.RequireCriu();
+        FileTree.RequireRsync();
+        var root = Path.Combine(Path.GetTempPath(), $"phaul-tamper-rsync-{Guid.NewGuid():N}");
+        var tree = Directory.CreateDirectory(Path.Combine(root, "tree")).FullName;
+        var copy = Path.Combine(root, "copy");
+        try
+        {
+            var big = new byte[8 << 20];
+            Random.Shared.NextBytes(big);
+            await File.WriteAllBytesAsync(Path.Combine(tree, "big"), big, Ct);
+            using var workload = await Workload.StartAppendingAsync(8, Path.Combine(tree, "log"), cancellationToken: Ct);
+            await using var ends = new RemoteEnds(fileSystem: new FileSystemDestinationOptions { AllowedRoots = [copy] });
+            await using var relay = TamperingRelay.Start(ends.Listener.LocalEndPoint, Control, toDestination: true, offset: 4_000_000);
+            var subtree = new SubtreeFileSystemOptions { Subtrees = [new FileSystemSubtree(tree) { DestinationPath = copy }] };
+
+            var failure = await Assert.ThrowsAsync<MigrationException>(() => MigrateAsync(ends, relay, workload.Pid, StrategyChoice.StopAndCopy,
+                connection => new SubtreeFileSystem(connection.FileSystem, subtree)));
+
+            Assert.True(relay.Flipped > 0, Describe(relay));
+            Assert.Equal(MigrationStep.CopyFileSystem, failure.Step);
+            await workload.WaitForProgressAsync(20, Patience, Ct);
+            Assert.True(workload.IsRunning);
+            var copied = Path.Combine(copy, "big");
+            Assert.True(!File.Exists(copied) || File.ReadAllBytes(copied).AsSpan().SequenceEqual(big), "a changed copy of the file was left on the destination");
+            TestContext.Current.TestOutputHelper?.WriteLine($"rsync tampered: {failure.Message}\n{Describe(relay)}");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task<MigrationReport> MigrateAsync(RemoteEnds ends, TamperingRelay relay, int pid, StrategyChoice strategy,
+                                                            Func<MigrationConnection, IFileSystemMigration>? fileSystem = null)
     {
         await using var connection = await MigrationConnection.ConnectAsync(relay.EndPoint, ends.Key, cancellationToken: Ct);
-        return await ends.Client(connection, pid, new PhaulClientOptions { Strategy = strategy }).MigrateAsync(Ct);
+        var options = new PhaulClientOptions { Strategy = strategy, FileSystem = fileSystem?.Invoke(connection) };
+        return await ends.Client(connection, pid, options).MigrateAsync(Ct);
     }
 
     private static string Describe(TamperingRelay relay)

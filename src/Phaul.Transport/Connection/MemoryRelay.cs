@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 
@@ -9,6 +10,11 @@ namespace Phaul.Transport;
 /// writing, TLS close_notify), so page servers see the end exactly as over a bare socket. A record that fails TLS's
 /// integrity check never reaches CRIU: the relay cuts both the pair and the connection, and CRIU's transfer fails.
 /// </summary>
+/// <remarks>
+/// Each direction copies on a thread of its own with blocking calls. Post-copy's lazy-pages daemon asks for pages one
+/// request at a time, so every hop's wake-up is paid on each request: through the thread pool, TLS post-copy moved
+/// 28-72 MB/s where the bare socket moved 217-272 MB/s.
+/// </remarks>
 internal sealed class MemoryRelay : IAsyncDisposable
 {
     private const int BufferLength = 256 * 1024;
@@ -24,8 +30,10 @@ internal sealed class MemoryRelay : IAsyncDisposable
         _local = new NetworkStream(local, ownsSocket: true);
         _remote = remote;
         _logger = logger;
-        _outbound = Task.Run(PumpOutAsync);
-        _inbound = Task.Run(PumpInAsync);
+        // The handshake left the TCP socket's file description non-blocking; the copying threads block in the kernel.
+        BlockingSocket.MakeBlocking(remote.Socket);
+        _outbound = PumpOutAsync();
+        _inbound = OnOwnThread(CopyIn, "phaul-memory-in");
     }
 
     /// <summary>Starts relaying between <paramref name="local"/> (the relay's end of the pair) and <paramref name="remote"/>.</summary>
@@ -40,42 +48,63 @@ internal sealed class MemoryRelay : IAsyncDisposable
 
     private async Task PumpOutAsync()
     {
+        if (!await OnOwnThread(CopyOut, "phaul-memory-out").ConfigureAwait(false))
+            return;
+        try
+        {
+            if (_remote.Stream is SslStream tls)
+                await tls.ShutdownAsync().ConfigureAwait(false);
+            else
+                _remote.Socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (IsConnectionFailure(e))
+        {
+            Fail("ending the stream", e);
+        }
+    }
+
+    /// <returns>Whether CRIU ended its stream (rather than the relay failing).</returns>
+    private bool CopyOut()
+    {
         var buffer = new byte[BufferLength];
         try
         {
             int read;
-            while ((read = await _local.ReadAsync(buffer).ConfigureAwait(false)) > 0)
-                await _remote.Stream.WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
-            await ShutdownWritingAsync().ConfigureAwait(false);
+            while ((read = _local.Read(buffer)) > 0)
+                _remote.Stream.Write(buffer, 0, read);
+            return true;
         }
         catch (Exception e) when (IsConnectionFailure(e))
         {
             Fail("sending", e);
+            return false;
         }
     }
 
-    private async Task PumpInAsync()
+    private bool CopyIn()
     {
         var buffer = new byte[BufferLength];
         try
         {
             int read;
-            while ((read = await _remote.Stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
-                await _local.WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
+            while ((read = _remote.Stream.Read(buffer)) > 0)
+                _local.Write(buffer, 0, read);
             _local.Socket.Shutdown(SocketShutdown.Send);
+            return true;
         }
         catch (Exception e) when (IsConnectionFailure(e))
         {
             Fail("receiving", e);
+            return false;
         }
     }
 
-    private async Task ShutdownWritingAsync()
+    private static Task<bool> OnOwnThread(Func<bool> copy, string name)
     {
-        if (_remote.Stream is System.Net.Security.SslStream tls)
-            await tls.ShutdownAsync().ConfigureAwait(false);
-        else
-            _remote.Socket.Shutdown(SocketShutdown.Send);
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() => done.SetResult(copy())) { IsBackground = true, Name = name };
+        thread.Start();
+        return done.Task;
     }
 
     private void Fail(string direction, Exception e)
@@ -105,7 +134,7 @@ internal sealed class MemoryRelay : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         ShutDown();
-        await _local.DisposeAsync().ConfigureAwait(false);
         await Task.WhenAll(_outbound, _inbound).ConfigureAwait(false);
+        await _local.DisposeAsync().ConfigureAwait(false);
     }
 }

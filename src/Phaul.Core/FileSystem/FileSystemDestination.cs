@@ -5,9 +5,9 @@ namespace Phaul;
 
 /// <summary>
 /// The destination's end of a file-system migration on this machine: checks shared paths, prepares subtree
-/// targets (absent or empty, under <see cref="FileSystemDestinationOptions.AllowedRoots"/>), runs the
-/// <c>rsync --server</c> each copy asks for after checking its arguments, and after a failed migration
-/// removes what was copied. Used directly for a migration inside one machine, and by Phaul.Transport's
+/// targets (absent or empty, under <see cref="FileSystemDestinationOptions.AllowedRoots"/>, none inside another),
+/// runs the <c>rsync --server</c> each copy asks for after checking its arguments, in its target opened again
+/// without following a symbolic link, and after a failed migration removes what was copied. Used directly for a migration inside one machine, and by Phaul.Transport's
 /// destination service for each session.
 /// </summary>
 public sealed class FileSystemDestination : IFileSystemDestination
@@ -48,6 +48,7 @@ public sealed class FileSystemDestination : IFileSystemDestination
         {
             _rsync = RsyncProgram.Require(_options.RsyncPath, "destination");
             // Every target is checked before any is created: a refused plan leaves nothing behind.
+            CheckNotNested(paths);
             paths.ForEach(CheckTarget);
             foreach (var path in paths.Where(path => !Directory.Exists(path)))
             {
@@ -83,18 +84,31 @@ public sealed class FileSystemDestination : IFileSystemDestination
     }
 
     /// <summary>
-    /// Checks <paramref name="serverArguments"/> against the prepared plan and starts <c>rsync --server</c>;
-    /// the caller joins its stdin and stdout to the source's rsync.
+    /// Checks <paramref name="serverArguments"/> against the prepared plan, opens the target again without following
+    /// a symbolic link below its allowed root, and starts <c>rsync --server</c> into that open directory; the caller
+    /// joins its stdin and stdout to the source's rsync.
     /// </summary>
     /// <param name="serverArguments">What the source's rsync asked for, from "rsync" on.</param>
-    /// <exception cref="FileSystemMigrationException">Not prepared for subtrees, or the arguments are refused.</exception>
+    /// <exception cref="FileSystemMigrationException">Not prepared for subtrees, the arguments are refused, or the target is no longer reached without a symbolic link.</exception>
     public RsyncServerProcess StartRsyncServer(IReadOnlyList<string> serverArguments)
     {
         if (_plan?.Mode != FileSystemMode.Subtree || _rsync is null)
             throw new FileSystemMigrationException("The destination was not prepared for a subtree copy, so it runs no rsync.");
         var arguments = RsyncServerArguments.Validate(serverArguments, PreparedPaths);
-        _logger.RsyncServerStarting(arguments[^1]);
-        return RsyncServerProcess.Start(_rsync, arguments);
+        var target = RsyncServerArguments.Normalize(arguments[^1])!;
+        var directory = OpenTarget(target);
+        try
+        {
+            _logger.RsyncServerStarting(target, directory.FdPath);
+            // rsync gets the open directory, not the path: a directory on the way swapped for a link from now on
+            // (a copy into another target, the restored tree) cannot lead it elsewhere.
+            return RsyncServerProcess.Start(_rsync, [.. arguments.SkipLast(1), directory.FdPath + "/"], directory);
+        }
+        catch
+        {
+            directory.Dispose();
+            throw;
+        }
     }
 
     /// <inheritdoc/>
@@ -114,11 +128,27 @@ public sealed class FileSystemDestination : IFileSystemDestination
         return Task.CompletedTask;
     }
 
+    // A copy into the outer target could replace a directory of the inner one with a symbolic link, which the copy
+    // into the inner one would follow; and a clean-up of the outer one would remove the inner one.
+    private static void CheckNotNested(List<string> paths)
+    {
+        for (var inner = 0; inner < paths.Count; inner++)
+        {
+            for (var outer = 0; outer < paths.Count; outer++)
+            {
+                if (inner != outer && IsWithin(paths[inner], paths[outer]))
+                    throw new FileSystemMigrationException(paths[inner] == paths[outer]
+                        ? $"The destination path '{paths[inner]}' is named twice in this migration."
+                        : $"The destination path '{paths[inner]}' lies inside '{paths[outer]}', another target of this migration; targets are copied into independently, so none may hold another.");
+            }
+        }
+    }
+
     // Under an allowed root, and absent or empty: after a failure a created target is removed again and an
     // empty one emptied again, which leaves the destination as it was.
     private void CheckTarget(string path)
     {
-        if (!_options.AllowedRoots.Any(root => path == root || path.StartsWith(root == "/" ? root : root + "/", StringComparison.Ordinal)))
+        if (!_options.AllowedRoots.Any(root => IsWithin(path, root)))
             throw new FileSystemMigrationException(
                 $"The destination does not allow copies into '{path}': it is outside its allowed roots ({(_options.AllowedRoots.Count == 0 ? "none; start the destination with the roots it may write, e.g. phaul serve --fs-root DIR" : string.Join(", ", _options.AllowedRoots))}).");
         // A symlink on the way would lead rsync out of the allowed root.
@@ -132,6 +162,25 @@ public sealed class FileSystemDestination : IFileSystemDestination
             throw new FileSystemMigrationException(
                 $"The destination path '{path}' exists and is not an empty directory; a subtree is copied into an absent or empty directory only, so that a failed migration can leave it as it was.");
     }
+
+    // The deepest allowed root holding it: the one the checks when preparing stopped at.
+    private OpenDirectory OpenTarget(string path)
+    {
+        var root = _options.AllowedRoots.Where(root => IsWithin(path, root)).MaxBy(root => root.Length)!;
+        try
+        {
+            return OpenDirectory.OpenBeneath(root, path);
+        }
+        catch (NativeCallException e)
+        {
+            throw new FileSystemMigrationException(OpenDirectory.IsNoDirectory(e)
+                ? $"The destination does not copy into '{path}': '{e.Subject}' is a symbolic link or no directory by now (it was a directory when prepared), which could lead out of its allowed roots."
+                : $"The destination cannot open '{path}' to copy into it: {e.Message}", e);
+        }
+    }
+
+    private static bool IsWithin(string path, string directory) =>
+        path == directory || path.StartsWith(directory == "/" ? directory : directory + "/", StringComparison.Ordinal);
 
     private void RemoveCopy(string path)
     {

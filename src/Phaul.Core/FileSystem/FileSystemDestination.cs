@@ -5,7 +5,8 @@ namespace Phaul;
 
 /// <summary>
 /// The destination's end of a file-system migration on this machine: checks shared paths, prepares subtree
-/// targets (absent or empty, under <see cref="FileSystemDestinationOptions.AllowedRoots"/>, none inside another),
+/// targets (absent or empty, under <see cref="FileSystemDestinationOptions.AllowedRoots"/>, none inside another,
+/// and none another session of the same destination service holds),
 /// runs the <c>rsync --server</c> each copy asks for after checking its arguments, in its target opened again
 /// without following a symbolic link, and after a failed migration removes what was copied. Used directly for a migration inside one machine, and by Phaul.Transport's
 /// destination service for each session.
@@ -14,6 +15,7 @@ public sealed class FileSystemDestination : IFileSystemDestination
 {
     private readonly FileSystemDestinationOptions _options;
     private readonly ILogger _logger;
+    private readonly FileSystemTargets _targets;
     private readonly List<string> _created = [];
     private FileSystemPlan? _plan;
     private string? _rsync;
@@ -22,10 +24,17 @@ public sealed class FileSystemDestination : IFileSystemDestination
     /// <param name="options">What it allows; null for the defaults (shared paths only).</param>
     /// <param name="loggerFactory">Where to log; null for nowhere.</param>
     public FileSystemDestination(FileSystemDestinationOptions? options = null, ILoggerFactory? loggerFactory = null)
+        : this(options, loggerFactory, new FileSystemTargets())
+    {
+    }
+
+    /// <summary>Creates the destination end of one of several migrations, whose targets <paramref name="targets"/> keeps apart.</summary>
+    internal FileSystemDestination(FileSystemDestinationOptions? options, ILoggerFactory? loggerFactory, FileSystemTargets targets)
     {
         _options = options ?? new FileSystemDestinationOptions();
         _options.Validate();
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FileSystemDestination>();
+        _targets = targets;
     }
 
     /// <summary>The subtree targets this session may write, once prepared.</summary>
@@ -47,13 +56,15 @@ public sealed class FileSystemDestination : IFileSystemDestination
         else
         {
             _rsync = RsyncProgram.Require(_options.RsyncPath, "destination");
-            // Every target is checked before any is created: a refused plan leaves nothing behind.
-            CheckNotNested(paths);
-            paths.ForEach(CheckTarget);
-            foreach (var path in paths.Where(path => !Directory.Exists(path)))
+            _targets.Hold(paths);
+            try
             {
-                Directory.CreateDirectory(path);
-                _created.Add(path);
+                CreateTargets(paths);
+            }
+            catch
+            {
+                _targets.Release(paths);
+                throw;
             }
         }
         _plan = plan with { Paths = paths };
@@ -116,31 +127,29 @@ public sealed class FileSystemDestination : IFileSystemDestination
     {
         var plan = _plan;
         _plan = null;
-        if (plan?.Mode != FileSystemMode.Subtree || migrated)
+        if (plan?.Mode != FileSystemMode.Subtree)
             return Task.CompletedTask;
-        if (plan.KeepOnFailure)
+        try
         {
-            _logger.FileSystemKept(plan.Paths);
-            return Task.CompletedTask;
+            if (!migrated)
+                RemoveOrKeep(plan);
         }
-        foreach (var path in plan.Paths)
-            RemoveCopy(path);
+        finally
+        {
+            // Only now: while a copy is removed, no other migration may prepare its target.
+            _targets.Release(plan.Paths);
+        }
         return Task.CompletedTask;
     }
 
-    // A copy into the outer target could replace a directory of the inner one with a symbolic link, which the copy
-    // into the inner one would follow; and a clean-up of the outer one would remove the inner one.
-    private static void CheckNotNested(List<string> paths)
+    // Every target is checked before any is created: a refused plan leaves nothing behind.
+    private void CreateTargets(List<string> paths)
     {
-        for (var inner = 0; inner < paths.Count; inner++)
+        paths.ForEach(CheckTarget);
+        foreach (var path in paths.Where(path => !Directory.Exists(path)))
         {
-            for (var outer = 0; outer < paths.Count; outer++)
-            {
-                if (inner != outer && IsWithin(paths[inner], paths[outer]))
-                    throw new FileSystemMigrationException(paths[inner] == paths[outer]
-                        ? $"The destination path '{paths[inner]}' is named twice in this migration."
-                        : $"The destination path '{paths[inner]}' lies inside '{paths[outer]}', another target of this migration; targets are copied into independently, so none may hold another.");
-            }
+            Directory.CreateDirectory(path);
+            _created.Add(path);
         }
     }
 
@@ -148,7 +157,7 @@ public sealed class FileSystemDestination : IFileSystemDestination
     // empty one emptied again, which leaves the destination as it was.
     private void CheckTarget(string path)
     {
-        if (!_options.AllowedRoots.Any(root => IsWithin(path, root)))
+        if (!_options.AllowedRoots.Any(root => FileSystemTargets.IsWithin(path, root)))
             throw new FileSystemMigrationException(
                 $"The destination does not allow copies into '{path}': it is outside its allowed roots ({(_options.AllowedRoots.Count == 0 ? "none; start the destination with the roots it may write, e.g. phaul serve --fs-root DIR" : string.Join(", ", _options.AllowedRoots))}).");
         // A symlink on the way would lead rsync out of the allowed root.
@@ -166,7 +175,7 @@ public sealed class FileSystemDestination : IFileSystemDestination
     // The deepest allowed root holding it: the one the checks when preparing stopped at.
     private OpenDirectory OpenTarget(string path)
     {
-        var root = _options.AllowedRoots.Where(root => IsWithin(path, root)).MaxBy(root => root.Length)!;
+        var root = _options.AllowedRoots.Where(root => FileSystemTargets.IsWithin(path, root)).MaxBy(root => root.Length)!;
         try
         {
             return OpenDirectory.OpenBeneath(root, path);
@@ -179,8 +188,16 @@ public sealed class FileSystemDestination : IFileSystemDestination
         }
     }
 
-    private static bool IsWithin(string path, string directory) =>
-        path == directory || path.StartsWith(directory == "/" ? directory : directory + "/", StringComparison.Ordinal);
+    private void RemoveOrKeep(FileSystemPlan plan)
+    {
+        if (plan.KeepOnFailure)
+        {
+            _logger.FileSystemKept(plan.Paths);
+            return;
+        }
+        foreach (var path in plan.Paths)
+            RemoveCopy(path);
+    }
 
     private void RemoveCopy(string path)
     {

@@ -97,7 +97,8 @@ public sealed class FileSystemDestinationTests : IDisposable
         var failure = await Assert.ThrowsAsync<FileSystemMigrationException>(
             () => destination.PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, innerFirst ? [inner, outer] : [outer, inner]), Token));
 
-        Assert.Contains($"'{inner}' lies inside '{outer}'", failure.Message);
+        Assert.Contains(innerFirst ? $"'{outer}' holds '{inner}', another target of this migration" : $"'{inner}' lies inside '{outer}', another target of this migration",
+                        failure.Message);
         Assert.False(Directory.Exists(outer));
     }
 

@@ -135,7 +135,7 @@ internal sealed class FakeDestination : IAsyncDisposable
     private readonly TaskCompletionSource<MigrationSessionEndedEventArgs> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public FakeDestination(PreSharedKey key, TransportTimeouts? timeouts = null, ImageTransferLimits? limits = null, int maxConnections = 16,
-                           bool keepImages = false, bool keepFailed = false, string? wdir = null)
+                           bool keepImages = false, bool keepFailed = false, string? wdir = null, FileSystemDestinationOptions? fileSystem = null)
     {
         var options = new MigrationListenerOptions
         {
@@ -147,6 +147,7 @@ internal sealed class FakeDestination : IAsyncDisposable
             Limits = limits ?? ImageTransferLimits.Default,
             MaxConnections = maxConnections,
             KeepImages = keepImages,
+            FileSystem = fileSystem,
         };
         var services = new DestinationServices(CreateTarget, (_, _) => Task.FromResult(RestoreStats));
         Listener = MigrationListener.Start(options, loggerFactory: null, services);

@@ -12,10 +12,12 @@ public sealed class RsyncServerProcess : IDisposable
 
     private readonly Process _process;
     private readonly Task<string> _stderr;
+    private readonly OpenDirectory _target;
 
-    private RsyncServerProcess(Process process)
+    private RsyncServerProcess(Process process, OpenDirectory target)
     {
         _process = process;
+        _target = target;
         _stderr = process.StandardError.ReadToEndAsync();
     }
 
@@ -25,10 +27,11 @@ public sealed class RsyncServerProcess : IDisposable
     /// <summary>Its stdout: what goes back to the source's rsync.</summary>
     public Stream Output => _process.StandardOutput.BaseStream;
 
-    /// <summary>Starts rsync.</summary>
+    /// <summary>Starts rsync; it owns <paramref name="target"/> from now on and closes it once rsync is gone.</summary>
     /// <param name="rsyncPath">The program's full path.</param>
-    /// <param name="arguments">Checked arguments, "--server" first.</param>
-    public static RsyncServerProcess Start(string rsyncPath, IReadOnlyList<string> arguments)
+    /// <param name="arguments">Checked arguments, "--server" first, the target's <see cref="OpenDirectory.FdPath"/> last.</param>
+    /// <param name="target">The directory rsync writes into, open until it exits.</param>
+    internal static RsyncServerProcess Start(string rsyncPath, IReadOnlyList<string> arguments, OpenDirectory target)
     {
         var start = new ProcessStartInfo(rsyncPath)
         {
@@ -40,7 +43,7 @@ public sealed class RsyncServerProcess : IDisposable
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         return new RsyncServerProcess(Process.Start(start)
-                                      ?? throw new FileSystemMigrationException($"The destination could not start '{rsyncPath}'."));
+                                      ?? throw new FileSystemMigrationException($"The destination could not start '{rsyncPath}'."), target);
     }
 
     /// <summary>
@@ -84,5 +87,6 @@ public sealed class RsyncServerProcess : IDisposable
             // It has exited.
         }
         _process.Dispose();
+        _target.Dispose();
     }
 }

@@ -10,9 +10,13 @@ internal sealed class NativeCallException : IOException
     {
         Call = call;
         Errno = errno;
+        Subject = subject;
     }
 
     public string Call { get; }
+
+    /// <summary>What the call was about (a path, a pid), when it was given.</summary>
+    public string? Subject { get; }
 
     public int Errno { get; }
 

@@ -24,11 +24,30 @@ internal sealed class OpenDirectory : IDisposable
     /// </summary>
     public string FdPath => $"/proc/{Environment.ProcessId}/fd/{_handle.Fd}";
 
-    private static int Flags => Interop.O_RDONLY | Interop.O_DIRECTORY | Interop.O_NOFOLLOW | Interop.O_CLOEXEC;
+    private static int FollowingFlags => Interop.O_RDONLY | Interop.O_DIRECTORY | Interop.O_CLOEXEC;
+
+    private static int Flags => FollowingFlags | Interop.O_NOFOLLOW;
 
     /// <summary>Opens <paramref name="path"/>; a symbolic link as its last component is refused, not followed.</summary>
     /// <exception cref="NativeCallException">It is a symbolic link or no directory (<see cref="IsNoDirectory"/>), or cannot be opened.</exception>
     public static OpenDirectory Open(string path) => Opened(Interop.Open(path, Flags, 0), path);
+
+    /// <summary>
+    /// Opens <paramref name="path"/>, a canonical path inside <paramref name="root"/> (or the root itself), one
+    /// component at a time from the root: no symbolic link below the root is followed. The root, which whoever
+    /// configured it chose, may be one.
+    /// </summary>
+    /// <exception cref="NativeCallException">A component is a symbolic link or no directory (<see cref="IsNoDirectory"/>), or cannot be opened; its path is in the message.</exception>
+    public static OpenDirectory OpenBeneath(string root, string path)
+    {
+        var directory = Opened(Interop.Open(root, FollowingFlags, 0), root);
+        foreach (var name in System.IO.Path.GetRelativePath(root, path).Split('/').Where(name => name != "."))
+        {
+            using var parent = directory;
+            directory = parent.OpenSubdirectory(name);
+        }
+        return directory;
+    }
 
     /// <summary>Opens its subdirectory <paramref name="name"/>; a symbolic link there is refused, not followed.</summary>
     /// <exception cref="NativeCallException">It is a symbolic link or no directory (<see cref="IsNoDirectory"/>), or cannot be opened.</exception>

@@ -8,8 +8,8 @@ internal static partial class FileSystemLog
     [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "File system: {Mode} prepared on the destination for {Paths}")]
     public static partial void FileSystemPrepared(this ILogger logger, FileSystemMode mode, IEnumerable<string> paths);
 
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Debug, Message = "File system: starting rsync --server into {Path}")]
-    public static partial void RsyncServerStarting(this ILogger logger, string path);
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Debug, Message = "File system: starting rsync --server into {Path} (opened as {FdPath})")]
+    public static partial void RsyncServerStarting(this ILogger logger, string path, string fdPath);
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "File system: the migration failed; the copy in {Path} was removed")]
     public static partial void FileSystemCopyRemoved(this ILogger logger, string path);

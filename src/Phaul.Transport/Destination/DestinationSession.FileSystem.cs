@@ -28,11 +28,14 @@ internal sealed partial class DestinationSession
         return new FsResult { Error = await FileSystemErrorOfAsync(() => _fileSystem.CompleteAsync(migrated, cancellationToken)).ConfigureAwait(false) };
     }
 
-    /// <summary>A session that ends without the source's completion (it failed or vanished) removes a copy for a tree not restored here.</summary>
+    /// <summary>
+    /// A session that ends without the source's completion (it failed or vanished) removes a copy for a tree not restored
+    /// here, keeps the copy of a tree that runs here, and lets go of its targets either way.
+    /// </summary>
     private async Task AbandonFileSystemAsync()
     {
-        if (_fileSystemPrepared && RestoredPid is null)
-            await CompleteFileSystemAsync(migrated: false, CancellationToken.None).ConfigureAwait(false);
+        if (_fileSystemPrepared)
+            await CompleteFileSystemAsync(migrated: RestoredPid is not null, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>

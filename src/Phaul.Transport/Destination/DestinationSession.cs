@@ -43,7 +43,7 @@ internal sealed partial class DestinationSession : IDisposable
         _services = services;
         _logger = logger;
         _receiver = new ImageReceiver(channel, options.Limits, options.Timeouts.Transfer, services.ImageSpace);
-        _fileSystem = new FileSystemDestination(options.FileSystem);
+        _fileSystem = new FileSystemDestination(options.FileSystem, loggerFactory: null, services.FileSystemTargets);
     }
 
     /// <summary>The restored tree's root pid, once restored.</summary>

@@ -1,3 +1,5 @@
+using Phaul.Core.Tests.Fakes;
+
 namespace Phaul.Core.Tests.FileSystem;
 
 /// <summary>The destination's checks before any copy, and its clean-up after a failed migration.</summary>
@@ -79,6 +81,70 @@ public sealed class FileSystemDestinationTests : IDisposable
 
         Assert.Contains($"'{Path.Combine(allowed, "link")}' is a symbolic link", failure.Message);
         Assert.Empty(Directory.EnumerateFileSystemEntries(elsewhere));
+    }
+
+    // Handles: one target inside another. A copy into the outer one can replace the inner one with a symbolic link
+    // (to /etc, say), which the copy into the inner one would then follow, writing and deleting there.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Nested_targets_are_refused_in_either_order(bool innerFirst)
+    {
+        var outer = Path.Combine(Root, "app");
+        var inner = Path.Combine(outer, "data");
+        var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Root], RsyncPath = AnyProgram });
+
+        var failure = await Assert.ThrowsAsync<FileSystemMigrationException>(
+            () => destination.PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, innerFirst ? [inner, outer] : [outer, inner]), Token));
+
+        Assert.Contains(innerFirst ? $"'{outer}' holds '{inner}', another target of this migration" : $"'{inner}' lies inside '{outer}', another target of this migration",
+                        failure.Message);
+        Assert.False(Directory.Exists(outer));
+    }
+
+    // Handles: a directory on the way to a prepared target replaced by a symbolic link before its copy starts; the
+    // path was checked when prepared, and rsync would follow the link out of the allowed root.
+    [Fact]
+    public async Task A_target_reached_through_a_symbolic_link_by_now_is_refused_before_rsync_starts()
+    {
+        var target = Path.Combine(Root, "allowed", "app", "data");
+        var elsewhere = Directory.CreateDirectory(Path.Combine(Root, "elsewhere", "data")).FullName;
+        var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Path.Combine(Root, "allowed")], RsyncPath = AnyProgram });
+        await destination.PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, [target]), Token);
+        Directory.Move(Path.Combine(Root, "allowed", "app"), Path.Combine(Root, "allowed", "moved"));
+        Directory.CreateSymbolicLink(Path.Combine(Root, "allowed", "app"), Path.GetDirectoryName(elsewhere)!);
+
+        var failure = Assert.Throws<FileSystemMigrationException>(() => destination.StartRsyncServer(["rsync", "--server", "-r", ".", target]));
+
+        Assert.Contains($"'{Path.Combine(Root, "allowed", "app")}' is a symbolic link or no directory", failure.Message);
+    }
+
+    // Handles: the same swap made after rsync --server started, before it looked its target up: it writes and deletes
+    // in the directory that was checked, wherever that is now, never where the link leads.
+    [Fact]
+    public async Task A_copy_stays_in_the_checked_directory_when_its_path_is_swapped_for_a_symbolic_link_during_the_copy()
+    {
+        FileTree.RequireRsync();
+        var source = Directory.CreateDirectory(Path.Combine(Root, "source")).FullName;
+        File.WriteAllText(Path.Combine(source, "copied"), "from the source");
+        var allowed = Path.Combine(Root, "allowed");
+        var target = Path.Combine(allowed, "app", "data");
+        var elsewhere = Directory.CreateDirectory(Path.Combine(Root, "elsewhere", "data")).FullName;
+        File.WriteAllText(Path.Combine(elsewhere, "precious"), "not the copy's");
+        var rsync = RsyncProgram.Require(RsyncProgram.DefaultName, "test");
+        var destination = new SwapOnFirstRead(
+            new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [allowed], RsyncPath = rsync }),
+            () =>
+            {
+                Directory.Move(Path.Combine(allowed, "app"), Path.Combine(allowed, "moved"));
+                Directory.CreateSymbolicLink(Path.Combine(allowed, "app"), Path.GetDirectoryName(elsewhere)!);
+            });
+        await destination.PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, [target]), Token);
+
+        await new RsyncClient(rsync, destination).CopyAsync(["-rlpt", "--delete"], source, target, Token);
+
+        Assert.Equal(["precious"], Directory.GetFiles(elsewhere).Select(Path.GetFileName));
+        Assert.Equal("from the source", File.ReadAllText(Path.Combine(allowed, "moved", "data", "copied")));
     }
 
     // Handles: a target that already holds files, which a failed migration could not restore.

@@ -15,6 +15,9 @@ internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults r
 {
     private static readonly TimeSpan WorkloadTimeout = TimeSpan.FromSeconds(90);
 
+    // The guest emulates its CPU (TCG): the TLS handshake's key exchange and signatures took longer than the default 10 s.
+    private static readonly TransportTimeouts EmulatedTimeouts = TransportTimeouts.Default with { Handshake = TimeSpan.FromMinutes(2) };
+
     public async Task<(ScenarioResult Result, IReadOnlyList<LaneCheck> Checks)> RunAsync(
         LaneScenario scenario, CancellationToken cancellationToken)
     {
@@ -85,10 +88,12 @@ internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults r
     {
         var key = PreSharedKey.Generate();
         var listener = MigrationListener.Start(
-            new MigrationListenerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = destinationWdir, Key = key }, loggerFactory);
+            new MigrationListenerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = destinationWdir, Key = key, Timeouts = EmulatedTimeouts },
+            loggerFactory);
         await using (listener.ConfigureAwait(false))
         {
-            var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, null, loggerFactory, cancellationToken)
+            var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, new MigrationConnectionOptions { Timeouts = EmulatedTimeouts },
+                                                                    loggerFactory, cancellationToken)
                                                       .ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {

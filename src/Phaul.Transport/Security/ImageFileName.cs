@@ -33,7 +33,8 @@ internal static class ImageFileName
     {
         if (string.IsNullOrEmpty(name))
             return "an image file name is empty";
-        var shown = Show(name);
+        // Escaped, so a hostile name cannot forge log lines.
+        var shown = PeerText.Quote(name);
         if (name.Length > MaxLength)
             return $"image file name {shown} has {name.Length} characters, at most {MaxLength} allowed";
         if (name.Contains('/') || name.Contains('\\'))
@@ -48,13 +49,5 @@ internal static class ImageFileName
         return name.EndsWith(Extension, StringComparison.Ordinal)
             ? null
             : $"image file name {shown} does not end in '{Extension}'; only CRIU's image files are received (and removed with the session)";
-    }
-
-    // Quote the name with control characters escaped, so a hostile name cannot forge log lines.
-    private static string Show(string name)
-    {
-        var head = name.Length > 64 ? name[..64] + "..." : name;
-        var escaped = string.Concat(head.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
-        return $"'{escaped}'";
     }
 }

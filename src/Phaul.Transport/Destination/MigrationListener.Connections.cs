@@ -105,10 +105,11 @@ public sealed partial class MigrationListener
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             await stream.DisposeAsync().ConfigureAwait(false);
-            var reason = ticket.Evicted.IsCancellationRequested
+            var evicted = ticket.Evicted.IsCancellationRequested;
+            var reason = evicted
                 ? "dropped before its greeting to make room for a newer connection"
                 : $"its handshake did not complete within {_options.Timeouts.Handshake.TotalSeconds:0.###} s";
-            if (ticket.Evicted.IsCancellationRequested)
+            if (evicted)
                 await RefuseAsync(socket, reason).ConfigureAwait(false);
             LogRefusal(() => _logger.ConnectionTurnedAway(peer, reason));
             return (null, null);

@@ -56,7 +56,6 @@ public sealed class MigrationConnection : IAsyncDisposable
         FileSystem = new TunnelledFileSystemDestination(_control);
         SessionId = Convert.ToHexStringLower(control.SessionId);
         Memfd = memory.CriuFd;
-        Encrypted = control.Encrypted;
     }
 
     /// <summary>The destination, as seen by the migration loop; also an <see cref="IPhaulPostCopyRemote"/>.</summary>
@@ -79,7 +78,7 @@ public sealed class MigrationConnection : IAsyncDisposable
     public string SessionId { get; }
 
     /// <summary>Whether the traffic is encrypted and integrity-protected (TLS 1.3); false only when both ends chose <c>InsecurePlaintext</c>.</summary>
-    public bool Encrypted { get; }
+    public bool Encrypted => _controlConnection.Encrypted;
 
     /// <summary>The destination's address.</summary>
     public string RemoteEndPoint => _control.Channel.PeerEndPoint;

@@ -18,6 +18,8 @@ namespace Phaul.Transport;
 internal sealed class MemoryRelay : IAsyncDisposable
 {
     private const int BufferLength = 256 * 1024;
+    // TLS 1.3's largest record's plaintext: a read with less room could split one.
+    private const int MaxRecordPlaintext = 16 * 1024;
 
     private readonly NetworkStream _local;
     private readonly TransportConnection _remote;
@@ -67,11 +69,17 @@ internal sealed class MemoryRelay : IAsyncDisposable
     private bool CopyOut()
     {
         var buffer = new byte[BufferLength];
+        if (_remote.UnderTls is { } underTls)
+            underTls.BatchWrites = true;
         try
         {
             int read;
             while ((read = _local.Read(buffer)) > 0)
+            {
                 _remote.Stream.Write(buffer, 0, read);
+                // One send for all of this read's records.
+                _remote.Stream.Flush();
+            }
             return true;
         }
         catch (Exception e) when (IsConnectionFailure(e))
@@ -86,9 +94,9 @@ internal sealed class MemoryRelay : IAsyncDisposable
         var buffer = new byte[BufferLength];
         try
         {
-            int read;
-            while ((read = _remote.Stream.Read(buffer)) > 0)
-                _local.Write(buffer, 0, read);
+            int filled;
+            while ((filled = ReadRecords(buffer)) > 0)
+                _local.Write(buffer, 0, filled);
             _local.Socket.Shutdown(SocketShutdown.Send);
             return true;
         }
@@ -97,6 +105,23 @@ internal sealed class MemoryRelay : IAsyncDisposable
             Fail("receiving", e);
             return false;
         }
+    }
+
+    /// <summary>
+    /// Reads decrypted records into <paramref name="buffer"/> while more have arrived already, so that CRIU gets them in
+    /// one write; never waits for a record that has not started arriving, so a lone page request passes at once.
+    /// </summary>
+    /// <returns>The bytes read; 0 at the end of the stream.</returns>
+    private int ReadRecords(byte[] buffer)
+    {
+        int filled = 0, read;
+        do
+        {
+            read = _remote.Stream.Read(buffer, filled, buffer.Length - filled);
+            filled += read;
+        }
+        while (read > 0 && buffer.Length - filled >= MaxRecordPlaintext && _remote.UnderTls?.HasBufferedInput == true);
+        return filled;
     }
 
     private static Task<bool> OnOwnThread(Func<bool> copy, string name)

@@ -9,12 +9,13 @@ namespace Phaul.Transport;
 /// </summary>
 internal sealed class TransportConnection : IAsyncDisposable
 {
-    public TransportConnection(Socket socket, Stream stream, FrameChannel channel, byte[] sessionId)
+    public TransportConnection(Socket socket, Stream stream, FrameChannel channel, byte[] sessionId, CoalescingSocketStream? underTls)
     {
         Socket = socket;
         Stream = stream;
         Channel = channel;
         SessionId = sessionId;
+        UnderTls = underTls;
     }
 
     /// <summary>The TCP socket, for shutting down as a cut link would and for watching the peer close.</summary>
@@ -22,6 +23,9 @@ internal sealed class TransportConnection : IAsyncDisposable
 
     /// <summary>The stream frames (and relayed memory pages) travel on.</summary>
     public Stream Stream { get; }
+
+    /// <summary>The stream TLS runs over, when encrypted: a memory relay batches its records there.</summary>
+    public CoalescingSocketStream? UnderTls { get; }
 
     /// <summary>Frames over <see cref="Stream"/>.</summary>
     public FrameChannel Channel { get; }

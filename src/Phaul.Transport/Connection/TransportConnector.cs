@@ -28,12 +28,16 @@ internal sealed class TransportConnector(EndPoint destination, PreSharedKey key,
         {
             await GreetAsync(stream, deadline.Token).ConfigureAwait(false);
             var binding = Array.Empty<byte>();
+            CoalescingSocketStream? underTls = null;
             if (!plaintext)
-                (stream, binding) = await TransportTls.AuthenticateAsSourceAsync(stream, deadline.Token).ConfigureAwait(false);
+            {
+                underTls = new CoalescingSocketStream(stream);
+                (stream, binding) = await TransportTls.AuthenticateAsSourceAsync(underTls, deadline.Token).ConfigureAwait(false);
+            }
             var channel = new FrameChannel(stream, TransportSide.Destination, destination.ToString()!);
             var confirmed = await ClientHandshake.RunAsync(channel, key, kind, sessionId, binding, timeouts.Handshake, deadline.Token)
                                                  .ConfigureAwait(false);
-            return new TransportConnection(socket, stream, channel, confirmed);
+            return new TransportConnection(socket, stream, channel, confirmed, underTls);
         }
         catch (Exception e) when (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {

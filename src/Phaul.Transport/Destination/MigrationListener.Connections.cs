@@ -96,11 +96,15 @@ public sealed partial class MigrationListener
                 return (null, null);
             }
             var binding = Array.Empty<byte>();
+            CoalescingSocketStream? underTls = null;
             if (_certificate is not null)
-                (stream, binding) = await TransportTls.AuthenticateAsDestinationAsync(stream, _certificate, deadline.Token).ConfigureAwait(false);
+            {
+                underTls = new CoalescingSocketStream(stream);
+                (stream, binding) = await TransportTls.AuthenticateAsDestinationAsync(underTls, _certificate, deadline.Token).ConfigureAwait(false);
+            }
             var channel = new FrameChannel(stream, TransportSide.Source, peer);
             var hello = await ServerHandshake.RunAsync(channel, _options.Key, binding, _options.Timeouts.Handshake, deadline.Token).ConfigureAwait(false);
-            return (new TransportConnection(socket, stream, channel, hello.SessionId.ToByteArray()), hello);
+            return (new TransportConnection(socket, stream, channel, hello.SessionId.ToByteArray(), underTls), hello);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

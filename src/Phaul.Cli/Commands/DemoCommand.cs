@@ -83,12 +83,12 @@ internal static class DemoCommand
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             stderr.WriteLine("phaul demo: cancelled; stopping the workload and removing its files");
-            return ExitCode.Cancelled;
+            return ExitCode.Interrupted;
         }
         catch (Exception e) when (workload is not null && RemoteMigration.DescribeFailure(e, workload.Pid) is { } failure)
         {
             stderr.WriteLine($"phaul demo: {failure}");
-            return ExitCode.Failed;
+            return RemoteMigration.ExitCodeFor(e);
         }
         finally
         {

@@ -23,7 +23,7 @@ internal sealed record MigrateOptions(int Pid, EndPoint To, string KeyFile, Stra
 
 /// <summary>
 /// <c>phaul migrate</c>: moves a process tree to a host running <c>phaul serve</c>. Progress goes to
-/// stderr, the report to stdout; the exit code is 0 only when the tree runs on the destination.
+/// stderr, the report to stdout; the exit code says where the tree runs (<see cref="ExitCode"/>).
 /// </summary>
 internal static class MigrateCommand
 {
@@ -71,7 +71,7 @@ internal static class MigrateCommand
         var verbose = CommonOptions.Verbose();
         var fileSystem = new FileSystemOptions();
         var plaintext = CommonOptions.InsecurePlaintext();
-        var command = new Command("migrate", "Live-migrate a process tree to a host running 'phaul serve'.")
+        var command = new Command("migrate", $"Live-migrate a process tree to a host running 'phaul serve'.{Environment.NewLine}{ExitCodeHelp.Migrate}")
         {
             pid, to, keyFile, strategy, noFallback, json, wdir, criu, verbose, plaintext,
         };
@@ -115,20 +115,24 @@ internal static class MigrateCommand
         {
             stderr.WriteLine($"phaul migrate: cancelled; pid {options.Pid} keeps running here.");
             ReportKept(wdir, stderr);
-            return ExitCode.Cancelled;
+            return ExitCode.Interrupted;
         }
         catch (Exception e) when (RemoteMigration.DescribeFailure(e, options.Pid) is { } failure)
         {
             stderr.WriteLine($"phaul migrate: {failure}");
             ReportKept(wdir, stderr);
-            return ExitCode.Failed;
+            return RemoteMigration.ExitCodeFor(e);
         }
 
         ReportWriter.Write(stdout, outcome);
         wdir.Succeeded();
+        var written = WriteJson(options.JsonFile, outcome.Report, stderr);
         if (outcome.Incomplete is { } incomplete)
+        {
             stderr.WriteLine($"phaul migrate: migrated, without a report: {incomplete}");
-        return WriteJson(options.JsonFile, outcome.Report, stderr);
+            return ExitCode.MigratedWithWarning;
+        }
+        return written ? ExitCode.Success : ExitCode.MigratedWithWarning;
     }
 
     private static void ReportKept(SourceWorkDirectory wdir, TextWriter stderr)
@@ -158,24 +162,25 @@ internal static class MigrateCommand
         return true;
     }
 
-    private static ExitCode WriteJson(string? path, MigrationReport? report, TextWriter stderr)
+    /// <returns>Whether the report was written, or none was asked for.</returns>
+    private static bool WriteJson(string? path, MigrationReport? report, TextWriter stderr)
     {
         if (path is null)
-            return ExitCode.Success;
+            return true;
         if (report is null)
         {
             stderr.WriteLine($"phaul migrate: the tree was migrated, but there is no report to write to --json {path}");
-            return ExitCode.Success;
+            return false;
         }
         try
         {
             File.WriteAllText(path, report.ToJson());
-            return ExitCode.Success;
+            return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"phaul migrate: the tree was migrated, but the report could not be written to --json {path}: {e.Message}");
-            return ExitCode.Failed;
+            return false;
         }
     }
 }

@@ -60,6 +60,14 @@ internal static class RemoteMigration
         }
     }
 
+    /// <summary>The exit code for a failure <see cref="DescribeFailure"/> explains: where the tree runs decides it.</summary>
+    public static ExitCode ExitCodeFor(Exception failure) => failure switch
+    {
+        MigrationException { ProcessLost: true } => ExitCode.ProcessLost,
+        MigrationException { HandOverInDoubt: true } => ExitCode.HandOverInDoubt,
+        _ => ExitCode.Failed,
+    };
+
     /// <summary>Why a migration of <paramref name="pid"/> failed and where the tree runs now; null for an exception no migration failure explains.</summary>
     public static string? DescribeFailure(Exception failure, int pid) => failure switch
     {

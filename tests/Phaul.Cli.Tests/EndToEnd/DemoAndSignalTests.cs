@@ -44,7 +44,7 @@ public partial class DemoAndSignalTests
         demo.Signal(demo.IgnoresInterrupt() ? "TERM" : "INT");
         var exitCode = await demo.WaitForExitAsync(Patience);
 
-        Assert.True(exitCode == (int)ExitCode.Cancelled, $"phaul demo exited {exitCode}{Environment.NewLine}{demo.Transcript}");
+        Assert.True(exitCode == (int)ExitCode.Interrupted, $"phaul demo exited {exitCode}{Environment.NewLine}{demo.Transcript}");
         Assert.Contains("phaul demo: cancelled; stopping the workload and removing its files", demo.Stderr, StringComparison.Ordinal);
         await Poll.UntilAsync(() => IsGone(sourcePid) ? "gone" : null, Patience, $"workload {sourcePid} to be gone", TestContext.Current.CancellationToken);
         Assert.Equal(demoDirectories, DemoDirectories());

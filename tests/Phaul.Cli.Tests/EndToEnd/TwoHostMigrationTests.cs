@@ -53,6 +53,28 @@ public class TwoHostMigrationTests
     }
 
     [Fact]
+    public async Task A_report_that_cannot_be_written_after_the_hand_over_exits_5_not_1_so_a_script_does_not_migrate_the_tree_again()
+    {
+        // Failure handled: --json names a directory, found only when the report is written after the tree moved.
+        CriuTestEnvironment.RequireCriu();
+        TwoHosts.Require();
+        using var hosts = await TwoHosts.CreateAsync();
+        using var dir = new TempDirectory();
+        var key = TwoHostCli.NewKey(dir, "key");
+        await using var serve = await TwoHostCli.StartServeAsync(hosts, dir.File("sessions"), key);
+        using var workload = await Workload.StartInNetworkNamespaceAsync(hosts.Source, memoryMiB: 8, cancellationToken: Ct);
+        var notAFile = Directory.CreateDirectory(dir.File("report.json")).FullName;
+
+        await using var migrate = TwoHostCli.StartMigrate(hosts, workload.Pid, key, "--json", notAFile);
+        var exitCode = await migrate.WaitForExitAsync(Patience);
+
+        Assert.True(exitCode == (int)ExitCode.MigratedWithWarning, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
+        Assert.Contains($"the tree was migrated, but the report could not be written to --json {notAFile}", migrate.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"Migrated pid {workload.Pid}", migrate.Stdout, StringComparison.Ordinal);
+        await workload.WaitForExitAsync(Patience, Ct);
+    }
+
+    [Fact]
     public async Task A_source_with_another_key_is_refused_and_the_workload_keeps_running_there()
     {
         // Failure handled: the two hosts hold different key files; nothing may be dumped or restored.

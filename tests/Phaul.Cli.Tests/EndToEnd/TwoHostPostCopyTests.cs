@@ -72,7 +72,7 @@ public class TwoHostPostCopyTests
         var ended = await serve.WaitForStdoutAsync(line => line.Contains(": failed:", StringComparison.Ordinal), CutLinkDeadline, "serve to log the loss");
 
         TestContext.Current.TestOutputHelper?.WriteLine($"after the cut: migrate ended in {clock.Elapsed.TotalSeconds:F1} s{Environment.NewLine}{migrate.Transcript}{Environment.NewLine}serve: {ended}");
-        Assert.True(exitCode == (int)ExitCode.Failed, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
+        Assert.True(exitCode == (int)ExitCode.ProcessLost, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
         Assert.Contains("The process was lost", migrate.Stderr, StringComparison.Ordinal);
         Assert.Contains($"pid {restoredPid}", migrate.Stderr, StringComparison.Ordinal);
         Assert.Contains($"the process was lost: the restored tree (pid {restoredPid})", ended, StringComparison.Ordinal);
@@ -105,7 +105,7 @@ public class TwoHostPostCopyTests
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"serve killed: the restored copy was gone {restoredGoneAfter.TotalMilliseconds:F0} ms later, migrate ended after {clock.Elapsed.TotalSeconds:F1} s" +
             $"{Environment.NewLine}{migrate.Transcript}");
-        Assert.True(exitCode == (int)ExitCode.Failed, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
+        Assert.True(exitCode == (int)ExitCode.ProcessLost, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
         Assert.Contains("The process was lost", migrate.Stderr, StringComparison.Ordinal);
         Assert.True(await WaitGoneAsync(sourcePid), $"the source pid {sourcePid} still runs");
         await Poll.UntilAsync(() => PidsIn(destinationNet).Count == 0 ? "" : null, Patience, "nothing of the migration to run on the destination", Ct);

@@ -10,7 +10,7 @@ rm -rf artifacts
 for project in src/Phaul.Core src/Phaul.Transport src/Phaul.Cli; do
     dotnet pack "$project" -c Release -o artifacts -v quiet -nologo
 done
-echo "pack: $(cd artifacts && echo *.nupkg)"
+echo "pack: $(cd artifacts && echo *.nupkg *.snupkg)"
 
 if [[ ${1:-} == --check ]]; then
     tools=$(mktemp -d)

@@ -5,7 +5,8 @@ namespace Phaul.Cli.Commands;
 
 /// <summary>What <c>phaul check</c> was asked.</summary>
 /// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
-internal sealed record CheckOptions(string? CriuPath);
+/// <param name="Json">Print one JSON document instead of text lines.</param>
+internal sealed record CheckOptions(string? CriuPath, bool Json = false);
 
 /// <summary><c>phaul check</c>: can this host take part in a migration, and if not, what fixes it.</summary>
 internal static class CheckCommand
@@ -15,19 +16,25 @@ internal static class CheckCommand
     public static Command Create(TextWriter stdout)
     {
         var criu = CommonOptions.Criu();
-        var command = new Command("check", "Check CRIU, the kernel features and host settings each strategy needs (memory tracking, lazy pages, pipe size), with the fix for each problem.") { criu };
-        command.SetAction(async (parse, ct) => (int)await RunAsync(new CheckOptions(parse.GetValue(criu)), stdout, ct).ConfigureAwait(false));
+        var json = new Option<bool>("--json") { Description = "Print the checks as one JSON document (schemaVersion, ready, checks: status and text)" };
+        var command = new Command("check", "Check CRIU, the kernel features and host settings each strategy needs (memory tracking, lazy pages, pipe size), with the fix for each problem.")
+        {
+            criu, json,
+        };
+        command.SetAction(async (parse, ct) =>
+            (int)await RunAsync(new CheckOptions(parse.GetValue(criu), parse.GetValue(json)), stdout, ct).ConfigureAwait(false));
         return command;
     }
 
     public static async Task<ExitCode> RunAsync(CheckOptions options, TextWriter stdout, CancellationToken cancellationToken)
     {
-        var report = new CheckReport(stdout);
+        var report = new CheckReport(stdout, options.Json);
         report.Require(Environment.IsPrivilegedProcess, "running as root", "CRIU needs root: run phaul as root");
         await CheckCriuAsync(options.CriuPath, report, cancellationToken).ConfigureAwait(false);
         CheckPipeMaxSize(report);
         report.Recommend(RsyncProgram.Find() is not null, $"rsync {RsyncProgram.Find()}: file-system migration (--fs-subtree) available",
                          "rsync not found: --fs-subtree cannot copy files from or to this host; fix: apt-get install rsync");
+        report.Finish();
         return report.ExitCode;
     }
 

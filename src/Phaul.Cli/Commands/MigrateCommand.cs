@@ -27,6 +27,8 @@ internal sealed record MigrateOptions(int Pid, EndPoint To, string KeyFile, Stra
 /// </summary>
 internal static class MigrateCommand
 {
+    private const string JsonToStdout = "-";
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var pid = new Option<int>("--pid", "-p")
@@ -60,7 +62,11 @@ internal static class MigrateCommand
         {
             Description = "Fail, with the fix, when the strategy asked for cannot run, instead of using the next best one",
         };
-        var json = new Option<string?>("--json") { Description = "Also write the report as JSON to FILE", HelpName = "FILE" };
+        var json = new Option<string?>("--json")
+        {
+            Description = $"Also write the report as JSON to FILE; '{JsonToStdout}' writes it to stdout, and the text report to stderr",
+            HelpName = "FILE",
+        };
         var wdir = new Option<string?>("--wdir")
         {
             Description = "Keep this migration's images and CRIU logs in a new directory under DIR (default: a temporary directory, removed after success)",
@@ -124,9 +130,9 @@ internal static class MigrateCommand
             return RemoteMigration.ExitCodeFor(e);
         }
 
-        ReportWriter.Write(stdout, outcome);
+        ReportWriter.Write(options.JsonFile == JsonToStdout ? stderr : stdout, outcome);
         wdir.Succeeded();
-        var written = WriteJson(options.JsonFile, outcome.Report, stderr);
+        var written = WriteJson(options.JsonFile, outcome.Report, stdout, stderr);
         if (outcome.Incomplete is { } incomplete)
         {
             stderr.WriteLine($"phaul migrate: migrated, without a report: {incomplete}");
@@ -153,7 +159,7 @@ internal static class MigrateCommand
             stderr.WriteLine($"phaul migrate: {problem}");
             return false;
         }
-        var jsonDirectory = options.JsonFile is null ? null : Path.GetDirectoryName(Path.GetFullPath(options.JsonFile));
+        var jsonDirectory = options.JsonFile is null or JsonToStdout ? null : Path.GetDirectoryName(Path.GetFullPath(options.JsonFile));
         if (jsonDirectory is not null && !Directory.Exists(jsonDirectory))
         {
             stderr.WriteLine($"phaul migrate: --json {options.JsonFile}: directory '{jsonDirectory}' does not exist");
@@ -163,7 +169,7 @@ internal static class MigrateCommand
     }
 
     /// <returns>Whether the report was written, or none was asked for.</returns>
-    private static bool WriteJson(string? path, MigrationReport? report, TextWriter stderr)
+    private static bool WriteJson(string? path, MigrationReport? report, TextWriter stdout, TextWriter stderr)
     {
         if (path is null)
             return true;
@@ -171,6 +177,11 @@ internal static class MigrateCommand
         {
             stderr.WriteLine($"phaul migrate: the tree was migrated, but there is no report to write to --json {path}");
             return false;
+        }
+        if (path == JsonToStdout)
+        {
+            stdout.WriteLine(report.ToJson());
+            return true;
         }
         try
         {

@@ -1,9 +1,6 @@
-using System.Text.Json.Serialization;
-
 namespace Phaul;
 
 /// <summary>When a file-system copy ran.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<FileSystemPhase>))]
 public enum FileSystemPhase
 {
     /// <summary>Before the first iteration, while the tree ran: everything.</summary>

@@ -1,9 +1,6 @@
-using System.Text.Json.Serialization;
-
 namespace Phaul;
 
 /// <summary>How the files reach the destination.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<FileSystemMode>))]
 public enum FileSystemMode
 {
     /// <summary>Both hosts see the same storage; the destination only checks that the paths exist.</summary>

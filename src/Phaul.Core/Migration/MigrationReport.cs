@@ -1,14 +1,23 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Phaul;
 
 /// <summary>
 /// What a migration did: its strategy, why pre-copy stopped, CRIU's statistics of every iteration,
 /// of the final dump and (when available) of the restore, and how long it took.
-/// Serializable with System.Text.Json (<see cref="ToJson"/>, <see cref="FromJson"/>).
+/// As JSON (<see cref="ToJson"/>, <see cref="FromJson"/>): camelCase names, durations in milliseconds, and a
+/// <see cref="SchemaVersion"/>; docs/migration-report.schema.json is its JSON Schema.
 /// </summary>
 public sealed record MigrationReport
 {
+    /// <summary>The version of the JSON form this Phaul writes; a reader refuses a newer one.</summary>
+    public const int CurrentSchemaVersion = 1;
+
+    /// <summary>The version of the JSON form (<see cref="CurrentSchemaVersion"/> when made by this Phaul).</summary>
+    [JsonPropertyOrder(-1)]
+    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+
     /// <summary>The migrated tree's root on the source.</summary>
     public int Pid { get; init; }
 
@@ -72,8 +81,13 @@ public sealed record MigrationReport
 
     /// <summary>Reads a report written by <see cref="ToJson"/>.</summary>
     /// <param name="json">The JSON text.</param>
-    /// <exception cref="JsonException">The text is not a migration report.</exception>
-    public static MigrationReport FromJson(string json) =>
-        JsonSerializer.Deserialize(json, MigrationReportJsonContext.Default.MigrationReport)
-        ?? throw new JsonException("The JSON text holds null, not a migration report.");
+    /// <exception cref="JsonException">The text is not a migration report, or one of a newer schema version.</exception>
+    public static MigrationReport FromJson(string json)
+    {
+        var report = JsonSerializer.Deserialize(json, MigrationReportJsonContext.Default.MigrationReport)
+                     ?? throw new JsonException("The JSON text holds null, not a migration report.");
+        if (report.SchemaVersion > CurrentSchemaVersion)
+            throw new JsonException($"The migration report's schema version is {report.SchemaVersion}; this Phaul reads up to {CurrentSchemaVersion}.");
+        return report;
+    }
 }

@@ -1,8 +1,23 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Phaul;
 
-/// <summary>System.Text.Json metadata for <see cref="MigrationReport"/>, usable without reflection (trimming, AOT).</summary>
-[JsonSourceGenerationOptions(WriteIndented = true)]
+/// <summary>
+/// The report's JSON form, kept out of the model: camelCase names, enums as their names, durations as
+/// milliseconds (numbers), and no reflection (trimming, AOT). docs/migration-report.schema.json describes it.
+/// </summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true,
+                             Converters = [typeof(MillisecondsJsonConverter)])]
 [JsonSerializable(typeof(MigrationReport))]
-public sealed partial class MigrationReportJsonContext : JsonSerializerContext;
+internal sealed partial class MigrationReportJsonContext : JsonSerializerContext;
+
+/// <summary>A <see cref="TimeSpan"/> as a number of milliseconds, which every JSON reader can compare and sum.</summary>
+internal sealed class MillisecondsJsonConverter : JsonConverter<TimeSpan>
+{
+    public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        TimeSpan.FromMilliseconds(reader.GetDouble());
+
+    public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options) =>
+        writer.WriteNumberValue(Math.Round(value.TotalMilliseconds, 3));
+}

@@ -1,9 +1,6 @@
-using System.Text.Json.Serialization;
-
 namespace Phaul;
 
 /// <summary>The steps of a migration, as named in a <see cref="MigrationException"/>.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<MigrationStep>))]
 public enum MigrationStep
 {
     /// <summary>Starting the source's CRIU session.</summary>

@@ -1,9 +1,6 @@
-using System.Text.Json.Serialization;
-
 namespace Phaul;
 
 /// <summary>How a migration moved the tree's memory.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<MigrationStrategy>))]
 public enum MigrationStrategy
 {
     /// <summary>

@@ -1,9 +1,6 @@
-using System.Text.Json.Serialization;
-
 namespace Phaul;
 
 /// <summary>Why a migration went to its final dump when it did.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<PreCopyStopReason>))]
 public enum PreCopyStopReason
 {
     /// <summary>The iteration limit (<see cref="ConvergencePolicy.MaxIterations"/>) was reached.</summary>

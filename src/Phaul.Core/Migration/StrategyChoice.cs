@@ -1,9 +1,6 @@
-using System.Text.Json.Serialization;
-
 namespace Phaul;
 
 /// <summary>Which migration strategy a <see cref="PhaulClient"/> should use (<see cref="PhaulClientOptions.Strategy"/>).</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<StrategyChoice>))]
 public enum StrategyChoice
 {
     /// <summary>

@@ -22,6 +22,26 @@ public class CheckTests
     }
 
     [Fact]
+    public async Task With_json_the_checks_are_one_document_a_script_can_read()
+    {
+        // Failure handled: no CRIU at the given path, reported as a problem and ready = false.
+        using var dir = new TempDirectory();
+        var stdout = new StringWriter();
+
+        var result = await CheckCommand.RunAsync(new CheckOptions(dir.File("criu"), Json: true), stdout, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExitCode.Failed, result);
+        using var json = System.Text.Json.JsonDocument.Parse(stdout.ToString());
+        var root = json.RootElement;
+        Assert.Equal(CheckReport.SchemaVersion, root.GetProperty("schemaVersion").GetInt32());
+        Assert.False(root.GetProperty("ready").GetBoolean());
+        var checks = root.GetProperty("checks").EnumerateArray().ToList();
+        Assert.Equal(("ok", "running as root"), (checks[0].GetProperty("status").GetString(), checks[0].GetProperty("text").GetString()));
+        Assert.Contains(checks, check => check.GetProperty("status").GetString() == "problem"
+                                         && check.GetProperty("text").GetString()!.StartsWith("CRIU unusable", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task With_real_CRIU_every_check_prints_a_line_and_none_is_a_problem()
     {
         var criu = CriuTestEnvironment.RequireCriu();

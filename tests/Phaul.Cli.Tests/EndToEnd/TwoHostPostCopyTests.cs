@@ -24,12 +24,14 @@ public class TwoHostPostCopyTests
         var (hosts, dir, serve, workload, sourcePid) = (run.Hosts, run.Dir, run.Serve, run.Workload, run.Workload.Pid);
         var before = await workload.WaitForProgressAsync(20, Patience, Ct);
 
-        await using var migrate = run.Migrate("--json", dir.File("report.json"));
+        // --json -: stdout is the JSON report alone, for a script to parse; the text report goes to stderr.
+        await using var migrate = run.Migrate("--json", "-");
         var exitCode = await migrate.WaitForExitAsync(Patience);
 
         Assert.True(exitCode == 0, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
-        var report = MigrationReport.FromJson(await File.ReadAllTextAsync(dir.File("report.json"), Ct));
+        var report = MigrationReport.FromJson(migrate.Stdout);
         var restoredPid = Assert.NotNull(report.RestoredPid);
+        Assert.Contains($"Migrated pid {sourcePid}", migrate.Stderr, StringComparison.Ordinal);
         Assert.Equal(hosts.Destination, await TwoHosts.NetworkNamespaceOfAsync(restoredPid));
         await serve.WaitForStdoutAsync(line => line.Contains($": restored, root pid {restoredPid};", StringComparison.Ordinal), Patience, "serve to log the restore");
         await workload.WaitForExitAsync(Patience, Ct); // the source's copy goes once every page was served

@@ -23,9 +23,9 @@ public class FileSystemReportTests
 
         var json = report.ToJson();
 
-        Assert.Contains("\"Phase\": \"Bulk\"", json);
-        Assert.Contains("\"Phase\": \"Freeze\"", json);
-        Assert.Contains("\"BytesSent\": 42000000", json);
+        Assert.Contains("\"phase\": \"Bulk\"", json);
+        Assert.Contains("\"phase\": \"Freeze\"", json);
+        Assert.Contains("\"bytesSent\": 42000000", json);
         Assert.Equal(report.FileSystem, MigrationReport.FromJson(json).FileSystem);
     }
 

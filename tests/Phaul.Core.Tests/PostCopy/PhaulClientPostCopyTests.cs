@@ -51,7 +51,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
         Assert.StartsWith("post-copy instead of hybrid: the source's kernel does not track dirty memory", report.StrategyNote);
         Assert.Same(_postCopy, report.PostCopy);
         Assert.Equal(4242, report.RestoredPid);
-        Assert.Contains("\"PostCopy\": {", report.ToJson());
+        Assert.Contains("\"postCopy\": {", report.ToJson());
         Assert.Equal(report.PostCopy, MigrationReport.FromJson(report.ToJson()).PostCopy);
     }
 

@@ -8,57 +8,54 @@ public class FrameCodecTests
 {
     private static readonly ByteString Bytes32 = ByteString.CopyFrom(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
 
+    /// <summary>The kind of every sample, for the theory (the wire types are internal, so rows carry names).</summary>
+    public static TheoryData<string> EveryMessage() => [.. Samples().Select(sample => sample.BodyCase.ToString())];
+
     /// <summary>One sample of every message the envelope can carry.</summary>
-    public static TheoryData<string, Envelope> EveryMessage()
-    {
-        var samples = new Envelope[]
-        {
-            new() { ClientHello = new ClientHello { ProtocolVersion = 1, Channel = Channel.Memory, ClientNonce = Bytes32, SessionId = ByteString.CopyFrom(new byte[16]) } },
-            new() { ServerHello = new ServerHello { ProtocolVersion = 1, ServerNonce = Bytes32, ServerProof = Bytes32 } },
-            new() { AuthResponse = new AuthResponse { ClientProof = Bytes32 } },
-            new() { AuthAccepted = new AuthAccepted { SessionId = ByteString.CopyFrom(new byte[16]) } },
-            new() { StartIterRequest = new StartIterRequest { Iteration = 3 } },
-            new() { StartIterResult = new StartIterResult { Iteration = 3, Error = "page server failed" } },
-            new() { StopIterRequest = new StopIterRequest { Iteration = 3 } },
-            new() { StopIterResult = new StopIterResult { Iteration = 3 } },
-            new() { FileHeader = new FileHeader { Name = "core-1.img", Size = 12345 } },
-            new() { FileChunk = new FileChunk { Data = ByteString.CopyFrom(new byte[TransportProtocol.FileChunkLength]) } },
-            new() { FileEnd = new FileEnd { Sha256 = Bytes32 } },
-            new() { RestoreRequest = new RestoreRequest { FileCount = 7, TotalBytes = 99 } },
-            new() { RestoreResult = new RestoreResult { Pid = 4242, RestoreStats = ByteString.CopyFrom(1, 2, 3) } },
-            new() { Abort = new Abort { Reason = "bye", Phase = nameof(TransportPhase.Restore) } },
-            new() { CheckPostCopyRequest = new CheckPostCopyRequest() },
-            new() { CheckPostCopyResult = new CheckPostCopyResult { Available = false, Reason = "no userfaultfd" } },
-            new() { LazyPagesRequest = new LazyPagesRequest { FileCount = 7, TotalBytes = 99 } },
-            new() { LazyPagesResult = new LazyPagesResult { Error = "criu lazy-pages exited" } },
-            new() { LazyRestoreRequest = new LazyRestoreRequest() },
-            new() { WaitPagesRequest = new WaitPagesRequest() },
-            new() { WaitPagesResult = new WaitPagesResult { LostPid = 4242, Pages = new LazyPages { PagesTransferred = 10, PagesOnDemand = 0 } } },
-            new() { FsPrepareRequest = new FsPrepareRequest { Mode = nameof(FileSystemMode.Subtree), Paths = { "/srv/app", "/data" }, KeepOnFailure = true } },
-            new() { FsPrepareResult = new FsResult { Error = "rsync is not installed on the destination" } },
-            new() { FsSyncOpen = new FsSyncOpen { Arguments = { "rsync", "--server", "-logDtpre.iLsfxCIvu", ".", "/srv/app/" } } },
-            new() { FsSyncOpened = new FsResult() },
-            new() { FsSyncData = new FsSyncData { Data = ByteString.CopyFrom(new byte[64 * 1024]) } },
-            new() { FsSyncEnd = new FsSyncEnd { Error = "The destination's rsync was killed by signal 9" } },
-            new() { FsSyncClose = new FsSyncClose() },
-            new() { FsCompleteRequest = new FsCompleteRequest { Migrated = true } },
-            new() { FsCompleteResult = new FsResult() },
-            new() { ParentPageMapsRequest = new ParentPageMapsRequest { Ancestor = 2 } },
-            new() { ParentPageMapsResult = new ParentPageMapsResult { FileCount = 2, TotalBytes = 4096, Error = "" } },
-            new() { RestorePrepared = new RestorePrepared { Pid = 4242 } },
-            new() { HandOverCommit = new HandOverCommit() },
-            new() { HandOverOutcome = new HandOverOutcome { Resumed = true } },
-        };
-        var data = new TheoryData<string, Envelope>();
-        foreach (var sample in samples)
-            data.Add(sample.BodyCase.ToString(), sample);
-        return data;
-    }
+    private static Envelope[] Samples() =>
+        [
+            new Envelope { ClientHello = new ClientHello { ProtocolVersion = 1, Channel = Channel.Memory, ClientNonce = Bytes32, SessionId = ByteString.CopyFrom(new byte[16]) } },
+            new Envelope { ServerHello = new ServerHello { ProtocolVersion = 1, ServerNonce = Bytes32, ServerProof = Bytes32 } },
+            new Envelope { AuthResponse = new AuthResponse { ClientProof = Bytes32 } },
+            new Envelope { AuthAccepted = new AuthAccepted { SessionId = ByteString.CopyFrom(new byte[16]) } },
+            new Envelope { StartIterRequest = new StartIterRequest { Iteration = 3 } },
+            new Envelope { StartIterResult = new StartIterResult { Iteration = 3, Error = "page server failed" } },
+            new Envelope { StopIterRequest = new StopIterRequest { Iteration = 3 } },
+            new Envelope { StopIterResult = new StopIterResult { Iteration = 3 } },
+            new Envelope { FileHeader = new FileHeader { Name = "core-1.img", Size = 12345 } },
+            new Envelope { FileChunk = new FileChunk { Data = ByteString.CopyFrom(new byte[TransportProtocol.FileChunkLength]) } },
+            new Envelope { FileEnd = new FileEnd { Sha256 = Bytes32 } },
+            new Envelope { RestoreRequest = new RestoreRequest { FileCount = 7, TotalBytes = 99 } },
+            new Envelope { RestoreResult = new RestoreResult { Pid = 4242, RestoreStats = ByteString.CopyFrom(1, 2, 3) } },
+            new Envelope { Abort = new Abort { Reason = "bye", Phase = nameof(TransportPhase.Restore) } },
+            new Envelope { CheckPostCopyRequest = new CheckPostCopyRequest() },
+            new Envelope { CheckPostCopyResult = new CheckPostCopyResult { Available = false, Reason = "no userfaultfd" } },
+            new Envelope { LazyPagesRequest = new LazyPagesRequest { FileCount = 7, TotalBytes = 99 } },
+            new Envelope { LazyPagesResult = new LazyPagesResult { Error = "criu lazy-pages exited" } },
+            new Envelope { LazyRestoreRequest = new LazyRestoreRequest() },
+            new Envelope { WaitPagesRequest = new WaitPagesRequest() },
+            new Envelope { WaitPagesResult = new WaitPagesResult { LostPid = 4242, Pages = new LazyPages { PagesTransferred = 10, PagesOnDemand = 0 } } },
+            new Envelope { FsPrepareRequest = new FsPrepareRequest { Mode = nameof(FileSystemMode.Subtree), Paths = { "/srv/app", "/data" }, KeepOnFailure = true } },
+            new Envelope { FsPrepareResult = new FsResult { Error = "rsync is not installed on the destination" } },
+            new Envelope { FsSyncOpen = new FsSyncOpen { Arguments = { "rsync", "--server", "-logDtpre.iLsfxCIvu", ".", "/srv/app/" } } },
+            new Envelope { FsSyncOpened = new FsResult() },
+            new Envelope { FsSyncData = new FsSyncData { Data = ByteString.CopyFrom(new byte[64 * 1024]) } },
+            new Envelope { FsSyncEnd = new FsSyncEnd { Error = "The destination's rsync was killed by signal 9" } },
+            new Envelope { FsSyncClose = new FsSyncClose() },
+            new Envelope { FsCompleteRequest = new FsCompleteRequest { Migrated = true } },
+            new Envelope { FsCompleteResult = new FsResult() },
+            new Envelope { ParentPageMapsRequest = new ParentPageMapsRequest { Ancestor = 2 } },
+            new Envelope { ParentPageMapsResult = new ParentPageMapsResult { FileCount = 2, TotalBytes = 4096, Error = "" } },
+            new Envelope { RestorePrepared = new RestorePrepared { Pid = 4242 } },
+            new Envelope { HandOverCommit = new HandOverCommit() },
+            new Envelope { HandOverOutcome = new HandOverOutcome { Resumed = true } },
+        ];
 
     [Theory]
     [MemberData(nameof(EveryMessage))]
-    public async Task Every_message_round_trips_through_a_frame(string kind, Envelope message)
+    public async Task Every_message_round_trips_through_a_frame(string kind)
     {
+        var message = Samples().Single(sample => sample.BodyCase.ToString() == kind);
         using var stream = new MemoryStream();
         await FrameCodec.WriteAsync(stream, message, CancellationToken.None);
         stream.Position = 0;
@@ -73,7 +70,7 @@ public class FrameCodecTests
     [Fact]
     public void Every_message_kind_has_a_round_trip_sample()
     {
-        var sampled = EveryMessage().Select(row => row.Data.Item2.BodyCase).ToHashSet();
+        var sampled = Samples().Select(sample => sample.BodyCase).ToHashSet();
         var all = Enum.GetValues<Envelope.BodyOneofCase>().Where(c => c != Envelope.BodyOneofCase.None);
         Assert.All(all, kind => Assert.Contains(kind, sampled));
     }

@@ -101,7 +101,7 @@ public sealed class FileSystemDestination : IFileSystemDestination
     /// </summary>
     /// <param name="serverArguments">What the source's rsync asked for, from "rsync" on.</param>
     /// <exception cref="FileSystemMigrationException">Not prepared for subtrees, the arguments are refused, or the target is no longer reached without a symbolic link.</exception>
-    public RsyncServerProcess StartRsyncServer(IReadOnlyList<string> serverArguments)
+    internal RsyncServerProcess StartRsyncServer(IReadOnlyList<string> serverArguments)
     {
         if (_plan?.Mode != FileSystemMode.Subtree || _rsync is null)
             throw new FileSystemMigrationException("The destination was not prepared for a subtree copy, so it runs no rsync.");

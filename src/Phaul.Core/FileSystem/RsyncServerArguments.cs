@@ -7,7 +7,7 @@ namespace Phaul;
 /// never chooses what runs: only a receiving rsync with the options Phaul's own source uses, writing
 /// into one of the paths this session prepared.
 /// </summary>
-public static partial class RsyncServerArguments
+internal static partial class RsyncServerArguments
 {
     // The long options Phaul's source passes on: deletions, statistics, numeric owners, and
     // --modify-window=-1 (spelt -@-1 on the server's command line: compare mtimes to the nanosecond).

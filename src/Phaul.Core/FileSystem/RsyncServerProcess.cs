@@ -6,7 +6,7 @@ namespace Phaul;
 /// The destination's <c>rsync --server</c>, started from arguments <see cref="RsyncServerArguments"/>
 /// accepted, with its stdin and stdout for the caller to join to the source's rsync.
 /// </summary>
-public sealed class RsyncServerProcess : IDisposable
+internal sealed class RsyncServerProcess : IDisposable
 {
     private const int StderrTailLines = 8;
 

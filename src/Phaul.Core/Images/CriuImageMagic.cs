@@ -7,7 +7,7 @@ namespace Phaul;
 /// <see cref="Inventory"/>. Raw images (for example <c>pages-*.img</c>) have no magic at all and
 /// are not read by <see cref="CriuImageReader"/>.
 /// </summary>
-public static class CriuImageMagic
+internal static class CriuImageMagic
 {
     /// <summary>Leading magic of ordinary images (CRIU's <c>IMG_COMMON_MAGIC</c>).</summary>
     public const uint Common = 0x54564319;

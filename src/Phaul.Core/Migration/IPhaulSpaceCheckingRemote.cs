@@ -12,5 +12,5 @@ public interface IPhaulSpaceCheckingRemote : IPhaulRemote
     /// <param name="expectedBytes">About how many bytes of pages the iteration writes on the destination.</param>
     /// <param name="cancellationToken">Abandons the call.</param>
     /// <exception cref="InsufficientSpaceException">The destination has too little free space; nothing was started.</exception>
-    Task StartIterAsync(long expectedBytes, CancellationToken cancellationToken = default);
+    Task StartIterAsync(long expectedBytes, CancellationToken cancellationToken);
 }

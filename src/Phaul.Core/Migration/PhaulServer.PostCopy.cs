@@ -93,7 +93,7 @@ public sealed partial class PhaulServer
     /// <exception cref="InvalidOperationException">No lazy iteration is running, or its daemon was not started.</exception>
     /// <exception cref="CriuException">The restore failed, or <paramref name="beforeResume"/> threw; the tree never ran here.</exception>
     /// <exception cref="ProcessLostException">The daemon failed before the restore returned; the restored tree was killed.</exception>
-    public async Task<int> RestoreLazilyAsync(CriuOpts opts, Func<int, Task>? beforeResume, CancellationToken cancellationToken = default)
+    public async Task<int> RestoreLazilyAsync(CriuOpts opts, Func<int, Task>? beforeResume, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(opts);
         var lazy = RunningLazyIteration();

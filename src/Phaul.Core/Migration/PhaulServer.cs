@@ -66,7 +66,7 @@ public sealed partial class PhaulServer : IPhaulPostCopyRemote, IPhaulSpaceCheck
     /// <param name="expectedBytes">About how many bytes of pages the iteration writes; 0 when unknown (no check).</param>
     /// <param name="cancellationToken">Abandons the call.</param>
     /// <exception cref="InsufficientSpaceException">The images directory lacks the space; nothing was started.</exception>
-    public async Task StartIterAsync(long expectedBytes, CancellationToken cancellationToken = default)
+    public async Task StartIterAsync(long expectedBytes, CancellationToken cancellationToken)
     {
         ThrowIfIterationRunning();
         DumpSpace.Require(_config.Wdir, expectedBytes);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Phaul.Rpc;
@@ -43,6 +44,7 @@ public sealed partial class Criu : ICriu
 
     /// <summary>Creates a client; nothing is started until the first call or <see cref="Prepare"/>.</summary>
     /// <param name="criuPath">CRIU's binary; null: <c>$PHAUL_CRIU</c> if set, else <c>criu</c> on PATH.</param>
+    [SuppressMessage("ApiDesign", "RS0027", Justification = "Criu(string? criuPath = null) is a name of the API contract (API.md).")]
     public Criu(string? criuPath = null)
         : this(criuPath, null)
     {

@@ -15,9 +15,10 @@ internal sealed partial class MigrationReportJsonContext : JsonSerializerContext
 /// <summary>A <see cref="TimeSpan"/> as a number of milliseconds, which every JSON reader can compare and sum.</summary>
 internal sealed class MillisecondsJsonConverter : JsonConverter<TimeSpan>
 {
+    // Whole ticks (100 ns) both ways, so that a report read back equals the one written.
     public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        TimeSpan.FromMilliseconds(reader.GetDouble());
+        TimeSpan.FromTicks((long)Math.Round(reader.GetDouble() * TimeSpan.TicksPerMillisecond));
 
     public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options) =>
-        writer.WriteNumberValue(Math.Round(value.TotalMilliseconds, 3));
+        writer.WriteNumberValue(value.Ticks / (double)TimeSpan.TicksPerMillisecond);
 }

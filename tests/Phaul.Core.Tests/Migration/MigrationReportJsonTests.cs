@@ -28,7 +28,7 @@ public sealed class MigrationReportJsonTests
         {
             Strategy = MigrationStrategy.PostCopy,
             Duration = TimeSpan.FromSeconds(1.5),
-            FinalStageDuration = TimeSpan.FromMicroseconds(1234),
+            FinalStageDuration = TimeSpan.FromTicks(12_345_678),
             PostCopy = new PostCopyReport { FreezeToResume = TimeSpan.FromMilliseconds(250) },
         };
 
@@ -38,7 +38,7 @@ public sealed class MigrationReportJsonTests
         Assert.Equal("schemaVersion", root.EnumerateObject().First().Name);
         Assert.Equal(MigrationReport.CurrentSchemaVersion, root.GetProperty("schemaVersion").GetInt32());
         Assert.Equal(1500, root.GetProperty("duration").GetDouble());
-        Assert.Equal(1.234, root.GetProperty("finalStageDuration").GetDouble());
+        Assert.Equal(1234.5678, root.GetProperty("finalStageDuration").GetDouble());
         Assert.Equal(250, root.GetProperty("postCopy").GetProperty("freezeToResume").GetDouble());
         Assert.Equal("PostCopy", root.GetProperty("strategy").GetString());
         Assert.Equal(report, MigrationReport.FromJson(report.ToJson()) with { Iterations = report.Iterations, FileSystem = report.FileSystem });

@@ -94,7 +94,7 @@ public sealed partial class PhaulClient
         try
         {
             run.Enter(MigrationStep.PrepareCriu);
-            if (criu is Criu prepared)
+            if (criu is ILocalCriu prepared)
             {
                 prepared.Prepare();
                 run.Chain = new DumpStatisticsChain();
@@ -126,7 +126,7 @@ public sealed partial class PhaulClient
         }
         finally
         {
-            (criu as Criu)?.Cleanup();
+            (criu as ILocalCriu)?.Cleanup();
         }
     }
 }

@@ -17,9 +17,12 @@ public sealed partial class PhaulServer
             return PostCopyAvailability.Unavailable(
                 "the destination's CRIU reports no lazy-pages support (it needs userfaultfd with non-cooperative events: " +
                 "a kernel built with CONFIG_USERFAULTFD=y, and CRIU run as root)");
+        if (Criu is not ILocalCriu local)
+            return PostCopyAvailability.Unavailable(
+                $"the destination's CRIU client ({Criu.GetType().Name}) does not run CRIU on this host (ILocalCriu), so it cannot start the lazy-pages daemon");
         try
         {
-            CriuBinary.Resolve(_options.CriuPath);
+            local.ResolveBinary();
         }
         catch (Exception e) when (e is FileNotFoundException or UnauthorizedAccessException)
         {
@@ -62,7 +65,9 @@ public sealed partial class PhaulServer
     public Task StartLazyPagesAsync(CancellationToken cancellationToken = default)
     {
         var lazy = RunningLazyIteration();
-        return lazy.StartDaemonAsync(CriuBinary.Resolve(_options.CriuPath), _config.Memfd, _options.CriuLogLevel,
+        var binary = (Criu as ILocalCriu ?? throw new InvalidOperationException(
+            "The lazy-pages daemon runs the CRIU binary of an ILocalCriu; PhaulServerOptions.CriuFactory made another ICriu.")).ResolveBinary();
+        return lazy.StartDaemonAsync(binary, _config.Memfd, _options.CriuLogLevel,
                                      _options.LazyPagesStartTimeout, _options.PostCopyTimeout, cancellationToken);
     }
 

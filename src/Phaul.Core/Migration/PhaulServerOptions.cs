@@ -21,18 +21,13 @@ public sealed class PhaulServerOptions
 
     /// <summary>
     /// Creates the server's CRIU (<see cref="PhaulServer.Criu"/>); the server disposes it. Default: a new
-    /// <see cref="Phaul.Criu"/> (CRIU from <c>$PHAUL_CRIU</c> or PATH).
+    /// <see cref="Phaul.Criu"/> (CRIU from <c>$PHAUL_CRIU</c> or PATH). Post-copy's lazy-pages daemon runs the binary
+    /// of this client, so post-copy to this server needs an <see cref="ILocalCriu"/>.
     /// </summary>
     public Func<ICriu>? CriuFactory { get; init; }
 
     /// <summary>Adjusts each page server's options after Phaul filled them in.</summary>
     public Action<CriuOpts>? ConfigurePageServer { get; init; }
-
-    /// <summary>
-    /// CRIU's binary for the post-copy lazy-pages daemon (<c>criu lazy-pages</c>, a process of its own: no
-    /// RPC request starts it). Default <see langword="null"/>: <c>$PHAUL_CRIU</c> if set, else <c>criu</c> on PATH.
-    /// </summary>
-    public string? CriuPath { get; init; }
 
     /// <summary>How long the lazy-pages daemon may take to listen for the restore. Default 30 seconds.</summary>
     public TimeSpan LazyPagesStartTimeout { get; init; } = TimeSpan.FromSeconds(30);

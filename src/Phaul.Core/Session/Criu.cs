@@ -24,7 +24,7 @@ namespace Phaul;
 /// that field when <c>LazyPages</c> is set: Phaul hands the socket to CRIU as <c>--ps-socket</c> through an
 /// RPC config file (appended to <c>ConfigFile</c>'s lines when one is set).
 /// </remarks>
-public sealed partial class Criu : ICriu
+public sealed partial class Criu : ILocalCriu
 {
     /// <summary>
     /// The oldest CRIU supported, 3.17 (<c>31700</c>): the first with every request type Phaul sends
@@ -59,18 +59,17 @@ public sealed partial class Criu : ICriu
         _launcher = new SwrkLauncher(criuPath, _logger);
     }
 
+    /// <inheritdoc/>
+    public string ResolveBinary() => _launcher.ResolveBinary();
+
     internal Criu(ISwrkLauncher launcher, ILogger logger)
     {
         _launcher = launcher;
         _logger = logger;
     }
 
-    /// <summary>
-    /// Starts the swrk session that later calls reuse where CRIU allows: a chain of pre-dumps and
-    /// the final dump, and keep_open requests (version, feature check, cpuinfo, page server). A
-    /// no-op while a prepared session is still usable.
-    /// </summary>
-    /// <exception cref="CriuException">CRIU cannot be started (missing, not executable).</exception>
+    /// <inheritdoc/>
+    /// <remarks>keep_open requests: version, feature check, cpuinfo, page server.</remarks>
     public void Prepare()
     {
         lock (_sessionsLock)
@@ -84,7 +83,7 @@ public sealed partial class Criu : ICriu
         }
     }
 
-    /// <summary>Ends the prepared session: CRIU is killed if still running, its fds closed. A request running on it fails.</summary>
+    /// <inheritdoc/>
     public void Cleanup()
     {
         SwrkSession? prepared;

@@ -9,9 +9,11 @@ internal sealed class SwrkLauncher(string? configuredPath, ILogger logger) : ISw
 
     public string Description => _resolvedPath ?? configuredPath ?? $"criu (${CriuBinary.EnvironmentVariable} or PATH)";
 
+    public string ResolveBinary() => _resolvedPath ??= CriuBinary.Resolve(configuredPath);
+
     public SwrkSession Launch(IReadOnlyList<int> callerFds)
     {
-        var path = _resolvedPath ??= CriuBinary.Resolve(configuredPath);
+        var path = ResolveBinary();
         var (local, remote) = SocketPair.CreateSeqPacket();
         try
         {

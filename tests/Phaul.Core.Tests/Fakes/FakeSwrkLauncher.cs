@@ -43,6 +43,9 @@ internal sealed class FakeSwrkLauncher : IDisposable
 
         public string Description => "fake criu";
 
+        // No binary runs: the peer scripts stand for CRIU.
+        public string ResolveBinary() => throw new NotSupportedException("the fake swrk launcher runs no CRIU binary");
+
         public SwrkSession Launch(IReadOnlyList<int> callerFds)
         {
             Assert.True(owner._scripts.Count > 0, $"unexpected launch #{owner.Peers.Count + 1} of a swrk session");

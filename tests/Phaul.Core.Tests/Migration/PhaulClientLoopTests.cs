@@ -56,6 +56,20 @@ public class PhaulClientLoopTests
     }
 
     [Fact]
+    public async Task ACriuClientThatRunsCriuHere_IsPreparedBeforeItsFirstRequest_AndCleanedUpAfterTheMigration()
+    {
+        // Any ILocalCriu, a decorator included, keeps one swrk session for the chain: no test for the concrete Criu type.
+        using var harness = new LoopHarness { MemTrack = false };
+        var local = harness.Criu.As<ILocalCriu>();
+        local.Setup(c => c.Prepare()).Callback(() => harness.Calls.Add("prepare"));
+        local.Setup(c => c.Cleanup()).Callback(() => harness.Calls.Add("cleanup"));
+
+        await harness.Client().MigrateAsync(Token);
+
+        Assert.Equal(["prepare", "feature-check", "start", "final -", "stop", "cleanup"], harness.Calls);
+    }
+
+    [Fact]
     public async Task WithoutMemoryTracking_SkipsPreDumps_AndRunsTheFinalStageWithoutParent()
     {
         using var harness = new LoopHarness { MemTrack = false };

@@ -36,6 +36,7 @@ internal sealed class LazyServerHarness : IDisposable
             "log=\"$dir/$logname\"; echo $$ > \"$dir/daemon-pid\"; echo \"$args\" > \"$dir/daemon-args\"; " +
             "readlink /proc/$$/fd/3 > \"$dir/daemon-fd3\"\n" + $". '{_scriptPath}'");
         DaemonScript = $"{Ready}; {AwaitRestore}; {Transfer}; exit 0";
+        Criu.Setup(c => c.ResolveBinary()).Returns(_daemon.Path);
         Criu.Setup(c => c.RestoreAsync(It.IsAny<CriuOpts>(), It.IsAny<ICriuNotify?>(), It.IsAny<CancellationToken>()))
             .Returns((CriuOpts opts, ICriuNotify? notify, CancellationToken _) => Restore(opts, notify));
         Criu.Setup(c => c.FeatureCheckAsync(It.IsAny<CriuFeatures>(), It.IsAny<CancellationToken>()))
@@ -45,7 +46,6 @@ internal sealed class LazyServerHarness : IDisposable
                                     new PhaulServerOptions
                                     {
                                         CriuFactory = () => Criu.Object,
-                                        CriuPath = CriuPath,
                                         LazyPagesStartTimeout = given.LazyPagesStartTimeout,
                                         PostCopyTimeout = given.PostCopyTimeout,
                                     },
@@ -56,7 +56,8 @@ internal sealed class LazyServerHarness : IDisposable
 
     public int MemoryFd => (int)_memory.SafeFileHandle.DangerousGetHandle();
 
-    public Mock<ICriu> Criu { get; } = new();
+    /// <summary>The server's CRIU; its binary is the fake daemon.</summary>
+    public Mock<ILocalCriu> Criu { get; } = new();
 
     public FakeDirectories Directories { get; } = new();
 

@@ -1,3 +1,4 @@
+using Moq;
 using Phaul.Core.Tests.Fakes;
 using Phaul.Core.Tests.Migration;
 using Phaul.Rpc;
@@ -205,13 +206,20 @@ public class PhaulServerLazyIterationTests
         Assert.False(noLazyPages.IsAvailable);
         Assert.Contains("CONFIG_USERFAULTFD", noLazyPages.Reason);
 
-        using var noBinary = PhaulServer.Create(new PhaulConfig { Memfd = harness.MemoryFd, Wdir = harness.Wdir },
-                                                new PhaulServerOptions { CriuFactory = () => harness.Criu.Object, CriuPath = "/nonexistent/criu" },
-                                                null, MigrationDependencies.Default);
         harness.LazyPagesSupported = true;
-        var missing = await noBinary.CheckPostCopyAsync(Deadlines.Ct);
+        harness.Criu.Setup(c => c.ResolveBinary()).Throws(new FileNotFoundException("CRIU not found: '/nonexistent/criu'"));
+        var missing = await harness.Server.CheckPostCopyAsync(Deadlines.Ct);
         Assert.False(missing.IsAvailable);
-        Assert.Contains("lazy-pages daemon", missing.Reason);
+        Assert.Contains("cannot start CRIU's lazy-pages daemon: CRIU not found", missing.Reason);
+
+        // A CRIU client that does not run CRIU here (not an ILocalCriu) cannot start the daemon: said, not guessed from PATH.
+        var remoteOnly = new Mock<ICriu>();
+        remoteOnly.Setup(c => c.FeatureCheckAsync(It.IsAny<CriuFeatures>(), It.IsAny<CancellationToken>())).ReturnsAsync(new CriuFeatures { LazyPages = true });
+        using var notLocal = PhaulServer.Create(new PhaulConfig { Memfd = harness.MemoryFd, Wdir = harness.Wdir },
+                                                new PhaulServerOptions { CriuFactory = () => remoteOnly.Object }, null, MigrationDependencies.Default);
+        var unavailable = await notLocal.CheckPostCopyAsync(Deadlines.Ct);
+        Assert.False(unavailable.IsAvailable);
+        Assert.Contains("does not run CRIU on this host (ILocalCriu)", unavailable.Reason);
     }
 
     private static async Task StartAndRestoreAsync(LazyServerHarness harness)

@@ -2,9 +2,18 @@ using Phaul.Rpc;
 
 namespace Phaul.IntegrationTests.PostCopy;
 
-/// <summary>A real <see cref="Criu"/> whose restores a test can fail from a notification or follow with an action.</summary>
-internal sealed class InterceptingCriu(Criu inner) : DelegatingCriu(inner, ownsInner: true)
+/// <summary>
+/// A real <see cref="Criu"/> whose restores a test can fail from a notification or follow with an action. A decorator
+/// that forwards <see cref="ILocalCriu"/>, so the server starts the lazy-pages daemon from the same binary.
+/// </summary>
+internal sealed class InterceptingCriu(Criu inner) : DelegatingCriu(inner, ownsInner: true), ILocalCriu
 {
+    public void Prepare() => inner.Prepare();
+
+    public void Cleanup() => inner.Cleanup();
+
+    public string ResolveBinary() => inner.ResolveBinary();
+
     /// <summary>Fails the restore from CRIU's post-restore notification: the tree exists, has its uffds registered, and has not resumed.</summary>
     public bool FailAtPostRestore { get; set; }
 

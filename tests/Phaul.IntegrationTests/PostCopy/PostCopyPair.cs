@@ -25,7 +25,6 @@ internal sealed class PostCopyPair : IDisposable
                                              new PhaulServerOptions
                                              {
                                                  CriuFactory = () => DestinationCriu,
-                                                 CriuPath = criuPath,
                                                  PostCopyTimeout = options.PostCopyTimeout,
                                                  LazyPagesStartTimeout = options.LazyPagesStartTimeout,
                                              }, Log);

@@ -50,6 +50,16 @@ internal sealed class MemoryLink : IAsyncDisposable
             _relay.ShutDown();
     }
 
+    /// <summary>
+    /// Cuts the link and resets the connection, as a page server's death over a bare socket would: CRIU's transfer
+    /// fails at once, and so does the peer's, even when it is blocked sending.
+    /// </summary>
+    public void Reset()
+    {
+        ShutDown();
+        _connection.Reset();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_relay is not null)

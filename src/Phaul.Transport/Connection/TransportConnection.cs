@@ -49,6 +49,25 @@ internal sealed class TransportConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Resets the TCP connection (RST) after shutting it down: a peer blocked sending into a full window fails at
+    /// once, as it would had the page server's own socket closed with pages unread. A shutdown alone sends a FIN,
+    /// which a blocked sender never notices.
+    /// </summary>
+    public void Reset()
+    {
+        ShutDown();
+        try
+        {
+            Socket.LingerState = new LingerOption(enable: true, seconds: 0);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Closed already: nothing left to reset.
+        }
+        Socket.Close();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Stream.DisposeAsync().ConfigureAwait(false);

@@ -266,12 +266,12 @@ public sealed partial class MigrationListener
                     ?? new TransportException(TransportSide.Destination, TransportPhase.AwaitingRequest, e.Message, session?.OpenIteration,
                                               channel.PeerEndPoint, e);
             _logger.SessionFailed(error, id);
-            // The source's CRIU may be writing pages: a shut-down connection fails its next write at once (EPIPE), where a
-            // page server that died would leave it blocked on a full socket until TCP gave up.
+            // The source's CRIU may be writing pages: a reset connection fails its write at once, even one blocked on a
+            // full window, where a page server that died would leave it blocked until TCP gave up.
             if (link is not null)
-                link.ShutDown();
+                link.Reset();
             else
-                memory?.ShutDown();
+                memory?.Reset();
             await AbortAndDrainAsync(control.Socket, channel, (TransportException)error, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException e)

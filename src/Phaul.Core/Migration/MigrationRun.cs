@@ -17,6 +17,7 @@ internal sealed class MigrationRun(PhaulConfig config)
     private IPhaulLocalOutcome? _outcome;
     private DumpStatistics? _finalDump;
     private readonly List<FileSystemPhaseReport> _fileSystem = [];
+    private readonly MigrationTelemetry _telemetry = new(config.Pid);
 
     public IterationDirectories Directories { get; } = new(config.Wdir);
 
@@ -61,6 +62,7 @@ internal sealed class MigrationRun(PhaulConfig config)
     {
         Step = step;
         Iteration = iteration;
+        _telemetry.Enter(step, iteration);
     }
 
     public void RecordPreDump(int iteration, DateTimeOffset startedAt, long startTimestamp, DumpStatistics? dump)
@@ -90,10 +92,23 @@ internal sealed class MigrationRun(PhaulConfig config)
 
     public void RecordCleanupFailure(Exception failure) => _cleanupFailure = failure;
 
-    public MigrationException Fail(Exception cause) =>
-        new(Step, Iteration, _finalStageCompleted, cause, _cleanupFailure);
+    public MigrationException Fail(Exception cause)
+    {
+        var failure = new MigrationException(Step, Iteration, _finalStageCompleted, cause, _cleanupFailure);
+        _telemetry.Failed(failure, Stopwatch.GetElapsedTime(_started));
+        return failure;
+    }
 
-    public MigrationReport Complete() => new()
+    public void Cancel() => _telemetry.Cancelled(Stopwatch.GetElapsedTime(_started));
+
+    public MigrationReport Complete()
+    {
+        var report = Report();
+        _telemetry.Completed(report);
+        return report;
+    }
+
+    private MigrationReport Report() => new()
     {
         Pid = config.Pid,
         RequestedStrategy = RequestedStrategy,

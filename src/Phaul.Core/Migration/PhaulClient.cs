@@ -114,6 +114,7 @@ public sealed partial class PhaulClient
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             _logger.MigrationCancelled(_config.Pid, run.Step, run.Iteration);
+            run.Cancel();
             await CompleteFileSystemAsync(run.FinalStageCompleted).ConfigureAwait(false);
             throw;
         }

@@ -245,6 +245,7 @@ public sealed partial class MigrationListener
         DestinationSession? session = null;
         var directory = "";
         Exception? error = null;
+        DestinationTelemetry.SessionStarted();
         try
         {
             await channel.SendAsync(new Envelope { AuthAccepted = new AuthAccepted { SessionId = ByteString.CopyFrom(sessionId) } },
@@ -294,6 +295,7 @@ public sealed partial class MigrationListener
                                           TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously,
                                           TaskScheduler.Default);
         }
+        DestinationTelemetry.SessionEnded(restored: error is null && session?.RestoredPid is not null, error);
         if (directory.Length > 0)
             EndSessionDirectory(id, directory, restored: error is null && session?.RestoredPid is not null);
         RaiseSessionEnded(new MigrationSessionEndedEventArgs(id, channel.PeerEndPoint, directory, session?.RestoredPid, error));

@@ -18,9 +18,10 @@ namespace Phaul.Cli.Commands;
 /// <param name="KeepImages">Keep a restored session's image files (<c>--keep-images</c>).</param>
 /// <param name="KeepFailed">Keep a failed or crashed session's image files (<c>--keep-failed</c>).</param>
 /// <param name="InsecurePlaintext">Accept only unencrypted connections (<c>--insecure-plaintext</c>).</param>
+/// <param name="Json">Print JSON Lines instead of text (<c>--json</c>).</param>
 internal sealed record ServeOptions(IPEndPoint Listen, string Wdir, string KeyFile, string? CriuPath, bool Verbose,
                                     IReadOnlyList<string>? FileSystemRoots = null, bool KeepImages = false, bool KeepFailed = false,
-                                    bool InsecurePlaintext = false);
+                                    bool InsecurePlaintext = false, bool Json = false);
 
 /// <summary>
 /// <c>phaul serve</c>: the destination service. Accepts authenticated sources, restores the trees
@@ -65,15 +66,20 @@ internal static class ServeCommand
                           "(default: removed, so that failures cannot fill the disk; the CRIU logs stay)",
         };
         var plaintext = CommonOptions.InsecurePlaintext();
+        var json = new Option<bool>("--json")
+        {
+            Description = "Print one JSON object per line on stdout (JSON Lines): listening, each session's end (restored or failed), stopping",
+        };
         var command = new Command("serve", "Run the destination service: receive migrations and restore them here, until SIGINT or SIGTERM.")
         {
-            listen, wdir, keyFile, criu, verbose, fsRoot, keepImages, keepFailed, plaintext,
+            listen, wdir, keyFile, criu, verbose, fsRoot, keepImages, keepFailed, plaintext, json,
         };
         command.SetAction(async (parse, ct) =>
         {
             var options = new ServeOptions(parse.GetValue(listen)!, parse.GetValue(wdir)!, parse.GetValue(keyFile)!,
                                            parse.GetValue(criu), parse.GetValue(verbose), parse.GetValue(fsRoot),
-                                           parse.GetValue(keepImages), parse.GetValue(keepFailed), parse.GetValue(plaintext));
+                                           parse.GetValue(keepImages), parse.GetValue(keepFailed), parse.GetValue(plaintext),
+                                           parse.GetValue(json));
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
@@ -84,7 +90,7 @@ internal static class ServeCommand
         if (KeyFileInput.TryLoad(options.KeyFile, "serve", stderr) is not { } key || !TryCreateWdir(options.Wdir, stderr))
             return ExitCode.BadInput;
 
-        var output = TextWriter.Synchronized(stdout);
+        var output = new ServeOutput(stdout, stderr, options.Json);
         using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose, LogLevel.Information), progress: null);
         MigrationListener listener;
         try
@@ -109,21 +115,20 @@ internal static class ServeCommand
 
         await using (listener.ConfigureAwait(false))
         {
-            listener.SessionEnded += (_, session) => output.WriteLine(Describe(session));
-            output.WriteLine($"phaul serve: listening on {listener.LocalEndPoint}, sessions under {Path.GetFullPath(options.Wdir)}; " +
-                             "stop with Ctrl-C or SIGTERM");
+            listener.SessionEnded += (_, session) => output.SessionEnded(session);
+            output.Listening(listener.LocalEndPoint, Path.GetFullPath(options.Wdir));
             if (options.InsecurePlaintext)
-                output.WriteLine("phaul serve: WARNING: --insecure-plaintext: migrations arrive unencrypted; anyone on the path can read and change them");
+                output.Notice("WARNING: --insecure-plaintext: migrations arrive unencrypted; anyone on the path can read and change them");
             if (FileSystemRoots(options) is { Count: > 0 } roots)
-                output.WriteLine($"phaul serve: sources may copy file-system subtrees into {string.Join(", ", roots)}" +
-                                 (RsyncProgram.Find() is null ? "; but rsync is not installed here, so such requests are refused: apt-get install rsync" : ""));
+                output.Notice($"sources may copy file-system subtrees into {string.Join(", ", roots)}" +
+                               (RsyncProgram.Find() is null ? "; but rsync is not installed here, so such requests are refused: apt-get install rsync" : ""));
             try
             {
                 await listener.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                output.WriteLine("phaul serve: stopping; sessions in progress are ended and their sources resume their trees");
+                output.Stopping();
                 return ExitCode.Success;
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -136,14 +141,6 @@ internal static class ServeCommand
 
     private static List<string> FileSystemRoots(ServeOptions options) =>
         [.. (options.FileSystemRoots ?? []).Select(root => Path.GetFullPath(root) is { Length: > 1 } full ? full.TrimEnd('/') : "/")];
-
-    private static string Describe(MigrationSessionEndedEventArgs session)
-    {
-        var prefix = $"session {session.SessionId} from {session.RemoteEndPoint}";
-        if (session.RestoredPid is { } pid)
-            return $"{prefix}: restored, root pid {pid}; images and logs in {session.Directory}";
-        return $"{prefix}: failed: {session.Error?.Message ?? "ended without a restore"}";
-    }
 
     private static bool TryCreateWdir(string wdir, TextWriter stderr)
     {

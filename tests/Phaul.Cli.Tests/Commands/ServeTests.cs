@@ -33,6 +33,33 @@ public class ServeTests
     }
 
     [Fact]
+    public async Task With_json_serve_prints_one_event_per_line_a_script_can_follow()
+    {
+        // Failure handled too: a source that leaves before the restore is reported as a failed session.
+        using var dir = new TempDirectory();
+        var key = KeyFile.Generate(dir.File("key"));
+        var stdout = new StringWriter();
+        using var stop = new CancellationTokenSource();
+        var options = new ServeOptions(new IPEndPoint(IPAddress.Loopback, 0), dir.File("sessions"), dir.File("key"), null, false, Json: true);
+
+        var serving = ServeCommand.RunAsync(options, stdout, TextWriter.Null, stop.Token);
+        var listening = (await Poll.UntilAsync(() => Events(stdout) is { Count: >= 1 } seen ? seen : null, Patience, "serve to listen",
+                                               TestContext.Current.CancellationToken))[0];
+        var endPoint = IPEndPoint.Parse(listening.GetProperty("endPoint").GetString()!);
+        await (await MigrationConnection.ConnectAsync(endPoint, key, cancellationToken: TestContext.Current.CancellationToken)).DisposeAsync();
+        var session = (await Poll.UntilAsync(() => Events(stdout) is { Count: >= 2 } seen ? seen : null, Patience, "the session's end",
+                                             TestContext.Current.CancellationToken))[1];
+        await stop.CancelAsync();
+        await serving.WaitAsync(Patience, TestContext.Current.CancellationToken);
+
+        var events = Events(stdout);
+        Assert.Equal(["listening", "session", "stopping"], events.Select(e => e.GetProperty("event").GetString()));
+        Assert.All(events, e => Assert.Equal(ServeOutput.SchemaVersion, e.GetProperty("schemaVersion").GetInt32()));
+        Assert.Equal("failed", session.GetProperty("outcome").GetString());
+        Assert.Contains("before the tree was restored", session.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_address_in_use_fails_with_the_address_named()
     {
         // Failure handled: another service holds the port.
@@ -49,6 +76,10 @@ public class ServeTests
         Assert.Equal(ExitCode.Failed, result);
         Assert.Contains($"phaul serve: cannot listen on {endPoint}:", stderr.ToString(), StringComparison.Ordinal);
     }
+
+    private static List<System.Text.Json.JsonElement> Events(StringWriter stdout) =>
+        [.. stdout.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)
+                  .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement.Clone())];
 
     private static string? ListeningLine(StringWriter stdout) =>
         stdout.ToString().Split(Environment.NewLine).FirstOrDefault(line => line.StartsWith("phaul serve: listening on", StringComparison.Ordinal));

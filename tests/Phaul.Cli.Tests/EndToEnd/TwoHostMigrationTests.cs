@@ -16,13 +16,8 @@ public class TwoHostMigrationTests
     [Fact]
     public async Task A_workload_migrated_with_phaul_migrate_continues_on_the_other_host_with_its_state()
     {
-        CriuTestEnvironment.RequireCriu();
-        TwoHosts.Require();
-        using var hosts = await TwoHosts.CreateAsync();
-        using var dir = new TempDirectory();
-        var key = TwoHostCli.NewKey(dir, "key");
-        await using var serve = await TwoHostCli.StartServeAsync(hosts, dir.File("sessions"), key);
-        using var workload = await Workload.StartInNetworkNamespaceAsync(hosts.Source, memoryMiB: 32, dirtyPagesPerTick: 4, Ct);
+        await using var run = await Run.StartAsync(memoryMiB: 32, dirtyPagesPerTick: 4);
+        var (hosts, dir, key, serve, workload) = (run.Hosts, run.Dir, run.Key, run.Serve, run.Workload);
         var sourcePid = workload.Pid;
         var before = workload.ReadStatus();
 
@@ -56,13 +51,8 @@ public class TwoHostMigrationTests
     public async Task A_report_that_cannot_be_written_after_the_hand_over_exits_5_not_1_so_a_script_does_not_migrate_the_tree_again()
     {
         // Failure handled: --json names a directory, found only when the report is written after the tree moved.
-        CriuTestEnvironment.RequireCriu();
-        TwoHosts.Require();
-        using var hosts = await TwoHosts.CreateAsync();
-        using var dir = new TempDirectory();
-        var key = TwoHostCli.NewKey(dir, "key");
-        await using var serve = await TwoHostCli.StartServeAsync(hosts, dir.File("sessions"), key);
-        using var workload = await Workload.StartInNetworkNamespaceAsync(hosts.Source, memoryMiB: 8, cancellationToken: Ct);
+        await using var run = await Run.StartAsync(memoryMiB: 8);
+        var (hosts, dir, key, workload) = (run.Hosts, run.Dir, run.Key, run.Workload);
         var notAFile = Directory.CreateDirectory(dir.File("report.json")).FullName;
 
         await using var migrate = TwoHostCli.StartMigrate(hosts, workload.Pid, key, "--json", notAFile);
@@ -109,14 +99,9 @@ public class TwoHostMigrationTests
     {
         // Failure handled: the destination's phaul serve dies (SIGKILL) while the final dump sends it pages,
         // with the tree frozen on the source; CRIU must resume it there.
-        CriuTestEnvironment.RequireCriu();
-        TwoHosts.Require();
-        using var hosts = await TwoHosts.CreateAsync();
-        using var dir = new TempDirectory();
-        var key = TwoHostCli.NewKey(dir, "key");
-        var sessions = dir.File("sessions");
-        await using var serve = await TwoHostCli.StartServeAsync(hosts, sessions, key);
-        using var workload = await Workload.StartInNetworkNamespaceAsync(hosts.Source, memoryMiB: 128, cancellationToken: Ct);
+        await using var run = await Run.StartAsync(memoryMiB: 128);
+        var (hosts, dir, key, serve, workload) = (run.Hosts, run.Dir, run.Key, run.Serve, run.Workload);
+        var sessions = run.Sessions;
         var sourcePid = workload.Pid;
         var before = workload.ReadStatus();
 
@@ -140,5 +125,51 @@ public class TwoHostMigrationTests
         Assert.True(after.Counter > before.Counter);
         Assert.Equal(0, after.BadWords);
         TestContext.Current.TestOutputHelper?.WriteLine(migrate.Stderr);
+    }
+
+    /// <summary>Two hosts, one key, <c>phaul serve</c> on the destination and a workload on the source: where these tests start.</summary>
+    private sealed class Run : IAsyncDisposable
+    {
+        private Run(TwoHosts hosts, TempDirectory dir, string key, PhaulProcess serve, Workload workload) =>
+            (Hosts, Dir, Key, Serve, Workload) = (hosts, dir, key, serve, workload);
+
+        public TwoHosts Hosts { get; }
+        public TempDirectory Dir { get; }
+        public string Key { get; }
+        public PhaulProcess Serve { get; }
+        public Workload Workload { get; }
+        public string Sessions => Dir.File("sessions");
+
+        public static async Task<Run> StartAsync(int memoryMiB, int dirtyPagesPerTick = 0)
+        {
+            CriuTestEnvironment.RequireCriu();
+            TwoHosts.Require();
+            var hosts = await TwoHosts.CreateAsync();
+            var dir = new TempDirectory();
+            PhaulProcess? serve = null;
+            try
+            {
+                var key = TwoHostCli.NewKey(dir, "key");
+                serve = await TwoHostCli.StartServeAsync(hosts, dir.File("sessions"), key);
+                var workload = await Workload.StartInNetworkNamespaceAsync(hosts.Source, memoryMiB, dirtyPagesPerTick, Ct);
+                return new Run(hosts, dir, key, serve, workload);
+            }
+            catch
+            {
+                if (serve is not null)
+                    await serve.DisposeAsync();
+                dir.Dispose();
+                hosts.Dispose();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Workload.Dispose();
+            await Serve.DisposeAsync();
+            Dir.Dispose();
+            Hosts.Dispose();
+        }
     }
 }

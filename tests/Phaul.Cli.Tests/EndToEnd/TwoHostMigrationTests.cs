@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Phaul.Cli.Tests.Support;
 
 namespace Phaul.Cli.Tests.EndToEnd;
@@ -60,8 +62,13 @@ public class TwoHostMigrationTests
 
         Assert.True(exitCode == (int)ExitCode.MigratedWithWarning, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
         Assert.Contains($"the tree was migrated, but the report could not be written to --json {notAFile}", migrate.Stderr, StringComparison.Ordinal);
-        Assert.Contains($"Migrated pid {workload.Pid}", migrate.Stdout, StringComparison.Ordinal);
+        var migrated = Regex.Match(migrate.Stdout, @"Migrated pid (\d+) to .*; it runs there as pid (\d+)\.");
+        Assert.True(migrated.Success, migrate.Transcript);
+        Assert.Equal(workload.Pid, int.Parse(migrated.Groups[1].Value, CultureInfo.InvariantCulture));
         await workload.WaitForExitAsync(Patience, Ct);
+        // The restored copy is the workload now: disposing the run ends it.
+        workload.AdoptRestored(int.Parse(migrated.Groups[2].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(0, (await workload.WaitForProgressAsync(5, Patience, Ct)).BadWords);
     }
 
     [Fact]

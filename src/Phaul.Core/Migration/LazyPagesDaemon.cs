@@ -110,7 +110,7 @@ internal sealed class LazyPagesDaemon : IDisposable
         var status = _process.Reap();
         if (!status.Exited || status.ExitCode != 0)
             throw Failure($"pid {Pid} {status}: not every page arrived");
-        return await LazyPagesLog.ReadAsync(_logPath, CancellationToken.None).ConfigureAwait(false);
+        return await LazyPagesStatisticsReader.ReadAsync(_logPath, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>Kills the daemon if it still runs.</summary>

@@ -46,12 +46,12 @@ internal sealed class PageServerProcess : IDisposable
             return;
         if (_pidFd is not null && !await WaitForExitOrKillAsync(_pidFd, timeout, cancellationToken).ConfigureAwait(false))
         {
-            var log = await PageServerLog.ReadAsync(_logPath, CancellationToken.None).ConfigureAwait(false);
+            var log = await PageServerOutcome.ReadAsync(_logPath, CancellationToken.None).ConfigureAwait(false);
             throw new CriuException(CriuReqType.PageServerChld,
                                     $"page server pid {Pid} of iteration {Iteration} did not finish within {timeout}; killed it.",
                                     logTail: log.Tail);
         }
-        var verdict = await PageServerLog.ReadAsync(_logPath, cancellationToken).ConfigureAwait(false);
+        var verdict = await PageServerOutcome.ReadAsync(_logPath, cancellationToken).ConfigureAwait(false);
         if (!verdict.Succeeded)
         {
             _logger.PageServerFailed(Iteration, Pid, verdict.Error!);
@@ -88,7 +88,7 @@ internal sealed class PageServerProcess : IDisposable
     {
         if (_pidFd is null || !await _pidFd.WaitForExitAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false))
             return null;
-        var verdict = await PageServerLog.ReadAsync(_logPath, cancellationToken).ConfigureAwait(false);
+        var verdict = await PageServerOutcome.ReadAsync(_logPath, cancellationToken).ConfigureAwait(false);
         return verdict.Succeeded
             ? null
             : new CriuException(CriuReqType.PageServerChld, $"page server pid {Pid} of iteration {Iteration} failed: {verdict.Error}",

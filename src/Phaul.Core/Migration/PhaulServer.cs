@@ -77,7 +77,7 @@ public sealed partial class PhaulServer : IPhaulPostCopyRemote, IPhaulSpaceCheck
         var opts = new CriuOpts
         {
             // The page server's verdict is read from its log: "Session over" is an info line (level 3).
-            LogLevel = Math.Max(_options.CriuLogLevel, PageServerLog.LowestLogLevel),
+            LogLevel = Math.Max(_options.CriuLogLevel, PageServerOutcome.LowestLogLevel),
             LogFile = logFile,
             Ps = new CriuPageServerInfo { Fd = _config.Memfd },
         };

@@ -28,14 +28,14 @@ internal sealed partial class SwrkSession
         var exit = await _process.EndAsync(ExitGrace).ConfigureAwait(false);
         var output = _process.OutputTail(OutputTailLines);
         var message = $"criu swrk (pid {Pid}) {exit} before answering" + Quote("its output ended with", output);
-        return Break(new CriuException(request.Type, message, logTail: CriuLogFile.Of(request.Opts)?.Tail(),
+        return Break(new CriuException(request.Type, message, logTail: CriuLogLocation.Of(request.Opts)?.Tail(),
                                        innerException: cause));
     }
 
     /// <summary>The exception for a request CRIU failed, or that a notify handler failed.</summary>
     private CriuException Failed(CriuReq request, CriuResp response, NotifyDispatcher dispatcher)
     {
-        var logTail = CriuLogFile.Of(request.Opts)?.Tail() ?? [];
+        var logTail = CriuLogLocation.Of(request.Opts)?.Tail() ?? [];
         var message = response.Success ? "CRIU completed the request, but" : "CRIU reported failure";
         if (dispatcher.Failure is { } failure)
             message += $"{(response.Success ? "" : ";")} the {dispatcher.FailedScript} notify handler threw: {failure.Message}";

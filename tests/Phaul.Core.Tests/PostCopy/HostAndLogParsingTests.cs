@@ -33,7 +33,7 @@ public sealed class HostAndLogParsingTests : IDisposable
             "(00.201840) uffd: 1-12: UFFD transferred pages: (16396/16396)",
             "(00.201900) uffd: 2-13: UFFD transferred pages: (10/12)");
 
-        var statistics = await LazyPagesLog.ReadAsync(path, Token);
+        var statistics = await LazyPagesStatisticsReader.ReadAsync(path, Token);
 
         Assert.Equal(16408UL, statistics.PagesToFetch);
         Assert.Equal(16406UL, statistics.PagesTransferred);
@@ -44,8 +44,8 @@ public sealed class HostAndLogParsingTests : IDisposable
     [Fact]
     public async Task LazyPagesLog_WithoutDebugLines_SaysNothingRatherThanZero()
     {
-        var quiet = await LazyPagesLog.ReadAsync(Write("quiet.log", "(00.000185) Version: 4.2.1 (gitid 0)"), Token);
-        var missing = await LazyPagesLog.ReadAsync(Path.Combine(_dir, "missing.log"), Token);
+        var quiet = await LazyPagesStatisticsReader.ReadAsync(Write("quiet.log", "(00.000185) Version: 4.2.1 (gitid 0)"), Token);
+        var missing = await LazyPagesStatisticsReader.ReadAsync(Path.Combine(_dir, "missing.log"), Token);
 
         Assert.Null(quiet.PagesTransferred);
         Assert.Null(quiet.PagesOnDemand);

@@ -28,7 +28,7 @@ public sealed class CriuFailureTests : IDisposable
         Assert.Equal(CriuReqType.Dump, error.RequestType);
         Assert.Equal(3, error.CriuErrno);
         Assert.StartsWith("rlimit:", error.CriuMessage, StringComparison.Ordinal);
-        Assert.Equal(CriuLogFile.TailLines, error.LogTail.Count);
+        Assert.Equal(CriuLogLocation.TailLines, error.LogTail.Count);
         Assert.Equal("(30) log line 30", error.LogTail[^1]);
         Assert.Equal("(11) log line 11", error.LogTail[0]);
         Assert.Contains("log line 30", error.Message, StringComparison.Ordinal);

@@ -8,7 +8,7 @@ namespace Phaul;
 /// restored process, <c>#PF at ADDRESS</c> for each page fault it served and, once the process has all
 /// its pages, <c>UFFD transferred pages: (COPIED/TOTAL)</c>.
 /// </summary>
-internal static partial class LazyPagesLog
+internal static partial class LazyPagesStatisticsReader
 {
     public static async Task<LazyPagesStatistics> ReadAsync(string path, CancellationToken cancellationToken)
     {

@@ -5,7 +5,7 @@ namespace Phaul;
 /// its exit status is out of reach; its log is not: a page server that served its session to the end
 /// logs "Session over", and one that failed logs CRIU's "Error (file:line): ..." lines.
 /// </summary>
-internal sealed record PageServerLog(bool Succeeded, string? Error, IReadOnlyList<string> Tail)
+internal sealed record PageServerOutcome(bool Succeeded, string? Error, IReadOnlyList<string> Tail)
 {
     /// <summary>The lowest CRIU log level at which a page server logs the line that ends its session (info).</summary>
     public const int LowestLogLevel = 3;
@@ -15,10 +15,10 @@ internal sealed record PageServerLog(bool Succeeded, string? Error, IReadOnlyLis
     // CRIU logs this on every run when the process lacks CAP_SYS_RESOURCE; it does not fail anything.
     private const string HarmlessRlimitError = "RLIMIT_NOFILE";
 
-    public static async Task<PageServerLog> ReadAsync(string path, CancellationToken cancellationToken)
+    public static async Task<PageServerOutcome> ReadAsync(string path, CancellationToken cancellationToken)
     {
         if (!File.Exists(path))
-            return new PageServerLog(false, $"its log '{path}' does not exist", []);
+            return new PageServerOutcome(false, $"its log '{path}' does not exist", []);
         var tail = new Queue<string>(TailLines);
         string? firstError = null;
         var sessionOver = false;
@@ -32,6 +32,6 @@ internal sealed record PageServerLog(bool Succeeded, string? Error, IReadOnlyLis
             tail.Enqueue(line);
         }
         var error = firstError ?? (sessionOver ? null : "its log does not end the session ('Session over' missing): it was killed or crashed");
-        return new PageServerLog(error is null, error, [.. tail]);
+        return new PageServerOutcome(error is null, error, [.. tail]);
     }
 }

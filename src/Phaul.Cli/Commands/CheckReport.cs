@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Phaul.Cli.Hosting;
 
 namespace Phaul.Cli.Commands;
 
@@ -30,11 +30,8 @@ internal sealed class CheckReport(TextWriter output, bool json = false)
     {
         if (!json)
             return;
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        output.WriteLine(JsonOutput.Object(SchemaVersion, writer =>
         {
-            writer.WriteStartObject();
-            writer.WriteNumber("schemaVersion", SchemaVersion);
             writer.WriteBoolean("ready", ExitCode == ExitCode.Success);
             writer.WriteStartArray("checks");
             foreach (var (status, text) in _checks)
@@ -45,9 +42,7 @@ internal sealed class CheckReport(TextWriter output, bool json = false)
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+        }, indented: true));
     }
 
     private void Add(string status, string text)

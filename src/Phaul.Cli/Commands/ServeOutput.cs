@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Phaul.Cli.Hosting;
 using Phaul.Transport;
 
 namespace Phaul.Cli.Commands;
@@ -59,19 +60,12 @@ internal sealed class ServeOutput(TextWriter stdout, TextWriter stderr, bool jso
             _stdout.WriteLine("phaul serve: stopping; sessions in progress are ended and their sources resume their trees");
     }
 
-    private void Event(string name, Action<Utf8JsonWriter> fields)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+    private void Event(string name, Action<Utf8JsonWriter> fields) =>
+        _stdout.WriteLine(JsonOutput.Object(SchemaVersion, writer =>
         {
-            writer.WriteStartObject();
-            writer.WriteNumber("schemaVersion", SchemaVersion);
             writer.WriteString("event", name);
             fields(writer);
-            writer.WriteEndObject();
-        }
-        _stdout.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
-    }
+        }));
 
     private static string Describe(MigrationSessionEndedEventArgs session)
     {

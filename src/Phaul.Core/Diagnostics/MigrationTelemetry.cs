@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Text.Json;
 
 namespace Phaul;
 
@@ -86,16 +87,8 @@ internal sealed class MigrationTelemetry
         _migration?.Stop();
     }
 
-    private static string StrategyName(MigrationStrategy strategy) => strategy switch
-    {
-        MigrationStrategy.PreCopy => "pre_copy",
-        MigrationStrategy.StopAndCopy => "stop_and_copy",
-        MigrationStrategy.PostCopy => "post_copy",
-        MigrationStrategy.Hybrid => "hybrid",
-        _ => "unknown",
-    };
+    // OpenTelemetry's names are lowercase with underscores: DumpCopyRestore -> dump_copy_restore.
+    private static string StrategyName(MigrationStrategy strategy) => JsonNamingPolicy.SnakeCaseLower.ConvertName(strategy.ToString());
 
-    // OpenTelemetry names are lowercase with underscores: DumpCopyRestore -> dump_copy_restore.
-    private static string StepName(MigrationStep step) =>
-        string.Concat(step.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+    private static string StepName(MigrationStep step) => JsonNamingPolicy.SnakeCaseLower.ConvertName(step.ToString());
 }

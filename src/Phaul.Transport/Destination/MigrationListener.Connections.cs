@@ -295,9 +295,10 @@ public sealed partial class MigrationListener
                                           TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously,
                                           TaskScheduler.Default);
         }
-        DestinationTelemetry.SessionEnded(restored: error is null && session?.RestoredPid is not null, error);
+        var restored = error is null && session?.RestoredPid is not null;
+        DestinationTelemetry.SessionEnded(restored, error);
         if (directory.Length > 0)
-            EndSessionDirectory(id, directory, restored: error is null && session?.RestoredPid is not null);
+            EndSessionDirectory(id, directory, restored);
         RaiseSessionEnded(new MigrationSessionEndedEventArgs(id, channel.PeerEndPoint, directory, session?.RestoredPid, error));
     }
 

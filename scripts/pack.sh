@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 rm -rf artifacts
-for project in src/Phaul.Core src/Phaul.Transport src/Phaul.Cli; do
+for project in src/Phaul.Core src/Phaul.Cli; do
     dotnet pack "$project" -c Release -o artifacts -v quiet -nologo
 done
 echo "pack: $(cd artifacts && echo *.nupkg *.snupkg)"

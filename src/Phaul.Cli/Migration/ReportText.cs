@@ -3,8 +3,14 @@ namespace Phaul.Cli.Migration;
 /// <summary>The report's words for the migration core's enums.</summary>
 internal static class ReportText
 {
-    public static string Strategy(MigrationStrategy strategy) =>
-        strategy == MigrationStrategy.Hybrid ? "hybrid (pre-copy, then post-copy)" : StrategySelection.Name(strategy);
+    public static string Strategy(MigrationStrategy strategy) => strategy switch
+    {
+        MigrationStrategy.PreCopy => "pre-copy",
+        MigrationStrategy.StopAndCopy => "stop-and-copy",
+        MigrationStrategy.PostCopy => "post-copy",
+        MigrationStrategy.Hybrid => "hybrid (pre-copy, then post-copy)",
+        _ => strategy.ToString(),
+    };
 
     public static string StopReason(PreCopyStopReason reason) => reason switch
     {

@@ -8,7 +8,7 @@ namespace Phaul;
 /// <c>phaul.migration.failures</c> and, on a destination, <c>phaul.destination.sessions</c> and
 /// <c>phaul.destination.sessions.active</c>.
 /// </summary>
-public static class PhaulDiagnostics
+internal static class PhaulDiagnostics
 {
     /// <summary>The name of Phaul's activity source and of its meter.</summary>
     public const string Name = "Phaul";

@@ -5,7 +5,7 @@ namespace Phaul;
 /// the file, an entry larger than the reader allows, an entry that does not parse, or an entry
 /// that should be there and is not. Names the file, the byte offset and the problem.
 /// </summary>
-public sealed class CriuImageFormatException : Exception
+internal sealed class CriuImageFormatException : Exception
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="fileName">The image file (or the name the reader was given for its stream).</param>

@@ -15,7 +15,7 @@ namespace Phaul;
 /// FIFO data, socket queues, TCP streams, ghost files, TTY data) need the entry's schema to skip that
 /// payload; this reader frames only the plain sequence of entries. Not thread-safe.
 /// </remarks>
-public sealed class CriuImageReader : IAsyncDisposable, IDisposable
+internal sealed class CriuImageReader : IAsyncDisposable, IDisposable
 {
     /// <summary>The default bound on one entry's size: far above any entry CRIU writes, low enough
     /// that a corrupt length cannot make the reader allocate gigabytes.</summary>

@@ -8,7 +8,7 @@ namespace Phaul;
 /// (<see cref="CriuImageMagic.Service"/>, <see cref="CriuImageMagic.Stats"/>) holding exactly one
 /// <see cref="StatsEntry"/>. Times in the entries are microseconds.
 /// </summary>
-public static class CriuImageStats
+internal static class CriuImageStats
 {
     /// <summary>The file CRIU writes after a dump or pre-dump.</summary>
     public const string DumpFileName = "stats-dump";

@@ -4,7 +4,7 @@ namespace Phaul;
 /// CRIU's lazy-pages daemon (<c>criu lazy-pages</c>, which serves a post-copy restore its memory) failed:
 /// it did not start, exited with an error, or did not finish in time. Carries the end of its log.
 /// </summary>
-public sealed class LazyPagesDaemonException : Exception
+internal sealed class LazyPagesDaemonException : Exception
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What went wrong.</param>

@@ -6,7 +6,7 @@ namespace Phaul;
 /// CRIU's RPC peer broke the protocol: a message that does not parse, one larger than any CRIU
 /// sends, or a response to a different request. The session is closed; CRIU is killed.
 /// </summary>
-public class CriuProtocolException : CriuException
+internal sealed class CriuProtocolException : CriuException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="requestType">The request that was being served.</param>

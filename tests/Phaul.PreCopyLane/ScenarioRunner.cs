@@ -77,7 +77,7 @@ internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults r
             new PhaulConfig { Memfd = (int)sockets.Destination.Handle, Wdir = destinationWdir }, null, loggerFactory);
         IPhaulRemote remote = scenario.Pauses.Count > 0 ? new SlowDestination(server, scenario.Pauses) : server;
         var client = PhaulClient.MakePhaulClient(
-            new InProcessLocal(server, null, loggerFactory), remote,
+            new InProcessLocal(server, loggerFactory), remote,
             new PhaulConfig { Pid = pid, Memfd = (int)sockets.Source.Handle, Wdir = sourceWdir },
             ClientOptions(scenario), loggerFactory);
         return await client.MigrateAsync(cancellationToken).ConfigureAwait(false);

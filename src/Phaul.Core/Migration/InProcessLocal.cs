@@ -31,10 +31,16 @@ public sealed partial class InProcessLocal : IPhaulPostCopyLocal, IPhaulLocalOut
 
     /// <summary>Creates the final stage for a server in this process.</summary>
     /// <param name="server">The destination; its current iteration receives the final dump's pages.</param>
-    /// <param name="options">How to dump and restore; null for the defaults.</param>
     /// <param name="loggerFactory">Where to log; null for no logging.</param>
-    public InProcessLocal(PhaulServer server, InProcessLocalOptions? options = null, ILoggerFactory? loggerFactory = null)
-        : this(server, options, loggerFactory, MigrationDependencies.Default)
+    /// <param name="configureFinalDump">
+    /// Adjusts CRIU's options for the final dump (or the lazy dump of post-copy) after Phaul set its own, e.g. to add
+    /// <c>TcpEstablished</c> or <c>FileLocks</c>; null to leave them.
+    /// </param>
+    /// <param name="configureRestore">Adjusts CRIU's options for the restore after Phaul set its own; null to leave them.</param>
+    public InProcessLocal(PhaulServer server, ILoggerFactory? loggerFactory = null, Action<CriuOpts>? configureFinalDump = null,
+                          Action<CriuOpts>? configureRestore = null)
+        : this(server, new InProcessLocalOptions { ConfigureDump = configureFinalDump, ConfigureRestore = configureRestore },
+               loggerFactory, MigrationDependencies.Default)
     {
     }
 

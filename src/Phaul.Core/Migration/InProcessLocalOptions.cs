@@ -3,7 +3,7 @@ using Phaul.Rpc;
 namespace Phaul;
 
 /// <summary>How an <see cref="InProcessLocal"/> dumps and restores; every property has a working default.</summary>
-public sealed class InProcessLocalOptions
+internal sealed class InProcessLocalOptions
 {
     /// <summary>CRIU's log level for the final dump and the restore (0 to 4). Default 4.</summary>
     public int CriuLogLevel { get; init; } = 4;

@@ -5,7 +5,7 @@ namespace Phaul;
 /// (<see cref="PhaulClientOptions.AllowFallback"/>). Thrown before the tree is touched; the message says
 /// what is missing and how to fix it.
 /// </summary>
-public sealed class StrategyUnavailableException : Exception
+internal sealed class StrategyUnavailableException : Exception
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="requested">The strategy asked for.</param>

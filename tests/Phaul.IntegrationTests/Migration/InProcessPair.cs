@@ -65,7 +65,7 @@ internal sealed class InProcessPair : IDisposable
     /// </summary>
     public PhaulClient Client(int pid, StrategyChoice strategy = StrategyChoice.StopAndCopy, InProcessLocalOptions? localOptions = null,
                               bool allowFallback = true, IFileSystemMigration? fileSystem = null) =>
-        PhaulClient.MakePhaulClient(new InProcessLocal(Server, localOptions, Log), Server,
+        PhaulClient.MakePhaulClient(new InProcessLocal(Server, Log, localOptions?.ConfigureDump, localOptions?.ConfigureRestore), Server,
                                     new PhaulConfig { Pid = pid, Memfd = (int)_sourceEnd.Handle, Wdir = Source.FullName },
                                     new PhaulClientOptions
                                     {

@@ -54,7 +54,7 @@ internal sealed class PostCopyPair : IDisposable
     }
 
     public PhaulClient Client(int pid, StrategyChoice strategy = StrategyChoice.PostCopy, InProcessLocalOptions? localOptions = null) =>
-        PhaulClient.MakePhaulClient(new InProcessLocal(Server, localOptions, Log), Server,
+        PhaulClient.MakePhaulClient(new InProcessLocal(Server, Log, localOptions?.ConfigureDump, localOptions?.ConfigureRestore), Server,
                                     new PhaulConfig { Pid = pid, Memfd = (int)SourceEnd.Handle, Wdir = Source.FullName },
                                     new PhaulClientOptions { Strategy = strategy, AllowFallback = false, CriuFactory = () => new Criu(_criuPath, Log) },
                                     Log);

@@ -100,15 +100,14 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
     public async Task The_destinations_answer_to_the_post_copy_check_is_what_the_client_sees()
     {
         // Failure handled: a destination without lazy-pages support; its reason (with the fix) reaches the source.
-        _destination.Configure = target => target.PostCopy = PostCopyAvailability.Unavailable("no userfaultfd here: build the kernel with CONFIG_USERFAULTFD=y");
+        _destination.Configure = target => target.PostCopyObstacle = "no userfaultfd here: build the kernel with CONFIG_USERFAULTFD=y";
         await ConnectAsync();
         var remote = Assert.IsAssignableFrom<IPhaulPostCopyRemote>(Connection.Remote);
         Assert.IsAssignableFrom<IPhaulPostCopyLocal>(Connection.Local);
 
-        var answer = await remote.CheckPostCopyAsync(Ct);
+        var answer = await remote.WhyPostCopyUnavailableAsync(Ct);
 
-        Assert.False(answer.IsAvailable);
-        Assert.Equal("no userfaultfd here: build the kernel with CONFIG_USERFAULTFD=y", answer.Reason);
+        Assert.Equal("no userfaultfd here: build the kernel with CONFIG_USERFAULTFD=y", answer);
     }
 
     [Fact]

@@ -9,26 +9,26 @@ public sealed partial class PhaulServer
 
     /// <inheritdoc/>
     /// <remarks>Asks the destination's CRIU (FEATURE_CHECK <c>lazy_pages</c>) and looks for the binary that runs the daemon.</remarks>
-    public async Task<PostCopyAvailability> CheckPostCopyAsync(CancellationToken cancellationToken = default)
+    public async Task<string?> WhyPostCopyUnavailableAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var answer = await Criu.FeatureCheckAsync(new CriuFeatures { LazyPages = true }, cancellationToken).ConfigureAwait(false);
         if (!answer.LazyPages)
-            return PostCopyAvailability.Unavailable(
+            return
                 "the destination's CRIU reports no lazy-pages support (it needs userfaultfd with non-cooperative events: " +
-                "a kernel built with CONFIG_USERFAULTFD=y, and CRIU run as root)");
+                "a kernel built with CONFIG_USERFAULTFD=y, and CRIU run as root)";
         if (Criu is not ILocalCriu local)
-            return PostCopyAvailability.Unavailable(
-                $"the destination's CRIU client ({Criu.GetType().Name}) does not run CRIU on this host (ILocalCriu), so it cannot start the lazy-pages daemon");
+            return
+                $"the destination's CRIU client ({Criu.GetType().Name}) does not run CRIU on this host (ILocalCriu), so it cannot start the lazy-pages daemon";
         try
         {
             local.ResolveBinary();
         }
         catch (Exception e) when (e is FileNotFoundException or UnauthorizedAccessException)
         {
-            return PostCopyAvailability.Unavailable($"the destination cannot start CRIU's lazy-pages daemon: {e.Message}");
+            return $"the destination cannot start CRIU's lazy-pages daemon: {e.Message}";
         }
-        return PostCopyAvailability.Available;
+        return null;
     }
 
     /// <inheritdoc/>

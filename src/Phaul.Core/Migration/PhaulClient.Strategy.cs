@@ -53,9 +53,8 @@ public sealed partial class PhaulClient
             missing.Add($"the destination ({_remote.GetType().Name}) cannot take a lazy iteration ({nameof(IPhaulPostCopyRemote)})");
             return missing;
         }
-        var destination = await remote.CheckPostCopyAsync(cancellationToken).ConfigureAwait(false);
-        if (!destination.IsAvailable)
-            missing.Add(destination.Reason!);
+        if (await remote.WhyPostCopyUnavailableAsync(cancellationToken).ConfigureAwait(false) is { } obstacle)
+            missing.Add(obstacle);
         return missing;
     }
 }

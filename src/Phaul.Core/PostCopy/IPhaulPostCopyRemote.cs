@@ -6,9 +6,10 @@ namespace Phaul;
 /// </summary>
 public interface IPhaulPostCopyRemote : IPhaulRemote
 {
-    /// <summary>Whether the destination can restore with lazy pages; when not, why and how to fix it.</summary>
+    /// <summary>Why the destination cannot restore with lazy pages, and how to fix it; <see langword="null"/> when it can.</summary>
     /// <param name="cancellationToken">Abandons the check.</param>
-    Task<PostCopyAvailability> CheckPostCopyAsync(CancellationToken cancellationToken = default);
+    /// <returns>The obstacle in one sentence, or <see langword="null"/>.</returns>
+    Task<string?> WhyPostCopyUnavailableAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Starts the final, lazy iteration: the next images directory and no page server (a lazy dump sends

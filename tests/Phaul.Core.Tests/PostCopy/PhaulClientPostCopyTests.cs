@@ -15,7 +15,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
     private readonly List<string> _calls = [];
     private readonly PostCopyReport _postCopy = new() { Restore = TimeSpan.FromMilliseconds(40), FreezeToResume = TimeSpan.FromMilliseconds(90) };
     private bool _memTrack;
-    private PostCopyAvailability _destination = PostCopyAvailability.Available;
+    private string? _destinationObstacle;
     private string? _pipes;
 
     public PhaulClientPostCopyTests()
@@ -24,7 +24,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
              .ReturnsAsync(() => Record("feature-check", new CriuFeatures { MemTrack = _memTrack }));
         _criu.Setup(c => c.PreDumpAsync(It.IsAny<CriuOpts>(), It.IsAny<ICriuNotify?>(), It.IsAny<CancellationToken>()))
              .Returns(() => Task.FromResult(Record("pre-dump", 0)));
-        _remote.Setup(r => r.CheckPostCopyAsync(It.IsAny<CancellationToken>())).ReturnsAsync(() => Record("check-post-copy", _destination));
+        _remote.Setup(r => r.WhyPostCopyUnavailableAsync(It.IsAny<CancellationToken>())).ReturnsAsync(() => Record("check-post-copy", _destinationObstacle));
         _remote.Setup(r => r.StartIterAsync(It.IsAny<CancellationToken>())).Returns(() => Task.FromResult(Record("start", 0)));
         _remote.Setup(r => r.StartLazyIterAsync(It.IsAny<CancellationToken>())).Returns(() => Task.FromResult(Record("start-lazy", 0)));
         _remote.Setup(r => r.StopIterAsync(It.IsAny<CancellationToken>())).Returns(() => Task.FromResult(Record("stop", 0)));
@@ -72,7 +72,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
     [Fact]
     public async Task PostCopyAskedFor_WhereTheDestinationCannot_FallsBack_NamingTheDestinationsReason()
     {
-        _destination = PostCopyAvailability.Unavailable("the destination has no userfaultfd");
+        _destinationObstacle = "the destination has no userfaultfd";
 
         var report = await Client(StrategyChoice.PostCopy).MigrateAsync(Token);
 

@@ -196,30 +196,27 @@ public class PhaulServerLazyIterationTests
     }
 
     [Fact]
-    public async Task CheckPostCopy_SaysYesOnlyWithLazyPagesAndADaemonBinary()
+    public async Task The_post_copy_check_finds_no_obstacle_only_with_lazy_pages_and_a_daemon_binary()
     {
         using var harness = new LazyServerHarness();
-        Assert.True((await harness.Server.CheckPostCopyAsync(Deadlines.Ct)).IsAvailable);
+        Assert.Null(await harness.Server.WhyPostCopyUnavailableAsync(Deadlines.Ct));
 
         harness.LazyPagesSupported = false;
-        var noLazyPages = await harness.Server.CheckPostCopyAsync(Deadlines.Ct);
-        Assert.False(noLazyPages.IsAvailable);
-        Assert.Contains("CONFIG_USERFAULTFD", noLazyPages.Reason);
+        var noLazyPages = await harness.Server.WhyPostCopyUnavailableAsync(Deadlines.Ct);
+        Assert.Contains("CONFIG_USERFAULTFD", noLazyPages);
 
         harness.LazyPagesSupported = true;
         harness.Criu.Setup(c => c.ResolveBinary()).Throws(new FileNotFoundException("CRIU not found: '/nonexistent/criu'"));
-        var missing = await harness.Server.CheckPostCopyAsync(Deadlines.Ct);
-        Assert.False(missing.IsAvailable);
-        Assert.Contains("cannot start CRIU's lazy-pages daemon: CRIU not found", missing.Reason);
+        var missing = await harness.Server.WhyPostCopyUnavailableAsync(Deadlines.Ct);
+        Assert.Contains("cannot start CRIU's lazy-pages daemon: CRIU not found", missing);
 
         // A CRIU client that does not run CRIU here (not an ILocalCriu) cannot start the daemon: said, not guessed from PATH.
         var remoteOnly = new Mock<ICriu>();
         remoteOnly.Setup(c => c.FeatureCheckAsync(It.IsAny<CriuFeatures>(), It.IsAny<CancellationToken>())).ReturnsAsync(new CriuFeatures { LazyPages = true });
         using var notLocal = PhaulServer.Create(new PhaulConfig { Memfd = harness.MemoryFd, Wdir = harness.Wdir },
                                                 new PhaulServerOptions { CriuFactory = () => remoteOnly.Object }, null, MigrationDependencies.Default);
-        var unavailable = await notLocal.CheckPostCopyAsync(Deadlines.Ct);
-        Assert.False(unavailable.IsAvailable);
-        Assert.Contains("does not run CRIU on this host (ILocalCriu)", unavailable.Reason);
+        var unavailable = await notLocal.WhyPostCopyUnavailableAsync(Deadlines.Ct);
+        Assert.Contains("does not run CRIU on this host (ILocalCriu)", unavailable);
     }
 
     private static async Task StartAndRestoreAsync(LazyServerHarness harness)

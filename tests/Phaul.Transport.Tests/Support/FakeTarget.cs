@@ -56,8 +56,8 @@ internal sealed class FakeTarget : IMigrationTarget
         return StopFailure is { } failure ? Task.FromException(failure) : Task.CompletedTask;
     }
 
-    /// <summary>What CheckPostCopy answers.</summary>
-    public PostCopyAvailability PostCopy { get; set; } = PostCopyAvailability.Available;
+    /// <summary>What CheckPostCopy answers: why post-copy cannot run, or null when it can.</summary>
+    public string? PostCopyObstacle { get; set; }
 
     /// <summary>Thrown by StartLazyPages, if set.</summary>
     public Exception? LazyPagesFailure { get; set; }
@@ -68,10 +68,10 @@ internal sealed class FakeTarget : IMigrationTarget
     /// <summary>What WaitForLazyPages answers; complete it to let the pages arrive.</summary>
     public TaskCompletionSource<LazyPagesStatistics> Pages { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Task<PostCopyAvailability> CheckPostCopyAsync(CancellationToken cancellationToken = default)
+    public Task<string?> WhyPostCopyUnavailableAsync(CancellationToken cancellationToken = default)
     {
         Calls.Enqueue("CheckPostCopy");
-        return Task.FromResult(PostCopy);
+        return Task.FromResult(PostCopyObstacle);
     }
 
     public Task StartLazyIterAsync(CancellationToken cancellationToken = default)

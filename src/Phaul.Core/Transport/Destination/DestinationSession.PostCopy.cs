@@ -21,8 +21,8 @@ internal sealed partial class DestinationSession
     {
         try
         {
-            var availability = await _target.CheckPostCopyAsync(cancellationToken).ConfigureAwait(false);
-            return new CheckPostCopyResult { Available = availability.IsAvailable, Reason = availability.Reason ?? "" };
+            var obstacle = await _target.WhyPostCopyUnavailableAsync(cancellationToken).ConfigureAwait(false);
+            return new CheckPostCopyResult { Available = obstacle is null, Reason = obstacle ?? "" };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -16,8 +16,8 @@ internal sealed class PhaulServerTarget(PhaulServer server) : IMigrationTarget
 
     public Task StopIterAsync(CancellationToken cancellationToken = default) => server.StopIterAsync(cancellationToken);
 
-    public Task<PostCopyAvailability> CheckPostCopyAsync(CancellationToken cancellationToken = default) =>
-        server.CheckPostCopyAsync(cancellationToken);
+    public Task<string?> WhyPostCopyUnavailableAsync(CancellationToken cancellationToken = default) =>
+        server.WhyPostCopyUnavailableAsync(cancellationToken);
 
     public Task StartLazyIterAsync(CancellationToken cancellationToken = default) => server.StartLazyIterAsync(cancellationToken);
 

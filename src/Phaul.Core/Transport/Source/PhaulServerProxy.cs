@@ -30,17 +30,17 @@ internal sealed class PhaulServerProxy : IPhaulPostCopyRemote, IPhaulSpaceChecki
 
     /// <inheritdoc/>
     /// <exception cref="TransportException">The connection failed, or the destination answered something else.</exception>
-    public async Task<PostCopyAvailability> CheckPostCopyAsync(CancellationToken cancellationToken = default)
+    public async Task<string?> WhyPostCopyUnavailableAsync(CancellationToken cancellationToken = default)
     {
         var iteration = _control.CurrentIteration ?? 0;
         var request = new Envelope { CheckPostCopyRequest = new CheckPostCopyRequest() };
         var result = (await _control.RequestAsync(request, Envelope.BodyOneofCase.CheckPostCopyResult, TransportPhase.CheckPostCopy,
                                                   iteration, cancellationToken).ConfigureAwait(false)).CheckPostCopyResult;
         if (result.Available)
-            return PostCopyAvailability.Available;
-        return PostCopyAvailability.Unavailable(result.Reason.Length > 0
+            return null;
+        return result.Reason.Length > 0
             ? result.Reason
-            : $"the destination {_control.Channel.PeerEndPoint} cannot restore with lazy pages and gave no reason");
+            : $"the destination {_control.Channel.PeerEndPoint} cannot restore with lazy pages and gave no reason";
     }
 
     private async Task StartAsync(bool lazy, long expectedBytes, CancellationToken cancellationToken)

@@ -35,8 +35,8 @@ internal sealed class PhaulInProcess(string criuPath)
         ? null
         : string.Create(CultureInfo.InvariantCulture,
             $"Phaul's phases: freeze to images written {Ms(postCopy.FreezeToImagesWritten)}, images to daemon ready {Ms(postCopy.ImagesToDaemonReady)}, " +
-            $"restore {Ms(postCopy.Restore)}, freeze to resume {Ms(postCopy.FreezeToResume)}; last page {Ms(postCopy.Pages?.LastPageAfterResume)} " +
-            $"after the resume, {postCopy.Pages?.PagesOnDemand} of {postCopy.Pages?.PagesTransferred} pages on demand");
+            $"restore {Ms(postCopy.Restore)}, freeze to resume {Ms(postCopy.FreezeToResume)}; last page {Ms(postCopy.LastPageAfterResume)} " +
+            $"after the resume, {postCopy.PagesOnDemand} of {postCopy.PagesTransferred} pages on demand");
 
     // Where a stop-and-copy downtime goes, by CRIU's statistics of the final dump and the restore.
     private static string? StopAndCopyPhases(MigrationReport report) => report.FinalDump is not { } dump

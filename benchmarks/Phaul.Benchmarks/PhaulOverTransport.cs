@@ -38,7 +38,7 @@ internal sealed class PhaulOverTransport(string criuPath, bool plaintext)
     // post-copy: every page over the time until the last arrived.
     private static string? MemoryStream(MigrationReport report)
     {
-        if (report.PostCopy?.Pages is { PagesTransferred: { } pages, LastPageAfterResume: { } last } && last > TimeSpan.Zero)
+        if (report.PostCopy is { PagesTransferred: { } pages, LastPageAfterResume: { } last } && last > TimeSpan.Zero)
             return Throughput((long)pages, last, "post-copy pages, resume to last page");
         if (report.FinalDump is { PagesWritten: > 0 } dump && dump.MemwriteTime > TimeSpan.Zero)
             return Throughput((long)dump.PagesWritten, dump.MemwriteTime, "final dump's memory write");

@@ -58,7 +58,7 @@ internal static class LaneChecks
         yield return FirstCopiedAll(dumps[0], workload);
         if (dumps.Count > 1)
             yield return WrittenFell(dumps);
-        var pages = report.PostCopy?.Pages;
+        var pages = report.PostCopy;
         yield return new("post-copy finished: every page the restored tree lacked arrived",
                          pages is { PagesToFetch: { } toFetch, PagesTransferred: { } transferred } && toFetch > 0 && transferred == toFetch,
                          pages is null ? "no post-copy report"

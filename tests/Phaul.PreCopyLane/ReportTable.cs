@@ -30,8 +30,8 @@ internal static class ReportTable
         output.WriteLine(Row, Cells(report.PostCopy is null ? "final dump" : "lazy dump", report.FinalDump, report.FinalStageDuration));
         if (report.PostCopy is { } postCopy)
             output.WriteLine($"   post-copy: freeze to resume {(postCopy.FreezeToResume is { } d ? Milliseconds(d) : "?")} ms, restore {Milliseconds(postCopy.Restore)} ms; " +
-                             $"{Count(postCopy.Pages?.PagesTransferred ?? 0)} pages followed ({Count(postCopy.Pages?.PagesOnDemand ?? 0)} on demand), " +
-                             $"the last {(postCopy.Pages?.LastPageAfterResume is { } last ? Milliseconds(last) : "?")} ms after the resume");
+                             $"{Count(postCopy.PagesTransferred ?? 0)} pages followed ({Count(postCopy.PagesOnDemand ?? 0)} on demand), " +
+                             $"the last {(postCopy.LastPageAfterResume is { } last ? Milliseconds(last) : "?")} ms after the resume");
         var restore = report.Restore is { } r ? $"{Count(r.PagesRestored)} pages restored in {Milliseconds(r.RestoreTime)} ms" : "no statistics";
         output.WriteLine($"   stop reason {report.StopReason}; restore: {restore}; final stage {Seconds(report.FinalStageDuration)}, migration {Seconds(report.Duration)}");
     }

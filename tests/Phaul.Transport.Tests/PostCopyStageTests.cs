@@ -61,9 +61,9 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
 
         Assert.Equal(MigrationStrategy.PostCopy, report.Strategy);
         Assert.Equal(4343, report.RestoredPid);
-        var pages = report.PostCopy!.Pages!;
+        var pages = report.PostCopy!;
         Assert.Equal((100UL, 7UL, 93UL), (pages.PagesTransferred, pages.PagesOnDemand, pages.PagesInBackground));
-        Assert.Equal((TimeSpan.FromMilliseconds(30), TimeSpan.FromMilliseconds(250)), (report.PostCopy.Restore, pages.LastPageAfterResume));
+        Assert.Equal((TimeSpan.FromMilliseconds(30), TimeSpan.FromMilliseconds(250)), (pages.Restore, pages.LastPageAfterResume));
         Assert.Equal(["CheckPostCopy", "StartLazyIter", "StartLazyPages(core-1.img,pstree.img)", "RestoreLazily(restore.log)", "WaitForLazyPages", "StopIter"],
                      Target.Calls);
         var opts = _dump.Options!;
@@ -92,7 +92,7 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
         Assert.Equal(("../0", true, true), (_dump.Options!.ParentImg, _dump.Options.TrackMem, _dump.Options.LazyPages));
         Assert.Equal(["StartIter", "StopIter", "StartLazyIter", "StartLazyPages(core-1.img,pstree.img)", "RestoreLazily(restore.log)", "WaitForLazyPages"],
                      Target.Calls);
-        Assert.Equal(3UL, ((IPhaulLocalOutcome)Connection.Local).PostCopy!.Pages!.PagesTransferred);
+        Assert.Equal(3UL, ((IPhaulLocalOutcome)Connection.Local).PostCopy!.PagesTransferred);
         Assert.Equal([$"stop {SourcePid}", $"kill {SourcePid}"], _signals); // stopped before the restored copy ran, killed after
     }
 

@@ -51,11 +51,10 @@ internal static class ReportWriter
             ? $"{Units.Duration(downtime)} from the freeze to the resume on the destination: images written " +
               $"{Units.Duration(imagesWritten)}, {afterImages}"
             : $"not known from the freeze (no CRIU dump statistics); after the images were written: {afterImages}");
-        var pages = postCopy.Pages;
-        Line(output, "last page", pages?.LastPageAfterResume is { } lastPage
+        Line(output, "last page", postCopy.LastPageAfterResume is { } lastPage
             ? $"{Units.Duration(lastPage)} after the resume"
             : "not reported");
-        Line(output, "pages", pages is { PagesTransferred: { } transferred, PagesOnDemand: { } onDemand, PagesInBackground: { } background }
+        Line(output, "pages", postCopy is { PagesTransferred: { } transferred, PagesOnDemand: { } onDemand, PagesInBackground: { } background }
             ? $"{Units.Pages(transferred)} followed the tree: {Units.Count((long)onDemand)} on demand (touched before they arrived), " +
               $"{Units.Count((long)background)} in the background"
             : "counts not reported (CRIU logs them only at log level 4)");

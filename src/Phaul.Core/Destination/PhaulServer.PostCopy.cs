@@ -117,7 +117,7 @@ public sealed partial class PhaulServer
     /// <returns>What the daemon moved.</returns>
     /// <exception cref="ProcessLostException">The pages could not all arrive after the restore; the restored tree was killed.</exception>
     /// <exception cref="LazyPagesDaemonException">The daemon failed before any tree was restored.</exception>
-    public Task<LazyPagesStatistics> WaitForLazyPagesAsync(CancellationToken cancellationToken = default) =>
+    internal Task<LazyPagesStatistics> WaitForLazyPagesAsync(CancellationToken cancellationToken = default) =>
         RunningLazyIteration().StatisticsAsync(cancellationToken);
 
     private async Task StopLazyIterAsync(CancellationToken cancellationToken)

@@ -51,7 +51,7 @@ internal sealed class MigrationTelemetry
         Downtime.Record(downtime.TotalSeconds, new TagList { { "phaul.strategy", strategy } });
         AddPages("pre_dump", report.Iterations.Sum(i => (long)(i.Dump?.PagesWritten ?? 0)));
         AddPages("final_dump", (long)(report.FinalDump?.PagesWritten ?? 0));
-        AddPages("post_copy", (long)(report.PostCopy?.Pages?.PagesTransferred ?? 0));
+        AddPages("post_copy", (long)(report.PostCopy?.PagesTransferred ?? 0));
         End(ActivityStatusCode.Ok, null);
     }
 

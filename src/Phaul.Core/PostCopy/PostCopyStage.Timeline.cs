@@ -34,7 +34,10 @@ internal sealed partial class PostCopyStage
                 FreezeToImagesWritten = freezeToImagesWritten,
                 ImagesToDaemonReady = Stopwatch.GetElapsedTime(_imagesWritten, _daemonReady),
                 Restore = restore,
-                Pages = pages,
+                PagesToFetch = pages?.PagesToFetch,
+                PagesTransferred = pages?.PagesTransferred,
+                PagesOnDemand = pages?.PagesOnDemand,
+                LastPageAfterResume = pages?.LastPageAfterResume,
             };
         }
     }

@@ -5,7 +5,7 @@ namespace Phaul;
 /// and what CRIU's lazy-pages daemon moved, from its log. CRIU writes the page counts only to its debug log
 /// (log level 4, the default): at lower levels they are <see langword="null"/>.
 /// </summary>
-public sealed record LazyPagesStatistics
+internal sealed record LazyPagesStatistics
 {
     /// <summary>Pages the restored tree left to be fetched from the source (all processes).</summary>
     public ulong? PagesToFetch { get; init; }

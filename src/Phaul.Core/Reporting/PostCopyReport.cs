@@ -22,6 +22,24 @@ public sealed record PostCopyReport
     /// <summary>The restore on the destination, until the tree resumed.</summary>
     public TimeSpan Restore { get; init; }
 
-    /// <summary>What the lazy-pages daemon moved, and when the last page arrived after the resume.</summary>
-    public LazyPagesStatistics? Pages { get; init; }
+    // The page counts come from CRIU's lazy-pages daemon log, which has them only at log level 4 (Phaul's default).
+
+    /// <summary>Pages the restored tree left to be fetched from the source (all processes); <see langword="null"/> when CRIU did not log them.</summary>
+    public ulong? PagesToFetch { get; init; }
+
+    /// <summary>Pages that arrived (all processes); <see langword="null"/> when CRIU did not log them.</summary>
+    public ulong? PagesTransferred { get; init; }
+
+    /// <summary>
+    /// Page faults the destination's daemon served: pages the tree touched before they had arrived, fetched on demand;
+    /// <see langword="null"/> when CRIU did not log them.
+    /// </summary>
+    public ulong? PagesOnDemand { get; init; }
+
+    /// <summary>Pages that arrived without being asked for: transferred minus on demand.</summary>
+    public ulong? PagesInBackground =>
+        PagesTransferred is { } transferred && PagesOnDemand is { } onDemand ? transferred - Math.Min(transferred, onDemand) : null;
+
+    /// <summary>How long after the restored tree resumed its last page arrived, as the destination saw it.</summary>
+    public TimeSpan? LastPageAfterResume { get; init; }
 }

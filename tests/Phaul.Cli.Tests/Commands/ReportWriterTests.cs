@@ -99,14 +99,10 @@ public class ReportWriterTests
                 FreezeToImagesWritten = TimeSpan.FromMilliseconds(70),
                 ImagesToDaemonReady = TimeSpan.FromMilliseconds(45),
                 Restore = TimeSpan.FromMilliseconds(137),
-                Pages = new LazyPagesStatistics
-                {
-                    PagesToFetch = 262_157,
-                    PagesTransferred = 262_157,
-                    PagesOnDemand = 12,
-                    RestoreTime = TimeSpan.FromMilliseconds(137),
-                    LastPageAfterResume = TimeSpan.FromMilliseconds(1480),
-                },
+                PagesToFetch = 262_157,
+                PagesTransferred = 262_157,
+                PagesOnDemand = 12,
+                LastPageAfterResume = TimeSpan.FromMilliseconds(1480),
             },
             RestoredPid = 5678,
             FinalStageDuration = TimeSpan.FromMilliseconds(1900),

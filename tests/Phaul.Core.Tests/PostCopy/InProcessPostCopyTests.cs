@@ -58,7 +58,7 @@ public sealed class InProcessPostCopyTests : IDisposable
         var report = Assert.IsType<PostCopyReport>(local.PostCopy);
         Assert.Equal(70, report.FreezeToImagesWritten!.Value.TotalMilliseconds, precision: 3);
         Assert.True(report.FreezeToResume > report.FreezeToImagesWritten + report.Restore - TimeSpan.FromMilliseconds(1));
-        Assert.Equal(100UL, report.Pages!.PagesTransferred);
+        Assert.Equal(100UL, report.PagesTransferred);
         Assert.True(File.Exists(Path.Combine(_destination.LazyDir, "core-1.img")), "the images were not linked into the lazy iteration");
     }
 

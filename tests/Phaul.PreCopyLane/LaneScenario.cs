@@ -4,9 +4,9 @@ namespace Phaul.PreCopyLane;
 /// <param name="Name">Short name, used on the command line and in file names.</param>
 /// <param name="Purpose">What the run shows, for the table's heading.</param>
 /// <param name="Workload">The workload to migrate.</param>
-/// <param name="Policy">The client's convergence policy: every rule but the one under test is set so it cannot fire.</param>
+/// <param name="StopRules">The client's options with its pre-copy stop rules: every rule but the one under test is set so it cannot fire.</param>
 /// <param name="ExpectedStop">The stop reason the report must give.</param>
-internal sealed record LaneScenario(string Name, string Purpose, WorkloadShape Workload, ConvergencePolicy Policy,
+internal sealed record LaneScenario(string Name, string Purpose, WorkloadShape Workload, PhaulClientOptions StopRules,
                                     PreCopyStopReason ExpectedStop)
 {
     /// <summary>The strategy asked for, without fallback: pre-copy, or hybrid (pre-copy, then post-copy for the rest).</summary>

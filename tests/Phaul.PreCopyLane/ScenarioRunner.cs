@@ -105,7 +105,7 @@ internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults r
     }
 
     private static PhaulClientOptions ClientOptions(LaneScenario scenario) =>
-        new() { Strategy = scenario.Strategy, AllowFallback = false, Policy = scenario.Policy };
+        scenario.StopRules with { Strategy = scenario.Strategy, AllowFallback = false };
 
     /// <summary>
     /// Adopts the restored root and waits for its first status (the counter must go on from where the

@@ -28,7 +28,7 @@ internal static class Scenarios
             Only(pagesWrittenFloor: 1024), PreCopyStopReason.PagesWrittenFloor) { ExpectedPreDumps = 2 },
         // The hot set is above the default 64-page floor, so the 70% rule is the one that fires.
         new("default-policy", "the default policy: stops when 70% of the pages were already in the parent", HotSet,
-            new ConvergencePolicy(), PreCopyStopReason.SkippedShareGoal) { ExpectedPreDumps = 2 },
+            new PhaulClientOptions(), PreCopyStopReason.SkippedShareGoal) { ExpectedPreDumps = 2 },
         // Pre-dump 0's estimate is its whole memwrite time (~1-5 s under emulation); pre-dump 1's is the hot
         // set's share of all pages written so far (~0.5%) of the memwrite time so far (~5-25 ms).
         new("downtime-target", "pre-copy stops once the final dump's pages fit the downtime target", SmallHotSet,
@@ -56,7 +56,7 @@ internal static class Scenarios
     /// A policy on which only the given rules and the iteration limit can fire: pages floor 0, skipped-share
     /// goal 100% (only reachable with 0 pages written, which the floor catches first), growth off.
     /// </summary>
-    private static ConvergencePolicy Only(int maxIterations = 8, ulong pagesWrittenFloor = 0,
+    private static PhaulClientOptions Only(int maxIterations = 8, ulong pagesWrittenFloor = 0,
                                           double maxGrowth = double.PositiveInfinity, TimeSpan? downtimeTarget = null) => new()
     {
         MaxIterations = maxIterations,

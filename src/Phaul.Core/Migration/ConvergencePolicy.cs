@@ -11,7 +11,7 @@ namespace Phaul;
 /// <item><see cref="MaxIterations"/>: this many pre-dumps ran (8).</item>
 /// </list>
 /// </summary>
-public sealed class ConvergencePolicy
+internal sealed class ConvergencePolicy
 {
     /// <summary>The most pre-dumps to run; at least 1. Default 8 (P.Haul, go-criu).</summary>
     public int MaxIterations { get; init; } = 8;
@@ -82,12 +82,12 @@ public sealed class ConvergencePolicy
     internal void Validate()
     {
         if (MaxIterations < 1)
-            throw new ArgumentException($"ConvergencePolicy.MaxIterations must be at least 1, got {MaxIterations}.", "options");
+            throw new ArgumentException($"PhaulClientOptions.MaxIterations must be at least 1, got {MaxIterations}.", "options");
         if (!(MaxGrowth >= 0))
-            throw new ArgumentException($"ConvergencePolicy.MaxGrowth must be 0 or more, got {MaxGrowth}.", "options");
+            throw new ArgumentException($"PhaulClientOptions.MaxGrowth must be 0 or more, got {MaxGrowth}.", "options");
         if (!(SkippedShareGoal is > 0 and <= 1))
-            throw new ArgumentException($"ConvergencePolicy.SkippedShareGoal must be in (0, 1], got {SkippedShareGoal}.", "options");
+            throw new ArgumentException($"PhaulClientOptions.SkippedShareGoal must be in (0, 1], got {SkippedShareGoal}.", "options");
         if (DowntimeTarget is { } target && target <= TimeSpan.Zero)
-            throw new ArgumentException($"ConvergencePolicy.DowntimeTarget must be positive, got {target}.", "options");
+            throw new ArgumentException($"PhaulClientOptions.DowntimeTarget must be positive, got {target}.", "options");
     }
 }

@@ -28,7 +28,7 @@ public sealed partial class PhaulClient
             await CopyFileSystemAsync(run, FileSystemPhase.Iteration, iteration,
                                       fileSystem => fileSystem.CopyAfterPreDumpAsync(iteration, cancellationToken)).ConfigureAwait(false);
 
-            var stop = dump is null ? PreCopyStopReason.StatisticsUnavailable : _options.Policy.Evaluate(run.PreDumpStatistics);
+            var stop = dump is null ? PreCopyStopReason.StatisticsUnavailable : _convergence.Evaluate(run.PreDumpStatistics);
             if (stop is { } reason)
             {
                 run.StopReason = reason;

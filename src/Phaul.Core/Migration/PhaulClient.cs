@@ -36,6 +36,7 @@ public sealed partial class PhaulClient
     private readonly IPhaulRemote _remote;
     private readonly PhaulConfig _config;
     private readonly PhaulClientOptions _options;
+    private readonly ConvergencePolicy _convergence;
     private readonly ILogger _logger;
     private readonly MigrationDependencies _dependencies;
     private int _migrated;
@@ -47,6 +48,7 @@ public sealed partial class PhaulClient
         _remote = remote;
         _config = config;
         _options = options;
+        _convergence = options.Convergence;
         _logger = logger;
         _dependencies = dependencies;
     }

@@ -2,8 +2,11 @@ using Phaul.Rpc;
 
 namespace Phaul;
 
-/// <summary>How a <see cref="PhaulClient"/> migrates; every property has a working default.</summary>
-public sealed class PhaulClientOptions
+/// <summary>
+/// How a <see cref="PhaulClient"/> migrates; every property has a working default. A record, so that a variant is
+/// <c>options with { Strategy = ... }</c>.
+/// </summary>
+public sealed record PhaulClientOptions
 {
     /// <summary>
     /// Which strategy to use. Default <see cref="StrategyChoice.Auto"/>: the best one both ends support
@@ -20,8 +23,35 @@ public sealed class PhaulClientOptions
     /// </summary>
     public bool AllowFallback { get; init; } = true;
 
-    /// <summary>When to stop pre-copying. Default: <see cref="ConvergencePolicy"/>'s defaults.</summary>
-    public ConvergencePolicy Policy { get; init; } = new();
+    // When to stop pre-copying: after each pre-dump these rules are checked in this order, and the first that holds
+    // starts the final dump: PagesWrittenFloor, DowntimeTarget, SkippedShareGoal, MaxGrowth, MaxIterations.
+
+    /// <summary>The most pre-dumps to run; at least 1. Default 8 (P.Haul, go-criu).</summary>
+    public int MaxIterations { get; init; } = 8;
+
+    /// <summary>Stop pre-copying once a pre-dump writes at most this many pages. Default 64 (P.Haul, go-criu).</summary>
+    public ulong PagesWrittenFloor { get; init; } = 64;
+
+    /// <summary>
+    /// Stop pre-copying when a pre-dump writes more than <c>(1 + MaxGrowth)</c> times the pages of the one before:
+    /// the tree dirties memory faster than it is copied. Default 0.1, i.e. 10% (P.Haul).
+    /// </summary>
+    public double MaxGrowth { get; init; } = 0.1;
+
+    /// <summary>
+    /// Stop pre-copying when the share of pages skipped because the parent had them, out of pages written plus
+    /// skipped, reaches this goal (0 to 1): that much memory is already on the destination.
+    /// Default 0.7 (LXD's <c>migration.incremental.memory.goal</c> default, 70%).
+    /// </summary>
+    public double SkippedShareGoal { get; init; } = 0.7;
+
+    /// <summary>
+    /// When set, stop pre-copying once the final dump is expected to send its pages within this time: the last
+    /// pre-dump's pages written (what the tree dirtied in one iteration) at the rate all pre-dumps so far wrote pages
+    /// (pages written over CRIU's memwrite time). It covers the page transfer only, not CRIU's fixed costs of
+    /// freezing, dumping the rest and restoring. Default <see langword="null"/>: no target.
+    /// </summary>
+    public TimeSpan? DowntimeTarget { get; init; }
 
     /// <summary>CRIU's log level for pre-dumps (0 to 4). Default 4, everything, as logs are the only diagnosis.</summary>
     public int CriuLogLevel { get; init; } = 4;
@@ -48,8 +78,15 @@ public sealed class PhaulClientOptions
             throw new ArgumentException($"PhaulClientOptions.Strategy has no meaning: {Strategy}.", "options");
         if (CriuLogLevel is < 0 or > 4)
             throw new ArgumentException($"PhaulClientOptions.CriuLogLevel must be 0 to 4, got {CriuLogLevel}.", "options");
-        if (Policy is null)
-            throw new ArgumentException("PhaulClientOptions.Policy must not be null.", "options");
-        Policy.Validate();
+        Convergence.Validate();
     }
+
+    internal ConvergencePolicy Convergence => new()
+    {
+        MaxIterations = MaxIterations,
+        PagesWrittenFloor = PagesWrittenFloor,
+        MaxGrowth = MaxGrowth,
+        SkippedShareGoal = SkippedShareGoal,
+        DowntimeTarget = DowntimeTarget,
+    };
 }

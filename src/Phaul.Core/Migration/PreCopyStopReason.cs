@@ -3,29 +3,29 @@ namespace Phaul;
 /// <summary>Why a migration went to its final dump when it did.</summary>
 public enum PreCopyStopReason
 {
-    /// <summary>The iteration limit (<see cref="ConvergencePolicy.MaxIterations"/>) was reached.</summary>
+    /// <summary>The iteration limit (<see cref="PhaulClientOptions.MaxIterations"/>) was reached.</summary>
     MaxIterations,
 
     /// <summary>
-    /// The last pre-dump wrote no more pages than <see cref="ConvergencePolicy.PagesWrittenFloor"/>:
+    /// The last pre-dump wrote no more pages than <see cref="PhaulClientOptions.PagesWrittenFloor"/>:
     /// the tree changes so little that the final dump will be small.
     /// </summary>
     PagesWrittenFloor,
 
     /// <summary>
     /// The last pre-dump wrote more pages than the one before it by more than
-    /// <see cref="ConvergencePolicy.MaxGrowth"/>: the tree dirties memory faster than it is copied.
+    /// <see cref="PhaulClientOptions.MaxGrowth"/>: the tree dirties memory faster than it is copied.
     /// </summary>
     DirtyGrowth,
 
     /// <summary>
     /// The share of pages skipped because the previous iteration already had them reached
-    /// <see cref="ConvergencePolicy.SkippedShareGoal"/>.
+    /// <see cref="PhaulClientOptions.SkippedShareGoal"/>.
     /// </summary>
     SkippedShareGoal,
 
     /// <summary>
-    /// The pages the final dump is expected to send fit in <see cref="ConvergencePolicy.DowntimeTarget"/>
+    /// The pages the final dump is expected to send fit in <see cref="PhaulClientOptions.DowntimeTarget"/>
     /// at the transfer rate measured so far.
     /// </summary>
     DowntimeTarget,

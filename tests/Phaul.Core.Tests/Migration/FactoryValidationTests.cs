@@ -70,13 +70,12 @@ public class FactoryValidationTests
 
     public static TheoryData<PhaulClientOptions, string> BadClientOptions => new()
     {
-        { new PhaulClientOptions { Policy = new ConvergencePolicy { MaxIterations = 0 } }, "MaxIterations" },
-        { new PhaulClientOptions { Policy = new ConvergencePolicy { MaxGrowth = -0.5 } }, "MaxGrowth" },
-        { new PhaulClientOptions { Policy = new ConvergencePolicy { SkippedShareGoal = 0 } }, "SkippedShareGoal" },
-        { new PhaulClientOptions { Policy = new ConvergencePolicy { DowntimeTarget = TimeSpan.Zero } }, "DowntimeTarget" },
+        { new PhaulClientOptions { MaxIterations = 0 }, "MaxIterations" },
+        { new PhaulClientOptions { MaxGrowth = -0.5 }, "MaxGrowth" },
+        { new PhaulClientOptions { SkippedShareGoal = 0 }, "SkippedShareGoal" },
+        { new PhaulClientOptions { DowntimeTarget = TimeSpan.Zero }, "DowntimeTarget" },
         { new PhaulClientOptions { CriuLogLevel = 5 }, "CriuLogLevel" },
         { new PhaulClientOptions { Strategy = (StrategyChoice)42 }, "Strategy" },
-        { new PhaulClientOptions { Policy = null! }, "Policy" },
     };
 
     [Theory]

@@ -69,11 +69,12 @@ internal sealed class LoopHarness : IDisposable
     /// <summary>Files to migrate too; the final stage then dumps through the CRIU it was given, as a real local does.</summary>
     public IFileSystemMigration? FileSystem { get; set; }
 
-    public PhaulClient Client(StrategyChoice strategy = StrategyChoice.Auto, ConvergencePolicy? policy = null, bool allowFallback = true) =>
+    // stopRules: options whose pre-copy stop rules to use; null for the defaults.
+    public PhaulClient Client(StrategyChoice strategy = StrategyChoice.Auto, PhaulClientOptions? stopRules = null, bool allowFallback = true) =>
         PhaulClient.Create(Local.Object, Remote.Object, Config,
-                           new PhaulClientOptions
+                           (stopRules ?? new()) with
                            {
-                               Strategy = strategy, AllowFallback = allowFallback, Policy = policy ?? new(), CriuFactory = () => Criu.Object,
+                               Strategy = strategy, AllowFallback = allowFallback, CriuFactory = () => Criu.Object,
                                FileSystem = FileSystem,
                            },
                            null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket));

@@ -15,7 +15,7 @@ public class PhaulClientLoopTests
         harness.DumpStats.Enqueue(Stats.Dump(1000, 4000));
         harness.DumpStats.Enqueue(Stats.Dump(40, 4960));   // at the 64-page floor: stop
 
-        var report = await harness.Client(policy: new ConvergencePolicy { SkippedShareGoal = 1 }).MigrateAsync(Token);
+        var report = await harness.Client(stopRules: new PhaulClientOptions { SkippedShareGoal = 1 }).MigrateAsync(Token);
 
         Assert.Equal(
             ["feature-check",
@@ -145,14 +145,14 @@ public class PhaulClientLoopTests
         using var harness = new LoopHarness();
         for (var i = 0; i < written.Length; i++)
             harness.DumpStats.Enqueue(Stats.Dump(written[i], skipped[i], memwriteMicroseconds: 1_000_000));
-        var policy = new ConvergencePolicy
+        var stopRules = new PhaulClientOptions
         {
             MaxIterations = 3,
             SkippedShareGoal = 0.7,
             DowntimeTarget = downtimeTargetMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
         };
 
-        var report = await harness.Client(policy: policy).MigrateAsync(Token);
+        var report = await harness.Client(stopRules: stopRules).MigrateAsync(Token);
 
         Assert.Equal(expected, report.StopReason);
         Assert.Equal(iterations, report.Iterations.Count);

@@ -30,7 +30,7 @@ namespace Phaul.Transport;
 /// </remarks>
 /// <example>
 /// <code>
-/// await using var connection = await MigrationConnection.ConnectAsync(endPoint, KeyFile.Load(keyPath));
+/// await using var connection = await MigrationConnection.ConnectAsync(endPoint, PreSharedKey.LoadFile(keyPath));
 /// var config = new PhaulConfig { Pid = pid, Memfd = connection.Memfd, Wdir = wdir };
 /// var report = await PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config).MigrateAsync();
 /// Console.WriteLine($"now pid {connection.Restored!.Pid} on the destination");

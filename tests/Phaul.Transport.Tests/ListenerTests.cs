@@ -224,7 +224,7 @@ public class ListenerTests
     public void The_listener_binds_to_loopback_unless_told_otherwise()
     {
         var options = new MigrationListenerOptions { Wdir = "/", Key = TestKeys.Shared };
-        Assert.Equal(new IPEndPoint(IPAddress.Loopback, TransportProtocol.DefaultPort), options.EndPoint);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, MigrationListenerOptions.DefaultPort), options.EndPoint);
     }
 
     private static async Task<FakeTarget> WaitForTargetAsync(FakeDestination destination)

@@ -6,11 +6,14 @@ namespace Phaul.Transport;
 /// <summary>How a destination listens for migrations and where it keeps their images.</summary>
 public sealed record MigrationListenerOptions
 {
+    /// <summary>The TCP port a destination listens on unless told otherwise, and a source connects to.</summary>
+    public const int DefaultPort = 7480;
+
     /// <summary>
-    /// The address to listen on. Default 127.0.0.1 port <see cref="TransportProtocol.DefaultPort"/>:
+    /// The address to listen on. Default 127.0.0.1 port <see cref="DefaultPort"/>:
     /// listening on other hosts' reach is an explicit choice. Port 0 picks a free port.
     /// </summary>
-    public IPEndPoint EndPoint { get; init; } = new(IPAddress.Loopback, TransportProtocol.DefaultPort);
+    public IPEndPoint EndPoint { get; init; } = new(IPAddress.Loopback, DefaultPort);
 
     /// <summary>An existing directory; each session gets its own subdirectory (mode 0700) for images and logs.</summary>
     public required string Wdir { get; init; }

@@ -21,8 +21,23 @@ public sealed record MigrationListenerOptions
     /// <summary>The pre-shared key sources must prove they hold.</summary>
     public required PreSharedKey Key { get; init; }
 
-    /// <summary>Bounds on received image files. Default <see cref="ImageTransferLimits.Default"/>.</summary>
-    public ImageTransferLimits Limits { get; init; } = ImageTransferLimits.Default;
+    /// <summary>
+    /// The largest image file a session may send, in bytes; a bigger one is refused, so that peers cannot fill the
+    /// disk. Memory pages travel through CRIU's page server and do not count as image files. Default 4 GiB.
+    /// </summary>
+    public long MaxImageFileBytes { get; init; } = ImageTransferLimits.Default.MaxFileBytes;
+
+    /// <summary>All image files of one session together, in bytes. Default 16 GiB.</summary>
+    public long MaxImageBytesPerSession { get; init; } = ImageTransferLimits.Default.MaxTotalBytes;
+
+    /// <summary>The number of image files of one session. Default 65,536.</summary>
+    public int MaxImageFiles { get; init; } = ImageTransferLimits.Default.MaxFiles;
+
+    /// <summary>
+    /// All image files of all sessions of this destination (one <see cref="MigrationListener"/>) held at once, in
+    /// bytes: a session's files count from their arrival until the session ends. Default 32 GiB.
+    /// </summary>
+    public long MaxImageBytesAllSessions { get; init; } = ImageTransferLimits.Default.MaxTotalBytesAllSessions;
 
     /// <summary>Deadlines for the sources' messages. Default <see cref="TransportTimeouts.Default"/>.</summary>
     public TransportTimeouts Timeouts { get; init; } = TransportTimeouts.Default;
@@ -85,6 +100,15 @@ public sealed record MigrationListenerOptions
     /// <summary>Called at each step of the destination's half of the hand-over (tests break a migration there).</summary>
     internal HandOverHooks HandOverHooks { get; init; } = HandOverHooks.None;
 
+    /// <summary>The image limits, as the receiving code takes them.</summary>
+    internal ImageTransferLimits ImageLimits => new()
+    {
+        MaxFileBytes = MaxImageFileBytes,
+        MaxTotalBytes = MaxImageBytesPerSession,
+        MaxFiles = MaxImageFiles,
+        MaxTotalBytesAllSessions = MaxImageBytesAllSessions,
+    };
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     internal void Validate()
     {
@@ -94,9 +118,11 @@ public sealed record MigrationListenerOptions
             throw new ArgumentException("MigrationListenerOptions.Wdir must name a directory.", nameof(Wdir));
         if (!Directory.Exists(Wdir))
             throw new ArgumentException($"MigrationListenerOptions.Wdir '{Wdir}' does not exist.", nameof(Wdir));
-        ArgumentNullException.ThrowIfNull(Limits, nameof(Limits));
+        RequirePositive(MaxImageFileBytes, nameof(MaxImageFileBytes));
+        RequirePositive(MaxImageBytesPerSession, nameof(MaxImageBytesPerSession));
+        RequirePositive(MaxImageFiles, nameof(MaxImageFiles));
+        RequirePositive(MaxImageBytesAllSessions, nameof(MaxImageBytesAllSessions));
         ArgumentNullException.ThrowIfNull(Timeouts, nameof(Timeouts));
-        Limits.Validate();
         Timeouts.Validate();
         if (FileSystem is not null)
             _ = new FileSystemDestination(FileSystem); // validates it, naming the bad option
@@ -107,5 +133,11 @@ public sealed record MigrationListenerOptions
                 $"MigrationListenerOptions.MaxPendingConnectionsPerAddress must be between 1 and MaxPendingConnections ({MaxPendingConnections}).");
         if (MaxConnections < 2)
             throw new ArgumentOutOfRangeException(nameof(MaxConnections), MaxConnections, "MigrationListenerOptions.MaxConnections must be at least 2 (one session's two connections).");
+    }
+
+    private static void RequirePositive(long value, string name)
+    {
+        if (value <= 0)
+            throw new ArgumentOutOfRangeException(name, value, $"MigrationListenerOptions.{name} must be positive.");
     }
 }

@@ -39,8 +39,23 @@ public sealed record MigrationListenerOptions
     /// </summary>
     public long MaxImageBytesAllSessions { get; init; } = ImageTransferLimits.Default.MaxTotalBytesAllSessions;
 
-    /// <summary>Deadlines for the sources' messages. Default <see cref="TransportTimeouts.Default"/>.</summary>
-    public TransportTimeouts Timeouts { get; init; } = TransportTimeouts.Default;
+    /// <summary>
+    /// The wait for each handshake message of a new connection, for its whole handshake, and for a session's memory
+    /// connection to join it. Default 10 s.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TransportTimeouts.Default.Handshake;
+
+    /// <summary>The wait for the source's next request, e.g. while the source pre-dumps a big tree. Default 10 minutes.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TransportTimeouts.Default.Request;
+
+    /// <summary>The wait for each frame of an image file the source sends. Default 30 s.</summary>
+    public TimeSpan TransferTimeout { get; init; } = TransportTimeouts.Default.Transfer;
+
+    /// <summary>
+    /// How long a restored, stopped tree is held for the source's word to resume it (then it is killed), and how long
+    /// a source asking how a hand-over ended waits for the answer. Default 30 s.
+    /// </summary>
+    public TimeSpan HandOverTimeout { get; init; } = TransportTimeouts.Default.HandOver;
 
     /// <summary>
     /// Authenticated connections open at once (a session holds two, a hand-over query one); a source that
@@ -52,7 +67,7 @@ public sealed record MigrationListenerOptions
     /// <summary>
     /// Connections that have not authenticated yet, at once, from all addresses. When they are all taken, the oldest
     /// that has not even sent its greeting is dropped for a newcomer; only when none is idle is the newcomer refused
-    /// (with a message the source shows). Each must finish its whole handshake within <see cref="TransportTimeouts.Handshake"/>.
+    /// (with a message the source shows). Each must finish its whole handshake within <see cref="HandshakeTimeout"/>.
     /// Default 64.
     /// </summary>
     public int MaxPendingConnections { get; init; } = 64;
@@ -100,6 +115,15 @@ public sealed record MigrationListenerOptions
     /// <summary>Called at each step of the destination's half of the hand-over (tests break a migration there).</summary>
     internal HandOverHooks HandOverHooks { get; init; } = HandOverHooks.None;
 
+    /// <summary>The deadlines, as the transport's code takes them; the source's reply deadline does not apply here.</summary>
+    internal TransportTimeouts Timeouts => TransportTimeouts.Default with
+    {
+        Handshake = HandshakeTimeout,
+        Request = RequestTimeout,
+        Transfer = TransferTimeout,
+        HandOver = HandOverTimeout,
+    };
+
     /// <summary>The image limits, as the receiving code takes them.</summary>
     internal ImageTransferLimits ImageLimits => new()
     {
@@ -122,8 +146,10 @@ public sealed record MigrationListenerOptions
         RequirePositive(MaxImageBytesPerSession, nameof(MaxImageBytesPerSession));
         RequirePositive(MaxImageFiles, nameof(MaxImageFiles));
         RequirePositive(MaxImageBytesAllSessions, nameof(MaxImageBytesAllSessions));
-        ArgumentNullException.ThrowIfNull(Timeouts, nameof(Timeouts));
-        Timeouts.Validate();
+        TransportTimeouts.RequirePositive(HandshakeTimeout, nameof(MigrationListenerOptions), nameof(HandshakeTimeout));
+        TransportTimeouts.RequirePositive(RequestTimeout, nameof(MigrationListenerOptions), nameof(RequestTimeout));
+        TransportTimeouts.RequirePositive(TransferTimeout, nameof(MigrationListenerOptions), nameof(TransferTimeout));
+        TransportTimeouts.RequirePositive(HandOverTimeout, nameof(MigrationListenerOptions), nameof(HandOverTimeout));
         if (FileSystem is not null)
             _ = new FileSystemDestination(FileSystem); // validates it, naming the bad option
         if (MaxPendingConnections < 1)

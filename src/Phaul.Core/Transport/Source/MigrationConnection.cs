@@ -25,8 +25,8 @@ namespace Phaul.Transport;
 /// restored tree unless the source was told that every page arrived. Both say so: the source with a
 /// <see cref="ProcessLostException"/>, the destination in the session's error (<see cref="MigrationListener.SessionEnded"/>),
 /// each naming the restored pid when it knows it. A dead peer or a cut link is noticed within
-/// about 30 s (TCP keepalive and user timeout); the other deadlines are <see cref="TransportTimeouts"/> and
-/// <see cref="PhaulServerOptions.PostCopyTimeout"/>.
+/// about 30 s (TCP keepalive and user timeout); the other deadlines are the timeouts of
+/// <see cref="MigrationConnectionOptions"/> and <see cref="MigrationListenerOptions"/>, and <see cref="PhaulServerOptions.PostCopyTimeout"/>.
 /// </remarks>
 /// <example>
 /// <code>
@@ -103,8 +103,7 @@ public sealed class MigrationConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(key);
         options ??= MigrationConnectionOptions.Default;
-        ArgumentNullException.ThrowIfNull(options.Timeouts, nameof(options.Timeouts));
-        options.Timeouts.Validate();
+        options.Validate();
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MigrationConnection>();
         var timeouts = options.Timeouts;
         logger.Connecting(destination.ToString()!);

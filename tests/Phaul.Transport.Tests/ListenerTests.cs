@@ -105,9 +105,10 @@ public class ListenerTests
         // Failure handled: mismatched key files; the destination must not run anything for this peer.
         await using var destination = new FakeDestination(TestKeys.Shared);
 
-        var error = await Assert.ThrowsAsync<TransportAuthenticationException>(() => destination.ConnectAsync(TestKeys.Other));
+        var error = await Assert.ThrowsAsync<TransportException>(() => destination.ConnectAsync(TestKeys.Other));
 
-        Assert.Equal(TransportSide.Destination, error.Side);
+        Assert.Equal(TransportPhase.Authentication, error.Phase);
+        Assert.True(error.FailedOnDestination);
         Assert.Empty(destination.Targets);
         Assert.Empty(Directory.GetFileSystemEntries(destination.Wdir.Path));
         Assert.False(destination.SessionEnded.IsCompleted);
@@ -120,9 +121,10 @@ public class ListenerTests
         await using var destination = new FakeDestination(TestKeys.Shared);
         var connector = new TransportConnector(destination.Listener.LocalEndPoint, TestKeys.Shared, false, TransportTimeouts.Default);
 
-        var error = await Assert.ThrowsAsync<TransportAuthenticationException>(() =>
+        var error = await Assert.ThrowsAsync<TransportException>(() =>
             connector.ConnectAsync(Channel.Memory, new byte[TransportProtocol.SessionIdLength], Ct));
 
+        Assert.Equal(TransportPhase.Authentication, error.Phase);
         Assert.Contains("no session is waiting for a memory connection", error.Message);
         Assert.Empty(destination.Targets);
     }

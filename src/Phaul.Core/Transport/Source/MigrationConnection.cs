@@ -95,8 +95,11 @@ public sealed class MigrationConnection : IAsyncDisposable
     /// <param name="options">Deadlines and final-dump settings; null for the defaults.</param>
     /// <param name="loggerFactory">Where to log; null for none.</param>
     /// <param name="cancellationToken">Abandons connecting.</param>
-    /// <exception cref="TransportAuthenticationException">One side could not prove it holds the key.</exception>
-    /// <exception cref="TransportException">The destination is unreachable, speaks another protocol version, or refused the session.</exception>
+    /// <exception cref="TransportException">
+    /// The destination is unreachable, speaks another protocol version, or refused the session. Its
+    /// <see cref="TransportException.Phase"/> is <see cref="TransportPhase.Authentication"/> when one side could not prove it
+    /// holds the key (see <see cref="TransportException"/>).
+    /// </exception>
     public static async Task<MigrationConnection> ConnectAsync(EndPoint destination, PreSharedKey key, MigrationConnectionOptions? options = null,
                                                                ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {

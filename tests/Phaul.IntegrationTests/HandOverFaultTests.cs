@@ -248,7 +248,7 @@ public sealed class HandOverFaultTests
     private static PhaulClientOptions StopAndCopy => new() { Strategy = StrategyChoice.StopAndCopy };
 
     // Waits half a second for the answer to the commit, and as long for an answer to the question that follows.
-    private static MigrationConnectionOptions Impatient => new() { Timeouts = TransportTimeouts.Default with { HandOver = TimeSpan.FromMilliseconds(500) } };
+    private static MigrationConnectionOptions Impatient => new() { HandOverTimeout = TimeSpan.FromMilliseconds(500) };
 
     private static async Task SeverAt(HandOverStep step, HandOverStep at, MigrationConnection connection)
     {

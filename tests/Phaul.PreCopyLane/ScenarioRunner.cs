@@ -16,7 +16,7 @@ internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults r
     private static readonly TimeSpan WorkloadTimeout = TimeSpan.FromSeconds(90);
 
     // The guest emulates its CPU (TCG): the TLS handshake's key exchange and signatures took longer than the default 10 s.
-    private static readonly TransportTimeouts EmulatedTimeouts = TransportTimeouts.Default with { Handshake = TimeSpan.FromMinutes(2) };
+    private static readonly TimeSpan EmulatedHandshakeTimeout = TimeSpan.FromMinutes(2);
 
     public async Task<(ScenarioResult Result, IReadOnlyList<LaneCheck> Checks)> RunAsync(
         LaneScenario scenario, CancellationToken cancellationToken)
@@ -88,11 +88,11 @@ internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults r
     {
         var key = PreSharedKey.Generate();
         var listener = MigrationListener.Start(
-            new MigrationListenerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = destinationWdir, Key = key, Timeouts = EmulatedTimeouts },
+            new MigrationListenerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = destinationWdir, Key = key, HandshakeTimeout = EmulatedHandshakeTimeout },
             loggerFactory);
         await using (listener.ConfigureAwait(false))
         {
-            var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, new MigrationConnectionOptions { Timeouts = EmulatedTimeouts },
+            var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, new MigrationConnectionOptions { HandshakeTimeout = EmulatedHandshakeTimeout },
                                                                     loggerFactory, cancellationToken)
                                                       .ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))

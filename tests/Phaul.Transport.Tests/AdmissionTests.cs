@@ -66,7 +66,7 @@ public class AdmissionTests
     public async Task A_peer_that_trickles_its_greeting_is_cut_off_at_the_handshake_deadline()
     {
         // Attack handled: a slow peer extending its hold on a slot by sending a byte now and then.
-        await using var destination = new FakeDestination(TestKeys.Shared, new TransportTimeouts { Handshake = TimeSpan.FromMilliseconds(500) });
+        await using var destination = new FakeDestination(TestKeys.Shared, configure: options => options with { HandshakeTimeout = TimeSpan.FromMilliseconds(500) });
         using var slow = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await slow.ConnectAsync(destination.Listener.LocalEndPoint, Ct);
         var started = DateTime.UtcNow;

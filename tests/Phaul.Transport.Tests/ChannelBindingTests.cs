@@ -19,9 +19,10 @@ public class ChannelBindingTests
         await using var destination = new FakeDestination(TestKeys.Shared);
         await using var relay = await TlsTerminatingRelay.StartAsync(destination.Listener.LocalEndPoint);
 
-        var refused = await Assert.ThrowsAsync<TransportAuthenticationException>(() =>
+        var refused = await Assert.ThrowsAsync<TransportException>(() =>
             MigrationConnection.ConnectAsync(relay.EndPoint, TestKeys.Shared, cancellationToken: Ct));
 
+        Assert.Equal(TransportPhase.Authentication, refused.Phase);
         Assert.Contains("could not prove it holds the pre-shared key", refused.Message);
         Assert.True(relay.Relayed > 0, "the relay passed the handshake messages on");
         Assert.Empty(destination.Targets);

@@ -125,7 +125,7 @@ public class FinalStageTests
     public async Task A_file_the_destination_refuses_fails_the_transfer_with_the_destinations_reason()
     {
         // Failure handled: the destination aborts in the middle of the transfer (here: a size bound).
-        await using var destination = new FakeDestination(TestKeys.Shared, limits: new ImageTransferLimits { MaxFileBytes = 1000 });
+        await using var destination = new FakeDestination(TestKeys.Shared, configure: options => options with { MaxImageFileBytes = 1000 });
         using var source = new TempDirectory();
         await using var connection = await destination.ConnectAsync(TestKeys.Shared);
         var dump = new ScriptedDump(source.Path) { Files = { ["a.img"] = new byte[10], ["b.img"] = new byte[600_000], ["c.img"] = new byte[600_000] } };
@@ -144,7 +144,8 @@ public class FinalStageTests
     public async Task The_image_files_of_all_sessions_together_are_bounded_until_a_session_ends()
     {
         // Failure handled: concurrent sessions, each within its own bound, that together would fill the destination's disk.
-        await using var destination = new FakeDestination(TestKeys.Shared, limits: new ImageTransferLimits { MaxTotalBytes = 1000, MaxTotalBytesAllSessions = 1500 });
+        await using var destination = new FakeDestination(TestKeys.Shared,
+            configure: options => options with { MaxImageBytesPerSession = 1000, MaxImageBytesAllSessions = 1500 });
         destination.Criu.Setup(c => c.RestoreAsync(It.IsAny<CriuOpts>(), It.IsAny<ICriuNotify?>(), It.IsAny<CancellationToken>()))
             .Returns<CriuOpts, ICriuNotify?, CancellationToken>((_, notify, _) => GatedRestore.RunAsync(notify, 4242));
         var firstEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -53,8 +53,8 @@ public class HandshakeTests
         var transcript = new AuthTranscript(TransportProtocol.Version, Channel.Control, [], clientNonce, serverHello.ServerNonce.ToByteArray(), NoBinding);
         await SendProofAsync(rogue, AuthProof.ForSource(TestKeys.Other, transcript));
 
-        var refused = await Assert.ThrowsAsync<TransportAuthenticationException>(() => server);
-        Assert.Equal(TransportSide.Source, refused.Side);
+        var refused = await Assert.ThrowsAsync<TransportException>(() => server);
+        Assert.Equal((TransportSide.Source, TransportPhase.Authentication), (refused.Side, refused.Phase));
         Assert.Contains("does not match", refused.Message);
         await AssertAbortedAsync(rogue, "authentication failed");
     }
@@ -66,10 +66,10 @@ public class HandshakeTests
         await using var pair = await LoopbackPair.CreateAsync();
         var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Other, NoBinding, Timeout, CancellationToken.None);
 
-        var refused = await Assert.ThrowsAsync<TransportAuthenticationException>(() =>
+        var refused = await Assert.ThrowsAsync<TransportException>(() =>
             ClientHandshake.RunAsync(pair.ClientChannel(), TestKeys.Shared, Channel.Control, NoSession, NoBinding, Timeout, CancellationToken.None));
 
-        Assert.Equal(TransportSide.Destination, refused.Side);
+        Assert.Equal((TransportSide.Destination, TransportPhase.Authentication), (refused.Side, refused.Phase));
         Assert.Contains("could not prove it holds the pre-shared key", refused.Message);
         // The destination got an abort instead of the source's proof: nothing to replay or crack.
         var serverSaw = await Assert.ThrowsAnyAsync<TransportException>(() => server);
@@ -132,7 +132,7 @@ public class HandshakeTests
         await SendProofAsync(attacker, recordedProof);
 
         Assert.NotEqual(oldServerNonce, freshHello.ServerNonce);
-        await Assert.ThrowsAsync<TransportAuthenticationException>(() => replayed);
+        Assert.Equal(TransportPhase.Authentication, (await Assert.ThrowsAsync<TransportException>(() => replayed)).Phase);
         await AssertAbortedAsync(attacker, "authentication failed");
     }
 
@@ -147,7 +147,7 @@ public class HandshakeTests
 
         await SendProofAsync(rogue, hello.ServerProof.ToByteArray());
 
-        await Assert.ThrowsAsync<TransportAuthenticationException>(() => server);
+        Assert.Equal(TransportPhase.Authentication, (await Assert.ThrowsAsync<TransportException>(() => server)).Phase);
     }
 
     [Fact]

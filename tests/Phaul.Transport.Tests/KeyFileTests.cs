@@ -11,19 +11,19 @@ public class KeyFileTests
         using var dir = new TempDirectory();
         var path = dir.Combine("phaul.key");
 
-        var key = KeyFile.Generate(path);
+        var key = PreSharedKey.GenerateFile(path);
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         Assert.Equal(key.ToHex() + "\n", File.ReadAllText(path));
         Assert.Equal(PreSharedKey.GeneratedLength * 2, key.ToHex().Length);
-        Assert.Equal(key.ToHex(), KeyFile.Load(path).ToHex());
+        Assert.Equal(key.ToHex(), PreSharedKey.LoadFile(path).ToHex());
     }
 
     [Fact]
     public void Generate_makes_a_different_key_each_time()
     {
         using var dir = new TempDirectory();
-        Assert.NotEqual(KeyFile.Generate(dir.Combine("a")).ToHex(), KeyFile.Generate(dir.Combine("b")).ToHex());
+        Assert.NotEqual(PreSharedKey.GenerateFile(dir.Combine("a")).ToHex(), PreSharedKey.GenerateFile(dir.Combine("b")).ToHex());
     }
 
     [Fact]
@@ -32,10 +32,10 @@ public class KeyFileTests
         // Failure handled: `phaul keygen` pointed at an existing key, which would lock out the other host.
         using var dir = new TempDirectory();
         var path = dir.Combine("phaul.key");
-        var original = KeyFile.Generate(path);
+        var original = PreSharedKey.GenerateFile(path);
 
-        Assert.Throws<IOException>(() => KeyFile.Generate(path));
-        Assert.Equal(original.ToHex(), KeyFile.Load(path).ToHex());
+        Assert.Throws<IOException>(() => PreSharedKey.GenerateFile(path));
+        Assert.Equal(original.ToHex(), PreSharedKey.LoadFile(path).ToHex());
     }
 
     [Fact]
@@ -44,10 +44,10 @@ public class KeyFileTests
         // Failure handled: a key file left world-readable, e.g. copied with a default umask.
         using var dir = new TempDirectory();
         var path = dir.Combine("phaul.key");
-        KeyFile.Generate(path);
+        PreSharedKey.GenerateFile(path);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
 
-        var error = Assert.Throws<UnauthorizedAccessException>(() => KeyFile.Load(path));
+        var error = Assert.Throws<UnauthorizedAccessException>(() => PreSharedKey.LoadFile(path));
         Assert.Contains("mode 0604", error.Message);
         Assert.Contains($"chmod 600 {path}", error.Message);
     }
@@ -59,10 +59,10 @@ public class KeyFileTests
         Assert.SkipUnless(Environment.IsPrivilegedProcess, "giving a file to another user needs root");
         using var dir = new TempDirectory();
         var path = dir.Combine("phaul.key");
-        KeyFile.Generate(path);
+        PreSharedKey.GenerateFile(path);
         FileTree.Chown(path, 1234, 1234);
 
-        var error = Assert.Throws<UnauthorizedAccessException>(() => KeyFile.Load(path));
+        var error = Assert.Throws<UnauthorizedAccessException>(() => PreSharedKey.LoadFile(path));
         Assert.Contains($"Key file '{path}' is owned by uid 1234", error.Message);
     }
 
@@ -73,11 +73,11 @@ public class KeyFileTests
     {
         using var dir = new TempDirectory();
         var target = dir.Combine("real.key");
-        KeyFile.Generate(target);
+        PreSharedKey.GenerateFile(target);
         var path = dir.Combine("phaul.key");
         File.CreateSymbolicLink(path, target);
 
-        var error = Assert.Throws<UnauthorizedAccessException>(() => KeyFile.Load(path));
+        var error = Assert.Throws<UnauthorizedAccessException>(() => PreSharedKey.LoadFile(path));
         Assert.Contains($"Key file '{path}' is a symbolic link", error.Message);
     }
 
@@ -88,7 +88,7 @@ public class KeyFileTests
         var path = dir.CreateSubdirectory("phaul.key");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-        var error = Assert.Throws<IOException>(() => KeyFile.Load(path));
+        var error = Assert.Throws<IOException>(() => PreSharedKey.LoadFile(path));
         Assert.Contains($"Key file '{path}' is not a regular file", error.Message);
     }
 
@@ -104,7 +104,7 @@ public class KeyFileTests
         File.WriteAllText(path, content);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        var error = Assert.Throws<ArgumentException>(() => KeyFile.Load(path));
+        var error = Assert.Throws<ArgumentException>(() => PreSharedKey.LoadFile(path));
         Assert.Contains(path, error.Message);
         Assert.Contains(problem, error.Message);
     }
@@ -114,7 +114,7 @@ public class KeyFileTests
     {
         using var dir = new TempDirectory();
         var path = dir.Combine("missing.key");
-        var error = Assert.Throws<FileNotFoundException>(() => KeyFile.Load(path));
+        var error = Assert.Throws<FileNotFoundException>(() => PreSharedKey.LoadFile(path));
         Assert.Contains($"phaul keygen {path}", error.Message);
     }
 
@@ -126,7 +126,7 @@ public class KeyFileTests
         File.WriteAllText(path, "  " + TestKeys.Shared.ToHex().ToUpperInvariant() + "\r\n\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead);
 
-        Assert.Equal(TestKeys.Shared.ToHex(), KeyFile.Load(path).ToHex());
+        Assert.Equal(TestKeys.Shared.ToHex(), PreSharedKey.LoadFile(path).ToHex());
     }
 
     [Fact]

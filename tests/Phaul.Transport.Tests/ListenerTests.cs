@@ -86,7 +86,7 @@ public class ListenerTests
         var never = new TaskCompletionSource();
         await using var destination = new FakeDestination(TestKeys.Shared);
         destination.Configure = target => target.StartDelay = never.Task;
-        var options = new MigrationConnectionOptions { Timeouts = new TransportTimeouts { Reply = TimeSpan.FromMilliseconds(300) } };
+        var options = new MigrationConnectionOptions { ReplyTimeout = TimeSpan.FromMilliseconds(300) };
         await using var connection = await destination.ConnectAsync(TestKeys.Shared, options);
 
         var late = await Assert.ThrowsAsync<TransportException>(() => connection.Remote.StartIterAsync(Ct));
@@ -105,9 +105,10 @@ public class ListenerTests
         // Failure handled: mismatched key files; the destination must not run anything for this peer.
         await using var destination = new FakeDestination(TestKeys.Shared);
 
-        var error = await Assert.ThrowsAsync<TransportAuthenticationException>(() => destination.ConnectAsync(TestKeys.Other));
+        var error = await Assert.ThrowsAsync<TransportException>(() => destination.ConnectAsync(TestKeys.Other));
 
-        Assert.Equal(TransportSide.Destination, error.Side);
+        Assert.Equal(TransportPhase.Authentication, error.Phase);
+        Assert.True(error.FailedOnDestination);
         Assert.Empty(destination.Targets);
         Assert.Empty(Directory.GetFileSystemEntries(destination.Wdir.Path));
         Assert.False(destination.SessionEnded.IsCompleted);
@@ -120,9 +121,10 @@ public class ListenerTests
         await using var destination = new FakeDestination(TestKeys.Shared);
         var connector = new TransportConnector(destination.Listener.LocalEndPoint, TestKeys.Shared, false, TransportTimeouts.Default);
 
-        var error = await Assert.ThrowsAsync<TransportAuthenticationException>(() =>
+        var error = await Assert.ThrowsAsync<TransportException>(() =>
             connector.ConnectAsync(Channel.Memory, new byte[TransportProtocol.SessionIdLength], Ct));
 
+        Assert.Equal(TransportPhase.Authentication, error.Phase);
         Assert.Contains("no session is waiting for a memory connection", error.Message);
         Assert.Empty(destination.Targets);
     }
@@ -148,7 +150,7 @@ public class ListenerTests
     public async Task A_source_whose_memory_connection_never_comes_is_dropped()
     {
         // Failure handled: a source that authenticated its control connection but never opens the memory one.
-        await using var destination = new FakeDestination(TestKeys.Shared, new TransportTimeouts { Handshake = TimeSpan.FromMilliseconds(300) });
+        await using var destination = new FakeDestination(TestKeys.Shared, configure: options => options with { HandshakeTimeout = TimeSpan.FromMilliseconds(300) });
         await using var control = await ConnectControlAsync(destination);
 
         var abort = await control.Channel.ReceiveAnyAsync(TransportPhase.Handshake, Patience, CancellationToken.None);
@@ -167,7 +169,7 @@ public class ListenerTests
         // was refused at the connection limit); the session held a slot until the handshake timeout, and retrying
         // sources kept the destination full.
         // A handshake timeout far beyond the test's patience: only noticing the closed connection ends the session in time.
-        await using var destination = new FakeDestination(TestKeys.Shared, new TransportTimeouts { Handshake = TimeSpan.FromMinutes(5) });
+        await using var destination = new FakeDestination(TestKeys.Shared, configure: options => options with { HandshakeTimeout = TimeSpan.FromMinutes(5) });
         var control = await ConnectControlAsync(destination);
 
         await control.DisposeAsync();
@@ -221,10 +223,39 @@ public class ListenerTests
     }
 
     [Fact]
+    public void The_listener_refuses_a_limit_that_is_not_positive_naming_it()
+    {
+        var options = new MigrationListenerOptions { Wdir = "/", Key = TestKeys.Shared, MaxImageBytesPerSession = 0 };
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => MigrationListener.Start(options));
+        Assert.Equal("MaxImageBytesPerSession", error.ParamName);
+        Assert.StartsWith("MigrationListenerOptions.MaxImageBytesPerSession must be positive.", error.Message);
+    }
+
+    [Fact]
+    public void The_listener_refuses_a_timeout_that_is_neither_positive_nor_infinite_naming_it()
+    {
+        var options = new MigrationListenerOptions { Wdir = "/", Key = TestKeys.Shared, RequestTimeout = TimeSpan.FromSeconds(-1) };
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => MigrationListener.Start(options));
+        Assert.Equal("RequestTimeout", error.ParamName);
+        Assert.StartsWith("MigrationListenerOptions.RequestTimeout must be positive (or infinite).", error.Message);
+    }
+
+    [Fact]
+    public async Task A_source_refuses_a_timeout_that_is_neither_positive_nor_infinite_naming_it()
+    {
+        var options = new MigrationConnectionOptions { ReplyTimeout = TimeSpan.Zero };
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            MigrationConnection.ConnectAsync(new IPEndPoint(IPAddress.Loopback, MigrationListenerOptions.DefaultPort), TestKeys.Shared, options,
+                                             cancellationToken: Ct));
+        Assert.Equal("ReplyTimeout", error.ParamName);
+        Assert.StartsWith("MigrationConnectionOptions.ReplyTimeout must be positive (or infinite).", error.Message);
+    }
+
+    [Fact]
     public void The_listener_binds_to_loopback_unless_told_otherwise()
     {
         var options = new MigrationListenerOptions { Wdir = "/", Key = TestKeys.Shared };
-        Assert.Equal(new IPEndPoint(IPAddress.Loopback, TransportProtocol.DefaultPort), options.EndPoint);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, MigrationListenerOptions.DefaultPort), options.EndPoint);
     }
 
     private static async Task<FakeTarget> WaitForTargetAsync(FakeDestination destination)

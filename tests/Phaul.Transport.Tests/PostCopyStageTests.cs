@@ -253,7 +253,7 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
         var options = new MigrationConnectionOptions
         {
             AfterLazyRestore = afterLazyRestore,
-            Timeouts = TransportTimeouts.Default with { HandOver = handOver ?? TransportTimeouts.Default.HandOver },
+            HandOverTimeout = handOver ?? MigrationConnectionOptions.Default.HandOverTimeout,
             Dependencies = MigrationDependencies.Default with { Trees = _trees.Object },
         };
         _connection = await _destination.ConnectAsync(TestKeys.Shared, options);

@@ -57,7 +57,7 @@ internal static class DemoCommand
             workload = await DemoWorkloadCheck.StartAsync(options.MemoryMiB, stdout, stderr, cancellationToken).ConfigureAwait(false);
             if (workload is null)
                 return ExitCode.Failed;
-            var key = KeyFile.Generate(Path.Combine(scratch, "key"));
+            var key = PreSharedKey.GenerateFile(Path.Combine(scratch, "key"));
             var listener = MigrationListener.Start(new MigrationListenerOptions
             {
                 EndPoint = new IPEndPoint(IPAddress.Loopback, 0),

@@ -22,7 +22,7 @@ internal static class KeygenCommand
     {
         try
         {
-            KeyFile.Generate(options.File);
+            PreSharedKey.GenerateFile(options.File);
         }
         catch (IOException) when (File.Exists(options.File) || Directory.Exists(options.File))
         {

@@ -40,7 +40,7 @@ internal static class MigrateCommand
         };
         var to = new Option<EndPoint>("--to")
         {
-            Description = $"HOST:PORT where 'phaul serve' listens (port {Transport.TransportProtocol.DefaultPort} when left out)",
+            Description = $"HOST:PORT where 'phaul serve' listens (port {Transport.MigrationListenerOptions.DefaultPort} when left out)",
             HelpName = "HOST:PORT",
             Required = true,
             CustomParser = OptionParsers.Destination!,

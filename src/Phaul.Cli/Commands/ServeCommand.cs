@@ -38,7 +38,7 @@ internal static class ServeCommand
             Description = $"ADDR:PORT to listen on; 0.0.0.0 for every interface, port 0 for any free one",
             HelpName = "ADDR:PORT",
             CustomParser = OptionParsers.Listen!,
-            DefaultValueFactory = _ => new IPEndPoint(IPAddress.Loopback, TransportProtocol.DefaultPort),
+            DefaultValueFactory = _ => new IPEndPoint(IPAddress.Loopback, MigrationListenerOptions.DefaultPort),
         };
         var wdir = new Option<string>("--wdir")
         {

@@ -9,7 +9,7 @@ internal static class KeyFileInput
     {
         try
         {
-            return KeyFile.Load(path);
+            return PreSharedKey.LoadFile(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {

@@ -72,7 +72,7 @@ internal static class RemoteMigration
     public static string? DescribeFailure(Exception failure, int pid) => failure switch
     {
         MigrationException migration => migration.Message,
-        TransportAuthenticationException auth =>
+        TransportException { Phase: TransportPhase.Authentication } auth =>
             $"{auth.Message}. Both hosts need the same key file. Pid {pid} was not touched: it keeps running here.",
         TransportException transport => $"{transport.Message}. Pid {pid} was not touched: it keeps running here.",
         _ => null,

@@ -6,7 +6,7 @@ namespace Phaul.Cli.Parsing;
 
 /// <summary>
 /// HOST:PORT as the command line writes it: <c>host:7480</c>, <c>192.0.2.7:7480</c>, <c>[2001:db8::7]:7480</c>,
-/// or a host alone for the default port <see cref="TransportProtocol.DefaultPort"/>.
+/// or a host alone for the default port <see cref="MigrationListenerOptions.DefaultPort"/>.
 /// </summary>
 internal static class EndPointSyntax
 {
@@ -45,7 +45,7 @@ internal static class EndPointSyntax
 
     private static bool TrySplit(string text, out string host, out int port, out string? error)
     {
-        (host, port, error) = ("", TransportProtocol.DefaultPort, null);
+        (host, port, error) = ("", MigrationListenerOptions.DefaultPort, null);
         string? portText;
         if (text.StartsWith('['))
         {

@@ -64,7 +64,7 @@ public class CommandLineTests
     {
         using var dir = new TempDirectory();
         var key = dir.File("key");
-        KeyFile.Generate(key);
+        PreSharedKey.GenerateFile(key);
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
 
         var result = await PhaulCli.RunAsync("serve", "--wdir", dir.File("wdir"), "--key-file", key);
@@ -79,7 +79,7 @@ public class CommandLineTests
     {
         using var dir = new TempDirectory();
         var key = dir.File("key");
-        KeyFile.Generate(key);
+        PreSharedKey.GenerateFile(key);
 
         // Above the kernel's largest pid_max (2^22): no such process can exist.
         var result = await PhaulCli.RunAsync("migrate", "--pid", "2147483647", "--to", "192.0.2.7", "--key-file", key);
@@ -93,7 +93,7 @@ public class CommandLineTests
     {
         using var dir = new TempDirectory();
         var key = dir.File("key");
-        KeyFile.Generate(key);
+        PreSharedKey.GenerateFile(key);
         var json = Path.Combine(dir.Path, "missing", "report.json");
 
         var result = await PhaulCli.RunAsync("migrate", "--pid", $"{Environment.ProcessId}", "--to", "192.0.2.7", "--key-file", key, "--json", json);

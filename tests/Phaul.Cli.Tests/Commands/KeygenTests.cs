@@ -16,7 +16,7 @@ public class KeygenTests
         Assert.Equal(ExitCode.Success, result.ExitCode);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         Assert.Equal(PreSharedKey.GeneratedLength * 2, File.ReadAllText(path).Trim().Length);
-        _ = KeyFile.Load(path); // what serve and migrate read
+        _ = PreSharedKey.LoadFile(path); // what serve and migrate read
         Assert.Contains($"Wrote a new key to {path} (mode 0600)", result.Stdout, StringComparison.Ordinal);
     }
 

@@ -47,7 +47,7 @@ public class OptionBindingTests
     {
         var parsed = Parse("migrate", "--pid", "1", "--to", "dest.example", "-k", "key");
 
-        Assert.Equal(new DnsEndPoint("dest.example", Transport.TransportProtocol.DefaultPort), parsed.GetValue<EndPoint>("--to"));
+        Assert.Equal(new DnsEndPoint("dest.example", Transport.MigrationListenerOptions.DefaultPort), parsed.GetValue<EndPoint>("--to"));
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public class OptionBindingTests
         var defaulted = Parse("serve", "--wdir", "w", "-k", "key");
         var everywhere = Parse("serve", "--wdir", "w", "-k", "key", "--listen", "0.0.0.0:0");
 
-        Assert.Equal(new IPEndPoint(IPAddress.Loopback, Transport.TransportProtocol.DefaultPort), defaulted.GetValue<IPEndPoint>("--listen"));
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, Transport.MigrationListenerOptions.DefaultPort), defaulted.GetValue<IPEndPoint>("--listen"));
         Assert.Equal(new IPEndPoint(IPAddress.Any, 0), everywhere.GetValue<IPEndPoint>("--listen"));
     }
 

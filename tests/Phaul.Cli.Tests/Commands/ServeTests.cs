@@ -14,7 +14,7 @@ public class ServeTests
     public async Task Serve_listens_until_cancelled_then_ends_normally()
     {
         using var dir = new TempDirectory();
-        KeyFile.Generate(dir.File("key"));
+        PreSharedKey.GenerateFile(dir.File("key"));
         var wdir = dir.File("sessions");
         var stdout = new StringWriter();
         using var stop = new CancellationTokenSource();
@@ -37,7 +37,7 @@ public class ServeTests
     {
         // Failure handled too: a source that leaves before the restore is reported as a failed session.
         using var dir = new TempDirectory();
-        var key = KeyFile.Generate(dir.File("key"));
+        var key = PreSharedKey.GenerateFile(dir.File("key"));
         var stdout = new StringWriter();
         using var stop = new CancellationTokenSource();
         var options = new ServeOptions(new IPEndPoint(IPAddress.Loopback, 0), dir.File("sessions"), dir.File("key"), null, false, Json: true);
@@ -64,7 +64,7 @@ public class ServeTests
     {
         // Failure handled: another service holds the port.
         using var dir = new TempDirectory();
-        KeyFile.Generate(dir.File("key"));
+        PreSharedKey.GenerateFile(dir.File("key"));
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         var endPoint = (IPEndPoint)taken.LocalEndpoint;

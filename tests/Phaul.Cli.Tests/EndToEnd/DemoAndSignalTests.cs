@@ -54,7 +54,7 @@ public partial class DemoAndSignalTests
     public async Task Serve_stops_on_SIGTERM_and_exits_0()
     {
         using var dir = new TempDirectory();
-        KeyFile.Generate(dir.File("key"));
+        PreSharedKey.GenerateFile(dir.File("key"));
         await using var serve = PhaulProcess.Start(null, "serve", "--listen", "127.0.0.1:0", "--wdir", dir.File("w"), "--key-file", dir.File("key"));
         await serve.WaitForStdoutAsync(line => line.StartsWith("phaul serve: listening on 127.0.0.1:", StringComparison.Ordinal), Patience, "serve to listen");
 

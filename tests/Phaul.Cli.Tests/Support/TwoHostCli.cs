@@ -12,7 +12,7 @@ internal static class TwoHostCli
     /// <summary>Writes a new key file into <paramref name="dir"/>; returns its path.</summary>
     public static string NewKey(TempDirectory dir, string name = "key")
     {
-        KeyFile.Generate(dir.File(name));
+        PreSharedKey.GenerateFile(dir.File(name));
         return dir.File(name);
     }
 

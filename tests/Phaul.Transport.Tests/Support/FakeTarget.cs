@@ -134,7 +134,7 @@ internal sealed class FakeDestination : IAsyncDisposable
 {
     private readonly TaskCompletionSource<MigrationSessionEndedEventArgs> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public FakeDestination(PreSharedKey key, TransportTimeouts? timeouts = null, ImageTransferLimits? limits = null, int maxConnections = 16,
+    public FakeDestination(PreSharedKey key, int maxConnections = 16,
                            bool keepImages = false, bool keepFailed = false, string? wdir = null, FileSystemDestinationOptions? fileSystem = null,
                            Func<MigrationListenerOptions, MigrationListenerOptions>? configure = null)
     {
@@ -144,8 +144,6 @@ internal sealed class FakeDestination : IAsyncDisposable
             Wdir = wdir ?? Wdir.Path,
             KeepFailed = keepFailed,
             Key = key,
-            Timeouts = timeouts ?? TransportTimeouts.Default,
-            Limits = limits ?? ImageTransferLimits.Default,
             MaxConnections = maxConnections,
             KeepImages = keepImages,
             FileSystem = fileSystem,

@@ -61,9 +61,9 @@ internal static class ClientHandshake
         if (!AuthProof.Matches(AuthProof.ForDestination(key, transcript), serverHello.ServerProof.Span))
         {
             await channel.TryAbortAsync("the destination failed authentication", TransportPhase.Authentication, cancellationToken).ConfigureAwait(false);
-            throw new TransportAuthenticationException(TransportSide.Destination,
+            throw new TransportException(TransportSide.Destination, TransportPhase.Authentication,
                 "the destination could not prove it holds the pre-shared key (the key files differ, another service answered, or a relay in the middle runs its own TLS)",
-                channel.PeerEndPoint);
+                endPoint: channel.PeerEndPoint);
         }
     }
 
@@ -75,8 +75,8 @@ internal static class ClientHandshake
             case Envelope.BodyOneofCase.AuthAccepted when verdict.AuthAccepted.SessionId.Length == TransportProtocol.SessionIdLength:
                 return verdict.AuthAccepted.SessionId.ToByteArray();
             case Envelope.BodyOneofCase.Abort:
-                throw new TransportAuthenticationException(TransportSide.Source,
-                    $"the destination refused the source: {PeerText.Escape(verdict.Abort.Reason)}", channel.PeerEndPoint);
+                throw new TransportException(TransportSide.Source, TransportPhase.Authentication,
+                    $"the destination refused the source: {PeerText.Escape(verdict.Abort.Reason)}", endPoint: channel.PeerEndPoint);
             default:
                 throw channel.Unexpected(verdict, "AuthAccepted with a session id", TransportPhase.Authentication);
         }

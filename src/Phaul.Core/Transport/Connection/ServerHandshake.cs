@@ -55,8 +55,9 @@ internal static class ServerHandshake
         var response = (await channel.ReceiveAsync(Envelope.BodyOneofCase.AuthResponse, TransportPhase.Authentication, timeout,
                                                    cancellationToken).ConfigureAwait(false)).AuthResponse;
         if (!AuthProof.Matches(AuthProof.ForSource(key, transcript), response.ClientProof.Span))
-            throw new TransportAuthenticationException(TransportSide.Source,
-                "authentication failed: the source's proof does not match this destination's pre-shared key (or a relay in the middle runs its own TLS)", channel.PeerEndPoint);
+            throw new TransportException(TransportSide.Source, TransportPhase.Authentication,
+                "authentication failed: the source's proof does not match this destination's pre-shared key (or a relay in the middle runs its own TLS)",
+                endPoint: channel.PeerEndPoint);
         return hello;
     }
 

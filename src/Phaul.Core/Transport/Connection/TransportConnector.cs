@@ -16,8 +16,10 @@ internal sealed class TransportConnector(EndPoint destination, PreSharedKey key,
     /// <param name="kind">What the connection carries.</param>
     /// <param name="sessionId">The session it joins; empty for the control connection.</param>
     /// <param name="cancellationToken">Abandons connecting.</param>
-    /// <exception cref="TransportAuthenticationException">One side could not prove it holds the key.</exception>
-    /// <exception cref="TransportException">Unreachable, refused, another protocol version, or no handshake within the deadline.</exception>
+    /// <exception cref="TransportException">
+    /// Unreachable, refused, another protocol version, or no handshake within the deadline; in
+    /// <see cref="TransportPhase.Authentication"/> when one side could not prove it holds the key.
+    /// </exception>
     public async Task<TransportConnection> ConnectAsync(Channel kind, byte[] sessionId, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

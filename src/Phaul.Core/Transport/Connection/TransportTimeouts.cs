@@ -4,9 +4,10 @@ namespace Phaul.Transport;
 /// How long either end waits for its peer before it gives up on the connection, so a dead or
 /// silent peer never hangs a migration. TCP keepalive also notices a vanished host within about
 /// 25 s while a long wait runs, and a TCP user timeout fails a connection whose sent data goes
-/// unacknowledged for 30 s (a cut link while pages move).
+/// unacknowledged for 30 s (a cut link while pages move). Embedders set the deadlines of each end on
+/// <see cref="MigrationListenerOptions"/> and <see cref="MigrationConnectionOptions"/>.
 /// </summary>
-public sealed record TransportTimeouts
+internal sealed record TransportTimeouts
 {
     /// <summary>Each handshake message, and the memory connection joining its session. Default 10 s.</summary>
     public TimeSpan Handshake { get; init; } = TimeSpan.FromSeconds(10);
@@ -36,19 +37,13 @@ public sealed record TransportTimeouts
     /// <summary>The defaults.</summary>
     public static TransportTimeouts Default { get; } = new();
 
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first timeout that is not positive.</summary>
-    internal void Validate()
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the option unless the timeout is positive or infinite.</summary>
+    /// <param name="timeout">The option's value.</param>
+    /// <param name="options">The options type, for the message.</param>
+    /// <param name="name">The option's name.</param>
+    public static void RequirePositive(TimeSpan timeout, string options, string name)
     {
-        Positive(Handshake, nameof(Handshake));
-        Positive(Request, nameof(Request));
-        Positive(Reply, nameof(Reply));
-        Positive(Transfer, nameof(Transfer));
-        Positive(HandOver, nameof(HandOver));
-    }
-
-    private static void Positive(TimeSpan value, string name)
-    {
-        if (value <= TimeSpan.Zero && value != Timeout.InfiniteTimeSpan)
-            throw new ArgumentOutOfRangeException(name, value, $"TransportTimeouts.{name} must be positive (or infinite).");
+        if (timeout <= TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(name, timeout, $"{options}.{name} must be positive (or infinite).");
     }
 }

@@ -12,7 +12,7 @@ namespace Phaul.Transport;
 internal sealed record DestinationServices(Func<PhaulConfig, IMigrationTarget> CreateTarget,
                                            Func<string, CancellationToken, Task<RestoreStatsEntry>> ReadRestoreStats)
 {
-    /// <summary>The image bytes all sessions hold, against <see cref="ImageTransferLimits.MaxTotalBytesAllSessions"/>.</summary>
+    /// <summary>The image bytes all sessions hold, against <see cref="MigrationListenerOptions.MaxImageBytesAllSessions"/>.</summary>
     public SharedImageSpace ImageSpace { get; } = new();
 
     /// <summary>The subtree targets live sessions hold, so that no session prepares another's (or one inside or around it).</summary>

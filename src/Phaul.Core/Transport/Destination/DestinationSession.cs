@@ -42,7 +42,7 @@ internal sealed partial class DestinationSession : IDisposable
         _options = options;
         _services = services;
         _logger = logger;
-        _receiver = new ImageReceiver(channel, options.Limits, options.Timeouts.Transfer, services.ImageSpace);
+        _receiver = new ImageReceiver(channel, options.ImageLimits, options.Timeouts.Transfer, services.ImageSpace);
         _fileSystem = new FileSystemDestination(options.FileSystem, loggerFactory: null, services.FileSystemTargets);
     }
 

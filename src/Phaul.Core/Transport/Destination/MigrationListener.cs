@@ -14,7 +14,7 @@ namespace Phaul.Transport;
 /// </summary>
 /// <example>
 /// <code>
-/// await using var listener = MigrationListener.Start(new MigrationListenerOptions { Wdir = dir, Key = KeyFile.Load(keyPath) });
+/// await using var listener = MigrationListener.Start(new MigrationListenerOptions { Wdir = dir, Key = PreSharedKey.LoadFile(keyPath) });
 /// listener.SessionEnded += (_, e) => Console.WriteLine(e.RestoredPid is { } pid ? $"restored as pid {pid}" : $"failed: {e.Error?.Message}");
 /// await listener.Completion.WaitAsync(cancellationToken);
 /// </code>

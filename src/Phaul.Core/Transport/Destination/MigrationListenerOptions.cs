@@ -6,11 +6,14 @@ namespace Phaul.Transport;
 /// <summary>How a destination listens for migrations and where it keeps their images.</summary>
 public sealed record MigrationListenerOptions
 {
+    /// <summary>The TCP port a destination listens on unless told otherwise, and a source connects to.</summary>
+    public const int DefaultPort = 7480;
+
     /// <summary>
-    /// The address to listen on. Default 127.0.0.1 port <see cref="TransportProtocol.DefaultPort"/>:
+    /// The address to listen on. Default 127.0.0.1 port <see cref="DefaultPort"/>:
     /// listening on other hosts' reach is an explicit choice. Port 0 picks a free port.
     /// </summary>
-    public IPEndPoint EndPoint { get; init; } = new(IPAddress.Loopback, TransportProtocol.DefaultPort);
+    public IPEndPoint EndPoint { get; init; } = new(IPAddress.Loopback, DefaultPort);
 
     /// <summary>An existing directory; each session gets its own subdirectory (mode 0700) for images and logs.</summary>
     public required string Wdir { get; init; }
@@ -18,11 +21,41 @@ public sealed record MigrationListenerOptions
     /// <summary>The pre-shared key sources must prove they hold.</summary>
     public required PreSharedKey Key { get; init; }
 
-    /// <summary>Bounds on received image files. Default <see cref="ImageTransferLimits.Default"/>.</summary>
-    public ImageTransferLimits Limits { get; init; } = ImageTransferLimits.Default;
+    /// <summary>
+    /// The largest image file a session may send, in bytes; a bigger one is refused, so that peers cannot fill the
+    /// disk. Memory pages travel through CRIU's page server and do not count as image files. Default 4 GiB.
+    /// </summary>
+    public long MaxImageFileBytes { get; init; } = ImageTransferLimits.Default.MaxFileBytes;
 
-    /// <summary>Deadlines for the sources' messages. Default <see cref="TransportTimeouts.Default"/>.</summary>
-    public TransportTimeouts Timeouts { get; init; } = TransportTimeouts.Default;
+    /// <summary>All image files of one session together, in bytes. Default 16 GiB.</summary>
+    public long MaxImageBytesPerSession { get; init; } = ImageTransferLimits.Default.MaxTotalBytes;
+
+    /// <summary>The number of image files of one session. Default 65,536.</summary>
+    public int MaxImageFiles { get; init; } = ImageTransferLimits.Default.MaxFiles;
+
+    /// <summary>
+    /// All image files of all sessions of this destination (one <see cref="MigrationListener"/>) held at once, in
+    /// bytes: a session's files count from their arrival until the session ends. Default 32 GiB.
+    /// </summary>
+    public long MaxImageBytesAllSessions { get; init; } = ImageTransferLimits.Default.MaxTotalBytesAllSessions;
+
+    /// <summary>
+    /// The wait for each handshake message of a new connection, for its whole handshake, and for a session's memory
+    /// connection to join it. Default 10 s.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TransportTimeouts.Default.Handshake;
+
+    /// <summary>The wait for the source's next request, e.g. while the source pre-dumps a big tree. Default 10 minutes.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TransportTimeouts.Default.Request;
+
+    /// <summary>The wait for each frame of an image file the source sends. Default 30 s.</summary>
+    public TimeSpan TransferTimeout { get; init; } = TransportTimeouts.Default.Transfer;
+
+    /// <summary>
+    /// How long a restored, stopped tree is held for the source's word to resume it (then it is killed), and how long
+    /// a source asking how a hand-over ended waits for the answer. Default 30 s.
+    /// </summary>
+    public TimeSpan HandOverTimeout { get; init; } = TransportTimeouts.Default.HandOver;
 
     /// <summary>
     /// Authenticated connections open at once (a session holds two, a hand-over query one); a source that
@@ -34,7 +67,7 @@ public sealed record MigrationListenerOptions
     /// <summary>
     /// Connections that have not authenticated yet, at once, from all addresses. When they are all taken, the oldest
     /// that has not even sent its greeting is dropped for a newcomer; only when none is idle is the newcomer refused
-    /// (with a message the source shows). Each must finish its whole handshake within <see cref="TransportTimeouts.Handshake"/>.
+    /// (with a message the source shows). Each must finish its whole handshake within <see cref="HandshakeTimeout"/>.
     /// Default 64.
     /// </summary>
     public int MaxPendingConnections { get; init; } = 64;
@@ -82,6 +115,24 @@ public sealed record MigrationListenerOptions
     /// <summary>Called at each step of the destination's half of the hand-over (tests break a migration there).</summary>
     internal HandOverHooks HandOverHooks { get; init; } = HandOverHooks.None;
 
+    /// <summary>The deadlines, as the transport's code takes them; the source's reply deadline does not apply here.</summary>
+    internal TransportTimeouts Timeouts => TransportTimeouts.Default with
+    {
+        Handshake = HandshakeTimeout,
+        Request = RequestTimeout,
+        Transfer = TransferTimeout,
+        HandOver = HandOverTimeout,
+    };
+
+    /// <summary>The image limits, as the receiving code takes them.</summary>
+    internal ImageTransferLimits ImageLimits => new()
+    {
+        MaxFileBytes = MaxImageFileBytes,
+        MaxTotalBytes = MaxImageBytesPerSession,
+        MaxFiles = MaxImageFiles,
+        MaxTotalBytesAllSessions = MaxImageBytesAllSessions,
+    };
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     internal void Validate()
     {
@@ -91,10 +142,14 @@ public sealed record MigrationListenerOptions
             throw new ArgumentException("MigrationListenerOptions.Wdir must name a directory.", nameof(Wdir));
         if (!Directory.Exists(Wdir))
             throw new ArgumentException($"MigrationListenerOptions.Wdir '{Wdir}' does not exist.", nameof(Wdir));
-        ArgumentNullException.ThrowIfNull(Limits, nameof(Limits));
-        ArgumentNullException.ThrowIfNull(Timeouts, nameof(Timeouts));
-        Limits.Validate();
-        Timeouts.Validate();
+        RequirePositive(MaxImageFileBytes, nameof(MaxImageFileBytes));
+        RequirePositive(MaxImageBytesPerSession, nameof(MaxImageBytesPerSession));
+        RequirePositive(MaxImageFiles, nameof(MaxImageFiles));
+        RequirePositive(MaxImageBytesAllSessions, nameof(MaxImageBytesAllSessions));
+        TransportTimeouts.RequirePositive(HandshakeTimeout, nameof(MigrationListenerOptions), nameof(HandshakeTimeout));
+        TransportTimeouts.RequirePositive(RequestTimeout, nameof(MigrationListenerOptions), nameof(RequestTimeout));
+        TransportTimeouts.RequirePositive(TransferTimeout, nameof(MigrationListenerOptions), nameof(TransferTimeout));
+        TransportTimeouts.RequirePositive(HandOverTimeout, nameof(MigrationListenerOptions), nameof(HandOverTimeout));
         if (FileSystem is not null)
             _ = new FileSystemDestination(FileSystem); // validates it, naming the bad option
         if (MaxPendingConnections < 1)
@@ -104,5 +159,11 @@ public sealed record MigrationListenerOptions
                 $"MigrationListenerOptions.MaxPendingConnectionsPerAddress must be between 1 and MaxPendingConnections ({MaxPendingConnections}).");
         if (MaxConnections < 2)
             throw new ArgumentOutOfRangeException(nameof(MaxConnections), MaxConnections, "MigrationListenerOptions.MaxConnections must be at least 2 (one session's two connections).");
+    }
+
+    private static void RequirePositive(long value, string name)
+    {
+        if (value <= 0)
+            throw new ArgumentOutOfRangeException(name, value, $"MigrationListenerOptions.{name} must be positive.");
     }
 }

@@ -1,7 +1,7 @@
 namespace Phaul.Transport;
 
 /// <summary>Which end of a migration a transport error happened on.</summary>
-public enum TransportSide
+internal enum TransportSide
 {
     /// <summary>The host the process tree is migrated away from.</summary>
     Source,

@@ -1,7 +1,7 @@
 namespace Phaul.Transport;
 
 /// <summary>Constants both ends of Phaul's transport agree on.</summary>
-public static class TransportProtocol
+internal static class TransportProtocol
 {
     /// <summary>
     /// The protocol version this build speaks. Both ends send theirs first and refuse a
@@ -12,20 +12,17 @@ public static class TransportProtocol
     /// </summary>
     public const uint Version = 5;
 
-    /// <summary>The TCP port a destination listens on unless told otherwise.</summary>
-    public const int DefaultPort = 7480;
-
     /// <summary>Bytes of image data per chunk frame; well under the frame limit.</summary>
-    internal const int FileChunkLength = 256 * 1024;
+    public const int FileChunkLength = 256 * 1024;
 
     /// <summary>Length of the random nonces of the challenge-response, in bytes.</summary>
-    internal const int NonceLength = 32;
+    public const int NonceLength = 32;
 
     /// <summary>Length of a session id, in bytes.</summary>
-    internal const int SessionIdLength = 16;
+    public const int SessionIdLength = 16;
 
     /// <summary>The refusal both ends give for a version mismatch, naming both versions.</summary>
-    internal static string DescribeVersionMismatch(uint sourceVersion, uint destinationVersion) =>
+    public static string DescribeVersionMismatch(uint sourceVersion, uint destinationVersion) =>
         $"protocol version mismatch: the source speaks Phaul transport protocol version {sourceVersion}, " +
         $"the destination speaks version {destinationVersion}; install the same Phaul release on both hosts";
 }

@@ -4,7 +4,7 @@ namespace Phaul.Transport;
 /// The peer sent bytes that are not a well-formed message of Phaul's transport protocol: a
 /// truncated or oversized frame, an unknown or malformed message, or a message out of order.
 /// </summary>
-public sealed class TransportProtocolException : IOException
+internal sealed class TransportProtocolException : IOException
 {
     /// <summary>Creates an exception describing the malformed traffic.</summary>
     /// <param name="message">What was wrong with it.</param>

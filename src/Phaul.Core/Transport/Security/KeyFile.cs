@@ -6,8 +6,9 @@ namespace Phaul.Transport;
 /// <summary>
 /// Pre-shared keys in files: one line of hexadecimal digits, owned by the user who reads it and readable by that
 /// user only (mode 0600), the way <c>phaul keygen</c> writes them and <c>phaul serve</c>/<c>migrate</c> read them.
+/// Embedders reach it through <see cref="PreSharedKey.GenerateFile"/> and <see cref="PreSharedKey.LoadFile"/>.
 /// </summary>
-public static class KeyFile
+internal static class KeyFile
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
@@ -18,10 +19,7 @@ public static class KeyFile
     // A key file is one short line; anything much bigger is not a key file.
     private const int MaxFileBytes = 1024;
 
-    /// <summary>Generates a new random key and writes it to a new file with mode 0600.</summary>
-    /// <param name="path">The file to create; it must not exist, so an existing key is never overwritten.</param>
-    /// <returns>The key written.</returns>
-    /// <exception cref="IOException">The file exists, cannot be written, or cannot be made readable by its owner only.</exception>
+    /// <inheritdoc cref="PreSharedKey.GenerateFile"/>
     public static PreSharedKey Generate(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -44,15 +42,7 @@ public static class KeyFile
         return key;
     }
 
-    /// <summary>
-    /// Reads a key file, refusing one that is a symbolic link, is not a regular file, is owned by another user, or
-    /// that the group or others may access. The file is opened once; the checks and the read concern that open file.
-    /// </summary>
-    /// <param name="path">The key file.</param>
-    /// <exception cref="ArgumentException">The file's content is not a valid key.</exception>
-    /// <exception cref="UnauthorizedAccessException">The file is a symbolic link, another user's, or accessible to the group or others.</exception>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="IOException">The file is not a regular file or cannot be read.</exception>
+    /// <inheritdoc cref="PreSharedKey.LoadFile"/>
     public static PreSharedKey Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

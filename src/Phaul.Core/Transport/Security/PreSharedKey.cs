@@ -51,6 +51,26 @@ public sealed class PreSharedKey
         return FromBytes(bytes);
     }
 
+    /// <summary>
+    /// Generates a new random key and writes it to a new key file: one line of hexadecimal digits, mode 0600, as
+    /// <c>phaul keygen</c> writes it.
+    /// </summary>
+    /// <param name="path">The file to create; it must not exist, so an existing key is never overwritten.</param>
+    /// <returns>The key written.</returns>
+    /// <exception cref="IOException">The file exists, cannot be written, or cannot be made readable by its owner only.</exception>
+    public static PreSharedKey GenerateFile(string path) => KeyFile.Generate(path);
+
+    /// <summary>
+    /// Reads a key file, refusing one that is a symbolic link, is not a regular file, is owned by another user, or
+    /// that the group or others may access. The file is opened once; the checks and the read concern that open file.
+    /// </summary>
+    /// <param name="path">The key file.</param>
+    /// <exception cref="ArgumentException">The file's content is not a valid key.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file is a symbolic link, another user's, or accessible to the group or others.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="IOException">The file is not a regular file or cannot be read.</exception>
+    public static PreSharedKey LoadFile(string path) => KeyFile.Load(path);
+
     /// <summary>The key as lower-case hexadecimal digits, as a key file holds it.</summary>
     public string ToHex() => Convert.ToHexStringLower(_key);
 

@@ -25,12 +25,12 @@ namespace Phaul.Transport;
 /// restored tree unless the source was told that every page arrived. Both say so: the source with a
 /// <see cref="ProcessLostException"/>, the destination in the session's error (<see cref="MigrationListener.SessionEnded"/>),
 /// each naming the restored pid when it knows it. A dead peer or a cut link is noticed within
-/// about 30 s (TCP keepalive and user timeout); the other deadlines are <see cref="TransportTimeouts"/> and
-/// <see cref="PhaulServerOptions.PostCopyTimeout"/>.
+/// about 30 s (TCP keepalive and user timeout); the other deadlines are the timeouts of
+/// <see cref="MigrationConnectionOptions"/> and <see cref="MigrationListenerOptions"/>, and <see cref="PhaulServerOptions.PostCopyTimeout"/>.
 /// </remarks>
 /// <example>
 /// <code>
-/// await using var connection = await MigrationConnection.ConnectAsync(endPoint, KeyFile.Load(keyPath));
+/// await using var connection = await MigrationConnection.ConnectAsync(endPoint, PreSharedKey.LoadFile(keyPath));
 /// var config = new PhaulConfig { Pid = pid, Memfd = connection.Memfd, Wdir = wdir };
 /// var report = await PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config).MigrateAsync();
 /// Console.WriteLine($"now pid {connection.Restored!.Pid} on the destination");
@@ -95,16 +95,18 @@ public sealed class MigrationConnection : IAsyncDisposable
     /// <param name="options">Deadlines and final-dump settings; null for the defaults.</param>
     /// <param name="loggerFactory">Where to log; null for none.</param>
     /// <param name="cancellationToken">Abandons connecting.</param>
-    /// <exception cref="TransportAuthenticationException">One side could not prove it holds the key.</exception>
-    /// <exception cref="TransportException">The destination is unreachable, speaks another protocol version, or refused the session.</exception>
+    /// <exception cref="TransportException">
+    /// The destination is unreachable, speaks another protocol version, or refused the session. Its
+    /// <see cref="TransportException.Phase"/> is <see cref="TransportPhase.Authentication"/> when one side could not prove it
+    /// holds the key (see <see cref="TransportException"/>).
+    /// </exception>
     public static async Task<MigrationConnection> ConnectAsync(EndPoint destination, PreSharedKey key, MigrationConnectionOptions? options = null,
                                                                ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(key);
         options ??= MigrationConnectionOptions.Default;
-        ArgumentNullException.ThrowIfNull(options.Timeouts, nameof(options.Timeouts));
-        options.Timeouts.Validate();
+        options.Validate();
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MigrationConnection>();
         var timeouts = options.Timeouts;
         logger.Connecting(destination.ToString()!);

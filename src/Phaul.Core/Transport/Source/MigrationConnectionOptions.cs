@@ -5,8 +5,26 @@ namespace Phaul.Transport;
 /// <summary>How the source connects to a destination and runs the final stage.</summary>
 public sealed record MigrationConnectionOptions
 {
-    /// <summary>Deadlines for the destination's answers. Default <see cref="TransportTimeouts.Default"/>.</summary>
-    public TransportTimeouts Timeouts { get; init; } = TransportTimeouts.Default;
+    /// <summary>
+    /// The wait for each connection to open and finish its handshake, and for each message of a query asking how a
+    /// hand-over ended. Default 10 s.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TransportTimeouts.Default.Handshake;
+
+    /// <summary>
+    /// The wait for the destination's answer to each request, e.g. while the destination waits for its page server or
+    /// restores. Default 10 minutes.
+    /// </summary>
+    public TimeSpan ReplyTimeout { get; init; } = TransportTimeouts.Default.Reply;
+
+    /// <summary>The wait for each frame of an image file the destination sends back (a hybrid migration's page maps). Default 30 s.</summary>
+    public TimeSpan TransferTimeout { get; init; } = TransportTimeouts.Default.Transfer;
+
+    /// <summary>
+    /// How long the source waits for the destination's answer to its word to resume the tree, and then keeps asking
+    /// over new connections; without an answer it cannot know where the tree runs, and keeps its copy stopped. Default 30 s.
+    /// </summary>
+    public TimeSpan HandOverTimeout { get; init; } = TransportTimeouts.Default.HandOver;
 
     /// <summary>
     /// Send everything unencrypted: the tree's memory, its image files, file copies and control messages cross the
@@ -31,6 +49,24 @@ public sealed record MigrationConnectionOptions
     /// <summary>How the post-copy stage signals the source tree and its memory socket (unit tests fake them).</summary>
     internal MigrationDependencies Dependencies { get; init; } = MigrationDependencies.Default;
 
+    /// <summary>The deadlines, as the transport's code takes them; the destination's request deadline does not apply here.</summary>
+    internal TransportTimeouts Timeouts => TransportTimeouts.Default with
+    {
+        Handshake = HandshakeTimeout,
+        Reply = ReplyTimeout,
+        Transfer = TransferTimeout,
+        HandOver = HandOverTimeout,
+    };
+
     /// <summary>The defaults.</summary>
     public static MigrationConnectionOptions Default { get; } = new();
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first timeout that is neither positive nor infinite.</summary>
+    internal void Validate()
+    {
+        TransportTimeouts.RequirePositive(HandshakeTimeout, nameof(MigrationConnectionOptions), nameof(HandshakeTimeout));
+        TransportTimeouts.RequirePositive(ReplyTimeout, nameof(MigrationConnectionOptions), nameof(ReplyTimeout));
+        TransportTimeouts.RequirePositive(TransferTimeout, nameof(MigrationConnectionOptions), nameof(TransferTimeout));
+        TransportTimeouts.RequirePositive(HandOverTimeout, nameof(MigrationConnectionOptions), nameof(HandOverTimeout));
+    }
 }

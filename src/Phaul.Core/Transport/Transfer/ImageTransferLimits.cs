@@ -3,9 +3,9 @@ namespace Phaul.Transport;
 /// <summary>
 /// Bounds on the image files a destination accepts, from one session and from all its sessions
 /// together, so peers cannot fill its disk. Memory pages travel through CRIU's page server and do
-/// not count here.
+/// not count here. Embedders set them through <see cref="MigrationListenerOptions"/>.
 /// </summary>
-public sealed record ImageTransferLimits
+internal sealed record ImageTransferLimits
 {
     /// <summary>The largest single file, in bytes. Default 4 GiB.</summary>
     public long MaxFileBytes { get; init; } = 4L << 30;
@@ -24,17 +24,4 @@ public sealed record ImageTransferLimits
 
     /// <summary>The defaults.</summary>
     public static ImageTransferLimits Default { get; } = new();
-
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first limit that is not positive.</summary>
-    internal void Validate()
-    {
-        if (MaxFileBytes <= 0)
-            throw new ArgumentOutOfRangeException(nameof(MaxFileBytes), MaxFileBytes, "ImageTransferLimits.MaxFileBytes must be positive.");
-        if (MaxTotalBytes <= 0)
-            throw new ArgumentOutOfRangeException(nameof(MaxTotalBytes), MaxTotalBytes, "ImageTransferLimits.MaxTotalBytes must be positive.");
-        if (MaxFiles <= 0)
-            throw new ArgumentOutOfRangeException(nameof(MaxFiles), MaxFiles, "ImageTransferLimits.MaxFiles must be positive.");
-        if (MaxTotalBytesAllSessions <= 0)
-            throw new ArgumentOutOfRangeException(nameof(MaxTotalBytesAllSessions), MaxTotalBytesAllSessions, "ImageTransferLimits.MaxTotalBytesAllSessions must be positive.");
-    }
 }

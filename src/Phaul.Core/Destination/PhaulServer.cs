@@ -12,7 +12,7 @@ namespace Phaul;
 /// iteration instead (<see cref="StartLazyIterAsync"/>): the tree is restored before its memory, which a
 /// lazy-pages daemon then fetches from the source over <c>Memfd</c>.
 /// </summary>
-public sealed partial class PhaulServer : IPhaulPostCopyRemote, IPhaulSpaceCheckingRemote, IDisposable
+public sealed partial class PhaulServer : IPhaulPostCopyRemote, IDisposable
 {
     private readonly PhaulConfig _config;
     private readonly PhaulServerOptions _options;
@@ -62,9 +62,7 @@ public sealed partial class PhaulServer : IPhaulPostCopyRemote, IPhaulSpaceCheck
     /// <exception cref="CriuException">CRIU could not start the page server.</exception>
     public Task StartIterAsync(CancellationToken cancellationToken = default) => StartIterAsync(0, cancellationToken);
 
-    /// <inheritdoc cref="StartIterAsync(CancellationToken)"/>
-    /// <param name="expectedBytes">About how many bytes of pages the iteration writes; 0 when unknown (no check).</param>
-    /// <param name="cancellationToken">Abandons the call.</param>
+    /// <inheritdoc/>
     /// <exception cref="InsufficientSpaceException">The images directory lacks the space; nothing was started.</exception>
     public async Task StartIterAsync(long expectedBytes, CancellationToken cancellationToken)
     {

@@ -12,7 +12,7 @@ public enum MigrationStep
     /// </summary>
     CheckFeatures,
 
-    /// <summary>Asking the destination to start an iteration (<see cref="IPhaulRemote.StartIterAsync"/>).</summary>
+    /// <summary>Asking the destination to start an iteration (<see cref="IPhaulRemote.StartIterAsync(long, CancellationToken)"/>).</summary>
     StartIteration,
 
     /// <summary>Pre-dumping the tree's memory while it runs.</summary>

@@ -108,11 +108,9 @@ public sealed partial class PhaulClient
         await _remote.StopIterAsync(stopToken).ConfigureAwait(false);
     }
 
-    // A destination that can check its disk is told what the iteration writes, so that it can refuse before the freeze.
+    // The destination is told what the iteration writes, so that it can refuse before the freeze.
     private Task StartPageServerIterationAsync(CancellationToken cancellationToken) =>
-        _remote is IPhaulSpaceCheckingRemote checking
-            ? checking.StartIterAsync(DumpSpace.EstimateBytes(_config.Pid), cancellationToken)
-            : _remote.StartIterAsync(cancellationToken);
+        _remote.StartIterAsync(DumpSpace.EstimateBytes(_config.Pid), cancellationToken);
 
     // The source's CRIU failed or was killed, possibly before it sent anything: the destination's page
     // server would wait for pages until its exit timeout. The end of the stream ends it at once; the

@@ -26,7 +26,7 @@ internal sealed class LoopHarness : IDisposable
             });
         Criu.Setup(c => c.PreDumpAsync(It.IsAny<CriuOpts>(), It.IsAny<ICriuNotify?>(), It.IsAny<CancellationToken>()))
             .Returns((CriuOpts opts, ICriuNotify? _, CancellationToken token) => PreDump(opts, token));
-        Remote.Setup(r => r.StartIterAsync(It.IsAny<CancellationToken>())).Returns(Start);
+        Remote.Setup(r => r.StartIterAsync(It.IsAny<long>(), It.IsAny<CancellationToken>())).Returns(Start);
         Remote.Setup(r => r.StopIterAsync(It.IsAny<CancellationToken>()))
               .Returns((CancellationToken token) => Stop(token));
         Local.Setup(l => l.DumpCopyRestoreAsync(It.IsAny<ICriu>(), It.IsAny<PhaulConfig>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))

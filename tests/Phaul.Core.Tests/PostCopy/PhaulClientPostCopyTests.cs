@@ -25,7 +25,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
         _criu.Setup(c => c.PreDumpAsync(It.IsAny<CriuOpts>(), It.IsAny<ICriuNotify?>(), It.IsAny<CancellationToken>()))
              .Returns(() => Task.FromResult(Record("pre-dump", 0)));
         _remote.Setup(r => r.WhyPostCopyUnavailableAsync(It.IsAny<CancellationToken>())).ReturnsAsync(() => Record("check-post-copy", _destinationObstacle));
-        _remote.Setup(r => r.StartIterAsync(It.IsAny<CancellationToken>())).Returns(() => Task.FromResult(Record("start", 0)));
+        _remote.Setup(r => r.StartIterAsync(It.IsAny<long>(), It.IsAny<CancellationToken>())).Returns(() => Task.FromResult(Record("start", 0)));
         _remote.Setup(r => r.StartLazyIterAsync(It.IsAny<CancellationToken>())).Returns(() => Task.FromResult(Record("start-lazy", 0)));
         _remote.Setup(r => r.StopIterAsync(It.IsAny<CancellationToken>())).Returns(() => Task.FromResult(Record("stop", 0)));
         _local.Setup(l => l.DumpCopyRestoreAsync(It.IsAny<ICriu>(), It.IsAny<PhaulConfig>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))

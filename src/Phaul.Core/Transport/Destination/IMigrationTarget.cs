@@ -6,7 +6,7 @@ namespace Phaul.Transport;
 /// What a destination session drives: the PhaulServer's surface (iterations, lazy iterations, the newest
 /// images directory, its CRIU). A seam so sessions can be tested without CRIU.
 /// </summary>
-internal interface IMigrationTarget : IPhaulPostCopyRemote, IPhaulSpaceCheckingRemote, IDisposable
+internal interface IMigrationTarget : IPhaulPostCopyRemote, IDisposable
 {
     /// <summary>Absolute path of the newest iteration directory, "" before the first.</summary>
     string LastImagesDir { get; }

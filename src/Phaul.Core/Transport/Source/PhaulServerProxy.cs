@@ -9,7 +9,7 @@ namespace Phaul.Transport;
 /// post-copy, StopIter of a lazy iteration ends it on the destination: the final stage has waited for
 /// every page already, and a tree whose pages did not all arrive is killed there.
 /// </summary>
-internal sealed class PhaulServerProxy : IPhaulPostCopyRemote, IPhaulSpaceCheckingRemote
+internal sealed class PhaulServerProxy : IPhaulPostCopyRemote
 {
     private readonly SourceControl _control;
 

@@ -55,7 +55,7 @@ public sealed class RemoteParentPageMapsTests : IAsyncDisposable
     private async Task<(SourceControl Control, FrameChannel Destination)> ConnectAsync()
     {
         _pair = await LoopbackPair.CreateAsync();
-        return (new SourceControl(_pair.ClientChannel(), TransportTimeouts.Default, NullLogger.Instance), _pair.ServerChannel());
+        return (new SourceControl(_pair.ClientChannel(), TransportTimeouts.Default, NullLogger.Instance, progress: null), _pair.ServerChannel());
     }
 
     /// <summary>As a destination would: takes the request for the last pre-dump, sends the files matching <paramref name="pattern"/>, then the result.</summary>

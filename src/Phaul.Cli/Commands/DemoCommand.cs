@@ -47,7 +47,7 @@ internal static class DemoCommand
 
     public static async Task<ExitCode> RunAsync(DemoOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose), progress: stderr);
+        using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose));
         var scratch = Directory.CreateTempSubdirectory("phaul-demo-").FullName;
         Workload? workload = null;
         try
@@ -72,7 +72,7 @@ internal static class DemoCommand
                 var sourceDirectory = Directory.CreateDirectory(Path.Combine(scratch, "source")).FullName;
                 var request = new MigrationRequest(workload.Pid, listener.LocalEndPoint, key, StrategyChoice.Auto, AllowFallback: true,
                                                    sourceDirectory, options.CriuPath);
-                var outcome = await RemoteMigration.RunAsync(request, loggerFactory, cancellationToken).ConfigureAwait(false);
+                var outcome = await RemoteMigration.RunAsync(request, loggerFactory, new ProgressLines(stderr), cancellationToken).ConfigureAwait(false);
                 ReportWriter.Write(stdout, outcome);
                 return await DemoWorkloadCheck.ConfirmContinuedAsync(workload, before, outcome.RestoredPid, stdout, stderr, cancellationToken)
                                               .ConfigureAwait(false)

@@ -109,13 +109,13 @@ internal static class MigrateCommand
             return ExitCode.BadInput;
         }
 
-        using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose), progress: stderr);
+        using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose));
         var request = new MigrationRequest(options.Pid, options.To, key, options.Strategy, options.AllowFallback, wdir.Path, options.CriuPath,
                                            options.FileSystem, options.InsecurePlaintext);
         MigrationOutcome outcome;
         try
         {
-            outcome = await RemoteMigration.RunAsync(request, loggerFactory, cancellationToken).ConfigureAwait(false);
+            outcome = await RemoteMigration.RunAsync(request, loggerFactory, new ProgressLines(stderr), cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -91,7 +91,7 @@ internal static class ServeCommand
             return ExitCode.BadInput;
 
         var output = new ServeOutput(stdout, stderr, options.Json);
-        using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose, LogLevel.Information), progress: null);
+        using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose, LogLevel.Information));
         MigrationListener listener;
         try
         {

@@ -27,20 +27,23 @@ internal static class RemoteMigration
     /// <exception cref="TransportException">Connecting or authenticating failed; the tree was not touched.</exception>
     /// <exception cref="MigrationException">The migration failed; the tree runs on the source.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the tree runs on the source.</exception>
-    public static async Task<MigrationOutcome> RunAsync(MigrationRequest request, ILoggerFactory loggerFactory,
+    public static async Task<MigrationOutcome> RunAsync(MigrationRequest request, ILoggerFactory loggerFactory, ProgressLines progress,
                                                         CancellationToken cancellationToken)
     {
-        var connectionOptions = new MigrationConnectionOptions { InsecurePlaintext = request.InsecurePlaintext };
+        var connectionOptions = new MigrationConnectionOptions { InsecurePlaintext = request.InsecurePlaintext, Progress = progress };
+        progress.Connecting(request.Destination);
         var connection = await MigrationConnection.ConnectAsync(request.Destination, request.Key, connectionOptions, loggerFactory,
                                                                 cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
+            progress.Connected(connection.RemoteEndPoint, connection.SessionId, connection.Encrypted);
             var config = new PhaulConfig { Pid = request.Pid, Memfd = connection.Memfd, Wdir = request.Wdir };
             var options = new PhaulClientOptions
             {
                 Strategy = request.Strategy,
                 AllowFallback = request.AllowFallback,
                 CriuFactory = request.CriuPath is { } path ? () => new Criu(path) : null,
+                Progress = progress,
                 FileSystem = request.FileSystem?.Create(connection.FileSystem, loggerFactory),
             };
             var client = PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config, options, loggerFactory);

@@ -30,6 +30,10 @@ internal static partial class MigrationLog
         Message = "Iteration {Iteration}: final dump, copy and restore of pid {Pid} (parent images '{ParentDirectory}')")]
     public static partial void FinalStageStarting(this ILogger logger, int iteration, int pid, string parentDirectory);
 
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Warning,
+        Message = "The progress sink failed on {Kind}; the migration goes on")]
+    public static partial void ProgressSinkFailed(this ILogger logger, MigrationProgressKind kind, Exception exception);
+
     [LoggerMessage(EventId = 2030, Level = LogLevel.Information,
         Message = "Migrated pid {Pid} (restored as pid {RestoredPid}) with {Strategy} in {Duration}")]
     public static partial void MigrationCompleted(this ILogger logger, int pid, int? restoredPid,

@@ -37,9 +37,13 @@ public sealed partial class InProcessLocal : IPhaulPostCopyLocal, IPhaulLocalOut
     /// <c>TcpEstablished</c> or <c>FileLocks</c>; null to leave them.
     /// </param>
     /// <param name="configureRestore">Adjusts CRIU's options for the restore after Phaul set its own; null to leave them.</param>
+    /// <param name="progress">
+    /// Told the final stage's steps (restored, every page arrived, the source's copy resumed or killed); give the same
+    /// sink to <see cref="PhaulClientOptions.Progress"/> for the loop's. Null for none.
+    /// </param>
     public InProcessLocal(PhaulServer server, ILoggerFactory? loggerFactory = null, Action<CriuOpts>? configureFinalDump = null,
-                          Action<CriuOpts>? configureRestore = null)
-        : this(server, new InProcessLocalOptions { ConfigureDump = configureFinalDump, ConfigureRestore = configureRestore },
+                          Action<CriuOpts>? configureRestore = null, IProgress<MigrationProgress>? progress = null)
+        : this(server, new InProcessLocalOptions { ConfigureDump = configureFinalDump, ConfigureRestore = configureRestore, Progress = progress },
                loggerFactory, MigrationDependencies.Default)
     {
     }
@@ -171,6 +175,7 @@ public sealed partial class InProcessLocal : IPhaulPostCopyLocal, IPhaulLocalOut
             throw;
         }
         _logger.Restored(pid, RestoredPid.Value);
+        _options.Progress.ReportSafely(new(MigrationProgressKind.Restored) { Pid = RestoredPid.Value }, _logger);
     }
 
     // Statistics are a report's garnish: the tree has moved by now, so a bad file must not fail the migration.

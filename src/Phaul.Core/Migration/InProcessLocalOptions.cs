@@ -8,6 +8,9 @@ internal sealed class InProcessLocalOptions
     /// <summary>CRIU's log level for the final dump and the restore (0 to 4). Default 4.</summary>
     public int CriuLogLevel { get; init; } = 4;
 
+    /// <summary>Told the final stage's steps (restored, pages arrived, source resumed or killed); null for none.</summary>
+    public IProgress<MigrationProgress>? Progress { get; init; }
+
     /// <summary>Adjusts the final dump's options (e.g. <c>TcpEstablished</c>, <c>ExtUnixSk</c>) after Phaul filled them in.</summary>
     public Action<CriuOpts>? ConfigureDump { get; init; }
 

@@ -25,6 +25,7 @@ public sealed partial class PhaulClient
             var dump = run.OwnFigures(entry is null ? null : DumpStatistics.FromCriu(entry));
             run.RecordPreDump(iteration, startedAt, started, dump);
             _logger.PreDumpCompleted(iteration, dump?.PagesWritten, dump?.PagesSkippedParent, dump?.FrozenTime);
+            Report(new(MigrationProgressKind.PreDumpCompleted) { Iteration = iteration, Dump = dump });
             await CopyFileSystemAsync(run, FileSystemPhase.Iteration, iteration,
                                       fileSystem => fileSystem.CopyAfterPreDumpAsync(iteration, cancellationToken)).ConfigureAwait(false);
 
@@ -33,10 +34,13 @@ public sealed partial class PhaulClient
             {
                 run.StopReason = reason;
                 _logger.PreCopyStopped(iteration, reason);
+                Report(new(MigrationProgressKind.PreCopyStopped) { Iteration = iteration, StopReason = reason });
                 return run.Directories.Last;
             }
         }
     }
+
+    private void Report(MigrationProgress progress) => _options.Progress.ReportSafely(progress, _logger);
 
     private async Task PreDumpAsync(ICriu criu, MigrationRun run, int iteration, CancellationToken cancellationToken)
     {
@@ -55,6 +59,7 @@ public sealed partial class PhaulClient
             opts.ParentImg = IterationDirectories.ParentOf(iteration);
         _options.ConfigurePreDump?.Invoke(opts);
         _logger.PreDumpStarting(iteration, _config.Pid, directory);
+        Report(new(MigrationProgressKind.PreDumpStarting) { Iteration = iteration });
         await criu.PreDumpAsync(opts, null, cancellationToken).ConfigureAwait(false);
     }
 
@@ -66,6 +71,7 @@ public sealed partial class PhaulClient
     {
         var iteration = run.Directories.Count;
         _logger.FinalStageStarting(iteration, _config.Pid, lastImagesDir);
+        Report(new(MigrationProgressKind.FinalStageStarting) { Iteration = iteration, Strategy = run.Strategy });
         Func<CancellationToken, Task> start = StartPageServerIterationAsync;
         Func<Task> stage = () => _local.DumpCopyRestoreAsync(criu, _config, lastImagesDir, cancellationToken);
         if (StrategySelection.NeedsPostCopy(run.Strategy))

@@ -25,6 +25,7 @@ public sealed partial class PhaulClient
         run.StrategyNote = decision.Note;
         if (decision.NoPreCopyReason is { } reason)
             run.StopReason = reason;
+        Report(new(MigrationProgressKind.StrategyChosen) { Strategy = decision.Strategy, Detail = decision.Note });
         if (decision.Note is null)
             _logger.StrategyChosen(_config.Pid, decision.Strategy, _options.Strategy);
         else

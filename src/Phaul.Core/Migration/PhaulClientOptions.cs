@@ -72,6 +72,13 @@ public sealed record PhaulClientOptions
     /// </summary>
     public IFileSystemMigration? FileSystem { get; init; }
 
+    /// <summary>
+    /// Told each step of the loop as it happens (<see cref="MigrationProgress"/>), e.g. for a progress display; the final
+    /// stage's own steps come from the <see cref="IPhaulLocal"/>'s sink. Called on the migration's thread, some calls
+    /// while the tree is frozen: keep it short. Its exceptions are logged and ignored. Default null: none.
+    /// </summary>
+    public IProgress<MigrationProgress>? Progress { get; init; }
+
     internal void Validate()
     {
         if (!Enum.IsDefined(Strategy))

@@ -72,9 +72,11 @@ internal sealed partial class PostCopyStage : IDisposable
         {
             RestoredPid = await RestoreAsync(dump, cancellationToken).ConfigureAwait(false);
             Pages = await _destination.WaitForPagesAsync(CancellationToken.None).ConfigureAwait(false);
+            Report(new(MigrationProgressKind.AllPagesArrived) { Pages = Pages?.PagesTransferred, PagesOnDemand = Pages?.PagesOnDemand });
         }
         catch (ProcessLostException lost)
         {
+            Report(new(MigrationProgressKind.ProcessLost) { Pid = lost.RestoredPid, Detail = lost.Reason });
             await KillSourceAsync(dump, lost.Message).ConfigureAwait(false);
             throw;
         }
@@ -82,6 +84,7 @@ internal sealed partial class PostCopyStage : IDisposable
         {
             // The tree runs on the destination and its pages could not all follow: whatever broke, it is lost.
             var lost = new ProcessLostException(pid, $"waiting for its pages failed: {failure.Message.TrimEnd('.')}", failure);
+            Report(new(MigrationProgressKind.ProcessLost) { Pid = pid, Detail = lost.Reason });
             await KillSourceAsync(dump, lost.Message).ConfigureAwait(false);
             throw lost;
         }
@@ -153,6 +156,7 @@ internal sealed partial class PostCopyStage : IDisposable
             var pid = await _destination.RestoreAsync(cancellationToken).ConfigureAwait(false);
             _timeline.Resumed();
             _logger.Restored(_config.Pid, pid);
+            Report(new(MigrationProgressKind.Restored) { Pid = pid });
             return pid;
         }
         catch (Exception failure) when (failure is not ProcessLostException)
@@ -164,6 +168,8 @@ internal sealed partial class PostCopyStage : IDisposable
         }
     }
 
+    private void Report(MigrationProgress progress) => _options.Progress.ReportSafely(progress, _logger);
+
     private async Task ResumeSourceAsync(Task dump, Exception cause)
     {
         // Killing CRIU detaches it from the tree; a tree it left stopped needs SIGCONT.
@@ -171,6 +177,7 @@ internal sealed partial class PostCopyStage : IDisposable
         await EndedAsync(dump).ConfigureAwait(false);
         var continued = _dependencies.Trees.Continue(_config.Pid);
         _logger.SourceResumed(_config.Pid, continued, cause.Message);
+        Report(new(MigrationProgressKind.SourceResumed) { Detail = cause.Message });
     }
 
     private async Task KillSourceAsync(Task dump, string why)
@@ -181,6 +188,7 @@ internal sealed partial class PostCopyStage : IDisposable
         await EndedAsync(dump).ConfigureAwait(false);
         StandDownSourceGuard();
         _logger.SourceKilled(_config.Pid, killed, why);
+        Report(new(MigrationProgressKind.SourceKilled) { Detail = why });
     }
 
     private void StandDownSourceGuard()

@@ -33,7 +33,7 @@ public class TwoHostMigrationTests
         Assert.Contains($"Migrated pid {sourcePid} to {hosts.DestinationAddress}:{TwoHostCli.Port}; it runs there as pid {restoredPid}.", migrate.Stdout, StringComparison.Ordinal);
         Assert.Contains($"connecting to {hosts.DestinationAddress}:{TwoHostCli.Port}", migrate.Stderr, StringComparison.Ordinal);
         Assert.Contains("final dump, the tree stays frozen", migrate.Stderr, StringComparison.Ordinal);
-        Assert.Contains($"the destination restored the tree as pid {restoredPid}", migrate.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"the tree runs on the destination as pid {restoredPid}", migrate.Stderr, StringComparison.Ordinal);
         await serve.WaitForStdoutAsync(line => line.Contains($": restored, root pid {restoredPid};", StringComparison.Ordinal), Patience, "serve to log the restore");
         Assert.Equal(hosts.Destination, await TwoHosts.NetworkNamespaceOfAsync(restoredPid));
         Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), $"phaul-migrate-{sourcePid}-*")); // the temporary source wdir is gone
@@ -122,7 +122,7 @@ public class TwoHostMigrationTests
 
         Assert.True(exitCode == (int)ExitCode.Failed, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
         Assert.Contains("The tree was left running on the source.", migrate.Stderr, StringComparison.Ordinal);
-        Assert.DoesNotContain("the destination restored the tree", migrate.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("the tree runs on the destination", migrate.Stderr, StringComparison.Ordinal);
         var kept = Assert.Single(Directory.GetDirectories(dir.File("source")));
         Assert.Contains($"phaul migrate: images and CRIU logs: {kept}", migrate.Stderr, StringComparison.Ordinal);
         Assert.NotEmpty(Directory.GetFiles(kept, "dump.log", SearchOption.AllDirectories));

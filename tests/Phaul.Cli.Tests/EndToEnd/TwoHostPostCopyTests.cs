@@ -164,7 +164,7 @@ public class TwoHostPostCopyTests
         try
         {
             var restoredPid = await WaitForRestoredRootAsync(destinationNet, run.Serve, run.Workload);
-            await migrate.WaitForStderrAsync(line => line.Contains($"the destination restored the tree as pid {restoredPid}", StringComparison.Ordinal),
+            await migrate.WaitForStderrAsync(line => line.Contains($"the tree runs on the destination as pid {restoredPid}", StringComparison.Ordinal),
                                              Patience, "phaul migrate to hear that the tree resumed");
             return (migrate, restoredPid);
         }

@@ -50,7 +50,7 @@ public sealed class MigrationConnection : IAsyncDisposable
         _controlConnection = control;
         _memoryConnection = memoryConnection;
         _memory = memory;
-        _control = new SourceControl(control.Channel, options.Timeouts, logger);
+        _control = new SourceControl(control.Channel, options.Timeouts, logger, options.Progress);
         _local = new RemoteRestoreLocal(_control, options, resolver);
         Remote = new PhaulServerProxy(_control);
         FileSystem = new TunnelledFileSystemDestination(_control);

@@ -40,6 +40,13 @@ public sealed record MigrationConnectionOptions
     /// </summary>
     public Action<CriuOpts>? ConfigureFinalDump { get; init; }
 
+    /// <summary>
+    /// Told the final stage's steps on this connection (images sent, restored, every page arrived, the source's copy
+    /// resumed or killed, a post-copy loss); give the same sink to <see cref="PhaulClientOptions.Progress"/> for the
+    /// loop's. Its exceptions are logged and ignored. Default null: none.
+    /// </summary>
+    public IProgress<MigrationProgress>? Progress { get; init; }
+
     /// <summary>Runs once the destination answered that a lazily restored tree runs there (tests cut the connection here).</summary>
     internal Action? AfterLazyRestore { get; init; }
 

@@ -48,6 +48,7 @@ internal sealed class RemoteLazyDestination : ILazyDestination
             var request = new LazyPagesRequest { FileCount = (uint)_totals.Files, TotalBytes = (ulong)_totals.Bytes };
             await Channel.SendAsync(new Envelope { LazyPagesRequest = request }, TransportPhase.PostCopyPages, cancellationToken, _iteration).ConfigureAwait(false);
             _control.Logger.ImagesSent(_totals.Files, _totals.Bytes, _sinceImages.ElapsedMilliseconds);
+            _control.Report(new(MigrationProgressKind.ImagesSent) { Files = _totals.Files, Bytes = _totals.Bytes });
             return (await Channel.ReceiveAsync(Envelope.BodyOneofCase.LazyPagesResult, TransportPhase.PostCopyPages, _control.Timeouts.Reply,
                                                cancellationToken, _iteration).ConfigureAwait(false)).LazyPagesResult;
         }, cancellationToken).ConfigureAwait(false);

@@ -22,12 +22,18 @@ internal sealed class SourceControl : IDisposable
     // answer would be read as the answer to the next request), so every later request fails.
     private TransportException? _broken;
 
-    public SourceControl(FrameChannel channel, TransportTimeouts timeouts, ILogger logger)
+    public SourceControl(FrameChannel channel, TransportTimeouts timeouts, ILogger logger, IProgress<MigrationProgress>? progress)
     {
         Channel = channel;
         Timeouts = timeouts;
         Logger = logger;
+        Progress = progress;
     }
+
+    /// <summary>The embedder's progress sink for the final stage's steps, if any.</summary>
+    public IProgress<MigrationProgress>? Progress { get; }
+
+    public void Report(MigrationProgress progress) => Progress.ReportSafely(progress, Logger);
 
     public FrameChannel Channel { get; }
 

@@ -66,6 +66,8 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
                 : new TransportException(TransportSide.Source, TransportPhase.ImageTransfer, e.Message, _iteration,
                                          _control.Channel.PeerEndPoint, e);
             _control.Logger.FinalStageFailed(Failure);
+            if (Failure is not HandOverInDoubtException)
+                _control.Report(new(MigrationProgressKind.SourceResumed) { Detail = Failure.Message });
             if (ReferenceEquals(Failure, e))
                 throw;
             throw Failure;
@@ -81,6 +83,7 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         var request = new RestoreRequest { FileCount = (uint)totals.Files, TotalBytes = (ulong)totals.Bytes };
         await channel.SendAsync(new Envelope { RestoreRequest = request }, TransportPhase.Restore, _cancellationToken, _iteration).ConfigureAwait(false);
         _control.Logger.ImagesSent(totals.Files, totals.Bytes, elapsed.ElapsedMilliseconds);
+        _control.Report(new(MigrationProgressKind.ImagesSent) { Files = totals.Files, Bytes = totals.Bytes });
         await _hooks.ReachedAsync(HandOverStep.RestoreRequested).ConfigureAwait(false);
 
         var prepared = await _handOver.AwaitPreparedAsync(_cancellationToken).ConfigureAwait(false);
@@ -135,6 +138,7 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         if (result.Pid <= 0)
             throw new HandOverInDoubtException(_pid, channel.PeerEndPoint, $"the destination answered the commit with an invalid pid {result.Pid}", null);
         _control.Logger.RemoteRestored(result.Pid, (long)elapsed.TotalMilliseconds);
+        _control.Report(new(MigrationProgressKind.Restored) { Pid = result.Pid });
         return new RestoredTree(result.Pid, ParseStats(result.RestoreStats, _control.Logger), totals.Files, totals.Bytes, elapsed);
     }
 

@@ -6,8 +6,8 @@ namespace Phaul.Cli.Migration;
 /// <summary>
 /// Turns a migration's log events into short progress lines (phase, iteration, pages, bytes) with
 /// the time since the start. It reads the events the source logs, by their ids: Phaul.Core's
-/// migration loop (2000s), its post-copy stage (4100s; the destination's post-copy events too, where
-/// they reach this logger), its file-system copies (5000s) and Phaul.Transport's source side (3100s);
+/// migration loop and its hooks (2000s), its post-copy stage (4100s; the destination's post-copy events too, where
+/// they reach this logger), its transport's source side (3100s), and Phaul.FileSystem's copies (5000s);
 /// other events are ignored.
 /// </summary>
 internal sealed class MigrationProgress : ILoggerProvider, ILogger
@@ -70,16 +70,16 @@ internal sealed class MigrationProgress : ILoggerProvider, ILogger
             5010 => $"files: {FileSystemPhaseName(Field("Phase"))} copy of {Field("Source")}: {Field("Files")} files sent, {Field("Deleted")} deleted, " +
                     $"{(Field("BytesSent") is long sent ? Units.Bytes(sent) : "?")} sent",
             5011 => $"files: the destination cannot keep ACLs or extended attributes of {Field("Source")}; copying without them",
-            5021 => "files: the copy during the freeze failed: the dump fails and CRIU resumes the tree on the source",
+            2041 => $"{Field("Hook")}: failed during the freeze: the dump fails and CRIU resumes the tree on the source",
             _ => null,
         };
     }
 
     private static string FileSystemPhaseName(object? phase) => phase switch
     {
-        FileSystemPhase.Bulk => "bulk",
-        FileSystemPhase.Iteration => "incremental",
-        FileSystemPhase.Freeze => "freeze",
+        MigrationHookPhase.BeforeIterations => "bulk",
+        MigrationHookPhase.AfterPreDump => "incremental",
+        MigrationHookPhase.WhileFrozen => "freeze",
         _ => "?",
     };
 

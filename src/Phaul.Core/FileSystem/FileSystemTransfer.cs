@@ -1,7 +1,7 @@
 namespace Phaul;
 
 /// <summary>What one file-system copy moved, as rsync counted it.</summary>
-public sealed record FileSystemTransfer
+internal sealed record FileSystemTransfer
 {
     /// <summary>Nothing moved (shared storage, or nothing to copy).</summary>
     public static FileSystemTransfer None { get; } = new();
@@ -19,16 +19,20 @@ public sealed record FileSystemTransfer
     public long BytesReceived { get; init; }
 
     /// <summary>The sum of two transfers, for a copy made of several rsync runs.</summary>
-    /// <param name="other">The other transfer.</param>
-    public FileSystemTransfer Add(FileSystemTransfer other)
+    public FileSystemTransfer Add(FileSystemTransfer other) => new()
     {
-        ArgumentNullException.ThrowIfNull(other);
-        return new FileSystemTransfer
-        {
-            FilesTransferred = FilesTransferred + other.FilesTransferred,
-            FilesDeleted = FilesDeleted + other.FilesDeleted,
-            BytesSent = BytesSent + other.BytesSent,
-            BytesReceived = BytesReceived + other.BytesReceived,
-        };
-    }
+        FilesTransferred = FilesTransferred + other.FilesTransferred,
+        FilesDeleted = FilesDeleted + other.FilesDeleted,
+        BytesSent = BytesSent + other.BytesSent,
+        BytesReceived = BytesReceived + other.BytesReceived,
+    };
+
+    /// <summary>The figures of a hook's report (<see cref="MigrationHookReport.Figures"/>), named as in its JSON.</summary>
+    public IReadOnlyDictionary<string, long> ToFigures() => new Dictionary<string, long>(StringComparer.Ordinal)
+    {
+        ["filesTransferred"] = FilesTransferred,
+        ["filesDeleted"] = FilesDeleted,
+        ["bytesSent"] = BytesSent,
+        ["bytesReceived"] = BytesReceived,
+    };
 }

@@ -3,9 +3,10 @@ namespace Phaul;
 /// <summary>
 /// For files both hosts see at the same paths (NFS, a cluster filesystem, a shared block device): nothing
 /// is copied; before the first iteration the destination checks that every path exists there, so a
-/// missing mount fails the migration before the tree is touched, naming the path.
+/// missing mount fails the migration before the tree is touched, naming the path. Give it to
+/// <see cref="PhaulClientOptions.Hooks"/>.
 /// </summary>
-public sealed class SharedFileSystem : IFileSystemMigration
+public sealed class SharedFileSystem : IMigrationHook
 {
     private readonly IFileSystemDestination _destination;
     private readonly IReadOnlyList<string> _paths;
@@ -27,18 +28,25 @@ public sealed class SharedFileSystem : IFileSystemMigration
     }
 
     /// <inheritdoc/>
-    public async Task<FileSystemTransfer> CopyBeforeIterationsAsync(CancellationToken cancellationToken)
+    public string Name => SubtreeFileSystem.HookName;
+
+    /// <summary>Has the destination check that every path exists there.</summary>
+    /// <param name="cancellationToken">Abandons the check.</param>
+    /// <returns>The figures of a copy that moved nothing.</returns>
+    /// <exception cref="FileSystemMigrationException">A path is missing on the destination; the message names it.</exception>
+    public async Task<IReadOnlyDictionary<string, long>> BeforeIterationsAsync(CancellationToken cancellationToken)
     {
         await _destination.PrepareAsync(new FileSystemPlan(FileSystemMode.Shared, _paths), cancellationToken).ConfigureAwait(false);
-        return FileSystemTransfer.None;
+        return FileSystemTransfer.None.ToFigures();
     }
 
     /// <inheritdoc/>
-    public Task<FileSystemTransfer> CopyAfterPreDumpAsync(int iteration, CancellationToken cancellationToken) =>
-        Task.FromResult(FileSystemTransfer.None);
+    public Task<IReadOnlyDictionary<string, long>> AfterPreDumpAsync(int iteration, CancellationToken cancellationToken) =>
+        Task.FromResult(FileSystemTransfer.None.ToFigures());
 
     /// <inheritdoc/>
-    public Task<FileSystemTransfer> CopyFrozenAsync(CancellationToken cancellationToken) => Task.FromResult(FileSystemTransfer.None);
+    public Task<IReadOnlyDictionary<string, long>> WhileFrozenAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(FileSystemTransfer.None.ToFigures());
 
     /// <inheritdoc/>
     public Task CompleteAsync(bool migrated, CancellationToken cancellationToken) => Task.CompletedTask;

@@ -7,7 +7,9 @@ namespace Phaul;
 /// Copies directory trees to the destination with rsync: everything while the tree runs, what changed
 /// after each pre-dump, and the last changes during the freeze. rsync keeps what <c>rsync -a</c> keeps
 /// (permissions, owners by number, times to the nanosecond, symlinks, devices) plus hard links, sparse
-/// files, ACLs and extended attributes, and deletes at the destination what is gone at the source.
+/// files, ACLs and extended attributes, and deletes at the destination what is gone at the source. Give it to
+/// <see cref="PhaulClientOptions.Hooks"/>; each phase's figures are rsync's counts (filesTransferred, filesDeleted,
+/// bytesSent, bytesReceived).
 /// </summary>
 /// <remarks>
 /// The source's rsync reaches the destination's <c>rsync --server</c> through <see cref="IFileSystemDestination"/>:
@@ -15,8 +17,11 @@ namespace Phaul;
 /// When the destination cannot keep ACLs or extended attributes (rsync reports "Operation not supported"),
 /// the bulk copy is repeated without them, and so are later copies.
 /// </remarks>
-public sealed class SubtreeFileSystem : IFileSystemMigration
+public sealed class SubtreeFileSystem : IMigrationHook
 {
+    /// <summary>The <see cref="IMigrationHook.Name"/> of the file-system hooks.</summary>
+    internal const string HookName = "files";
+
     // -a without -l's siblings spelt out: recursion, links, permissions, times, group, owner, devices;
     // then hard links, sparse files, numeric owners (CRIU restores ids, not names), deletions, statistics,
     // and nanosecond mtimes in the quick check (a file rewritten within the same second is still sent).
@@ -29,7 +34,7 @@ public sealed class SubtreeFileSystem : IFileSystemMigration
     private bool _withAclsAndXattrs = true;
     private bool _prepared;
 
-    /// <summary>Creates the copier; nothing runs before <see cref="CopyBeforeIterationsAsync"/>.</summary>
+    /// <summary>Creates the copier; nothing runs before <see cref="BeforeIterationsAsync"/>.</summary>
     /// <param name="destination">The destination's end.</param>
     /// <param name="options">What to copy.</param>
     /// <param name="loggerFactory">Where to log; null for nowhere.</param>
@@ -60,28 +65,43 @@ public sealed class SubtreeFileSystem : IFileSystemMigration
     }
 
     /// <inheritdoc/>
-    public async Task<FileSystemTransfer> CopyBeforeIterationsAsync(CancellationToken cancellationToken)
+    public string Name => HookName;
+
+    /// <summary>Prepares the destination (its targets absent or empty, rsync installed) and copies everything.</summary>
+    /// <param name="cancellationToken">Abandons the copy.</param>
+    /// <returns>rsync's counts.</returns>
+    /// <exception cref="FileSystemMigrationException">A check or the copy failed; the message names the side, path or program.</exception>
+    public async Task<IReadOnlyDictionary<string, long>> BeforeIterationsAsync(CancellationToken cancellationToken)
     {
         var rsync = RsyncProgram.Require(_options.RsyncPath, "source");
         _prepared = true;
         await _destination.PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, [.. _options.Subtrees.Select(subtree => subtree.Target)],
                                                            _options.KeepOnFailure), cancellationToken).ConfigureAwait(false);
-        return await CopyAllAsync(rsync, FileSystemPhase.Bulk, cancellationToken).ConfigureAwait(false);
+        return (await CopyAllAsync(rsync, MigrationHookPhase.BeforeIterations, cancellationToken).ConfigureAwait(false)).ToFigures();
     }
 
-    /// <inheritdoc/>
-    public Task<FileSystemTransfer> CopyAfterPreDumpAsync(int iteration, CancellationToken cancellationToken) =>
-        CopyAllAsync(RsyncProgram.Require(_options.RsyncPath, "source"), FileSystemPhase.Iteration, cancellationToken);
+    /// <summary>Copies what changed since the last copy.</summary>
+    /// <param name="iteration">The pre-dump iteration that just ended.</param>
+    /// <param name="cancellationToken">Abandons the copy.</param>
+    /// <returns>rsync's counts.</returns>
+    /// <exception cref="FileSystemMigrationException">The copy failed.</exception>
+    public async Task<IReadOnlyDictionary<string, long>> AfterPreDumpAsync(int iteration, CancellationToken cancellationToken) =>
+        (await CopyAllAsync(RsyncProgram.Require(_options.RsyncPath, "source"), MigrationHookPhase.AfterPreDump, cancellationToken)
+            .ConfigureAwait(false)).ToFigures();
 
-    /// <inheritdoc/>
-    public Task<FileSystemTransfer> CopyFrozenAsync(CancellationToken cancellationToken) =>
-        CopyAllAsync(RsyncProgram.Require(_options.RsyncPath, "source"), FileSystemPhase.Freeze, cancellationToken);
+    /// <summary>Copies the last changes, so that nothing written before the freeze is lost.</summary>
+    /// <param name="cancellationToken">Abandons the copy (and so the dump).</param>
+    /// <returns>rsync's counts.</returns>
+    /// <exception cref="FileSystemMigrationException">The copy failed: the dump fails, and the tree resumes on the source.</exception>
+    public async Task<IReadOnlyDictionary<string, long>> WhileFrozenAsync(CancellationToken cancellationToken) =>
+        (await CopyAllAsync(RsyncProgram.Require(_options.RsyncPath, "source"), MigrationHookPhase.WhileFrozen, cancellationToken)
+            .ConfigureAwait(false)).ToFigures();
 
     /// <inheritdoc/>
     public Task CompleteAsync(bool migrated, CancellationToken cancellationToken) =>
         _prepared ? _destination.CompleteAsync(migrated, cancellationToken) : Task.CompletedTask;
 
-    private async Task<FileSystemTransfer> CopyAllAsync(string rsync, FileSystemPhase phase, CancellationToken cancellationToken)
+    private async Task<FileSystemTransfer> CopyAllAsync(string rsync, MigrationHookPhase phase, CancellationToken cancellationToken)
     {
         var total = FileSystemTransfer.None;
         var client = new RsyncClient(rsync, _destination);
@@ -95,14 +115,14 @@ public sealed class SubtreeFileSystem : IFileSystemMigration
         return total;
     }
 
-    private async Task<FileSystemTransfer> CopyAsync(RsyncClient client, FileSystemSubtree subtree, FileSystemPhase phase,
+    private async Task<FileSystemTransfer> CopyAsync(RsyncClient client, FileSystemSubtree subtree, MigrationHookPhase phase,
                                                      CancellationToken cancellationToken)
     {
         try
         {
             return await client.CopyAsync(Options(), subtree.Path, subtree.Target, cancellationToken).ConfigureAwait(false);
         }
-        catch (FileSystemMigrationException e) when (phase == FileSystemPhase.Bulk && _withAclsAndXattrs && IsUnsupported(e))
+        catch (FileSystemMigrationException e) when (phase == MigrationHookPhase.BeforeIterations && _withAclsAndXattrs && IsUnsupported(e))
         {
             _logger.AclsAndXattrsDropped(subtree.Path, e.Message);
             _withAclsAndXattrs = false;

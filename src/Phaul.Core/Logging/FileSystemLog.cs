@@ -19,19 +19,10 @@ internal static partial class FileSystemLog
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Information,
         Message = "File system: {Phase} copy of {Source} to {Target}: {Files} files sent, {Deleted} deleted, {BytesSent} bytes sent, {BytesReceived} received")]
-    public static partial void SubtreeCopied(this ILogger logger, FileSystemPhase phase, string source, string target, long files, long deleted,
+    public static partial void SubtreeCopied(this ILogger logger, MigrationHookPhase phase, string source, string target, long files, long deleted,
                                              long bytesSent, long bytesReceived);
 
     [LoggerMessage(EventId = 5011, Level = LogLevel.Warning,
         Message = "File system: the destination cannot keep ACLs or extended attributes of {Source}; copying without them ({Reason})")]
     public static partial void AclsAndXattrsDropped(this ILogger logger, string source, string reason);
-
-    [LoggerMessage(EventId = 5020, Level = LogLevel.Information, Message = "File system: {Phase} copy took {Duration}")]
-    public static partial void FileSystemPhaseCompleted(this ILogger logger, FileSystemPhase phase, TimeSpan duration);
-
-    [LoggerMessage(EventId = 5021, Level = LogLevel.Error, Message = "File system: the copy during the freeze failed; the dump fails and the tree resumes on the source")]
-    public static partial void FreezeCopyFailed(this ILogger logger, Exception failure);
-
-    [LoggerMessage(EventId = 5022, Level = LogLevel.Warning, Message = "File system: completing after the migration (migrated {Migrated}) failed")]
-    public static partial void FileSystemCompletionFailed(this ILogger logger, bool migrated, Exception failure);
 }

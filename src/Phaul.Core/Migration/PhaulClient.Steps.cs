@@ -25,8 +25,8 @@ public sealed partial class PhaulClient
             var dump = run.OwnFigures(entry is null ? null : DumpStatistics.FromCriu(entry));
             run.RecordPreDump(iteration, startedAt, started, dump);
             _logger.PreDumpCompleted(iteration, dump?.PagesWritten, dump?.PagesSkippedParent, dump?.FrozenTime);
-            await CopyFileSystemAsync(run, FileSystemPhase.Iteration, iteration,
-                                      fileSystem => fileSystem.CopyAfterPreDumpAsync(iteration, cancellationToken)).ConfigureAwait(false);
+            await RunHooksAsync(run, MigrationHookPhase.AfterPreDump, iteration, hook => hook.AfterPreDumpAsync(iteration, cancellationToken))
+                .ConfigureAwait(false);
 
             var stop = dump is null ? PreCopyStopReason.StatisticsUnavailable : _options.Policy.Evaluate(run.PreDumpStatistics);
             if (stop is { } reason)

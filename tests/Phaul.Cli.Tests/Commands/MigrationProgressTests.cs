@@ -30,7 +30,7 @@ public class MigrationProgressTests
         { 4114, [] },
         { 5010, ["Phase", "Source", "Files", "Deleted", "BytesSent"] },
         { 5011, ["Source"] },
-        { 5021, [] },
+        { 2041, ["Hook"] },
     };
 
     [Theory]
@@ -91,10 +91,10 @@ public class MigrationProgressTests
     public void File_system_copies_get_a_line()
     {
         Assert.Equal("files: freeze copy of /srv/app: 3 files sent, 1 deleted, 12.0 KiB sent",
-                     MigrationProgress.Describe(5010, Fields(("Phase", FileSystemPhase.Freeze), ("Source", "/srv/app"), ("Target", "/srv/app"),
+                     MigrationProgress.Describe(5010, Fields(("Phase", MigrationHookPhase.WhileFrozen), ("Source", "/srv/app"), ("Target", "/srv/app"),
                                                              ("Files", 3L), ("Deleted", 1L), ("BytesSent", 12L * 1024), ("BytesReceived", 40L))));
-        Assert.Equal("files: the copy during the freeze failed: the dump fails and CRIU resumes the tree on the source",
-                     MigrationProgress.Describe(5021, Fields()));
+        Assert.Equal("files: failed during the freeze: the dump fails and CRIU resumes the tree on the source",
+                     MigrationProgress.Describe(2041, Fields(("Hook", "files"))));
     }
 
     [Fact]

@@ -66,15 +66,15 @@ internal sealed class LoopHarness : IDisposable
 
     public Func<CancellationToken, Task>? DuringFinal { get; set; }
 
-    /// <summary>Files to migrate too; the final stage then dumps through the CRIU it was given, as a real local does.</summary>
-    public IFileSystemMigration? FileSystem { get; set; }
+    /// <summary>Hooks to run; with any, the final stage dumps through the CRIU it was given, as a real local does.</summary>
+    public IReadOnlyList<IMigrationHook> Hooks { get; set; } = [];
 
     public PhaulClient Client(StrategyChoice strategy = StrategyChoice.Auto, ConvergencePolicy? policy = null, bool allowFallback = true) =>
         PhaulClient.Create(Local.Object, Remote.Object, Config,
                            new PhaulClientOptions
                            {
                                Strategy = strategy, AllowFallback = allowFallback, Policy = policy ?? new(), CriuFactory = () => Criu.Object,
-                               FileSystem = FileSystem,
+                               Hooks = Hooks,
                            },
                            null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket));
 
@@ -118,7 +118,7 @@ internal sealed class LoopHarness : IDisposable
 
     private async Task Final(ICriu criu, PhaulConfig config, string last, CancellationToken token)
     {
-        if (FileSystem is not null)
+        if (Hooks.Count > 0)
         {
             await FinalThroughDumpAsync(criu, last, token);
             return;

@@ -54,9 +54,9 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
         Assert.True(after.AppendedLines > frozenLines);
         Assert.Equal("new", File.ReadAllText(Path.Combine(Copy, "changed")));
         Assert.False(File.Exists(Path.Combine(Copy, "deleted")));
-        Assert.Equal([FileSystemPhase.Bulk, FileSystemPhase.Freeze], report.FileSystem.Select(phase => phase.Phase));
-        Assert.True(report.FileSystem[1].Transfer.BytesSent > 0);
-        Assert.Equal(1, report.FileSystem[1].Transfer.FilesDeleted);
+        Assert.Equal([MigrationHookPhase.BeforeIterations, MigrationHookPhase.WhileFrozen], report.Hooks.Select(phase => phase.Phase));
+        Assert.True(report.Hooks[1].Figures["bytesSent"] > 0);
+        Assert.Equal(1, report.Hooks[1].Figures["filesDeleted"]);
         TestContext.Current.TestOutputHelper?.WriteLine(report.ToJson());
     }
 
@@ -77,7 +77,7 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
         var failure = await Assert.ThrowsAsync<MigrationException>(
             () => Client(connection, sourcePid, new SubtreeFileSystem(connection.FileSystem, Options())).MigrateAsync(Ct));
 
-        Assert.Equal(MigrationStep.CopyFileSystem, failure.Step);
+        Assert.Equal(MigrationStep.RunHooks, failure.Step);
         Assert.Contains($"does not allow copies into '{Copy}'", failure.InnerException!.Message);
         Assert.False(Directory.Exists(Copy));
         await workload.WaitForProgressAsync(20, Progress, Ct);
@@ -100,7 +100,7 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
         var failure = await Assert.ThrowsAsync<MigrationException>(
             () => Client(connection, workload.Pid, new SubtreeFileSystem(connection.FileSystem, Options())).MigrateAsync(Ct));
 
-        Assert.Equal(MigrationStep.CopyFileSystem, failure.Step);
+        Assert.Equal(MigrationStep.RunHooks, failure.Step);
         Assert.Contains("rsync is not installed on the destination", failure.InnerException!.Message);
         Assert.True(workload.IsRunning);
         NumberedLog.AssertNumbered(File.ReadAllText(Path.Combine(Tree, "log")));
@@ -146,7 +146,7 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
         await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct);
         var fileSystem = new SubtreeFileSystem(connection.FileSystem, new SubtreeFileSystemOptions { Subtrees = Options().Subtrees, RsyncPath = rsync });
 
-        var copying = fileSystem.CopyBeforeIterationsAsync(Ct);
+        var copying = fileSystem.BeforeIterationsAsync(Ct);
         // The destination's rsync writes into a temporary file once data arrives.
         await Poll.UntilAsync(() => Directory.Exists(Copy) && Directory.EnumerateFiles(Copy, ".big.*").Any() ? "receiving" : null,
                               TimeSpan.FromSeconds(30), "the destination to receive data", Ct);
@@ -166,10 +166,10 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
             EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = DestinationWdir, Key = key, FileSystem = fileSystem,
         });
 
-    private PhaulClient Client(MigrationConnection connection, int pid, IFileSystemMigration fileSystem,
+    private PhaulClient Client(MigrationConnection connection, int pid, IMigrationHook fileSystem,
                                StrategyChoice strategy = StrategyChoice.StopAndCopy) =>
         PhaulClient.MakePhaulClient(connection.Local, connection.Remote, new PhaulConfig { Pid = pid, Memfd = connection.Memfd, Wdir = SourceWdir },
-                                    new PhaulClientOptions { Strategy = strategy, AllowFallback = false, FileSystem = fileSystem });
+                                    new PhaulClientOptions { Strategy = strategy, AllowFallback = false, Hooks = [fileSystem] });
 
     private SubtreeFileSystemOptions Options() => new() { Subtrees = [new FileSystemSubtree(Tree) { DestinationPath = Copy }] };
 

@@ -66,7 +66,7 @@ public sealed class MigrationConnection : IAsyncDisposable
 
     /// <summary>
     /// The destination's file-system end, over this session's control connection: give it to a
-    /// <see cref="SubtreeFileSystem"/> or <see cref="SharedFileSystem"/> for <c>PhaulClientOptions.FileSystem</c>.
+    /// <see cref="SubtreeFileSystem"/> or <see cref="SharedFileSystem"/> for <c>PhaulClientOptions.Hooks</c>.
     /// The destination's rsync runs only with arguments it checked, into paths its options allow.
     /// </summary>
     public IFileSystemDestination FileSystem { get; }

@@ -3,17 +3,16 @@ using Phaul.Rpc;
 namespace Phaul;
 
 /// <summary>
-/// The <see cref="ICriu"/> a <see cref="PhaulClient"/> hands its <see cref="IPhaulLocal"/> when files migrate
-/// too: a dump's post-dump notification (the tree frozen, its images written) first runs the file-system
-/// copy of the freeze, then the local's own notification. A failed copy fails the notification, so CRIU
-/// fails the dump and resumes the tree on the source. Everything else goes to the wrapped CRIU unchanged; the
-/// client owns (and disposes) that one.
+/// The <see cref="ICriu"/> a <see cref="PhaulClient"/> hands its <see cref="IPhaulLocal"/> when it has hooks: a dump's
+/// post-dump notification (the tree frozen, its images written) first runs the hooks' freeze phase, then the local's
+/// own notification. A failed hook fails the notification, so CRIU fails the dump and resumes the tree on the source.
+/// Everything else goes to the wrapped CRIU unchanged; the client owns (and disposes) that one.
 /// </summary>
-internal sealed class FreezeCopyCriu(ICriu inner, Func<Task> copyFrozen) : DelegatingCriu(inner, ownsInner: false)
+internal sealed class PostDumpHookCriu(ICriu inner, Func<Task> whileFrozen) : DelegatingCriu(inner, ownsInner: false)
 {
-    private bool _copied;
+    private bool _ran;
 
-    /// <summary>Why the freeze copy failed, if it did: the cause worth reporting for the failed dump.</summary>
+    /// <summary>Why the freeze phase failed, if it did: the cause worth reporting for the failed dump.</summary>
     public Exception? Failure { get; private set; }
 
     public override Task DumpAsync(CriuOpts opts, ICriuNotify? notify = null, CancellationToken cancellationToken = default)
@@ -24,13 +23,13 @@ internal sealed class FreezeCopyCriu(ICriu inner, Func<Task> copyFrozen) : Deleg
         return Inner.DumpAsync(opts, new Notify(this, notify ?? new CriuNotifyBase()), cancellationToken);
     }
 
-    private sealed class Notify(FreezeCopyCriu owner, ICriuNotify inner) : ICriuNotify
+    private sealed class Notify(PostDumpHookCriu owner, ICriuNotify inner) : ICriuNotify
     {
         public async Task PostDumpAsync()
         {
             try
             {
-                await owner.CopyFrozenOnceAsync().ConfigureAwait(false);
+                await owner.RunOnceAsync().ConfigureAwait(false);
             }
             catch (Exception failure)
             {
@@ -57,12 +56,12 @@ internal sealed class FreezeCopyCriu(ICriu inner, Func<Task> copyFrozen) : Deleg
         public Task PostResumeAsync() => inner.PostResumeAsync();
     }
 
-    // One freeze, one copy: a local that dumps twice (it should not) does not copy twice.
-    private async Task CopyFrozenOnceAsync()
+    // One freeze, one run: a local that dumps twice (it should not) does not run the hooks twice.
+    private async Task RunOnceAsync()
     {
-        if (_copied)
+        if (_ran)
             return;
-        _copied = true;
-        await copyFrozen().ConfigureAwait(false);
+        _ran = true;
+        await whileFrozen().ConfigureAwait(false);
     }
 }

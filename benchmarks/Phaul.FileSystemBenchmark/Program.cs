@@ -52,10 +52,9 @@ static async Task<IReadOnlyList<(string, IReadOnlyDictionary<string, long>, Time
         await using var listener = MigrationListener.Start(new MigrationListenerOptions
         {
             EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = wdir.FullName, Key = key,
-            FileSystem = new FileSystemDestinationOptions { AllowedRoots = [copy] },
-        });
+        }.WithFileSystem(new FileSystemDestinationOptions { AllowedRoots = [copy] }));
         await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key);
-        var fileSystem = new SubtreeFileSystem(connection.FileSystem,
+        var fileSystem = new SubtreeFileSystem(connection.FileSystem(),
                                                new SubtreeFileSystemOptions { Subtrees = [new FileSystemSubtree(tree) { DestinationPath = copy }] });
         var bulk = await TimeAsync(() => fileSystem.BeforeIterationsAsync(CancellationToken.None));
         var unchanged = await TimeAsync(() => fileSystem.AfterPreDumpAsync(0, CancellationToken.None));

@@ -80,7 +80,7 @@ public class TamperingTests
             var subtree = new SubtreeFileSystemOptions { Subtrees = [new FileSystemSubtree(tree) { DestinationPath = copy }] };
 
             var failure = await Assert.ThrowsAsync<MigrationException>(() => MigrateAsync(ends, relay, workload.Pid, StrategyChoice.StopAndCopy,
-                connection => new SubtreeFileSystem(connection.FileSystem, subtree)));
+                connection => new SubtreeFileSystem(connection.FileSystem(), subtree)));
 
             Assert.True(relay.Flipped > 0, Describe(relay));
             Assert.Equal(MigrationStep.RunHooks, failure.Step);

@@ -101,11 +101,10 @@ internal static class ServeCommand
                 Wdir = options.Wdir,
                 Key = key,
                 Server = options.CriuPath is { } path ? new PhaulServerOptions { CriuFactory = () => new Criu(path) } : null,
-                FileSystem = new FileSystemDestinationOptions { AllowedRoots = FileSystemRoots(options) },
                 KeepImages = options.KeepImages,
                 KeepFailed = options.KeepFailed,
                 InsecurePlaintext = options.InsecurePlaintext,
-            }, loggerFactory);
+            }.WithFileSystem(new FileSystemDestinationOptions { AllowedRoots = FileSystemRoots(options) }), loggerFactory);
         }
         catch (SocketException e)
         {

@@ -41,7 +41,7 @@ internal static class RemoteMigration
                 Strategy = request.Strategy,
                 AllowFallback = request.AllowFallback,
                 CriuFactory = request.CriuPath is { } path ? () => new Criu(path) : null,
-                Hooks = request.FileSystem?.Create(connection.FileSystem, loggerFactory) is { } files ? [files] : [],
+                Hooks = request.FileSystem?.Create(connection.FileSystem(), loggerFactory) is { } files ? [files] : [],
             };
             var client = PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config, options, loggerFactory);
             try

@@ -8,8 +8,8 @@ namespace Phaul;
 /// targets (absent or empty, under <see cref="FileSystemDestinationOptions.AllowedRoots"/>, none inside another,
 /// and none another session of the same destination service holds),
 /// runs the <c>rsync --server</c> each copy asks for after checking its arguments, in its target opened again
-/// without following a symbolic link, and after a failed migration removes what was copied. Used directly for a migration inside one machine, and by Phaul.Transport's
-/// destination service for each session.
+/// without following a symbolic link, and after a failed migration removes what was copied. Used directly for a migration
+/// inside one machine, and by the transport's destination for each session (<see cref="FileSystemTransport.WithFileSystem"/>).
 /// </summary>
 public sealed class FileSystemDestination : IFileSystemDestination
 {
@@ -44,6 +44,8 @@ public sealed class FileSystemDestination : IFileSystemDestination
     public Task PrepareAsync(FileSystemPlan plan, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(plan);
+        if (plan.Paths is null || plan.Paths.Any(path => path is null) || !Enum.IsDefined(plan.Mode))
+            throw new FileSystemMigrationException("The source's file-system plan has no valid mode or paths.");
         if (_plan is not null)
             throw new FileSystemMigrationException("The destination's file-system migration was prepared already.");
         var paths = plan.Paths.Select(path => RsyncServerArguments.Normalize(path)

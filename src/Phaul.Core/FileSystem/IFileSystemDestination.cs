@@ -2,8 +2,7 @@ namespace Phaul;
 
 /// <summary>
 /// The destination's end of a file-system migration as the source sees it: on this machine
-/// (<see cref="FileSystemDestination"/>) or across a network transport (Phaul.Transport's
-/// <c>MigrationConnection.FileSystem</c>).
+/// (<see cref="FileSystemDestination"/>) or across the network transport (<see cref="FileSystemTransport.FileSystem"/>).
 /// </summary>
 public interface IFileSystemDestination
 {
@@ -19,7 +18,7 @@ public interface IFileSystemDestination
     /// <summary>
     /// Runs the destination's <c>rsync --server</c> for one copy, its stdin and stdout joined to
     /// <paramref name="stdio"/> (the source's rsync at the other end), and returns when it exited.
-    /// The destination checks the arguments (see <see cref="RsyncServerArguments"/>) before running anything.
+    /// The destination checks the arguments before running anything: a receiving rsync with Phaul's options, into a prepared path.
     /// </summary>
     /// <param name="serverArguments">The arguments the source's rsync asked for, from "rsync" on.</param>
     /// <param name="stdio">The source's rsync, as a stream.</param>

@@ -135,7 +135,7 @@ internal sealed class FakeDestination : IAsyncDisposable
     private readonly TaskCompletionSource<MigrationSessionEndedEventArgs> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public FakeDestination(PreSharedKey key, TransportTimeouts? timeouts = null, ImageTransferLimits? limits = null, int maxConnections = 16,
-                           bool keepImages = false, bool keepFailed = false, string? wdir = null, FileSystemDestinationOptions? fileSystem = null,
+                           bool keepImages = false, bool keepFailed = false, string? wdir = null,
                            Func<MigrationListenerOptions, MigrationListenerOptions>? configure = null)
     {
         var options = new MigrationListenerOptions
@@ -148,7 +148,6 @@ internal sealed class FakeDestination : IAsyncDisposable
             Limits = limits ?? ImageTransferLimits.Default,
             MaxConnections = maxConnections,
             KeepImages = keepImages,
-            FileSystem = fileSystem,
         };
         var services = new DestinationServices(CreateTarget, (_, _) => Task.FromResult(RestoreStats));
         Listener = MigrationListener.Start(configure?.Invoke(options) ?? options, LoggerFactory, services);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Phaul;
+using Phaul.FileSystem;
 using Phaul.FileSystemBenchmark;
 using Phaul.Transport;
 

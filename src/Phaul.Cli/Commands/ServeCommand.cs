@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Phaul.Cli.Hosting;
 using Phaul.Cli.Parsing;
+using Phaul.FileSystem;
 using Phaul.Transport;
 
 namespace Phaul.Cli.Commands;

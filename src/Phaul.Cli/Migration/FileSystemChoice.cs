@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Phaul.FileSystem;
 
 namespace Phaul.Cli.Migration;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Phaul.FileSystem;
 using Phaul.Transport;
 
 namespace Phaul.Cli.Migration;

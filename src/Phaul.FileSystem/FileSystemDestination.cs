@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>
 /// The destination's end of a file-system migration on this machine: checks shared paths, prepares subtree

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Phaul.Transport;
 
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>File-system migration across Phaul's network transport: the destination's extension, and the source's end of it.</summary>
 public static class FileSystemTransport

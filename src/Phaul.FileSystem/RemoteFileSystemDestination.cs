@@ -1,6 +1,6 @@
 using Phaul.Transport;
 
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>
 /// The destination's file-system end as the source sees it, over a session's control connection: preparing is a

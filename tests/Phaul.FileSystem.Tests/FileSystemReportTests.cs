@@ -1,4 +1,4 @@
-namespace Phaul.Core.Tests.FileSystem;
+namespace Phaul.FileSystem.Tests;
 
 /// <summary>rsync's statistics as a hook's figures, and the relay's header.</summary>
 public class FileSystemReportTests

@@ -1,4 +1,4 @@
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>Finds the rsync program: a path as given, or a bare name on PATH.</summary>
 public static class RsyncProgram

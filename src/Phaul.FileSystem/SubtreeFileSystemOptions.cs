@@ -1,4 +1,4 @@
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>One directory tree to copy, and where it goes on the destination.</summary>
 /// <param name="Path">The tree's absolute path on the source.</param>

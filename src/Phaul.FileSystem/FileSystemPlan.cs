@@ -1,4 +1,4 @@
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>How the files reach the destination.</summary>
 public enum FileSystemMode

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>
 /// One copy of a directory tree: the source's rsync, its remote shell being <see cref="RsyncRelay"/>,

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>Log messages of file-system migration (event ids 5000-5999).</summary>
 internal static partial class FileSystemLog

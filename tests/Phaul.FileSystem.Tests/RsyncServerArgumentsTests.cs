@@ -1,4 +1,4 @@
-namespace Phaul.Core.Tests.FileSystem;
+namespace Phaul.FileSystem.Tests;
 
 /// <summary>What the destination lets the network run: only a receiving rsync --server, Phaul's options, a prepared path.</summary>
 public class RsyncServerArgumentsTests

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>Reads the figures of rsync's <c>--stats</c> output.</summary>
 internal static partial class RsyncStatistics

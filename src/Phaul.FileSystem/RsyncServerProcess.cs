@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>
 /// The destination's <c>rsync --server</c>, started from arguments <see cref="RsyncServerArguments"/>

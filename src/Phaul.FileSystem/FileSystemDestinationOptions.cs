@@ -1,4 +1,4 @@
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>What a <see cref="FileSystemDestination"/> allows; every property has a default.</summary>
 public sealed class FileSystemDestinationOptions

@@ -1,6 +1,6 @@
-using Phaul.Core.Tests.Fakes;
+using Phaul.FileSystem.Tests.Fakes;
 
-namespace Phaul.Core.Tests.FileSystem;
+namespace Phaul.FileSystem.Tests;
 
 /// <summary>The destination's checks before any copy, and its clean-up after a failed migration.</summary>
 public sealed class FileSystemDestinationTests : IDisposable

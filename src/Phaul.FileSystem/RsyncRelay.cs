@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>
 /// The "remote shell" the source's rsync starts (its <c>-e</c> option): a few lines of POSIX sh that

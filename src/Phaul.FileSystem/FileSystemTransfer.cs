@@ -1,4 +1,4 @@
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>What one file-system copy moved, as rsync counted it.</summary>
 internal sealed record FileSystemTransfer

@@ -1,4 +1,4 @@
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>
 /// A file-system copy or check failed. The message says which side, which path or which program, and

@@ -1,4 +1,4 @@
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>
 /// The subtree targets that file-system migrations hold from their preparation to their completion. The sessions

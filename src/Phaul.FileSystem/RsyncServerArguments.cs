@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>
 /// Checks, on the destination, the <c>rsync --server</c> command line a source asks for. The network

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>
 /// Copies directory trees to the destination with rsync: everything while the tree runs, what changed

@@ -1,4 +1,4 @@
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>
 /// The destination's end of a file-system migration as the source sees it: on this machine

@@ -1,4 +1,4 @@
-namespace Phaul.Core.Tests.Fakes;
+namespace Phaul.FileSystem.Tests.Fakes;
 
 /// <summary>
 /// A destination whose rsync --server sees its target's path changed under it: the swap runs when the first

@@ -1,4 +1,4 @@
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>
 /// For files both hosts see at the same paths (NFS, a cluster filesystem, a shared block device): nothing

@@ -1,6 +1,6 @@
 using Phaul.Transport;
 
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>
 /// The file-system end of one destination session, reached by the source's <see cref="RemoteFileSystemDestination"/>:

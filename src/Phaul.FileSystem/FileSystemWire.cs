@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Phaul;
+namespace Phaul.FileSystem;
 
 /// <summary>
 /// What the source's and the destination's file-system ends send each other through the transport's extension

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Phaul;
+using Phaul.FileSystem;
 using Phaul.FileSystemBenchmark;
 using Phaul.Transport;
 
@@ -24,7 +25,7 @@ foreach (var shape in new[] { TreeShape.ManySmallFiles, TreeShape.FewLargeFiles 
         shape.Create(tree);
         Console.WriteLine();
         Console.WriteLine($"{shape.Name} (created in {created.Elapsed.TotalSeconds:0.0} s); before the freeze: {shape.Changes}");
-        var results = new List<IReadOnlyList<(string Phase, FileSystemTransfer Transfer, TimeSpan Duration)>>();
+        var results = new List<IReadOnlyList<(string Phase, IReadOnlyDictionary<string, long> Figures, TimeSpan Duration)>>();
         for (var run = 0; run < runs; run++)
         {
             var copy = Path.Combine(root.FullName, $"copy{run}");
@@ -43,7 +44,7 @@ foreach (var shape in new[] { TreeShape.ManySmallFiles, TreeShape.FewLargeFiles 
 }
 return 0;
 
-static async Task<IReadOnlyList<(string, FileSystemTransfer, TimeSpan)>> MeasureAsync(TreeShape shape, string tree, string copy)
+static async Task<IReadOnlyList<(string, IReadOnlyDictionary<string, long>, TimeSpan)>> MeasureAsync(TreeShape shape, string tree, string copy)
 {
     var key = PreSharedKey.Generate();
     var wdir = Directory.CreateTempSubdirectory("phaul-fs-bench-wdir-");
@@ -52,15 +53,14 @@ static async Task<IReadOnlyList<(string, FileSystemTransfer, TimeSpan)>> Measure
         await using var listener = MigrationListener.Start(new MigrationListenerOptions
         {
             EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = wdir.FullName, Key = key,
-            FileSystem = new FileSystemDestinationOptions { AllowedRoots = [copy] },
-        });
+        }.WithFileSystem(new FileSystemDestinationOptions { AllowedRoots = [copy] }));
         await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key);
-        var fileSystem = new SubtreeFileSystem(connection.FileSystem,
+        var fileSystem = new SubtreeFileSystem(connection.FileSystem(),
                                                new SubtreeFileSystemOptions { Subtrees = [new FileSystemSubtree(tree) { DestinationPath = copy }] });
-        var bulk = await TimeAsync(() => fileSystem.CopyBeforeIterationsAsync(CancellationToken.None));
-        var unchanged = await TimeAsync(() => fileSystem.CopyAfterPreDumpAsync(0, CancellationToken.None));
+        var bulk = await TimeAsync(() => fileSystem.BeforeIterationsAsync(CancellationToken.None));
+        var unchanged = await TimeAsync(() => fileSystem.AfterPreDumpAsync(0, CancellationToken.None));
         shape.Change(tree);
-        var freeze = await TimeAsync(() => fileSystem.CopyFrozenAsync(CancellationToken.None));
+        var freeze = await TimeAsync(() => fileSystem.WhileFrozenAsync(CancellationToken.None));
         await fileSystem.CompleteAsync(migrated: false, CancellationToken.None);
         return [("bulk (tree running)", bulk.Item1, bulk.Item2), ("nothing changed", unchanged.Item1, unchanged.Item2),
                 ("freeze (the changes)", freeze.Item1, freeze.Item2)];
@@ -71,23 +71,23 @@ static async Task<IReadOnlyList<(string, FileSystemTransfer, TimeSpan)>> Measure
     }
 }
 
-static async Task<(FileSystemTransfer, TimeSpan)> TimeAsync(Func<Task<FileSystemTransfer>> copy)
+static async Task<(IReadOnlyDictionary<string, long>, TimeSpan)> TimeAsync(Func<Task<IReadOnlyDictionary<string, long>>> copy)
 {
     var started = Stopwatch.GetTimestamp();
     var transfer = await copy();
     return (transfer, Stopwatch.GetElapsedTime(started));
 }
 
-static void Print(List<IReadOnlyList<(string Phase, FileSystemTransfer Transfer, TimeSpan Duration)>> runs)
+static void Print(List<IReadOnlyList<(string Phase, IReadOnlyDictionary<string, long> Figures, TimeSpan Duration)>> runs)
 {
     Console.WriteLine($"  {"phase",-22} {"files sent",10} {"deleted",8} {"bytes sent",14} {"bytes received",15} {"time (median)",14} {"min-max",14}");
     for (var i = 0; i < runs[0].Count; i++)
     {
         var phase = runs.Select(run => run[i]).ToList();
         var times = phase.Select(p => p.Duration.TotalMilliseconds).Order().ToList();
-        var transfer = phase[phase.Count / 2].Transfer;
+        var figures = phase[phase.Count / 2].Figures;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {phase[0].Phase,-22} {transfer.FilesTransferred,10:N0} {transfer.FilesDeleted,8:N0} {transfer.BytesSent,14:N0} {transfer.BytesReceived,15:N0} " +
+            $"  {phase[0].Phase,-22} {figures["filesTransferred"],10:N0} {figures["filesDeleted"],8:N0} {figures["bytesSent"],14:N0} {figures["bytesReceived"],15:N0} " +
             $"{times[times.Count / 2],11:N0} ms {times[0],6:N0}-{times[^1],-6:N0}"));
     }
 }

@@ -21,8 +21,7 @@ internal sealed class RemoteEnds : IAsyncDisposable
         Listener = MigrationListener.Start(new MigrationListenerOptions
         {
             EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = Destination, Key = Key, HandOverHooks = destinationHooks ?? HandOverHooks.None,
-            FileSystem = fileSystem,
-        });
+        } is var options && fileSystem is not null ? options.WithFileSystem(fileSystem) : options);
         var ended = new TaskCompletionSource<MigrationSessionEndedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         Listener.SessionEnded += (_, e) =>
         {

@@ -80,10 +80,10 @@ public class TamperingTests
             var subtree = new SubtreeFileSystemOptions { Subtrees = [new FileSystemSubtree(tree) { DestinationPath = copy }] };
 
             var failure = await Assert.ThrowsAsync<MigrationException>(() => MigrateAsync(ends, relay, workload.Pid, StrategyChoice.StopAndCopy,
-                connection => new SubtreeFileSystem(connection.FileSystem, subtree)));
+                connection => new SubtreeFileSystem(connection.FileSystem(), subtree)));
 
             Assert.True(relay.Flipped > 0, Describe(relay));
-            Assert.Equal(MigrationStep.CopyFileSystem, failure.Step);
+            Assert.Equal(MigrationStep.RunHooks, failure.Step);
             await workload.WaitForProgressAsync(20, Patience, Ct);
             Assert.True(workload.IsRunning);
             var copied = Path.Combine(copy, "big");
@@ -97,10 +97,10 @@ public class TamperingTests
     }
 
     private static async Task<MigrationReport> MigrateAsync(RemoteEnds ends, TamperingRelay relay, int pid, StrategyChoice strategy,
-                                                            Func<MigrationConnection, IFileSystemMigration>? fileSystem = null)
+                                                            Func<MigrationConnection, IMigrationHook>? fileSystem = null)
     {
         await using var connection = await MigrationConnection.ConnectAsync(relay.EndPoint, ends.Key, cancellationToken: Ct);
-        var options = new PhaulClientOptions { Strategy = strategy, FileSystem = fileSystem?.Invoke(connection) };
+        var options = new PhaulClientOptions { Strategy = strategy, Hooks = fileSystem?.Invoke(connection) is { } files ? [files] : [] };
         return await ends.Client(connection, pid, options).MigrateAsync(Ct);
     }
 

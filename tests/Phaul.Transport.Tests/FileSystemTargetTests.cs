@@ -22,10 +22,10 @@ public sealed class FileSystemTargetTests : IDisposable
         await using var destination = Destination();
         var target = _root.Combine("app");
         await using var holder = await destination.ConnectAsync(TestKeys.Shared);
-        await holder.FileSystem.PrepareAsync(Plan(target), Ct);
+        await holder.FileSystem().PrepareAsync(Plan(target), Ct);
         var intruder = await destination.ConnectAsync(TestKeys.Shared);
 
-        var refused = await Assert.ThrowsAsync<FileSystemMigrationException>(() => intruder.FileSystem.PrepareAsync(Plan(target), Ct));
+        var refused = await Assert.ThrowsAsync<FileSystemMigrationException>(() => intruder.FileSystem().PrepareAsync(Plan(target), Ct));
 
         Assert.Contains($"'{target}' is a target another session here holds", refused.Message);
         File.WriteAllText(Path.Combine(target, "copied"), "the holder's copy");
@@ -39,22 +39,23 @@ public sealed class FileSystemTargetTests : IDisposable
     [Theory]
     [InlineData("app", "app/data", "lies inside")]
     [InlineData("app/data", "app", "holds")]
-    public async Task Targets_of_live_sessions_may_not_nest_until_the_holder_completes(string held, string wanted, string relation)
+    public async Task Targets_of_live_sessions_may_not_nest_until_the_holders_session_ends(string held, string wanted, string relation)
     {
         await using var destination = Destination();
-        await using var holder = await destination.ConnectAsync(TestKeys.Shared);
-        await holder.FileSystem.PrepareAsync(Plan(_root.Combine(held)), Ct);
+        var holder = await destination.ConnectAsync(TestKeys.Shared);
+        await holder.FileSystem().PrepareAsync(Plan(_root.Combine(held)), Ct);
         await using var other = await destination.ConnectAsync(TestKeys.Shared);
 
-        var refused = await Assert.ThrowsAsync<FileSystemMigrationException>(() => other.FileSystem.PrepareAsync(Plan(_root.Combine(wanted)), Ct));
+        var refused = await Assert.ThrowsAsync<FileSystemMigrationException>(() => other.FileSystem().PrepareAsync(Plan(_root.Combine(wanted)), Ct));
 
         Assert.Contains($"'{_root.Combine(wanted)}' {relation} '{_root.Combine(held)}', a target another session here holds", refused.Message);
-        await holder.FileSystem.CompleteAsync(migrated: false, Ct);
-        await other.FileSystem.PrepareAsync(Plan(_root.Combine(wanted)), Ct);
+        await holder.DisposeAsync();
+        await destination.SessionEnded.WaitAsync(Patience, Ct);
+        await other.FileSystem().PrepareAsync(Plan(_root.Combine(wanted)), Ct);
     }
 
     private FakeDestination Destination() =>
-        new(TestKeys.Shared, fileSystem: new FileSystemDestinationOptions { AllowedRoots = [_root.Path], RsyncPath = AnyProgram });
+        new(TestKeys.Shared, configure: options => options.WithFileSystem(new FileSystemDestinationOptions { AllowedRoots = [_root.Path], RsyncPath = AnyProgram }));
 
     private static FileSystemPlan Plan(string target) => new(FileSystemMode.Subtree, [target]);
 

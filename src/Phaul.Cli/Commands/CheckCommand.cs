@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Phaul.FileSystem;
 using Phaul.Rpc;
 
 namespace Phaul.Cli.Commands;

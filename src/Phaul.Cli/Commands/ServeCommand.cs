@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Phaul.Cli.Hosting;
 using Phaul.Cli.Parsing;
+using Phaul.FileSystem;
 using Phaul.Transport;
 
 namespace Phaul.Cli.Commands;
@@ -101,11 +102,10 @@ internal static class ServeCommand
                 Wdir = options.Wdir,
                 Key = key,
                 Server = options.CriuPath is { } path ? new PhaulServerOptions { CriuFactory = () => new Criu(path) } : null,
-                FileSystem = new FileSystemDestinationOptions { AllowedRoots = FileSystemRoots(options) },
                 KeepImages = options.KeepImages,
                 KeepFailed = options.KeepFailed,
                 InsecurePlaintext = options.InsecurePlaintext,
-            }, loggerFactory);
+            }.WithFileSystem(new FileSystemDestinationOptions { AllowedRoots = FileSystemRoots(options) }), loggerFactory);
         }
         catch (SocketException e)
         {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Phaul.FileSystem;
 
 namespace Phaul.Cli.Migration;
 
@@ -25,8 +26,8 @@ internal sealed record FileSystemChoice(IReadOnlyList<string> Subtrees, IReadOnl
         return null;
     }
 
-    /// <summary>The file-system migration for a destination; null when no option was given.</summary>
-    public IFileSystemMigration? Create(IFileSystemDestination destination, ILoggerFactory loggerFactory)
+    /// <summary>The file-system migration's hook for a destination; null when no option was given.</summary>
+    public IMigrationHook? Create(IFileSystemDestination destination, ILoggerFactory loggerFactory)
     {
         if (Shared.Count > 0)
             return new SharedFileSystem(destination, [.. Shared.Select(Canonical)]);

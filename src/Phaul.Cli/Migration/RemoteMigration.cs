@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Phaul.FileSystem;
 using Phaul.Transport;
 
 namespace Phaul.Cli.Migration;
@@ -44,7 +45,7 @@ internal static class RemoteMigration
                 AllowFallback = request.AllowFallback,
                 CriuFactory = request.CriuPath is { } path ? () => new Criu(path) : null,
                 Progress = progress,
-                FileSystem = request.FileSystem?.Create(connection.FileSystem, loggerFactory),
+                Hooks = request.FileSystem?.Create(connection.FileSystem(), loggerFactory) is { } files ? [files] : [],
             };
             var client = PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config, options, loggerFactory);
             try

@@ -27,8 +27,8 @@ internal static class ReportWriter
             Line(output, "note", note);
         foreach (var iteration in report.Iterations)
             Line(output, $"iteration {iteration.Index}", $"pre-dump {Dump(iteration.Dump)}, took {Units.Duration(iteration.Duration)}");
-        foreach (var phase in report.FileSystem)
-            Line(output, FileSystemLabel(phase), FileSystemPhase(phase));
+        foreach (var hook in report.Hooks)
+            Line(output, HookLabel(hook), HookText(hook));
         Line(output, "final dump", report.PostCopy is null || report.FinalDump is not null
             ? Dump(report.FinalDump)
             : "lazy: everything but the memory, which stayed on the source until asked for");
@@ -98,20 +98,28 @@ internal static class ReportWriter
         : $"{Units.Pages(dump.PagesWritten)} written, {Units.Count((long)dump.PagesSkippedParent)} unchanged since the previous iteration, " +
           $"tree frozen {Units.Duration(dump.FrozenTime)}";
 
-    private static string FileSystemLabel(FileSystemPhaseReport phase) => phase.Phase switch
+    private static string HookLabel(MigrationHookReport hook) => hook.Phase switch
     {
-        Phaul.FileSystemPhase.Bulk => "files, bulk",
-        Phaul.FileSystemPhase.Iteration => $"files, it. {phase.Iteration}",
-        _ => "files, freeze",
+        MigrationHookPhase.BeforeIterations => $"{hook.Hook}, bulk",
+        MigrationHookPhase.AfterPreDump => $"{hook.Hook}, it. {hook.Iteration}",
+        _ => $"{hook.Hook}, freeze",
     };
 
-    private static string FileSystemPhase(FileSystemPhaseReport phase)
+    private static string HookText(MigrationHookReport hook)
     {
-        var transfer = phase.Transfer;
-        var when = phase.Phase == Phaul.FileSystemPhase.Freeze ? "with the tree frozen" : "while the tree ran";
-        return $"{Units.Count(transfer.FilesTransferred)} files sent, {Units.Count(transfer.FilesDeleted)} deleted, " +
-               $"{Units.Bytes(transfer.BytesSent)} sent, {Units.Bytes(transfer.BytesReceived)} received, {Units.Duration(phase.Duration)} {when}";
+        var when = hook.Phase == MigrationHookPhase.WhileFrozen ? "with the tree frozen" : "while the tree ran";
+        return string.Join(", ", [.. hook.Figures.Select(Figure), $"{Units.Duration(hook.Duration)} {when}"]);
     }
+
+    // Phaul.FileSystem's figures read as a sentence; any other hook's as name and value.
+    private static string Figure(KeyValuePair<string, long> figure) => figure.Key switch
+    {
+        "filesTransferred" => $"{Units.Count(figure.Value)} files sent",
+        "filesDeleted" => $"{Units.Count(figure.Value)} deleted",
+        "bytesSent" => $"{Units.Bytes(figure.Value)} sent",
+        "bytesReceived" => $"{Units.Bytes(figure.Value)} received",
+        _ => $"{figure.Key} {Units.Count(figure.Value)}",
+    };
 
     private static void Line(TextWriter output, string label, string text) => output.WriteLine($"  {label,-13} {text}");
 }

@@ -60,6 +60,16 @@ internal static partial class MigrationLog
         Message = "Iteration {Iteration}: could not shut down the memory socket (fd {Memfd}): the destination's page server waits until its timeout")]
     public static partial void MemoryStreamNotEnded(this ILogger logger, int iteration, int memfd, Exception exception);
 
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Information, Message = "Hook {Hook}: {Phase} took {Duration}")]
+    public static partial void HookPhaseCompleted(this ILogger logger, string hook, MigrationHookPhase phase, TimeSpan duration);
+
+    [LoggerMessage(EventId = 2041, Level = LogLevel.Error,
+        Message = "Hook {Hook} failed while the tree was frozen; the dump fails and the tree resumes on the source")]
+    public static partial void HookFailedWhileFrozen(this ILogger logger, string? hook, Exception failure);
+
+    [LoggerMessage(EventId = 2042, Level = LogLevel.Warning, Message = "Hook {Hook}: completing after the migration (migrated {Migrated}) failed")]
+    public static partial void HookCompletionFailed(this ILogger logger, string hook, bool migrated, Exception failure);
+
     [LoggerMessage(EventId = 2100, Level = LogLevel.Information,
         Message = "Iteration {Iteration}: page server pid {PageServerPid} receives into {Directory}")]
     public static partial void PageServerStarted(this ILogger logger, int iteration, int pageServerPid, string directory);

@@ -16,7 +16,7 @@ internal sealed class MigrationRun(PhaulConfig config)
     private TimeSpan _finalStageDuration;
     private IPhaulLocalOutcome? _outcome;
     private DumpStatistics? _finalDump;
-    private readonly List<FileSystemPhaseReport> _fileSystem = [];
+    private readonly List<MigrationHookReport> _hooks = [];
     private readonly MigrationTelemetry _telemetry = new(config.Pid);
 
     public IterationDirectories Directories { get; } = new(config.Wdir);
@@ -45,18 +45,21 @@ internal sealed class MigrationRun(PhaulConfig config)
     /// <summary>Whether the final stage returned: the tree has left the source.</summary>
     public bool FinalStageCompleted => _finalStageCompleted;
 
-    /// <summary>The final stage's CRIU when files migrate, whose freeze copy may have failed the dump.</summary>
-    public FreezeCopyCriu? FreezeCopy { get; set; }
+    /// <summary>The final stage's CRIU when there are hooks, whose freeze phase may have failed the dump.</summary>
+    public PostDumpHookCriu? FrozenHooks { get; set; }
+
+    /// <summary>The hook whose freeze phase failed, if one did.</summary>
+    public string? FrozenHookFailed { get; set; }
 
     /// <summary>
-    /// Why the file-system copy during the freeze failed, if it did, said as the cause of the failed dump.
+    /// Why a hook's freeze phase failed, if one did, said as the cause of the failed dump.
     /// </summary>
-    public Exception? FreezeCopyFailure => FreezeCopy?.Failure is { } failure
-        ? new FileSystemMigrationException(
-            $"The file-system copy during the freeze failed, so the final dump failed and CRIU resumed the tree on the source: {failure.Message}", failure)
+    public Exception? FrozenHookFailure => FrozenHooks?.Failure is { } failure
+        ? new MigrationHookException(
+            $"The hook '{FrozenHookFailed}' failed during the freeze, so the final dump failed and CRIU resumed the tree on the source: {failure.Message}", failure)
         : null;
 
-    public void RecordFileSystemPhase(FileSystemPhaseReport phase) => _fileSystem.Add(phase);
+    public void RecordHook(MigrationHookReport hook) => _hooks.Add(hook);
 
     public void Enter(MigrationStep step, int? iteration = null)
     {
@@ -121,7 +124,7 @@ internal sealed class MigrationRun(PhaulConfig config)
         RestoredPid = _outcome?.RestoredPid,
         PostCopy = StrategySelection.NeedsPostCopy(Strategy) ? _outcome?.PostCopy : null,
         FinalStageDuration = _finalStageDuration,
-        FileSystem = [.. _fileSystem],
+        Hooks = [.. _hooks],
         StartedAt = _startedAt,
         CompletedAt = DateTimeOffset.UtcNow,
         Duration = Stopwatch.GetElapsedTime(_started),

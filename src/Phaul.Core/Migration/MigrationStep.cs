@@ -27,6 +27,6 @@ public enum MigrationStep
     /// <summary>The final stage: dump, copy and restore (<see cref="IPhaulLocal.DumpCopyRestoreAsync"/>).</summary>
     DumpCopyRestore,
 
-    /// <summary>Copying the tree's files, or checking them, before the first iteration or after a pre-dump (<see cref="IFileSystemMigration"/>).</summary>
-    CopyFileSystem,
+    /// <summary>Running the hooks (<see cref="PhaulClientOptions.Hooks"/>) before the first iteration or after a pre-dump.</summary>
+    RunHooks,
 }

@@ -26,8 +26,8 @@ public sealed partial class PhaulClient
             run.RecordPreDump(iteration, startedAt, started, dump);
             _logger.PreDumpCompleted(iteration, dump?.PagesWritten, dump?.PagesSkippedParent, dump?.FrozenTime);
             Report(new(MigrationProgressKind.PreDumpCompleted) { Iteration = iteration, Dump = dump });
-            await CopyFileSystemAsync(run, FileSystemPhase.Iteration, iteration,
-                                      fileSystem => fileSystem.CopyAfterPreDumpAsync(iteration, cancellationToken)).ConfigureAwait(false);
+            await RunHooksAsync(run, MigrationHookPhase.AfterPreDump, iteration, hook => hook.AfterPreDumpAsync(iteration, cancellationToken))
+                .ConfigureAwait(false);
 
             var stop = dump is null ? PreCopyStopReason.StatisticsUnavailable : _convergence.Evaluate(run.PreDumpStatistics);
             if (stop is { } reason)

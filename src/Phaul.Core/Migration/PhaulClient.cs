@@ -102,13 +102,13 @@ public sealed partial class PhaulClient
                 run.Chain = new DumpStatisticsChain();
             }
             await ChooseStrategyAsync(criu, run, cancellationToken).ConfigureAwait(false);
-            await CopyFileSystemAsync(run, FileSystemPhase.Bulk, null, fileSystem => fileSystem.CopyBeforeIterationsAsync(cancellationToken))
+            await RunHooksAsync(run, MigrationHookPhase.BeforeIterations, null, hook => hook.BeforeIterationsAsync(cancellationToken))
                 .ConfigureAwait(false);
             var lastImagesDir = StrategySelection.NeedsMemoryTracking(run.Strategy)
                 ? await PreCopyAsync(criu, run, cancellationToken).ConfigureAwait(false)
                 : "";
-            await FinalStageAsync(WithFreezeCopy(criu, run, cancellationToken), run, lastImagesDir, cancellationToken).ConfigureAwait(false);
-            await CompleteFileSystemAsync(migrated: true).ConfigureAwait(false);
+            await FinalStageAsync(WithFrozenHooks(criu, run, cancellationToken), run, lastImagesDir, cancellationToken).ConfigureAwait(false);
+            await CompleteHooksAsync(migrated: true).ConfigureAwait(false);
             var report = run.Complete();
             _logger.MigrationCompleted(_config.Pid, report.RestoredPid, report.Strategy, report.Duration);
             return report;
@@ -117,13 +117,13 @@ public sealed partial class PhaulClient
         {
             _logger.MigrationCancelled(_config.Pid, run.Step, run.Iteration);
             run.Cancel();
-            await CompleteFileSystemAsync(run.FinalStageCompleted).ConfigureAwait(false);
+            await CompleteHooksAsync(run.FinalStageCompleted).ConfigureAwait(false);
             throw;
         }
         catch (Exception cause)
         {
-            await CompleteFileSystemAsync(run.FinalStageCompleted).ConfigureAwait(false);
-            var failure = run.Fail(run.FreezeCopyFailure ?? cause);
+            await CompleteHooksAsync(run.FinalStageCompleted).ConfigureAwait(false);
+            var failure = run.Fail(run.FrozenHookFailure ?? cause);
             _logger.MigrationFailed(_config.Pid, run.Step, run.Iteration, failure);
             throw failure;
         }

@@ -66,11 +66,11 @@ public sealed record PhaulClientOptions
     public Action<CriuOpts>? ConfigurePreDump { get; init; }
 
     /// <summary>
-    /// Moves the tree's files too: a <see cref="SharedFileSystem"/> check or a <see cref="SubtreeFileSystem"/> copy,
-    /// whose hooks run before the first iteration, after each pre-dump, and during the final freeze (in the final
-    /// dump's post-dump notification, before the <see cref="IPhaulLocal"/>'s own). Default null: files are left alone.
+    /// Work that keeps pace with the migration (e.g. Phaul.FileSystem's copies of the tree's files), called in this
+    /// order before the first iteration, after each pre-dump, during the final freeze (in the final dump's post-dump
+    /// notification, before the <see cref="IPhaulLocal"/>'s own), and at the end. Default empty.
     /// </summary>
-    public IFileSystemMigration? FileSystem { get; init; }
+    public IReadOnlyList<IMigrationHook> Hooks { get; init; } = [];
 
     /// <summary>
     /// Told each step of the loop as it happens (<see cref="MigrationProgress"/>), e.g. for a progress display; the final
@@ -86,6 +86,8 @@ public sealed record PhaulClientOptions
         if (CriuLogLevel is < 0 or > 4)
             throw new ArgumentException($"PhaulClientOptions.CriuLogLevel must be 0 to 4, got {CriuLogLevel}.", "options");
         Convergence.Validate();
+        if (Hooks is null || Hooks.Any(hook => hook is null))
+            throw new ArgumentException("PhaulClientOptions.Hooks must not be or hold null.", "options");
     }
 
     internal ConvergencePolicy Convergence => new()

@@ -12,7 +12,7 @@ namespace Phaul;
 public sealed record MigrationReport
 {
     /// <summary>The version of the JSON form this Phaul writes; a reader refuses a newer one.</summary>
-    public const int CurrentSchemaVersion = 1;
+    public const int CurrentSchemaVersion = 2;
 
     /// <summary>The version of the JSON form (<see cref="CurrentSchemaVersion"/> when made by this Phaul).</summary>
     [JsonPropertyOrder(-1)]
@@ -62,10 +62,10 @@ public sealed record MigrationReport
     public TimeSpan FinalStageDuration { get; init; }
 
     /// <summary>
-    /// The file-system copies, in order (bulk, one per pre-dump iteration, the freeze), when files migrated
-    /// with the tree (<see cref="PhaulClientOptions.FileSystem"/>); empty otherwise.
+    /// The hooks' phases, in the order they ran (before the iterations, after each pre-dump, during the freeze),
+    /// when there were hooks (<see cref="PhaulClientOptions.Hooks"/>); empty otherwise.
     /// </summary>
-    public IReadOnlyList<FileSystemPhaseReport> FileSystem { get; init; } = [];
+    public IReadOnlyList<MigrationHookReport> Hooks { get; init; } = [];
 
     /// <summary>When the migration started.</summary>
     public DateTimeOffset StartedAt { get; init; }

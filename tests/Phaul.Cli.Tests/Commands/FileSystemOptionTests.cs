@@ -50,22 +50,27 @@ public class FileSystemOptionTests
         {
             Pid = 1,
             Strategy = MigrationStrategy.StopAndCopy,
-            FileSystem =
+            Hooks =
             [
-                new FileSystemPhaseReport
+                new MigrationHookReport
                 {
-                    Phase = FileSystemPhase.Bulk, Duration = TimeSpan.FromSeconds(2.5),
-                    Transfer = new FileSystemTransfer { FilesTransferred = 10_000, BytesSent = 45 << 20, BytesReceived = 190_000 },
+                    Hook = "files", Phase = MigrationHookPhase.BeforeIterations, Duration = TimeSpan.FromSeconds(2.5),
+                    Figures = RsyncFigures(files: 10_000, deleted: 0, sent: 45 << 20, received: 190_000),
                 },
-                new FileSystemPhaseReport
+                new MigrationHookReport
                 {
-                    Phase = FileSystemPhase.Iteration, Iteration = 0, Duration = TimeSpan.FromMilliseconds(40),
-                    Transfer = new FileSystemTransfer { FilesTransferred = 2, FilesDeleted = 1, BytesSent = 900, BytesReceived = 40 },
+                    Hook = "files", Phase = MigrationHookPhase.AfterPreDump, Iteration = 0, Duration = TimeSpan.FromMilliseconds(40),
+                    Figures = RsyncFigures(files: 2, deleted: 1, sent: 900, received: 40),
                 },
-                new FileSystemPhaseReport
+                new MigrationHookReport
                 {
-                    Phase = FileSystemPhase.Freeze, Duration = TimeSpan.FromMilliseconds(95),
-                    Transfer = new FileSystemTransfer { FilesTransferred = 1, BytesSent = 514, BytesReceived = 49 },
+                    Hook = "files", Phase = MigrationHookPhase.WhileFrozen, Duration = TimeSpan.FromMilliseconds(95),
+                    Figures = RsyncFigures(files: 1, deleted: 0, sent: 514, received: 49),
+                },
+                new MigrationHookReport
+                {
+                    Hook = "dns", Phase = MigrationHookPhase.WhileFrozen, Duration = TimeSpan.FromMilliseconds(3),
+                    Figures = new Dictionary<string, long> { ["recordsMoved"] = 2 },
                 },
             ],
         };
@@ -77,5 +82,12 @@ public class FileSystemOptionTests
         Assert.Contains("  files, bulk   10,000 files sent, 0 deleted, 45.0 MiB sent, 185.5 KiB received, 2.50 s while the tree ran", lines);
         Assert.Contains("  files, it. 0  2 files sent, 1 deleted, 900 B sent, 40 B received, 40 ms while the tree ran", lines);
         Assert.Contains("  files, freeze 1 files sent, 0 deleted, 514 B sent, 49 B received, 95 ms with the tree frozen", lines);
+        Assert.Contains("  dns, freeze   recordsMoved 2, 3 ms with the tree frozen", lines);
     }
+
+    // As Phaul.FileSystem's hooks report rsync's counts.
+    private static Dictionary<string, long> RsyncFigures(long files, long deleted, long sent, long received) => new()
+    {
+        ["filesTransferred"] = files, ["filesDeleted"] = deleted, ["bytesSent"] = sent, ["bytesReceived"] = received,
+    };
 }

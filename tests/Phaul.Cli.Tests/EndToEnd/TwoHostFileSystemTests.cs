@@ -47,7 +47,7 @@ public class TwoHostFileSystemTests
         Assert.False(File.Exists(Path.Combine(copy, "scratch.tmp")));
         FileTree.AssertSame(tree, copy, excluded: "log", alsoExcluded: "scratch.tmp");
         Assert.Equal(FileTree.Inode(Path.Combine(copy, "data", "file")), FileTree.Inode(Path.Combine(copy, "data", "hard")));
-        Assert.Equal([FileSystemPhase.Bulk, FileSystemPhase.Freeze], report.FileSystem.Select(phase => phase.Phase));
+        Assert.Equal([MigrationHookPhase.BeforeIterations, MigrationHookPhase.WhileFrozen], report.Hooks.Select(phase => phase.Phase));
         Assert.Contains("files, bulk ", migrate.Stdout, StringComparison.Ordinal);
         Assert.Contains("files, freeze", migrate.Stdout, StringComparison.Ordinal);
         TestContext.Current.TestOutputHelper?.WriteLine(migrate.Stdout);

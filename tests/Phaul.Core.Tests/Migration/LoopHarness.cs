@@ -66,8 +66,8 @@ internal sealed class LoopHarness : IDisposable
 
     public Func<CancellationToken, Task>? DuringFinal { get; set; }
 
-    /// <summary>Files to migrate too; the final stage then dumps through the CRIU it was given, as a real local does.</summary>
-    public IFileSystemMigration? FileSystem { get; set; }
+    /// <summary>Hooks to run; with any, the final stage dumps through the CRIU it was given, as a real local does.</summary>
+    public IReadOnlyList<IMigrationHook> Hooks { get; set; } = [];
 
     // stopRules: options whose pre-copy stop rules to use; null for the defaults.
     public PhaulClient Client(StrategyChoice strategy = StrategyChoice.Auto, PhaulClientOptions? stopRules = null, bool allowFallback = true) =>
@@ -75,7 +75,7 @@ internal sealed class LoopHarness : IDisposable
                            (stopRules ?? new()) with
                            {
                                Strategy = strategy, AllowFallback = allowFallback, CriuFactory = () => Criu.Object,
-                               FileSystem = FileSystem,
+                               Hooks = Hooks,
                            },
                            null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket));
 
@@ -119,7 +119,7 @@ internal sealed class LoopHarness : IDisposable
 
     private async Task Final(ICriu criu, PhaulConfig config, string last, CancellationToken token)
     {
-        if (FileSystem is not null)
+        if (Hooks.Count > 0)
         {
             await FinalThroughDumpAsync(criu, last, token);
             return;

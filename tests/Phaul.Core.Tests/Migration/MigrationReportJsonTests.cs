@@ -41,7 +41,7 @@ public sealed class MigrationReportJsonTests
         Assert.Equal(1234.5678, root.GetProperty("finalStageDuration").GetDouble());
         Assert.Equal(250, root.GetProperty("postCopy").GetProperty("freezeToResume").GetDouble());
         Assert.Equal("PostCopy", root.GetProperty("strategy").GetString());
-        Assert.Equal(report, MigrationReport.FromJson(report.ToJson()) with { Iterations = report.Iterations, FileSystem = report.FileSystem });
+        Assert.Equal(report, MigrationReport.FromJson(report.ToJson()) with { Iterations = report.Iterations, Hooks = report.Hooks });
     }
 
     [Fact]

@@ -18,10 +18,19 @@ public class MigrationReportTests
         Restore = new RestoreStatistics { PagesRestored = 5000, ForkingTime = TimeSpan.FromMilliseconds(3), RestoreTime = TimeSpan.FromMilliseconds(51) },
         RestoredPid = 5678,
         FinalStageDuration = TimeSpan.FromMilliseconds(250),
-        FileSystem =
+        Hooks =
         [
-            new FileSystemPhaseReport { Phase = FileSystemPhase.Bulk, Transfer = new FileSystemTransfer { FilesTransferred = 3, BytesSent = 4096 }, Duration = TimeSpan.FromMilliseconds(40) },
-            new FileSystemPhaseReport { Phase = FileSystemPhase.Freeze, Transfer = new FileSystemTransfer { FilesDeleted = 1 }, Duration = TimeSpan.FromMilliseconds(9) },
+            new MigrationHookReport
+            {
+                Hook = "files", Phase = MigrationHookPhase.BeforeIterations, Duration = TimeSpan.FromMilliseconds(40),
+                Figures = new Dictionary<string, long> { ["filesTransferred"] = 3, ["bytesSent"] = 4096 },
+            },
+            new MigrationHookReport { Hook = "files", Phase = MigrationHookPhase.AfterPreDump, Iteration = 1 },
+            new MigrationHookReport
+            {
+                Hook = "files", Phase = MigrationHookPhase.WhileFrozen, Duration = TimeSpan.FromMilliseconds(9),
+                Figures = new Dictionary<string, long> { ["filesDeleted"] = 1 },
+            },
         ],
         StartedAt = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero),
         CompletedAt = new DateTimeOffset(2026, 1, 2, 3, 4, 6, TimeSpan.Zero),
@@ -35,9 +44,28 @@ public class MigrationReportTests
 
         var back = MigrationReport.FromJson(report.ToJson());
 
-        Assert.Equal(report with { Iterations = [], FileSystem = [] }, back with { Iterations = [], FileSystem = [] });
+        Assert.Equal(report with { Iterations = [], Hooks = [] }, back with { Iterations = [], Hooks = [] });
         Assert.Equal(report.Iterations, back.Iterations);
-        Assert.Equal(report.FileSystem, back.FileSystem);
+        Assert.Equal(report.Hooks, back.Hooks);
+    }
+
+    [Fact]
+    public void Hook_figures_are_a_json_object_of_integers_and_durations_milliseconds()
+    {
+        using var json = JsonDocument.Parse(Sample().ToJson());
+
+        var bulk = json.RootElement.GetProperty("hooks")[0];
+        Assert.Equal("files", bulk.GetProperty("hook").GetString());
+        Assert.Equal("BeforeIterations", bulk.GetProperty("phase").GetString());
+        Assert.Equal(40, bulk.GetProperty("duration").GetDouble());
+        Assert.Equal(4096, bulk.GetProperty("figures").GetProperty("bytesSent").GetInt64());
+        Assert.Equal(JsonValueKind.Object, json.RootElement.GetProperty("hooks")[1].GetProperty("figures").ValueKind);
+    }
+
+    [Fact]
+    public void A_report_without_hooks_has_an_empty_list()
+    {
+        Assert.Empty(MigrationReport.FromJson(new MigrationReport().ToJson()).Hooks);
     }
 
     [Fact]

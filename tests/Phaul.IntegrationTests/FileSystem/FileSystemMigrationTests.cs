@@ -55,12 +55,12 @@ public sealed class FileSystemMigrationTests : IDisposable
         Assert.Equal("created before the freeze", File.ReadAllText(Path.Combine(Copy, "created")));
         Assert.False(File.Exists(Path.Combine(Copy, "deleted")));
 
-        Assert.Equal([FileSystemPhase.Bulk, FileSystemPhase.Freeze], report.FileSystem.Select(phase => phase.Phase));
-        Assert.True(report.FileSystem[0].Transfer.FilesTransferred >= 3);
-        Assert.True(report.FileSystem[1].Transfer.FilesTransferred >= 2); // the log and the new file at least
-        Assert.Equal(1, report.FileSystem[1].Transfer.FilesDeleted);
-        Assert.All(report.FileSystem, phase => Assert.True(phase.Duration > TimeSpan.Zero));
-        Assert.Equal(report.FileSystem, MigrationReport.FromJson(report.ToJson()).FileSystem);
+        Assert.Equal([MigrationHookPhase.BeforeIterations, MigrationHookPhase.WhileFrozen], report.Hooks.Select(phase => phase.Phase));
+        Assert.True(report.Hooks[0].Figures["filesTransferred"] >= 3);
+        Assert.True(report.Hooks[1].Figures["filesTransferred"] >= 2); // the log and the new file at least
+        Assert.Equal(1, report.Hooks[1].Figures["filesDeleted"]);
+        Assert.All(report.Hooks, phase => Assert.True(phase.Duration > TimeSpan.Zero));
+        Assert.Equal(report.Hooks, MigrationReport.FromJson(report.ToJson()).Hooks);
         TestContext.Current.TestOutputHelper?.WriteLine(report.ToJson());
     }
 
@@ -81,7 +81,7 @@ public sealed class FileSystemMigrationTests : IDisposable
         Assert.Equal(MigrationStrategy.PostCopy, report.Strategy);
         Assert.Equal(fileSystem.FrozenSourceLog, fileSystem.FrozenCopyLog);
         Assert.True(after.AppendedLines > NumberedLog.AssertNumbered(fileSystem.FrozenSourceLog!));
-        Assert.Equal([FileSystemPhase.Bulk, FileSystemPhase.Freeze], report.FileSystem.Select(phase => phase.Phase));
+        Assert.Equal([MigrationHookPhase.BeforeIterations, MigrationHookPhase.WhileFrozen], report.Hooks.Select(phase => phase.Phase));
     }
 
     // Handles: the destination's rsync is killed during the freeze copy. The dump fails, CRIU resumes the
@@ -107,9 +107,10 @@ public sealed class FileSystemMigrationTests : IDisposable
 
         Assert.False(failure.FinalStageCompleted);
         Assert.Equal(MigrationStep.DumpCopyRestore, failure.Step);
-        var cause = Assert.IsType<FileSystemMigrationException>(failure.InnerException);
-        Assert.Contains("during the freeze", cause.Message);
+        var cause = Assert.IsType<MigrationHookException>(failure.InnerException);
+        Assert.Contains("'files' failed during the freeze", cause.Message);
         Assert.Contains("killed by signal 9", cause.Message);
+        Assert.IsType<FileSystemMigrationException>(cause.InnerException);
         Assert.Equal(sourcePid, workload.Pid);
         var after = await workload.WaitForProgressAsync(30, Progress, Ct);
         Assert.True(workload.IsRunning);

@@ -42,7 +42,7 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
         FreezeWatcher fileSystem;
         await using (var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct))
         {
-            fileSystem = new FreezeWatcher(new SubtreeFileSystem(connection.FileSystem, Options()), Tree, Copy);
+            fileSystem = new FreezeWatcher(new SubtreeFileSystem(connection.FileSystem(), Options()), Tree, Copy);
             report = await Client(connection, workload.Pid, fileSystem, strategy).MigrateAsync(Ct);
         }
         workload.AdoptRestored(report.RestoredPid!.Value);
@@ -54,9 +54,9 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
         Assert.True(after.AppendedLines > frozenLines);
         Assert.Equal("new", File.ReadAllText(Path.Combine(Copy, "changed")));
         Assert.False(File.Exists(Path.Combine(Copy, "deleted")));
-        Assert.Equal([FileSystemPhase.Bulk, FileSystemPhase.Freeze], report.FileSystem.Select(phase => phase.Phase));
-        Assert.True(report.FileSystem[1].Transfer.BytesSent > 0);
-        Assert.Equal(1, report.FileSystem[1].Transfer.FilesDeleted);
+        Assert.Equal([MigrationHookPhase.BeforeIterations, MigrationHookPhase.WhileFrozen], report.Hooks.Select(phase => phase.Phase));
+        Assert.True(report.Hooks[1].Figures["bytesSent"] > 0);
+        Assert.Equal(1, report.Hooks[1].Figures["filesDeleted"]);
         TestContext.Current.TestOutputHelper?.WriteLine(report.ToJson());
     }
 
@@ -75,9 +75,9 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
 
         await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct);
         var failure = await Assert.ThrowsAsync<MigrationException>(
-            () => Client(connection, sourcePid, new SubtreeFileSystem(connection.FileSystem, Options())).MigrateAsync(Ct));
+            () => Client(connection, sourcePid, new SubtreeFileSystem(connection.FileSystem(), Options())).MigrateAsync(Ct));
 
-        Assert.Equal(MigrationStep.CopyFileSystem, failure.Step);
+        Assert.Equal(MigrationStep.RunHooks, failure.Step);
         Assert.Contains($"does not allow copies into '{Copy}'", failure.InnerException!.Message);
         Assert.False(Directory.Exists(Copy));
         await workload.WaitForProgressAsync(20, Progress, Ct);
@@ -98,38 +98,44 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
 
         await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct);
         var failure = await Assert.ThrowsAsync<MigrationException>(
-            () => Client(connection, workload.Pid, new SubtreeFileSystem(connection.FileSystem, Options())).MigrateAsync(Ct));
+            () => Client(connection, workload.Pid, new SubtreeFileSystem(connection.FileSystem(), Options())).MigrateAsync(Ct));
 
-        Assert.Equal(MigrationStep.CopyFileSystem, failure.Step);
+        Assert.Equal(MigrationStep.RunHooks, failure.Step);
         Assert.Contains("rsync is not installed on the destination", failure.InnerException!.Message);
         Assert.True(workload.IsRunning);
         NumberedLog.AssertNumbered(File.ReadAllText(Path.Combine(Tree, "log")));
     }
 
     // Handles: a source (holding the key) asking the destination to run rsync as a sender, or into a path it did not
-    // prepare. The destination refuses before running anything, says why, and the session stays usable.
+    // prepare. The destination refuses before running anything, says why, the session stays usable, and its end removes
+    // the prepared target of a tree it did not restore.
     [Fact(Timeout = 60_000)]
     public async Task The_destination_refuses_a_sending_rsync_and_unprepared_paths_over_the_wire()
     {
         FileTree.RequireRsync();
         var key = PreSharedKey.Generate();
         await using var listener = StartListener(key, new FileSystemDestinationOptions { AllowedRoots = [Copy] });
-        await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct);
-        await connection.FileSystem.PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, [Copy]), Ct);
+        var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct);
+        await connection.FileSystem().PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, [Copy]), Ct);
 
-        var sender = await Assert.ThrowsAsync<FileSystemMigrationException>(() => connection.FileSystem.RunRsyncServerAsync(
+        var sender = await Assert.ThrowsAsync<FileSystemMigrationException>(() => connection.FileSystem().RunRsyncServerAsync(
             ["rsync", "--server", "--sender", "-logDtpre.iLsfxCIvu", ".", Copy], Stream.Null, Ct));
-        var elsewhere = await Assert.ThrowsAsync<FileSystemMigrationException>(() => connection.FileSystem.RunRsyncServerAsync(
+        var elsewhere = await Assert.ThrowsAsync<FileSystemMigrationException>(() => connection.FileSystem().RunRsyncServerAsync(
             ["rsync", "--server", "-logDtpre.iLsfxCIvu", ".", "/etc/"], Stream.Null, Ct));
-        await connection.FileSystem.CompleteAsync(migrated: false, Ct);
+        var again = await Assert.ThrowsAsync<FileSystemMigrationException>(
+            () => connection.FileSystem().PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, [Copy]), Ct));
+        Assert.True(Directory.Exists(Copy));
+        await connection.DisposeAsync();
 
         Assert.Contains("--sender", sender.Message);
         Assert.Contains("'/etc/' is not one this session prepared", elsewhere.Message);
-        Assert.False(Directory.Exists(Copy));
+        Assert.Contains("prepared already", again.Message);
+        await Poll.UntilAsync(() => Directory.Exists(Copy) ? null : "removed", Progress, "the session's end to remove the prepared target", Ct);
     }
 
     // Handles: the source's rsync is killed in the middle of a copy. The copy fails saying so, the destination's rsync
-    // ends with it, the control connection stays in step (the clean-up still works), and the source's files are untouched.
+    // ends with it, the control connection stays in step (the next request is answered), the session's end removes the
+    // copy, and the source's files are untouched.
     [Fact(Timeout = 120_000)]
     public async Task A_source_rsync_killed_mid_copy_fails_the_copy_and_leaves_the_session_usable()
     {
@@ -143,33 +149,37 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
         FileTree.Chmod(rsync, "700");
         var key = PreSharedKey.Generate();
         await using var listener = StartListener(key, new FileSystemDestinationOptions { AllowedRoots = [Copy] });
-        await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct);
-        var fileSystem = new SubtreeFileSystem(connection.FileSystem, new SubtreeFileSystemOptions { Subtrees = Options().Subtrees, RsyncPath = rsync });
+        var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, cancellationToken: Ct);
+        var fileSystem = new SubtreeFileSystem(connection.FileSystem(), new SubtreeFileSystemOptions { Subtrees = Options().Subtrees, RsyncPath = rsync });
 
-        var copying = fileSystem.CopyBeforeIterationsAsync(Ct);
+        var copying = fileSystem.BeforeIterationsAsync(Ct);
         // The destination's rsync writes into a temporary file once data arrives.
         await Poll.UntilAsync(() => Directory.Exists(Copy) && Directory.EnumerateFiles(Copy, ".big.*").Any() ? "receiving" : null,
                               TimeSpan.FromSeconds(30), "the destination to receive data", Ct);
         FileTree.Kill(int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture));
         var failure = await Assert.ThrowsAsync<FileSystemMigrationException>(() => copying);
+        var again = await Assert.ThrowsAsync<FileSystemMigrationException>(
+            () => connection.FileSystem().PrepareAsync(new FileSystemPlan(FileSystemMode.Subtree, [Copy]), Ct));
         await fileSystem.CompleteAsync(migrated: false, Ct);
+        await connection.DisposeAsync();
 
         Assert.Contains("was killed by signal 9", failure.Message);
         Assert.Contains("before the destination's rsync finished", failure.Message);
-        Assert.False(Directory.Exists(Copy));
+        Assert.Contains("prepared already", again.Message);
+        await Poll.UntilAsync(() => Directory.Exists(Copy) ? null : "removed", Progress, "the session's end to remove the copy", Ct);
         Assert.Equal(2L << 30, new FileInfo(Path.Combine(Tree, "big")).Length);
     }
 
     private MigrationListener StartListener(PreSharedKey key, FileSystemDestinationOptions fileSystem) =>
         MigrationListener.Start(new MigrationListenerOptions
         {
-            EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = DestinationWdir, Key = key, FileSystem = fileSystem,
-        });
+            EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = DestinationWdir, Key = key,
+        }.WithFileSystem(fileSystem));
 
-    private PhaulClient Client(MigrationConnection connection, int pid, IFileSystemMigration fileSystem,
+    private PhaulClient Client(MigrationConnection connection, int pid, IMigrationHook fileSystem,
                                StrategyChoice strategy = StrategyChoice.StopAndCopy) =>
         PhaulClient.MakePhaulClient(connection.Local, connection.Remote, new PhaulConfig { Pid = pid, Memfd = connection.Memfd, Wdir = SourceWdir },
-                                    new PhaulClientOptions { Strategy = strategy, AllowFallback = false, FileSystem = fileSystem });
+                                    new PhaulClientOptions { Strategy = strategy, AllowFallback = false, Hooks = [fileSystem] });
 
     private SubtreeFileSystemOptions Options() => new() { Subtrees = [new FileSystemSubtree(Tree) { DestinationPath = Copy }] };
 

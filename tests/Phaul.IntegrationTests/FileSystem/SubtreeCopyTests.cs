@@ -26,12 +26,12 @@ public sealed class SubtreeCopyTests : IDisposable
         File.WriteAllText(Path.Combine(Source, "skip.tmp"), "excluded");
         var fileSystem = SubtreeFileSystem.OnThisMachine(Options());
 
-        var bulk = await fileSystem.CopyBeforeIterationsAsync(Ct);
+        var bulk = await fileSystem.BeforeIterationsAsync(Ct);
 
         Assert.Equal("before", File.ReadAllText(Path.Combine(Target, "changed")));
         Assert.False(File.Exists(Path.Combine(Target, "skip.tmp")));
-        Assert.Equal(3, bulk.FilesTransferred);
-        Assert.True(bulk.BytesSent > 0);
+        Assert.Equal(3, bulk["filesTransferred"]);
+        Assert.True(bulk["bytesSent"] > 0);
 
         File.WriteAllText(Path.Combine(Source, "changed"), "after!");  // same size, same second: found by nanoseconds
         File.Delete(Path.Combine(Source, "deleted"));
@@ -42,11 +42,11 @@ public sealed class SubtreeCopyTests : IDisposable
         FileTree.HardLink(Path.Combine(Source, "kept"), Path.Combine(Source, "sub", "kept-too"));
         File.SetLastWriteTimeUtc(Path.Combine(Source, "kept"), new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc));
 
-        var freeze = await fileSystem.CopyFrozenAsync(Ct);
+        var freeze = await fileSystem.WhileFrozenAsync(Ct);
 
         Assert.Equal("after!", File.ReadAllText(Path.Combine(Target, "changed")));
         Assert.False(File.Exists(Path.Combine(Target, "deleted")));
-        Assert.Equal(1, freeze.FilesDeleted);
+        Assert.Equal(1, freeze["filesDeleted"]);
         Assert.Equal("new", File.ReadAllText(Path.Combine(Target, "sub", "created")));
         Assert.Equal("440", FileTree.Mode(Path.Combine(Target, "sub", "created")));
         Assert.Equal((1234, 4321), FileTree.Owner(Path.Combine(Target, "sub", "created")));
@@ -67,7 +67,7 @@ public sealed class SubtreeCopyTests : IDisposable
         Directory.CreateDirectory(Source);
         File.WriteAllText(Path.Combine(Source, "file"), "data");
         var fileSystem = SubtreeFileSystem.OnThisMachine(Options());
-        await fileSystem.CopyBeforeIterationsAsync(Ct);
+        await fileSystem.BeforeIterationsAsync(Ct);
         Assert.True(File.Exists(Path.Combine(Target, "file")));
 
         await fileSystem.CompleteAsync(migrated: false, Ct);
@@ -76,7 +76,7 @@ public sealed class SubtreeCopyTests : IDisposable
         Assert.Equal("data", File.ReadAllText(Path.Combine(Source, "file")));
 
         var keeping = SubtreeFileSystem.OnThisMachine(Options(keep: true));
-        await keeping.CopyBeforeIterationsAsync(Ct);
+        await keeping.BeforeIterationsAsync(Ct);
         await keeping.CompleteAsync(migrated: false, Ct);
         Assert.True(File.Exists(Path.Combine(Target, "file")));
     }
@@ -94,7 +94,7 @@ public sealed class SubtreeCopyTests : IDisposable
         });
         var fileSystem = new SubtreeFileSystem(destination, Options());
 
-        var failure = await Assert.ThrowsAsync<FileSystemMigrationException>(() => fileSystem.CopyBeforeIterationsAsync(Ct));
+        var failure = await Assert.ThrowsAsync<FileSystemMigrationException>(() => fileSystem.BeforeIterationsAsync(Ct));
 
         Assert.Contains("rsync is not installed on the destination", failure.Message);
         Assert.Contains("/nonexistent/rsync", failure.Message);
@@ -113,7 +113,7 @@ public sealed class SubtreeCopyTests : IDisposable
         var destination = new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Target], RsyncPath = killer });
         var fileSystem = new SubtreeFileSystem(destination, Options());
 
-        var failure = await Assert.ThrowsAsync<FileSystemMigrationException>(() => fileSystem.CopyBeforeIterationsAsync(Ct));
+        var failure = await Assert.ThrowsAsync<FileSystemMigrationException>(() => fileSystem.BeforeIterationsAsync(Ct));
 
         Assert.Contains("killed by signal 9", failure.Message);
         Assert.Equal("data", File.ReadAllText(Path.Combine(Source, "file")));
@@ -130,8 +130,8 @@ public sealed class SubtreeCopyTests : IDisposable
         var destination = new RefusingAclsOnce(new FileSystemDestination(new FileSystemDestinationOptions { AllowedRoots = [Target] }));
         var fileSystem = new SubtreeFileSystem(destination, Options());
 
-        await fileSystem.CopyBeforeIterationsAsync(Ct);
-        await fileSystem.CopyFrozenAsync(Ct);
+        await fileSystem.BeforeIterationsAsync(Ct);
+        await fileSystem.WhileFrozenAsync(Ct);
 
         Assert.Equal(3, destination.Runs.Count);
         Assert.Matches("^-[a-zA-Z]*A[a-zA-Z]*X", destination.Runs[0][2]);

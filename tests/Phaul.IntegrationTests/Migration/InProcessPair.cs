@@ -64,12 +64,12 @@ internal sealed class InProcessPair : IDisposable
     /// unless asked otherwise (Auto would pick post-copy here, which the PostCopy tests cover).
     /// </summary>
     public PhaulClient Client(int pid, StrategyChoice strategy = StrategyChoice.StopAndCopy, InProcessLocalOptions? localOptions = null,
-                              bool allowFallback = true, IFileSystemMigration? fileSystem = null) =>
+                              bool allowFallback = true, IMigrationHook? fileSystem = null) =>
         PhaulClient.MakePhaulClient(new InProcessLocal(Server, Log, localOptions?.ConfigureDump, localOptions?.ConfigureRestore), Server,
                                     new PhaulConfig { Pid = pid, Memfd = (int)_sourceEnd.Handle, Wdir = Source.FullName },
                                     new PhaulClientOptions
                                     {
-                                        Strategy = strategy, AllowFallback = allowFallback, CriuFactory = NewCriu, FileSystem = fileSystem,
+                                        Strategy = strategy, AllowFallback = allowFallback, CriuFactory = NewCriu, Hooks = fileSystem is null ? [] : [fileSystem],
                                     }, Log);
 
     /// <summary>Every page server the destination started has exited, and no process holds a file in either working directory.</summary>

@@ -135,7 +135,7 @@ internal sealed class FakeDestination : IAsyncDisposable
     private readonly TaskCompletionSource<MigrationSessionEndedEventArgs> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public FakeDestination(PreSharedKey key, int maxConnections = 16,
-                           bool keepImages = false, bool keepFailed = false, string? wdir = null, FileSystemDestinationOptions? fileSystem = null,
+                           bool keepImages = false, bool keepFailed = false, string? wdir = null,
                            Func<MigrationListenerOptions, MigrationListenerOptions>? configure = null)
     {
         var options = new MigrationListenerOptions
@@ -146,7 +146,6 @@ internal sealed class FakeDestination : IAsyncDisposable
             Key = key,
             MaxConnections = maxConnections,
             KeepImages = keepImages,
-            FileSystem = fileSystem,
         };
         var services = new DestinationServices(CreateTarget, (_, _) => Task.FromResult(RestoreStats));
         Listener = MigrationListener.Start(configure?.Invoke(options) ?? options, LoggerFactory, services);

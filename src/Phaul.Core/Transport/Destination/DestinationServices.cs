@@ -5,7 +5,7 @@ namespace Phaul.Transport;
 
 /// <summary>
 /// What a destination needs beyond the network: a PhaulServer per session and CRIU's restore statistics; and what
-/// its sessions share: the disk space their image files take, and the file-system targets they copy into.
+/// its sessions share: the disk space their image files take.
 /// </summary>
 /// <param name="CreateTarget">Creates the session's server for its configuration.</param>
 /// <param name="ReadRestoreStats">Reads CRIU's restore statistics from an images directory.</param>
@@ -14,9 +14,6 @@ internal sealed record DestinationServices(Func<PhaulConfig, IMigrationTarget> C
 {
     /// <summary>The image bytes all sessions hold, against <see cref="MigrationListenerOptions.MaxImageBytesAllSessions"/>.</summary>
     public SharedImageSpace ImageSpace { get; } = new();
-
-    /// <summary>The subtree targets live sessions hold, so that no session prepares another's (or one inside or around it).</summary>
-    public FileSystemTargets FileSystemTargets { get; } = new();
 
     /// <summary>The real ones: a <see cref="PhaulServer"/> per session, statistics from <see cref="CriuImageStats"/>.</summary>
     public static DestinationServices ForPhaulServer(PhaulServerOptions? serverOptions, ILoggerFactory? loggerFactory) =>

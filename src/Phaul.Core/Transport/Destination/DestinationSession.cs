@@ -17,7 +17,6 @@ internal sealed partial class DestinationSession : IDisposable
     private readonly DestinationServices _services;
     private readonly ILogger _logger;
     private readonly string _id;
-    private readonly FileSystemDestination _fileSystem;
     private readonly SessionHandOver _handOver;
 
     // The iteration whose page server (or, when lazy, lazy-pages daemon) runs, if any.
@@ -43,7 +42,6 @@ internal sealed partial class DestinationSession : IDisposable
         _services = services;
         _logger = logger;
         _receiver = new ImageReceiver(channel, options.ImageLimits, options.Timeouts.Transfer, services.ImageSpace);
-        _fileSystem = new FileSystemDestination(options.FileSystem, loggerFactory: null, services.FileSystemTargets);
     }
 
     /// <summary>The restored tree's root pid, once restored.</summary>
@@ -72,7 +70,7 @@ internal sealed partial class DestinationSession : IDisposable
         }
         finally
         {
-            await AbandonFileSystemAsync().ConfigureAwait(false);
+            await EndExtensionsAsync().ConfigureAwait(false);
         }
         if (LossAtTheEnd(null) is { } lost)
             throw _channel.Failure(TransportPhase.PostCopyPages, $"the source closed the connection, and {Describe(lost)}", _openIteration, lost);
@@ -135,17 +133,15 @@ internal sealed partial class DestinationSession : IDisposable
                 return new Envelope { WaitPagesResult = await WaitForPagesAsync(cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.ParentPageMapsRequest:
                 return new Envelope { ParentPageMapsResult = await SendParentPageMapsAsync(request.ParentPageMapsRequest.Ancestor, cancellationToken).ConfigureAwait(false) };
-            case Envelope.BodyOneofCase.FsPrepareRequest:
-                return new Envelope { FsPrepareResult = await PrepareFileSystemAsync(request.FsPrepareRequest, cancellationToken).ConfigureAwait(false) };
-            case Envelope.BodyOneofCase.FsSyncOpen:
-                await RunRsyncServerAsync(request.FsSyncOpen, cancellationToken).ConfigureAwait(false);
+            case Envelope.BodyOneofCase.ExtensionRequest:
+                return new Envelope { ExtensionResult = await HandleExtensionRequestAsync(request.ExtensionRequest, cancellationToken).ConfigureAwait(false) };
+            case Envelope.BodyOneofCase.ExtensionStreamOpen:
+                await ServeExtensionStreamAsync(request.ExtensionStreamOpen, cancellationToken).ConfigureAwait(false);
                 return null;
-            case Envelope.BodyOneofCase.FsCompleteRequest:
-                return new Envelope { FsCompleteResult = await CompleteFileSystemAsync(request.FsCompleteRequest.Migrated, cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.Abort:
                 throw _channel.Aborted(request.Abort, TransportPhase.AwaitingRequest, _openIteration);
             default:
-                throw _channel.Unexpected(request, "a request (StartIter, StopIter, a file, Restore, a post-copy or a file-system request)", TransportPhase.AwaitingRequest, _openIteration);
+                throw _channel.Unexpected(request, "a request (StartIter, StopIter, a file, Restore, a post-copy or an extension request)", TransportPhase.AwaitingRequest, _openIteration);
         }
     }
 

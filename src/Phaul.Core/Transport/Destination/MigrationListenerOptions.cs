@@ -107,10 +107,13 @@ public sealed record MigrationListenerOptions
     public Action<CriuOpts>? ConfigureRestore { get; init; }
 
     /// <summary>
-    /// What sources may do with files here: check shared paths (always), and copy subtrees into
-    /// <see cref="FileSystemDestinationOptions.AllowedRoots"/> with rsync. Default: no roots, so no subtree copies.
+    /// The extensions sources may use in a session (<see cref="MigrationConnection.RequestAsync"/>,
+    /// <see cref="MigrationConnection.OpenStreamAsync"/>), by name, each with the factory that creates its handler for
+    /// one session (e.g. Phaul.FileSystem's, which copies files with rsync). A source naming another is refused.
+    /// Default: none.
     /// </summary>
-    public FileSystemDestinationOptions? FileSystem { get; init; }
+    public IReadOnlyDictionary<string, Func<IDestinationExtension>> Extensions { get; init; } =
+        System.Collections.ObjectModel.ReadOnlyDictionary<string, Func<IDestinationExtension>>.Empty;
 
     /// <summary>Called at each step of the destination's half of the hand-over (tests break a migration there).</summary>
     internal HandOverHooks HandOverHooks { get; init; } = HandOverHooks.None;
@@ -150,8 +153,9 @@ public sealed record MigrationListenerOptions
         TransportTimeouts.RequirePositive(RequestTimeout, nameof(MigrationListenerOptions), nameof(RequestTimeout));
         TransportTimeouts.RequirePositive(TransferTimeout, nameof(MigrationListenerOptions), nameof(TransferTimeout));
         TransportTimeouts.RequirePositive(HandOverTimeout, nameof(MigrationListenerOptions), nameof(HandOverTimeout));
-        if (FileSystem is not null)
-            _ = new FileSystemDestination(FileSystem); // validates it, naming the bad option
+        ArgumentNullException.ThrowIfNull(Extensions, nameof(Extensions));
+        if (Extensions.FirstOrDefault(extension => string.IsNullOrEmpty(extension.Key) || extension.Value is null) is { Key: { } name })
+            throw new ArgumentException($"MigrationListenerOptions.Extensions: the extension '{name}' needs a name and a factory.", nameof(Extensions));
         if (MaxPendingConnections < 1)
             throw new ArgumentOutOfRangeException(nameof(MaxPendingConnections), MaxPendingConnections, "MigrationListenerOptions.MaxPendingConnections must be at least 1.");
         if (MaxPendingConnectionsPerAddress < 1 || MaxPendingConnectionsPerAddress > MaxPendingConnections)

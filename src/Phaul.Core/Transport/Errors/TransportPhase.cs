@@ -42,6 +42,6 @@ public enum TransportPhase
     /// <summary>Post-copy: the destination's lazy-pages daemon, from its start until every page of the restored tree arrived.</summary>
     PostCopyPages,
 
-    /// <summary>Migrating the tree's files: preparing the destination, an rsync copy, or the clean-up.</summary>
-    FileSystem,
+    /// <summary>A request to, or a stream with, an extension's handler on the destination (<see cref="IDestinationExtension"/>).</summary>
+    Extension,
 }

@@ -107,8 +107,14 @@ internal static partial class TransportLog
     [LoggerMessage(3106, LogLevel.Error, "Transfer or restore failed with the tree frozen; CRIU resumes it on the source")]
     public static partial void FinalStageFailed(this ILogger logger, Exception exception);
 
-    [LoggerMessage(3200, LogLevel.Warning, "Session {SessionId}: a file-system request failed: {Error}")]
-    public static partial void FileSystemRequestFailed(this ILogger logger, string sessionId, string error);
+    [LoggerMessage(3200, LogLevel.Warning, "Session {SessionId}: extension {Extension} failed a request or stream: {Error}")]
+    public static partial void ExtensionFailed(this ILogger logger, string sessionId, string extension, string error);
+
+    [LoggerMessage(3201, LogLevel.Warning, "Session {SessionId}: extension {Extension} failed to end (migrated {Migrated})")]
+    public static partial void ExtensionEndFailed(this ILogger logger, string sessionId, string extension, bool migrated, Exception failure);
+
+    [LoggerMessage(3202, LogLevel.Warning, "An extension stream did not close cleanly, so the control connection is unusable: {Error}")]
+    public static partial void ExtensionStreamNotClosed(this ILogger logger, string error);
 
     [LoggerMessage(3040, LogLevel.Information, "Session {SessionId}: restored the tree as pid {Pid}, held stopped until the source gives its copy up")]
     public static partial void HoldingRestoredTree(this ILogger logger, string sessionId, int pid);

@@ -8,9 +8,13 @@ internal static class TransportProtocol
     /// different one, naming both. Version 2 added post-copy (lazy iterations), version 3 the
     /// page maps a hybrid migration fetches back from the destination (ParentPageMaps), version 4
     /// the two-step hand-over (RestorePrepared, HandOverCommit) that never lets the tree run on both ends, version 5
-    /// TLS 1.3 on every connection with the key's proof bound to it, after a plain-text greeting.
+    /// TLS 1.3 on every connection with the key's proof bound to it, after a plain-text greeting, version 6 the
+    /// extensions' requests and streams (<see cref="IDestinationExtension"/>) in place of the file-system messages.
     /// </summary>
-    public const uint Version = 5;
+    public const uint Version = 6;
+
+    /// <summary>Bytes of an extension stream's data per frame; well under the frame limit.</summary>
+    internal const int ExtensionChunkLength = 64 * 1024;
 
     /// <summary>Bytes of image data per chunk frame; well under the frame limit.</summary>
     public const int FileChunkLength = 256 * 1024;

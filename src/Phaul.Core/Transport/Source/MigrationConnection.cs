@@ -43,6 +43,7 @@ public sealed class MigrationConnection : IAsyncDisposable
     private readonly TransportConnection _memoryConnection;
     private readonly SourceControl _control;
     private readonly RemoteRestoreLocal _local;
+    private readonly ExtensionClient _extensions;
 
     private MigrationConnection(TransportConnection control, TransportConnection memoryConnection, MemoryLink memory,
                                 MigrationConnectionOptions options, HandOverResolver resolver, ILogger logger)
@@ -53,7 +54,7 @@ public sealed class MigrationConnection : IAsyncDisposable
         _control = new SourceControl(control.Channel, options.Timeouts, logger, options.Progress);
         _local = new RemoteRestoreLocal(_control, options, resolver);
         Remote = new PhaulServerProxy(_control);
-        FileSystem = new TunnelledFileSystemDestination(_control);
+        _extensions = new ExtensionClient(_control);
         SessionId = Convert.ToHexStringLower(control.SessionId);
         Memfd = memory.CriuFd;
     }
@@ -63,13 +64,6 @@ public sealed class MigrationConnection : IAsyncDisposable
 
     /// <summary>The final stage: dump, transfer the images, restore on the destination; also an <see cref="IPhaulPostCopyLocal"/>.</summary>
     public IPhaulLocal Local => _local;
-
-    /// <summary>
-    /// The destination's file-system end, over this session's control connection: give it to a
-    /// <see cref="SubtreeFileSystem"/> or <see cref="SharedFileSystem"/> for <c>PhaulClientOptions.FileSystem</c>.
-    /// The destination's rsync runs only with arguments it checked, into paths its options allow.
-    /// </summary>
-    public IFileSystemDestination FileSystem { get; }
 
     /// <summary>The memory connection's socket fd, for <c>PhaulConfig.Memfd</c>; valid until disposal.</summary>
     public int Memfd { get; }
@@ -133,6 +127,38 @@ public sealed class MigrationConnection : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Sends a request to the destination's extension <paramref name="extension"/> (<see cref="IDestinationExtension.HandleRequestAsync"/>,
+    /// registered in <see cref="MigrationListenerOptions.Extensions"/>) and returns its answer. Requests and streams take
+    /// the control connection one at a time, between the migration's own requests.
+    /// </summary>
+    /// <param name="extension">The name the destination registered the extension under.</param>
+    /// <param name="request">What to send; it must fit a frame with room to spare (under 1 MiB).</param>
+    /// <param name="cancellationToken">Abandons the request; the connection is unusable afterwards.</param>
+    /// <returns>The extension's answer.</returns>
+    /// <exception cref="TransportException">
+    /// In <see cref="TransportPhase.Extension"/>: the destination has no such extension, or its handler threw (the
+    /// message carries the handler's); or the connection failed.
+    /// </exception>
+    public Task<byte[]> RequestAsync(string extension, ReadOnlyMemory<byte> request, CancellationToken cancellationToken = default) =>
+        _extensions.RequestAsync(extension, request, cancellationToken);
+
+    /// <summary>
+    /// Opens a byte stream, both ways, to the destination's extension <paramref name="extension"/>
+    /// (<see cref="IDestinationExtension.HandleStreamAsync"/>); the control connection is the stream's alone until it is
+    /// disposed. Reading gives what the handler writes, then the end of the stream once the handler returned, or throws
+    /// a <see cref="TransportException"/> carrying what the handler threw. Writing sends to the handler; writing zero
+    /// bytes ends this side (the handler reads the end of the stream) while reading goes on. Disposing ends this side if
+    /// it was not ended, waits for the handler to return, dropping what it still writes, and gives the connection back.
+    /// </summary>
+    /// <param name="extension">The name the destination registered the extension under.</param>
+    /// <param name="header">What the handler gets first (e.g. what to do).</param>
+    /// <param name="cancellationToken">Abandons the opening.</param>
+    /// <returns>The stream; one reader and one writer at a time.</returns>
+    /// <exception cref="TransportException">The destination has no such extension, or the connection failed.</exception>
+    public Task<Stream> OpenStreamAsync(string extension, ReadOnlyMemory<byte> header, CancellationToken cancellationToken = default) =>
+        _extensions.OpenStreamAsync(extension, header, cancellationToken);
 
     /// <summary>
     /// Cuts both connections at once (shutdown both ways) as a network failure would, without releasing

@@ -78,25 +78,50 @@ internal sealed class SourceControl : IDisposable
     /// <summary>Runs a multi-message exchange with the connection held; a failure in it breaks the connection.</summary>
     public async Task<T> ExclusiveAsync<T>(Func<Task<T>> exchange, CancellationToken cancellationToken)
     {
-        await _exclusive.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var use = await AcquireAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_broken is not null)
-                throw new TransportException(_broken.Side, _broken.Phase,
-                    $"the control connection is unusable since an earlier step failed: {_broken.Reason}", _broken.Iteration,
-                    _broken.EndPoint, _broken);
             return await exchange().ConfigureAwait(false);
         }
-        catch (Exception e) when (_broken is null)
+        catch (Exception e)
         {
-            _broken = e as TransportException
-                      ?? new TransportException(TransportSide.Source, TransportPhase.AwaitingRequest, e.Message, CurrentIteration,
-                                                Channel.PeerEndPoint, e);
+            use.Break(e);
             throw;
         }
-        finally
+    }
+
+    /// <summary>
+    /// Holds the connection for an exchange the caller drives message by message (an extension's stream) until the
+    /// returned hold is disposed; the caller reports a failure that puts the connection out of step with <see cref="Hold.Break"/>.
+    /// </summary>
+    /// <exception cref="TransportException">An earlier exchange broke the connection.</exception>
+    public async Task<Hold> AcquireAsync(CancellationToken cancellationToken)
+    {
+        await _exclusive.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (_broken is { } broken)
         {
             _exclusive.Release();
+            throw new TransportException(broken.Side, broken.Phase, $"the control connection is unusable since an earlier step failed: {broken.Reason}",
+                                         broken.Iteration, broken.EndPoint, broken);
+        }
+        return new Hold(this);
+    }
+
+    /// <summary>The connection held by one exchange; disposing lets the next one have it.</summary>
+    public sealed class Hold(SourceControl owner) : IDisposable
+    {
+        private int _released;
+
+        /// <summary>The exchange failed half-way: every later request fails, naming <paramref name="failure"/>.</summary>
+        public void Break(Exception failure) =>
+            owner._broken ??= failure as TransportException
+                              ?? new TransportException(TransportSide.Source, TransportPhase.AwaitingRequest, failure.Message, owner.CurrentIteration,
+                                                        owner.Channel.PeerEndPoint, failure);
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+                owner._exclusive.Release();
         }
     }
 

@@ -22,10 +22,10 @@ internal static class Methods
         var cli = new CriuCommandLine(criuPath);
         return
         [
-            (PhaulStopAndCopy, (size, cancel) => phaul.MeasureAsync(size, StrategyChoice.StopAndCopy, cancel)),
+            (PhaulStopAndCopy, (size, cancel) => phaul.MeasureAsync(size, MigrationStrategy.StopAndCopy, cancel)),
             (CliStopAndCopy, cli.ThroughPageServerAsync),
             (CliDumpRestore, cli.DumpRestoreAsync),
-            (PhaulPostCopy, (size, cancel) => phaul.MeasureAsync(size, StrategyChoice.PostCopy, cancel)),
+            (PhaulPostCopy, (size, cancel) => phaul.MeasureAsync(size, MigrationStrategy.PostCopy, cancel)),
             (CliPostCopy, cli.PostCopyAsync),
             .. Transport(criuPath),
         ];
@@ -38,10 +38,10 @@ internal static class Methods
         var plain = new PhaulOverTransport(criuPath, plaintext: true);
         return
         [
-            (TlsStopAndCopy, (size, cancel) => tls.MeasureAsync(size, StrategyChoice.StopAndCopy, cancel)),
-            (PlainStopAndCopy, (size, cancel) => plain.MeasureAsync(size, StrategyChoice.StopAndCopy, cancel)),
-            (TlsPostCopy, (size, cancel) => tls.MeasureAsync(size, StrategyChoice.PostCopy, cancel)),
-            (PlainPostCopy, (size, cancel) => plain.MeasureAsync(size, StrategyChoice.PostCopy, cancel)),
+            (TlsStopAndCopy, (size, cancel) => tls.MeasureAsync(size, MigrationStrategy.StopAndCopy, cancel)),
+            (PlainStopAndCopy, (size, cancel) => plain.MeasureAsync(size, MigrationStrategy.StopAndCopy, cancel)),
+            (TlsPostCopy, (size, cancel) => tls.MeasureAsync(size, MigrationStrategy.PostCopy, cancel)),
+            (PlainPostCopy, (size, cancel) => plain.MeasureAsync(size, MigrationStrategy.PostCopy, cancel)),
         ];
     }
 }

@@ -5,7 +5,7 @@ namespace Phaul.Benchmarks;
 /// <summary>Migrates a workload with Phaul, client and server in this process (README's sample), with one strategy and no fallback.</summary>
 internal sealed class PhaulInProcess(string criuPath)
 {
-    public async Task<Measurement> MeasureAsync(int memoryMiB, StrategyChoice strategy, CancellationToken cancellationToken)
+    public async Task<Measurement> MeasureAsync(int memoryMiB, MigrationStrategy strategy, CancellationToken cancellationToken)
     {
         var (workload, gapBefore) = await WorkloadProbe.StartAsync(memoryMiB, cancellationToken);
         using (workload)

@@ -10,7 +10,7 @@ namespace Phaul.Benchmarks;
 /// </summary>
 internal sealed class PhaulOverTransport(string criuPath, bool plaintext)
 {
-    public async Task<Measurement> MeasureAsync(int memoryMiB, StrategyChoice strategy, CancellationToken cancellationToken)
+    public async Task<Measurement> MeasureAsync(int memoryMiB, MigrationStrategy strategy, CancellationToken cancellationToken)
     {
         var (workload, gapBefore) = await WorkloadProbe.StartAsync(memoryMiB, cancellationToken);
         using (workload)

@@ -22,7 +22,7 @@ public sealed class DiskFullTests
         MigrationException error;
         await using (var connection = await ends.ConnectAsync())
         {
-            var client = ends.Client(connection, workload.Pid, new PhaulClientOptions { Strategy = StrategyChoice.StopAndCopy });
+            var client = ends.Client(connection, workload.Pid, new PhaulClientOptions { Strategy = MigrationStrategy.StopAndCopy });
             error = await Assert.ThrowsAsync<MigrationException>(() => client.MigrateAsync(Ct));
         }
 
@@ -45,7 +45,7 @@ public sealed class DiskFullTests
         using var disk = SmallDisk.Mount(megabytes: 24);
         using var big = await Workload.StartAsync(memoryMiB: 64, dirtyPagesPerTick: 4, Ct);
         await using var ends = new RemoteEnds(destinationWdir: disk.Path);
-        var stopAndCopy = new PhaulClientOptions { Strategy = StrategyChoice.StopAndCopy };
+        var stopAndCopy = new PhaulClientOptions { Strategy = MigrationStrategy.StopAndCopy };
 
         var clock = Stopwatch.StartNew();
         MigrationException error;

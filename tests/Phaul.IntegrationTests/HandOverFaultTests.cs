@@ -245,7 +245,7 @@ public sealed class HandOverFaultTests
         Assert.Equal(0, after.BadWords);
     }
 
-    private static PhaulClientOptions StopAndCopy => new() { Strategy = StrategyChoice.StopAndCopy };
+    private static PhaulClientOptions StopAndCopy => new() { Strategy = MigrationStrategy.StopAndCopy };
 
     // Waits half a second for the answer to the commit, and as long for an answer to the question that follows.
     private static MigrationConnectionOptions Impatient => new() { HandOverTimeout = TimeSpan.FromMilliseconds(500) };

@@ -10,9 +10,9 @@ public class RemoteMigrationTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Theory]
-    [InlineData(StrategyChoice.StopAndCopy, false)]
-    [InlineData(StrategyChoice.Auto, true)] // both ends support post-copy (hybrid where the kernel tracks dirty memory)
-    public async Task A_workload_migrated_over_the_transport_continues_with_its_state(StrategyChoice strategy, bool lazily)
+    [InlineData(MigrationStrategy.StopAndCopy, false)]
+    [InlineData(MigrationStrategy.Auto, true)] // both ends support post-copy (hybrid where the kernel tracks dirty memory)
+    public async Task A_workload_migrated_over_the_transport_continues_with_its_state(MigrationStrategy strategy, bool lazily)
     {
         CriuTestEnvironment.RequireCriu();
         using var workload = await Workload.StartAsync(memoryMiB: 16, dirtyPagesPerTick: 4, Ct);

@@ -17,7 +17,7 @@ public sealed class RemotePostCopyTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static PhaulClientOptions PostCopyOnly => new() { Strategy = StrategyChoice.PostCopy, AllowFallback = false };
+    private static PhaulClientOptions PostCopyOnly => new() { Strategy = MigrationStrategy.PostCopy, AllowFallback = false };
 
     [Fact(Timeout = 180_000)]
     public async Task A_256_MiB_workload_moves_by_post_copy_over_the_transport_and_verifies_every_page_intact()

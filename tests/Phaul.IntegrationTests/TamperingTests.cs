@@ -28,7 +28,7 @@ public class TamperingTests
         await using var relay = TamperingRelay.Start(ends.Listener.LocalEndPoint, connection, toDestination, offset);
         var sourcePid = workload.Pid;
 
-        var failure = await Assert.ThrowsAnyAsync<Exception>(() => MigrateAsync(ends, relay, workload.Pid, StrategyChoice.StopAndCopy));
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => MigrateAsync(ends, relay, workload.Pid, MigrationStrategy.StopAndCopy));
 
         Assert.True(relay.Flipped > 0, $"the relay reached offset {offset} of {what}: {Describe(relay)}");
         Assert.IsNotType<ProcessLostException>(failure);
@@ -49,7 +49,7 @@ public class TamperingTests
         await using var ends = new RemoteEnds();
         await using var relay = TamperingRelay.Start(ends.Listener.LocalEndPoint, Memory, toDestination: true, offset: 5_000_000);
 
-        var migration = await Assert.ThrowsAsync<MigrationException>(() => MigrateAsync(ends, relay, workload.Pid, StrategyChoice.PostCopy));
+        var migration = await Assert.ThrowsAsync<MigrationException>(() => MigrateAsync(ends, relay, workload.Pid, MigrationStrategy.PostCopy));
         var failure = Assert.IsType<ProcessLostException>(migration.InnerException);
 
         Assert.True(relay.Flipped > 0, Describe(relay));
@@ -79,7 +79,7 @@ public class TamperingTests
             await using var relay = TamperingRelay.Start(ends.Listener.LocalEndPoint, Control, toDestination: true, offset: 4_000_000);
             var subtree = new SubtreeFileSystemOptions { Subtrees = [new FileSystemSubtree(tree) { DestinationPath = copy }] };
 
-            var failure = await Assert.ThrowsAsync<MigrationException>(() => MigrateAsync(ends, relay, workload.Pid, StrategyChoice.StopAndCopy,
+            var failure = await Assert.ThrowsAsync<MigrationException>(() => MigrateAsync(ends, relay, workload.Pid, MigrationStrategy.StopAndCopy,
                 connection => new SubtreeFileSystem(connection.FileSystem(), subtree)));
 
             Assert.True(relay.Flipped > 0, Describe(relay));
@@ -96,7 +96,7 @@ public class TamperingTests
         }
     }
 
-    private static async Task<MigrationReport> MigrateAsync(RemoteEnds ends, TamperingRelay relay, int pid, StrategyChoice strategy,
+    private static async Task<MigrationReport> MigrateAsync(RemoteEnds ends, TamperingRelay relay, int pid, MigrationStrategy strategy,
                                                             Func<MigrationConnection, IMigrationHook>? fileSystem = null)
     {
         await using var connection = await MigrationConnection.ConnectAsync(relay.EndPoint, ends.Key, cancellationToken: Ct);

@@ -21,7 +21,7 @@ internal static class LaneChecks
             return [new LaneCheck("migration completed", false, $"{failure.GetType().Name}: {failure.Message}")];
         var report = result.Report!;
         var scenario = result.Scenario;
-        var hybrid = scenario.Strategy == StrategyChoice.Hybrid;
+        var hybrid = scenario.Strategy == MigrationStrategy.Hybrid;
         var expected = hybrid ? MigrationStrategy.Hybrid : MigrationStrategy.PreCopy;
         List<LaneCheck> checks =
         [

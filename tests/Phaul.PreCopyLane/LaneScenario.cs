@@ -10,7 +10,7 @@ internal sealed record LaneScenario(string Name, string Purpose, WorkloadShape W
                                     PreCopyStopReason ExpectedStop)
 {
     /// <summary>The strategy asked for, without fallback: pre-copy, or hybrid (pre-copy, then post-copy for the rest).</summary>
-    public StrategyChoice Strategy { get; init; } = StrategyChoice.PreCopy;
+    public MigrationStrategy Strategy { get; init; } = MigrationStrategy.PreCopy;
 
     /// <summary>How many pre-dumps must run, when the rule makes that certain.</summary>
     public int? ExpectedPreDumps { get; init; }

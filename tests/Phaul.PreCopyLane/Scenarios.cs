@@ -43,12 +43,12 @@ internal static class Scenarios
         },
         // As pages-floor, but the final stage is lazy: the hot set and the rest follow the resumed tree from the source.
         new("hybrid", "hybrid: pre-copy until a pre-dump writes few pages, then post-copy for the rest", HotSet,
-            Only(pagesWrittenFloor: 1024), PreCopyStopReason.PagesWrittenFloor) { Strategy = StrategyChoice.Hybrid, ExpectedPreDumps = 2 },
+            Only(pagesWrittenFloor: 1024), PreCopyStopReason.PagesWrittenFloor) { Strategy = MigrationStrategy.Hybrid, ExpectedPreDumps = 2 },
         // As hybrid, over the network transport: the pre-dumps' page maps must come back from the destination first.
         new("hybrid-transport", "hybrid over the transport (loopback): the pre-dumps' page maps come back, only the hot set follows", HotSet,
             Only(pagesWrittenFloor: 1024), PreCopyStopReason.PagesWrittenFloor)
         {
-            Strategy = StrategyChoice.Hybrid, ExpectedPreDumps = 2, OverTransport = true,
+            Strategy = MigrationStrategy.Hybrid, ExpectedPreDumps = 2, OverTransport = true,
         },
     ];
 

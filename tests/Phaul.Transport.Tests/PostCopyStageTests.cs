@@ -53,7 +53,7 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
         };
         await ConnectAsync();
         var client = PhaulClient.Create(Connection.Local, Connection.Remote, Config,
-                                        new PhaulClientOptions { Strategy = StrategyChoice.PostCopy, AllowFallback = false, CriuFactory = () => _dump.Criu.Object },
+                                        new PhaulClientOptions { Strategy = MigrationStrategy.PostCopy, AllowFallback = false, CriuFactory = () => _dump.Criu.Object },
                                         loggerFactory: null, MigrationDependencies.Default with { PipeSizeCheck = () => null });
 
         var report = await client.MigrateAsync(Ct).WaitAsync(Patience, Ct);

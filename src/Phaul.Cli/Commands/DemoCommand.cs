@@ -70,7 +70,7 @@ internal static class DemoCommand
                 stdout.WriteLine($"destination  phaul's destination service listening on {listener.LocalEndPoint} (temporary key and directory)");
                 var before = workload.ReadStatus();
                 var sourceDirectory = Directory.CreateDirectory(Path.Combine(scratch, "source")).FullName;
-                var request = new MigrationRequest(workload.Pid, listener.LocalEndPoint, key, StrategyChoice.Auto, AllowFallback: true,
+                var request = new MigrationRequest(workload.Pid, listener.LocalEndPoint, key, MigrationStrategy.Auto, AllowFallback: true,
                                                    sourceDirectory, options.CriuPath);
                 var outcome = await RemoteMigration.RunAsync(request, loggerFactory, new ProgressLines(stderr), cancellationToken).ConfigureAwait(false);
                 ReportWriter.Write(stdout, outcome);

@@ -18,7 +18,7 @@ namespace Phaul.Cli.Commands;
 /// <param name="Verbose">Log to stderr as well as the progress lines.</param>
 /// <param name="FileSystem">What to do with the tree's files (<c>--fs-*</c>); null for nothing.</param>
 /// <param name="InsecurePlaintext">Send everything unencrypted (<c>--insecure-plaintext</c>).</param>
-internal sealed record MigrateOptions(int Pid, EndPoint To, string KeyFile, StrategyChoice Strategy, bool AllowFallback, string? JsonFile, string? Wdir,
+internal sealed record MigrateOptions(int Pid, EndPoint To, string KeyFile, MigrationStrategy Strategy, bool AllowFallback, string? JsonFile, string? Wdir,
                                       string? CriuPath, bool Verbose, FileSystemChoice? FileSystem = null, bool InsecurePlaintext = false);
 
 /// <summary>
@@ -45,9 +45,9 @@ internal static class MigrateCommand
             Required = true,
             CustomParser = OptionParsers.Destination!,
         };
-        var strategy = new Option<StrategyChoice>("--strategy")
+        var strategy = new Option<MigrationStrategy>("--strategy")
         {
-            // Left out, it reads as StrategyChoice's default, Auto.
+            // Left out, it reads as MigrationStrategy's default, Auto.
             Description = "auto (the default: the best both hosts support; the report says which ran and why), " +
                           "precopy (copy memory while the tree runs, then freeze for the rest; needs soft-dirty tracking here), " +
                           "stop-and-copy (freeze, copy everything), " +

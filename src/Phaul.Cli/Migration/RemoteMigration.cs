@@ -15,7 +15,7 @@ namespace Phaul.Cli.Migration;
 /// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
 /// <param name="FileSystem">What to do with the tree's files; null for nothing.</param>
 /// <param name="InsecurePlaintext">Send everything unencrypted; the destination must allow it too.</param>
-internal sealed record MigrationRequest(int Pid, EndPoint Destination, PreSharedKey Key, StrategyChoice Strategy, bool AllowFallback,
+internal sealed record MigrationRequest(int Pid, EndPoint Destination, PreSharedKey Key, MigrationStrategy Strategy, bool AllowFallback,
                                       string Wdir, string? CriuPath, FileSystemChoice? FileSystem = null, bool InsecurePlaintext = false);
 
 /// <summary>

@@ -9,6 +9,7 @@ internal static class ReportText
         MigrationStrategy.StopAndCopy => "stop-and-copy",
         MigrationStrategy.PostCopy => "post-copy",
         MigrationStrategy.Hybrid => "hybrid (pre-copy, then post-copy)",
+        MigrationStrategy.Auto => "auto",
         _ => strategy.ToString(),
     };
 

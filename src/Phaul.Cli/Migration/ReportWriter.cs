@@ -83,7 +83,7 @@ internal static class ReportWriter
 
     private static string Strategy(MigrationReport report)
     {
-        var asked = report.RequestedStrategy == StrategyChoice.Auto ? " (auto)" : "";
+        var asked = report.RequestedStrategy == MigrationStrategy.Auto ? " (auto)" : "";
         var preDumps = $"{report.Iterations.Count} pre-dump(s); stopped because {ReportText.StopReason(report.StopReason)}";
         return report.Strategy switch
         {

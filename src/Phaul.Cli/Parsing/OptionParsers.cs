@@ -43,23 +43,23 @@ internal static class OptionParsers
     }
 
     /// <summary>The names <c>--strategy</c> takes, each with the strategy it asks for.</summary>
-    public static IReadOnlyDictionary<string, StrategyChoice> StrategyNames { get; } = new Dictionary<string, StrategyChoice>
+    public static IReadOnlyDictionary<string, MigrationStrategy> StrategyNames { get; } = new Dictionary<string, MigrationStrategy>
     {
-        ["auto"] = StrategyChoice.Auto,
-        ["precopy"] = StrategyChoice.PreCopy,
-        ["stop-and-copy"] = StrategyChoice.StopAndCopy,
-        ["postcopy"] = StrategyChoice.PostCopy,
-        ["hybrid"] = StrategyChoice.Hybrid,
+        ["auto"] = MigrationStrategy.Auto,
+        ["precopy"] = MigrationStrategy.PreCopy,
+        ["stop-and-copy"] = MigrationStrategy.StopAndCopy,
+        ["postcopy"] = MigrationStrategy.PostCopy,
+        ["hybrid"] = MigrationStrategy.Hybrid,
     };
 
     /// <summary>One of <see cref="StrategyNames"/>, as <c>--strategy</c> takes them.</summary>
-    public static StrategyChoice Strategy(ArgumentResult result)
+    public static MigrationStrategy Strategy(ArgumentResult result)
     {
         var text = Single(result);
         if (StrategyNames.TryGetValue(text, out var strategy))
             return strategy;
         result.AddError($"{OptionName(result)} must be {string.Join(", ", StrategyNames.Keys)}; got '{text}'");
-        return StrategyChoice.Auto;
+        return MigrationStrategy.Auto;
     }
 
     private static string Single(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";

@@ -7,11 +7,11 @@ internal static partial class MigrationLog
 {
     [LoggerMessage(EventId = 2000, Level = LogLevel.Information,
         Message = "Migrating pid {Pid} with {Strategy} ({Requested} asked for)")]
-    public static partial void StrategyChosen(this ILogger logger, int pid, MigrationStrategy strategy, StrategyChoice requested);
+    public static partial void StrategyChosen(this ILogger logger, int pid, MigrationStrategy strategy, MigrationStrategy requested);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning,
         Message = "Migrating pid {Pid} with {Strategy} ({Requested} asked for): {Note}")]
-    public static partial void StrategyFellBack(this ILogger logger, int pid, MigrationStrategy strategy, StrategyChoice requested, string note);
+    public static partial void StrategyFellBack(this ILogger logger, int pid, MigrationStrategy strategy, MigrationStrategy requested, string note);
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Debug,
         Message = "Iteration {Iteration}: pre-dumping pid {Pid} into {Directory}")]

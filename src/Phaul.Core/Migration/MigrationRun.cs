@@ -25,7 +25,7 @@ internal sealed class MigrationRun(PhaulConfig config)
 
     public int? Iteration { get; private set; }
 
-    public StrategyChoice RequestedStrategy { get; set; }
+    public MigrationStrategy RequestedStrategy { get; set; }
 
     public MigrationStrategy Strategy { get; set; }
 

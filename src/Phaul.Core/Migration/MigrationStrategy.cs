@@ -1,23 +1,39 @@
 namespace Phaul;
 
-/// <summary>How a migration moved the tree's memory.</summary>
+/// <summary>
+/// How a migration moves the tree's memory: the strategy asked for (<see cref="PhaulClientOptions.Strategy"/>, where
+/// <see cref="Auto"/> lets Phaul choose) and the one that ran (<see cref="MigrationReport.Strategy"/>, never <see cref="Auto"/>).
+/// </summary>
 public enum MigrationStrategy
 {
     /// <summary>
-    /// Iterative pre-copy: memory was copied while the tree kept running (pre-dumps), then the final
-    /// dump sent only what changed since the last pre-dump.
+    /// The best strategy both ends support, in this order: <see cref="Hybrid"/>, <see cref="PostCopy"/>,
+    /// <see cref="PreCopy"/>, <see cref="StopAndCopy"/>. The report says which one ran and why the better
+    /// ones could not. Post-copy comes first for its short downtime; see <see cref="PostCopy"/> for its risk.
+    /// </summary>
+    Auto,
+
+    /// <summary>
+    /// Iterative pre-copy: pre-dumps copy the memory while the tree runs, until they converge; then a final
+    /// dump sends what changed. Needs memory tracking in the source's kernel (soft-dirty bits).
     /// </summary>
     PreCopy,
 
-    /// <summary>The tree was frozen and dumped once, with all of its memory.</summary>
+    /// <summary>One dump of everything while the tree is frozen: the longest downtime, nothing to support.</summary>
     StopAndCopy,
 
     /// <summary>
-    /// The tree was restored first and its memory followed on demand and in the background (CRIU's lazy
-    /// pages); the final stage ended when every page had arrived.
+    /// Post-copy: the tree is frozen only while everything but its memory is dumped and restored; it resumes
+    /// on the destination, and its memory follows on demand and in the background (CRIU's lazy pages). Needs
+    /// userfaultfd on the destination, the post-copy final stage on both ends, and (without CAP_SYS_RESOURCE)
+    /// <c>fs.pipe-max-size</c> of at least 4 MiB on the source. Once the tree has resumed, a broken connection
+    /// loses the process: its pages that had not arrived existed only on the source.
     /// </summary>
     PostCopy,
 
-    /// <summary>Pre-copy iterations while they converged, then post-copy for what was left.</summary>
+    /// <summary>
+    /// Pre-copy while the pre-dumps converge, then post-copy for the rest: less memory left to follow after
+    /// the resume than with plain post-copy. Needs what both need.
+    /// </summary>
     Hybrid,
 }

@@ -9,10 +9,10 @@ namespace Phaul;
 public sealed record PhaulClientOptions
 {
     /// <summary>
-    /// Which strategy to use. Default <see cref="StrategyChoice.Auto"/>: the best one both ends support
+    /// Which strategy to use. Default <see cref="MigrationStrategy.Auto"/>: the best one both ends support
     /// (hybrid, post-copy, pre-copy, stop-and-copy, in that order); the report says which one ran and why.
     /// </summary>
-    public StrategyChoice Strategy { get; init; } = StrategyChoice.Auto;
+    public MigrationStrategy Strategy { get; init; } = MigrationStrategy.Auto;
 
     /// <summary>
     /// What to do when the <see cref="Strategy"/> asked for cannot run between the two ends. Default

@@ -13,17 +13,17 @@ internal static class StrategySelection
         [MigrationStrategy.Hybrid, MigrationStrategy.PostCopy, MigrationStrategy.PreCopy, MigrationStrategy.StopAndCopy];
 
     /// <summary>The strategies to try, best first.</summary>
-    public static IReadOnlyList<MigrationStrategy> Candidates(StrategyChoice choice, bool allowFallback)
+    public static IReadOnlyList<MigrationStrategy> Candidates(MigrationStrategy choice, bool allowFallback)
     {
         var first = choice switch
         {
-            StrategyChoice.Auto or StrategyChoice.Hybrid => MigrationStrategy.Hybrid,
-            StrategyChoice.PostCopy => MigrationStrategy.PostCopy,
-            StrategyChoice.PreCopy => MigrationStrategy.PreCopy,
+            MigrationStrategy.Auto or MigrationStrategy.Hybrid => MigrationStrategy.Hybrid,
+            MigrationStrategy.PostCopy => MigrationStrategy.PostCopy,
+            MigrationStrategy.PreCopy => MigrationStrategy.PreCopy,
             _ => MigrationStrategy.StopAndCopy,
         };
         var fromFirst = BestFirst.SkipWhile(strategy => strategy != first);
-        return choice == StrategyChoice.Auto || allowFallback ? [.. fromFirst] : [first];
+        return choice == MigrationStrategy.Auto || allowFallback ? [.. fromFirst] : [first];
     }
 
     public static bool NeedsMemoryTracking(MigrationStrategy strategy) =>
@@ -34,7 +34,7 @@ internal static class StrategySelection
 
     /// <summary>The first candidate both ends support.</summary>
     /// <exception cref="StrategyUnavailableException">None is (only without fallback).</exception>
-    public static StrategyDecision Decide(StrategyChoice choice, bool allowFallback, StrategySupport support)
+    public static StrategyDecision Decide(MigrationStrategy choice, bool allowFallback, StrategySupport support)
     {
         var candidates = Candidates(choice, allowFallback);
         var skipped = new List<(MigrationStrategy Strategy, IReadOnlyList<string> Missing)>();

@@ -10,7 +10,7 @@ internal sealed class StrategyUnavailableException : Exception
     /// <summary>Creates the exception.</summary>
     /// <param name="requested">The strategy asked for.</param>
     /// <param name="missing">What is missing, each with its fix.</param>
-    public StrategyUnavailableException(StrategyChoice requested, IReadOnlyList<string> missing)
+    public StrategyUnavailableException(MigrationStrategy requested, IReadOnlyList<string> missing)
         : base($"Strategy {requested} cannot run: {string.Join("; ", missing ?? [])}. Fix that, or allow a fallback " +
                $"(PhaulClientOptions.AllowFallback) to migrate with the best strategy both ends support.")
     {
@@ -19,7 +19,7 @@ internal sealed class StrategyUnavailableException : Exception
     }
 
     /// <summary>The strategy asked for.</summary>
-    public StrategyChoice Requested { get; }
+    public MigrationStrategy Requested { get; }
 
     /// <summary>What is missing, each with its fix.</summary>
     public IReadOnlyList<string> Missing { get; }

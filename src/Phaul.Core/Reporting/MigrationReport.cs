@@ -22,7 +22,7 @@ public sealed record MigrationReport
     public int Pid { get; init; }
 
     /// <summary>The strategy asked for (<see cref="PhaulClientOptions.Strategy"/>).</summary>
-    public StrategyChoice RequestedStrategy { get; init; }
+    public MigrationStrategy RequestedStrategy { get; init; }
 
     /// <summary>How the memory was moved.</summary>
     public MigrationStrategy Strategy { get; init; }

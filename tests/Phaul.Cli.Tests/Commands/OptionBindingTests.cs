@@ -18,7 +18,7 @@ public class OptionBindingTests
         Assert.Empty(parsed.Errors);
         Assert.Equal(42, parsed.GetValue<int>("--pid"));
         Assert.Equal(new IPEndPoint(IPAddress.Parse("2001:db8::7"), 9000), parsed.GetValue<EndPoint>("--to"));
-        Assert.Equal(StrategyChoice.StopAndCopy, parsed.GetValue<StrategyChoice>("--strategy"));
+        Assert.Equal(MigrationStrategy.StopAndCopy, parsed.GetValue<MigrationStrategy>("--strategy"));
         Assert.True(parsed.GetValue<bool>("--no-fallback"));
         Assert.Equal(("key", "r.json", "/w", "/c"), (parsed.GetValue<string>("--key-file"), parsed.GetValue<string>("--json"),
                                                      parsed.GetValue<string>("--wdir"), parsed.GetValue<string>("--criu")));
@@ -26,19 +26,19 @@ public class OptionBindingTests
     }
 
     [Theory]
-    [InlineData(null, StrategyChoice.Auto)]
-    [InlineData("auto", StrategyChoice.Auto)]
-    [InlineData("precopy", StrategyChoice.PreCopy)]
-    [InlineData("stop-and-copy", StrategyChoice.StopAndCopy)]
-    [InlineData("postcopy", StrategyChoice.PostCopy)]
-    [InlineData("hybrid", StrategyChoice.Hybrid)]
-    public void Strategy_names_map_to_the_strategy_choice(string? value, StrategyChoice expected)
+    [InlineData(null, MigrationStrategy.Auto)]
+    [InlineData("auto", MigrationStrategy.Auto)]
+    [InlineData("precopy", MigrationStrategy.PreCopy)]
+    [InlineData("stop-and-copy", MigrationStrategy.StopAndCopy)]
+    [InlineData("postcopy", MigrationStrategy.PostCopy)]
+    [InlineData("hybrid", MigrationStrategy.Hybrid)]
+    public void Strategy_names_map_to_the_strategy_choice(string? value, MigrationStrategy expected)
     {
         string[] args = ["migrate", "--pid", "1", "--to", "host.example", "-k", "key"];
         var parsed = Parse(value is null ? args : [.. args, "--strategy", value]);
 
         Assert.Empty(parsed.Errors);
-        Assert.Equal(expected, parsed.GetValue<StrategyChoice>("--strategy"));
+        Assert.Equal(expected, parsed.GetValue<MigrationStrategy>("--strategy"));
         Assert.False(parsed.GetValue<bool>("--no-fallback"));
     }
 

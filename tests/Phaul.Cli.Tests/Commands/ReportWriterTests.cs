@@ -13,7 +13,7 @@ public class ReportWriterTests
         var report = new MigrationReport
         {
             Pid = 1234,
-            RequestedStrategy = StrategyChoice.PreCopy,
+            RequestedStrategy = MigrationStrategy.PreCopy,
             Strategy = MigrationStrategy.PreCopy,
             StopReason = PreCopyStopReason.SkippedShareGoal,
             Iterations =
@@ -51,7 +51,7 @@ public class ReportWriterTests
         var report = new MigrationReport
         {
             Pid = 1234,
-            RequestedStrategy = StrategyChoice.StopAndCopy,
+            RequestedStrategy = MigrationStrategy.StopAndCopy,
             Strategy = MigrationStrategy.StopAndCopy,
             StopReason = PreCopyStopReason.MemoryTrackingUnavailable,
             Duration = TimeSpan.FromSeconds(2),
@@ -89,7 +89,7 @@ public class ReportWriterTests
         var report = new MigrationReport
         {
             Pid = 1234,
-            RequestedStrategy = StrategyChoice.Auto,
+            RequestedStrategy = MigrationStrategy.Auto,
             Strategy = MigrationStrategy.PostCopy,
             StrategyNote = "post-copy instead of hybrid: the source's kernel does not track dirty memory",
             StopReason = PreCopyStopReason.MemoryTrackingUnavailable,
@@ -131,7 +131,7 @@ public class ReportWriterTests
         var report = new MigrationReport
         {
             Pid = 1234,
-            RequestedStrategy = StrategyChoice.Hybrid,
+            RequestedStrategy = MigrationStrategy.Hybrid,
             Strategy = MigrationStrategy.Hybrid,
             StopReason = PreCopyStopReason.PagesWrittenFloor,
             Iterations = [new IterationReport { Index = 0, Duration = TimeSpan.FromMilliseconds(300), Dump = Dump(written: 16_384, skipped: 0, frozenMs: 10) }],

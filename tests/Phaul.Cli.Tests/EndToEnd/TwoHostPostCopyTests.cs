@@ -41,7 +41,7 @@ public class TwoHostPostCopyTests
         Assert.Equal(0, after.BadWords);
         Assert.True(after.Counter > before.Counter);
 
-        Assert.Equal((StrategyChoice.PostCopy, MigrationStrategy.PostCopy), (report.RequestedStrategy, report.Strategy));
+        Assert.Equal((MigrationStrategy.PostCopy, MigrationStrategy.PostCopy), (report.RequestedStrategy, report.Strategy));
         var postCopy = Assert.IsType<PostCopyReport>(report.PostCopy);
         var pages = postCopy;
         // Every page of 256 MiB crossed the link, some on demand, most in the background, the last one after the resume.

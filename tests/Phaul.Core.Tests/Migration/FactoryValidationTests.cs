@@ -75,7 +75,7 @@ public class FactoryValidationTests
         { new PhaulClientOptions { SkippedShareGoal = 0 }, "SkippedShareGoal" },
         { new PhaulClientOptions { DowntimeTarget = TimeSpan.Zero }, "DowntimeTarget" },
         { new PhaulClientOptions { CriuLogLevel = 5 }, "CriuLogLevel" },
-        { new PhaulClientOptions { Strategy = (StrategyChoice)42 }, "Strategy" },
+        { new PhaulClientOptions { Strategy = (MigrationStrategy)42 }, "Strategy" },
     };
 
     [Theory]

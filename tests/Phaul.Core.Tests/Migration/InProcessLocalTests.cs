@@ -179,7 +179,7 @@ public class InProcessLocalTests
         harness.StatsSource.SetupSequence(s => s.ReadDumpStatsAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()))
                .ReturnsAsync(Stats.Dump(5000)).ReturnsAsync(Stats.Dump(20, 4980)).ReturnsAsync(Stats.Dump(7, 4993));
         var client = PhaulClient.Create(harness.Local, harness.Server, harness.ClientConfig,
-                                        new PhaulClientOptions { Strategy = StrategyChoice.PreCopy, CriuFactory = () => harness.ClientCriu.Object }, null,
+                                        new PhaulClientOptions { Strategy = MigrationStrategy.PreCopy, CriuFactory = () => harness.ClientCriu.Object }, null,
                                         new MigrationDependencies(harness.StatsSource.Object, harness.Directories, harness.MemorySocket));
 
         var report = await client.MigrateAsync(Token);

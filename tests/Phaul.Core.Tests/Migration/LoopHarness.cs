@@ -70,7 +70,7 @@ internal sealed class LoopHarness : IDisposable
     public IReadOnlyList<IMigrationHook> Hooks { get; set; } = [];
 
     // stopRules: options whose pre-copy stop rules to use; null for the defaults.
-    public PhaulClient Client(StrategyChoice strategy = StrategyChoice.Auto, PhaulClientOptions? stopRules = null, bool allowFallback = true) =>
+    public PhaulClient Client(MigrationStrategy strategy = MigrationStrategy.Auto, PhaulClientOptions? stopRules = null, bool allowFallback = true) =>
         PhaulClient.Create(Local.Object, Remote.Object, Config,
                            (stopRules ?? new()) with
                            {

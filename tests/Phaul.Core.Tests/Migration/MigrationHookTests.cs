@@ -13,7 +13,7 @@ public class MigrationHookTests
         harness.DumpStats.Enqueue(Stats.Dump(5000));
         harness.DumpStats.Enqueue(Stats.Dump(40, 4960)); // at the 64-page floor: stop
 
-        var report = await harness.Client(StrategyChoice.PreCopy).MigrateAsync(Token);
+        var report = await harness.Client(MigrationStrategy.PreCopy).MigrateAsync(Token);
 
         Assert.Equal(
             ["feature-check", "a before", "b before",
@@ -78,7 +78,7 @@ public class MigrationHookTests
             token.ThrowIfCancellationRequested();
         };
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => harness.Client(StrategyChoice.PreCopy).MigrateAsync(cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => harness.Client(MigrationStrategy.PreCopy).MigrateAsync(cancel.Token));
 
         Assert.Equal("files complete failed", harness.Calls[^1]);
     }

@@ -88,11 +88,11 @@ public class PhaulClientLoopTests
     {
         using var harness = new LoopHarness { MemTrack = false };
 
-        var report = await harness.Client(StrategyChoice.PreCopy).MigrateAsync(Token);
+        var report = await harness.Client(MigrationStrategy.PreCopy).MigrateAsync(Token);
 
         Assert.Equal(["feature-check", "start", "final -", "stop"], harness.Calls);
         Assert.Equal(MigrationStrategy.StopAndCopy, report.Strategy);
-        Assert.Equal(StrategyChoice.PreCopy, report.RequestedStrategy);
+        Assert.Equal(MigrationStrategy.PreCopy, report.RequestedStrategy);
         Assert.Equal(PreCopyStopReason.MemoryTrackingUnavailable, report.StopReason);
         Assert.StartsWith("stop-and-copy instead of pre-copy: the source's kernel does not track dirty memory", report.StrategyNote);
     }
@@ -104,12 +104,12 @@ public class PhaulClientLoopTests
         using var harness = new LoopHarness { MemTrack = false };
 
         var error = await Assert.ThrowsAsync<MigrationException>(
-            () => harness.Client(StrategyChoice.PreCopy, allowFallback: false).MigrateAsync(Token));
+            () => harness.Client(MigrationStrategy.PreCopy, allowFallback: false).MigrateAsync(Token));
 
         Assert.Equal(["feature-check"], harness.Calls);
         Assert.Equal(MigrationStep.CheckFeatures, error.Step);
         var refusal = Assert.IsType<StrategyUnavailableException>(error.InnerException);
-        Assert.Equal(StrategyChoice.PreCopy, refusal.Requested);
+        Assert.Equal(MigrationStrategy.PreCopy, refusal.Requested);
         Assert.Contains("CONFIG_MEM_SOFT_DIRTY", refusal.Message);
         Assert.Contains("left running on the source", error.Message);
     }
@@ -119,7 +119,7 @@ public class PhaulClientLoopTests
     {
         using var harness = new LoopHarness();
 
-        var report = await harness.Client(StrategyChoice.StopAndCopy).MigrateAsync(Token);
+        var report = await harness.Client(MigrationStrategy.StopAndCopy).MigrateAsync(Token);
 
         Assert.Equal(["start", "final -", "stop"], harness.Calls);
         Assert.Equal(MigrationStrategy.StopAndCopy, report.Strategy);

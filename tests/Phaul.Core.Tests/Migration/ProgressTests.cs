@@ -12,7 +12,7 @@ public class ProgressTests
         harness.DumpStats.Enqueue(Stats.Dump(40, 4960));   // at the 64-page floor: stop
         var steps = new List<MigrationProgress>();
 
-        await harness.Client(strategy: StrategyChoice.PreCopy, stopRules: new PhaulClientOptions { Progress = new Recorder(steps) })
+        await harness.Client(strategy: MigrationStrategy.PreCopy, stopRules: new PhaulClientOptions { Progress = new Recorder(steps) })
                      .MigrateAsync(Token);
 
         Assert.Equal([MigrationProgressKind.StrategyChosen,
@@ -33,7 +33,7 @@ public class ProgressTests
         using var harness = new LoopHarness();
         harness.DumpStats.Enqueue(Stats.Dump(40));
 
-        var report = await harness.Client(strategy: StrategyChoice.PreCopy, stopRules: new PhaulClientOptions { Progress = new Throwing() })
+        var report = await harness.Client(strategy: MigrationStrategy.PreCopy, stopRules: new PhaulClientOptions { Progress = new Throwing() })
                                   .MigrateAsync(Token);
 
         Assert.Equal(MigrationStrategy.PreCopy, report.Strategy);

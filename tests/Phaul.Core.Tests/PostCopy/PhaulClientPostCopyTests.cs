@@ -46,7 +46,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
 
         Assert.Equal(["feature-check", "check-post-copy", "start-lazy", "final-lazy -", "stop"], _calls);
         Assert.Equal(MigrationStrategy.PostCopy, report.Strategy);
-        Assert.Equal(StrategyChoice.Auto, report.RequestedStrategy);
+        Assert.Equal(MigrationStrategy.Auto, report.RequestedStrategy);
         Assert.Equal(PreCopyStopReason.MemoryTrackingUnavailable, report.StopReason);
         Assert.StartsWith("post-copy instead of hybrid: the source's kernel does not track dirty memory", report.StrategyNote);
         Assert.Same(_postCopy, report.PostCopy);
@@ -74,7 +74,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
     {
         _destinationObstacle = "the destination has no userfaultfd";
 
-        var report = await Client(StrategyChoice.PostCopy).MigrateAsync(Token);
+        var report = await Client(MigrationStrategy.PostCopy).MigrateAsync(Token);
 
         Assert.Equal(["feature-check", "check-post-copy", "start", "final -", "stop"], _calls);
         Assert.Equal(MigrationStrategy.StopAndCopy, report.Strategy);
@@ -90,7 +90,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
         // Handles: post-copy required, the source's pipes too small for CRIU's lazy page server.
         _pipes = "fs.pipe-max-size too small (fix: sysctl -w fs.pipe-max-size=8388608)";
 
-        var error = await Assert.ThrowsAsync<MigrationException>(() => Client(StrategyChoice.PostCopy, allowFallback: false).MigrateAsync(Token));
+        var error = await Assert.ThrowsAsync<MigrationException>(() => Client(MigrationStrategy.PostCopy, allowFallback: false).MigrateAsync(Token));
 
         Assert.Equal(["check-post-copy"], _calls);
         Assert.Equal(MigrationStep.CheckFeatures, error.Step);
@@ -105,7 +105,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
     {
         using var harness = new LoopHarness { MemTrack = false };
 
-        var report = await harness.Client(StrategyChoice.PostCopy).MigrateAsync(Token);
+        var report = await harness.Client(MigrationStrategy.PostCopy).MigrateAsync(Token);
 
         Assert.Equal(MigrationStrategy.StopAndCopy, report.Strategy);
         Assert.Contains(nameof(IPhaulPostCopyLocal), report.StrategyNote);
@@ -121,7 +121,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
               .ThrowsAsync(lost);
         _remote.Setup(r => r.StopIterAsync(It.IsAny<CancellationToken>())).Returns(() => Task.FromException(Record("stop", lost)));
 
-        var error = await Assert.ThrowsAsync<MigrationException>(() => Client(StrategyChoice.PostCopy).MigrateAsync(Token));
+        var error = await Assert.ThrowsAsync<MigrationException>(() => Client(MigrationStrategy.PostCopy).MigrateAsync(Token));
 
         Assert.Equal(["feature-check", "check-post-copy", "start-lazy", "stop"], _calls);
         Assert.True(error.ProcessLost);
@@ -139,7 +139,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
         _local.Setup(l => l.DumpCopyRestoreLazilyAsync(It.IsAny<ICriu>(), It.IsAny<PhaulConfig>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
               .ThrowsAsync(new CriuException(CriuReqType.Restore, "restore failed"));
 
-        var error = await Assert.ThrowsAsync<MigrationException>(() => Client(StrategyChoice.PostCopy).MigrateAsync(Token));
+        var error = await Assert.ThrowsAsync<MigrationException>(() => Client(MigrationStrategy.PostCopy).MigrateAsync(Token));
 
         Assert.False(error.ProcessLost);
         Assert.Equal(MigrationStep.DumpCopyRestore, error.Step);
@@ -147,7 +147,7 @@ public sealed class PhaulClientPostCopyTests : IDisposable
         Assert.Equal("stop", _calls[^1]);
     }
 
-    private PhaulClient Client(StrategyChoice strategy = StrategyChoice.Auto, bool allowFallback = true) =>
+    private PhaulClient Client(MigrationStrategy strategy = MigrationStrategy.Auto, bool allowFallback = true) =>
         PhaulClient.Create(_local.Object, _remote.Object, new PhaulConfig { Pid = 4321, Memfd = 9, Wdir = _wdir.Path },
                            new PhaulClientOptions { Strategy = strategy, AllowFallback = allowFallback, CriuFactory = () => _criu.Object },
                            null, new MigrationDependencies(_stats.Object, new FakeDirectories(), new FakeMemorySocket()) { PipeSizeCheck = () => _pipes });

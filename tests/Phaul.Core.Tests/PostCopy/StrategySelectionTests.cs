@@ -8,26 +8,26 @@ public class StrategySelectionTests
     private static StrategySupport Support(bool memoryTracking, bool postCopy) =>
         new(memoryTracking ? [] : [NoTracking], postCopy ? [] : [NoLazy]);
 
-    public static TheoryData<StrategyChoice, bool, bool, MigrationStrategy> Choices => new()
+    public static TheoryData<MigrationStrategy, bool, bool, MigrationStrategy> Choices => new()
     {
         // asked for, memory tracking, post-copy, what runs (fallback allowed)
-        { StrategyChoice.Auto, true, true, MigrationStrategy.Hybrid },
-        { StrategyChoice.Auto, false, true, MigrationStrategy.PostCopy },
-        { StrategyChoice.Auto, true, false, MigrationStrategy.PreCopy },
-        { StrategyChoice.Auto, false, false, MigrationStrategy.StopAndCopy },
-        { StrategyChoice.Hybrid, false, true, MigrationStrategy.PostCopy },
-        { StrategyChoice.Hybrid, true, false, MigrationStrategy.PreCopy },
-        { StrategyChoice.PostCopy, true, true, MigrationStrategy.PostCopy },
-        { StrategyChoice.PostCopy, true, false, MigrationStrategy.PreCopy },
-        { StrategyChoice.PostCopy, false, false, MigrationStrategy.StopAndCopy },
-        { StrategyChoice.PreCopy, true, true, MigrationStrategy.PreCopy },
-        { StrategyChoice.PreCopy, false, true, MigrationStrategy.StopAndCopy },
-        { StrategyChoice.StopAndCopy, true, true, MigrationStrategy.StopAndCopy },
+        { MigrationStrategy.Auto, true, true, MigrationStrategy.Hybrid },
+        { MigrationStrategy.Auto, false, true, MigrationStrategy.PostCopy },
+        { MigrationStrategy.Auto, true, false, MigrationStrategy.PreCopy },
+        { MigrationStrategy.Auto, false, false, MigrationStrategy.StopAndCopy },
+        { MigrationStrategy.Hybrid, false, true, MigrationStrategy.PostCopy },
+        { MigrationStrategy.Hybrid, true, false, MigrationStrategy.PreCopy },
+        { MigrationStrategy.PostCopy, true, true, MigrationStrategy.PostCopy },
+        { MigrationStrategy.PostCopy, true, false, MigrationStrategy.PreCopy },
+        { MigrationStrategy.PostCopy, false, false, MigrationStrategy.StopAndCopy },
+        { MigrationStrategy.PreCopy, true, true, MigrationStrategy.PreCopy },
+        { MigrationStrategy.PreCopy, false, true, MigrationStrategy.StopAndCopy },
+        { MigrationStrategy.StopAndCopy, true, true, MigrationStrategy.StopAndCopy },
     };
 
     [Theory]
     [MemberData(nameof(Choices))]
-    public void Decide_PicksTheBestCandidateBothEndsSupport(StrategyChoice choice, bool memoryTracking, bool postCopy, MigrationStrategy expected)
+    public void Decide_PicksTheBestCandidateBothEndsSupport(MigrationStrategy choice, bool memoryTracking, bool postCopy, MigrationStrategy expected)
     {
         var decision = StrategySelection.Decide(choice, allowFallback: true, Support(memoryTracking, postCopy));
 
@@ -37,7 +37,7 @@ public class StrategySelectionTests
     [Fact]
     public void AutoWithoutMemoryTracking_NotesWhyNotHybrid_AndThatPreCopyWasMissing()
     {
-        var decision = StrategySelection.Decide(StrategyChoice.Auto, allowFallback: true, Support(memoryTracking: false, postCopy: true));
+        var decision = StrategySelection.Decide(MigrationStrategy.Auto, allowFallback: true, Support(memoryTracking: false, postCopy: true));
 
         Assert.Equal($"post-copy instead of hybrid: {NoTracking}", decision.Note);
         Assert.Equal(PreCopyStopReason.MemoryTrackingUnavailable, decision.NoPreCopyReason);
@@ -46,7 +46,7 @@ public class StrategySelectionTests
     [Fact]
     public void FallingBackTwice_NotesEveryMissingThingOnce()
     {
-        var decision = StrategySelection.Decide(StrategyChoice.Hybrid, allowFallback: true, Support(memoryTracking: false, postCopy: false));
+        var decision = StrategySelection.Decide(MigrationStrategy.Hybrid, allowFallback: true, Support(memoryTracking: false, postCopy: false));
 
         Assert.Equal(MigrationStrategy.StopAndCopy, decision.Strategy);
         Assert.Equal($"stop-and-copy instead of hybrid: {NoTracking}; {NoLazy}", decision.Note);
@@ -55,7 +55,7 @@ public class StrategySelectionTests
     [Fact]
     public void TheStrategyAskedFor_RunsWithoutANote()
     {
-        var decision = StrategySelection.Decide(StrategyChoice.PostCopy, allowFallback: false, Support(memoryTracking: false, postCopy: true));
+        var decision = StrategySelection.Decide(MigrationStrategy.PostCopy, allowFallback: false, Support(memoryTracking: false, postCopy: true));
 
         Assert.Equal(MigrationStrategy.PostCopy, decision.Strategy);
         Assert.Null(decision.Note);
@@ -65,15 +65,15 @@ public class StrategySelectionTests
     [Fact]
     public void PreCopyStrategies_LeaveTheStopReasonToThePolicy()
     {
-        Assert.Null(StrategySelection.Decide(StrategyChoice.Hybrid, false, Support(true, true)).NoPreCopyReason);
-        Assert.Null(StrategySelection.Decide(StrategyChoice.PreCopy, false, Support(true, false)).NoPreCopyReason);
+        Assert.Null(StrategySelection.Decide(MigrationStrategy.Hybrid, false, Support(true, true)).NoPreCopyReason);
+        Assert.Null(StrategySelection.Decide(MigrationStrategy.PreCopy, false, Support(true, false)).NoPreCopyReason);
     }
 
     [Theory]
-    [InlineData(StrategyChoice.PostCopy, true, false, NoLazy)]
-    [InlineData(StrategyChoice.PreCopy, false, true, NoTracking)]
-    [InlineData(StrategyChoice.Hybrid, true, false, NoLazy)]
-    public void WithoutFallback_AMissingFeatureIsRefused_NamingIt(StrategyChoice choice, bool memoryTracking, bool postCopy, string missing)
+    [InlineData(MigrationStrategy.PostCopy, true, false, NoLazy)]
+    [InlineData(MigrationStrategy.PreCopy, false, true, NoTracking)]
+    [InlineData(MigrationStrategy.Hybrid, true, false, NoLazy)]
+    public void WithoutFallback_AMissingFeatureIsRefused_NamingIt(MigrationStrategy choice, bool memoryTracking, bool postCopy, string missing)
     {
         var error = Assert.Throws<StrategyUnavailableException>(
             () => StrategySelection.Decide(choice, allowFallback: false, Support(memoryTracking, postCopy)));
@@ -87,7 +87,7 @@ public class StrategySelectionTests
     [Fact]
     public void Auto_NeverRefuses_EvenWithoutFallback()
     {
-        var decision = StrategySelection.Decide(StrategyChoice.Auto, allowFallback: false, Support(false, false));
+        var decision = StrategySelection.Decide(MigrationStrategy.Auto, allowFallback: false, Support(false, false));
 
         Assert.Equal(MigrationStrategy.StopAndCopy, decision.Strategy);
     }
@@ -96,9 +96,9 @@ public class StrategySelectionTests
     public void Candidates_AreTheChoiceAndWhatFollowsIt_OrTheChoiceAlone()
     {
         Assert.Equal([MigrationStrategy.PostCopy, MigrationStrategy.PreCopy, MigrationStrategy.StopAndCopy],
-                     StrategySelection.Candidates(StrategyChoice.PostCopy, allowFallback: true));
-        Assert.Equal([MigrationStrategy.PostCopy], StrategySelection.Candidates(StrategyChoice.PostCopy, allowFallback: false));
-        Assert.Equal([MigrationStrategy.StopAndCopy], StrategySelection.Candidates(StrategyChoice.StopAndCopy, allowFallback: true));
-        Assert.Equal(4, StrategySelection.Candidates(StrategyChoice.Auto, allowFallback: false).Count);
+                     StrategySelection.Candidates(MigrationStrategy.PostCopy, allowFallback: true));
+        Assert.Equal([MigrationStrategy.PostCopy], StrategySelection.Candidates(MigrationStrategy.PostCopy, allowFallback: false));
+        Assert.Equal([MigrationStrategy.StopAndCopy], StrategySelection.Candidates(MigrationStrategy.StopAndCopy, allowFallback: true));
+        Assert.Equal(4, StrategySelection.Candidates(MigrationStrategy.Auto, allowFallback: false).Count);
     }
 }

@@ -74,7 +74,7 @@ public sealed class FileSystemMigrationTests : IDisposable
         await workload.WaitForProgressAsync(30, Progress, Ct);
         var fileSystem = new FreezeWatcher(SubtreeFileSystem.OnThisMachine(Options()), Tree, Copy);
 
-        var report = await pair.Client(workload.Pid, StrategyChoice.PostCopy, allowFallback: false, fileSystem: fileSystem).MigrateAsync(Ct);
+        var report = await pair.Client(workload.Pid, MigrationStrategy.PostCopy, allowFallback: false, fileSystem: fileSystem).MigrateAsync(Ct);
         workload.AdoptRestored(report.RestoredPid!.Value);
         var after = await workload.WaitForProgressAsync(30, Progress, Ct);
 

@@ -24,9 +24,9 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
     private string DestinationWdir => Directory.CreateDirectory(Path.Combine(_scratch.FullName, "destination-wdir")).FullName;
 
     [Theory(Timeout = 120_000)]
-    [InlineData(StrategyChoice.StopAndCopy)]
-    [InlineData(StrategyChoice.PostCopy)]
-    public async Task A_tree_and_its_files_migrate_through_the_transport_with_every_line_written_before_the_freeze(StrategyChoice strategy)
+    [InlineData(MigrationStrategy.StopAndCopy)]
+    [InlineData(MigrationStrategy.PostCopy)]
+    public async Task A_tree_and_its_files_migrate_through_the_transport_with_every_line_written_before_the_freeze(MigrationStrategy strategy)
     {
         CriuTestEnvironment.RequireCriu();
         FileTree.RequireRsync();
@@ -48,7 +48,7 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
         workload.AdoptRestored(report.RestoredPid!.Value);
         var after = await workload.WaitForProgressAsync(30, Progress, Ct);
 
-        Assert.Equal(strategy == StrategyChoice.PostCopy ? MigrationStrategy.PostCopy : MigrationStrategy.StopAndCopy, report.Strategy);
+        Assert.Equal(strategy == MigrationStrategy.PostCopy ? MigrationStrategy.PostCopy : MigrationStrategy.StopAndCopy, report.Strategy);
         Assert.Equal(fileSystem.FrozenSourceLog, fileSystem.FrozenCopyLog);
         var frozenLines = NumberedLog.AssertNumbered(fileSystem.FrozenSourceLog!);
         Assert.True(after.AppendedLines > frozenLines);
@@ -177,7 +177,7 @@ public sealed class RemoteFileSystemMigrationTests : IDisposable
         }.WithFileSystem(fileSystem));
 
     private PhaulClient Client(MigrationConnection connection, int pid, IMigrationHook fileSystem,
-                               StrategyChoice strategy = StrategyChoice.StopAndCopy) =>
+                               MigrationStrategy strategy = MigrationStrategy.StopAndCopy) =>
         PhaulClient.MakePhaulClient(connection.Local, connection.Remote, new PhaulConfig { Pid = pid, Memfd = connection.Memfd, Wdir = SourceWdir },
                                     new PhaulClientOptions { Strategy = strategy, AllowFallback = false, Hooks = [fileSystem] });
 

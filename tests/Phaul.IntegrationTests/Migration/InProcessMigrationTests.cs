@@ -20,7 +20,7 @@ public sealed class InProcessMigrationTests
         var sourcePid = workload.Pid;
         var before = await workload.WaitForProgressAsync(20, Progress, Ct);
 
-        var report = await pair.Client(sourcePid, StrategyChoice.PreCopy).MigrateAsync(Ct);
+        var report = await pair.Client(sourcePid, MigrationStrategy.PreCopy).MigrateAsync(Ct);
         var restoredPid = report.RestoredPid ?? throw new Xunit.Sdk.XunitException("the report names no restored pid");
         workload.AdoptRestored(restoredPid);
         var after = await workload.WaitForProgressAsync(50, Progress, Ct);

@@ -63,7 +63,7 @@ internal sealed class InProcessPair : IDisposable
     /// A client migrating <paramref name="pid"/> to <see cref="Server"/> with an <see cref="InProcessLocal"/>; stop-and-copy
     /// unless asked otherwise (Auto would pick post-copy here, which the PostCopy tests cover).
     /// </summary>
-    public PhaulClient Client(int pid, StrategyChoice strategy = StrategyChoice.StopAndCopy, InProcessLocalOptions? localOptions = null,
+    public PhaulClient Client(int pid, MigrationStrategy strategy = MigrationStrategy.StopAndCopy, InProcessLocalOptions? localOptions = null,
                               bool allowFallback = true, IMigrationHook? fileSystem = null) =>
         PhaulClient.MakePhaulClient(new InProcessLocal(Server, Log, localOptions?.ConfigureDump, localOptions?.ConfigureRestore), Server,
                                     new PhaulConfig { Pid = pid, Memfd = (int)_sourceEnd.Handle, Wdir = Source.FullName },

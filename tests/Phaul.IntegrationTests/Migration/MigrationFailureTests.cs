@@ -98,7 +98,7 @@ public sealed class MigrationFailureTests
         using var workload = await Workload.StartAsync(memoryMiB: 16, cancellationToken: Ct);
         var sourcePid = workload.Pid;
         var before = await workload.WaitForProgressAsync(20, Progress, Ct);
-        var client = pair.Client(sourcePid, StrategyChoice.PreCopy, allowFallback: false);
+        var client = pair.Client(sourcePid, MigrationStrategy.PreCopy, allowFallback: false);
         if (await InProcessPair.MemoryTrackingAsync(criuPath, Ct))
         {
             var report = await client.MigrateAsync(Ct);
@@ -116,7 +116,7 @@ public sealed class MigrationFailureTests
         Assert.Equal(MigrationStep.CheckFeatures, error.Step);
         Assert.False(error.FinalStageCompleted);
         var refusal = Assert.IsType<StrategyUnavailableException>(error.InnerException);
-        Assert.Equal(StrategyChoice.PreCopy, refusal.Requested);
+        Assert.Equal(MigrationStrategy.PreCopy, refusal.Requested);
         Assert.Contains(refusal.Missing, missing => missing.Contains("CONFIG_MEM_SOFT_DIRTY", StringComparison.Ordinal));
         Assert.Equal("", pair.Server.LastImagesDir);
         AssertRunsOnAtTheSource(workload, sourcePid, before, after);

@@ -37,7 +37,7 @@ public sealed class PostCopyMigrationTests
         Assert.True(workload.IsRunning);
 
         Assert.Equal(MigrationStrategy.PostCopy, report.Strategy);
-        Assert.Equal(StrategyChoice.PostCopy, report.RequestedStrategy);
+        Assert.Equal(MigrationStrategy.PostCopy, report.RequestedStrategy);
         Assert.Null(report.StrategyNote);
         Assert.Empty(report.Iterations);
         PostCopyFigures.AssertReal(report, memoryMiB: 256);

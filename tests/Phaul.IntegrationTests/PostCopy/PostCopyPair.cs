@@ -53,7 +53,7 @@ internal sealed class PostCopyPair : IDisposable
         return new PostCopyPair(criuPath, sourceEnd, destinationEnd, serverOptions);
     }
 
-    public PhaulClient Client(int pid, StrategyChoice strategy = StrategyChoice.PostCopy, InProcessLocalOptions? localOptions = null) =>
+    public PhaulClient Client(int pid, MigrationStrategy strategy = MigrationStrategy.PostCopy, InProcessLocalOptions? localOptions = null) =>
         PhaulClient.MakePhaulClient(new InProcessLocal(Server, Log, localOptions?.ConfigureDump, localOptions?.ConfigureRestore), Server,
                                     new PhaulConfig { Pid = pid, Memfd = (int)SourceEnd.Handle, Wdir = Source.FullName },
                                     new PhaulClientOptions { Strategy = strategy, AllowFallback = false, CriuFactory = () => new Criu(_criuPath, Log) },

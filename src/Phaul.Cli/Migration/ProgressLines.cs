@@ -30,6 +30,7 @@ internal sealed class ProgressLines(TextWriter output) : IProgress<MigrationProg
             : $"iteration {step.Iteration}: pre-dump done (CRIU left no statistics)",
         MigrationProgressKind.PreCopyStopped =>
             $"iteration {step.Iteration}: pre-copy stops: {(step.StopReason is { } reason ? ReportText.StopReason(reason) : "?")}",
+        MigrationProgressKind.HookCompleted when step.Hook is { } hook => $"{ReportWriter.HookLabel(hook)}: {ReportWriter.HookText(hook)}",
         MigrationProgressKind.FinalStageStarting => step.Strategy is MigrationStrategy.PostCopy or MigrationStrategy.Hybrid
             ? $"iteration {step.Iteration}: final dump, the tree stays frozen until it resumes on the destination; " +
               "lazy: its memory stays here until asked for"

@@ -98,14 +98,14 @@ internal static class ReportWriter
         : $"{Units.Pages(dump.PagesWritten)} written, {Units.Count((long)dump.PagesSkippedParent)} unchanged since the previous iteration, " +
           $"tree frozen {Units.Duration(dump.FrozenTime)}";
 
-    private static string HookLabel(MigrationHookReport hook) => hook.Phase switch
+    internal static string HookLabel(MigrationHookReport hook) => hook.Phase switch
     {
         MigrationHookPhase.BeforeIterations => $"{hook.Hook}, bulk",
         MigrationHookPhase.AfterPreDump => $"{hook.Hook}, it. {hook.Iteration}",
         _ => $"{hook.Hook}, freeze",
     };
 
-    private static string HookText(MigrationHookReport hook)
+    internal static string HookText(MigrationHookReport hook)
     {
         var when = hook.Phase == MigrationHookPhase.WhileFrozen ? "with the tree frozen" : "while the tree ran";
         return string.Join(", ", [.. hook.Figures.Select(Figure), $"{Units.Duration(hook.Duration)} {when}"]);

@@ -19,7 +19,7 @@ public sealed partial class PhaulClient
             var started = Stopwatch.GetTimestamp();
             var figures = await runPhase(hook).ConfigureAwait(false);
             var duration = Stopwatch.GetElapsedTime(started);
-            run.RecordHook(new MigrationHookReport
+            var report = new MigrationHookReport
             {
                 Hook = hook.Name,
                 Phase = phase,
@@ -27,8 +27,10 @@ public sealed partial class PhaulClient
                 Duration = duration,
                 // A copy: the report must not change when the hook reuses its dictionary.
                 Figures = figures is null ? ReadOnlyDictionary<string, long>.Empty : new Dictionary<string, long>(figures, StringComparer.Ordinal),
-            });
+            };
+            run.RecordHook(report);
             _logger.HookPhaseCompleted(hook.Name, phase, duration);
+            Report(new(MigrationProgressKind.HookCompleted) { Iteration = iteration, Hook = report });
         }
     }
 

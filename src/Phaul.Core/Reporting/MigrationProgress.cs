@@ -34,6 +34,9 @@ public sealed record MigrationProgress(MigrationProgressKind Kind)
     /// <summary>Of <see cref="Pages"/>, those the tree touched before they had arrived.</summary>
     public ulong? PagesOnDemand { get; init; }
 
+    /// <summary>A hook's phase, with its figures, as the report will have it.</summary>
+    public MigrationHookReport? Hook { get; init; }
+
     /// <summary>Why: a fallback's reason, the cause of a resume on the source, a loss.</summary>
     public string? Detail { get; init; }
 }

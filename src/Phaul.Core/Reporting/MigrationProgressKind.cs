@@ -15,6 +15,9 @@ public enum MigrationProgressKind
     /// <summary>Pre-copy stops: <see cref="MigrationProgress.Iteration"/>, <see cref="MigrationProgress.StopReason"/>.</summary>
     PreCopyStopped,
 
+    /// <summary>A hook's phase ended (e.g. a copy of the tree's files): <see cref="MigrationProgress.Hook"/>.</summary>
+    HookCompleted,
+
     /// <summary>
     /// The final stage starts: the tree is frozen until it runs on the destination. <see cref="MigrationProgress.Iteration"/>,
     /// <see cref="MigrationProgress.Strategy"/> (post-copy or hybrid: a lazy dump, the memory follows the resumed tree).

@@ -32,6 +32,19 @@ public class ProgressLinesTests
     }
 
     [Fact]
+    public void A_hook_phase_gets_a_line_with_its_figures()
+    {
+        var hook = new MigrationHookReport
+        {
+            Hook = "files", Phase = MigrationHookPhase.WhileFrozen, Duration = TimeSpan.FromMilliseconds(12),
+            Figures = new Dictionary<string, long> { ["filesTransferred"] = 3, ["bytesSent"] = 12 * 1024 },
+        };
+
+        Assert.Equal("files, freeze: 3 files sent, 12.0 KiB sent, 12 ms with the tree frozen",
+                     ProgressLines.Describe(new(MigrationProgressKind.HookCompleted) { Hook = hook }));
+    }
+
+    [Fact]
     public void Post_copy_steps_get_a_line_and_a_lost_process_says_so()
     {
         Assert.Equal("the tree runs on the destination as pid 5678", ProgressLines.Describe(new(MigrationProgressKind.Restored) { Pid = 5678 }));

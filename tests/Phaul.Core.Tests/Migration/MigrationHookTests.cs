@@ -29,6 +29,30 @@ public class MigrationHookTests
         Assert.Equal([1L, 1L, 2L, 2L, 3L, 3L, 4L, 4L], report.Hooks.Select(hook => hook.Figures["runs"]));
     }
 
+    [Fact]
+    public async Task Each_hook_phase_reaches_the_progress_sink_as_the_report_has_it()
+    {
+        using var harness = new LoopHarness();
+        harness.Hooks = [new RecordingHook("files", harness.Calls)];
+        harness.DumpStats.Enqueue(Stats.Dump(40));
+        var hooks = new List<MigrationHookReport>();
+        var sink = new Progress(step =>
+        {
+            if (step.Kind == MigrationProgressKind.HookCompleted)
+                hooks.Add(step.Hook!);
+        });
+
+        var report = await harness.Client(MigrationStrategy.PreCopy, new PhaulClientOptions { Progress = sink }).MigrateAsync(Token);
+
+        Assert.Equal(report.Hooks, hooks);
+        Assert.Equal([MigrationHookPhase.BeforeIterations, MigrationHookPhase.AfterPreDump, MigrationHookPhase.WhileFrozen], hooks.Select(h => h.Phase));
+    }
+
+    private sealed class Progress(Action<MigrationProgress> report) : IProgress<MigrationProgress>
+    {
+        public void Report(MigrationProgress value) => report(value);
+    }
+
     // Handles: a hook fails during the freeze. The notification throws, so CRIU fails the dump and resumes the tree;
     // the migration names the hook as the cause, and every hook is completed as after a failure.
     [Fact]

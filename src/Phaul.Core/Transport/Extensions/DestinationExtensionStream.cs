@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using ChunkQueue = System.Threading.Channels.Channel<System.ReadOnlyMemory<byte>>;
-using Google.Protobuf;
 using Phaul.Transport.Protocol;
 
 namespace Phaul.Transport;
@@ -10,7 +9,8 @@ namespace Phaul.Transport;
 /// that receives the source's messages of the stream until the source closes it. What the source sends waits in a few
 /// chunks at most (the pump stops receiving until the handler reads); once the handler is done, it is dropped.
 /// </summary>
-internal sealed class DestinationExtensionStream(FrameChannel channel, uint streamId, int? iteration, TimeSpan receiveTimeout) : Stream
+internal sealed class DestinationExtensionStream(FrameChannel channel, uint streamId, int? iteration, TimeSpan receiveTimeout)
+    : ExtensionStream(streamId)
 {
     private const int ChunksWaiting = 16;
 
@@ -22,20 +22,6 @@ internal sealed class DestinationExtensionStream(FrameChannel channel, uint stre
 
     /// <summary>Why receiving failed (the source aborted, broke the protocol or went silent), once it did.</summary>
     public Exception? Failure { get; private set; }
-
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     /// <summary>
     /// Receives the source's data and end until its close; a failure is kept in <see cref="Failure"/>, ends what the handler
@@ -51,19 +37,19 @@ internal sealed class DestinationExtensionStream(FrameChannel channel, uint stre
                 var message = await channel.ReceiveAnyAsync(TransportPhase.Extension, receiveTimeout, cancellationToken, iteration).ConfigureAwait(false);
                 switch (message.BodyCase)
                 {
-                    case Envelope.BodyOneofCase.ExtensionStreamData when message.ExtensionStreamData.StreamId == streamId && !sourceEnded:
+                    case Envelope.BodyOneofCase.ExtensionStreamData when message.ExtensionStreamData.StreamId == StreamId && !sourceEnded:
                         await OfferAsync(message.ExtensionStreamData.Data.Memory, cancellationToken).ConfigureAwait(false);
                         break;
-                    case Envelope.BodyOneofCase.ExtensionStreamEnd when message.ExtensionStreamEnd.StreamId == streamId && !sourceEnded:
+                    case Envelope.BodyOneofCase.ExtensionStreamEnd when message.ExtensionStreamEnd.StreamId == StreamId && !sourceEnded:
                         sourceEnded = true;
                         _input.Writer.TryComplete();
                         break;
-                    case Envelope.BodyOneofCase.ExtensionStreamClose when message.ExtensionStreamClose.StreamId == streamId && _destinationEnded:
+                    case Envelope.BodyOneofCase.ExtensionStreamClose when message.ExtensionStreamClose.StreamId == StreamId && _destinationEnded:
                         return;
                     case Envelope.BodyOneofCase.Abort:
                         throw channel.Aborted(message.Abort, TransportPhase.Extension, iteration);
                     default:
-                        throw channel.Unexpected(message, $"the data, end or close of extension stream {streamId}", TransportPhase.Extension, iteration);
+                        throw channel.Unexpected(message, $"the data, end or close of extension stream {StreamId}", TransportPhase.Extension, iteration);
                 }
             }
         }
@@ -83,7 +69,7 @@ internal sealed class DestinationExtensionStream(FrameChannel channel, uint stre
     public async Task SendEndAsync(string error, CancellationToken cancellationToken)
     {
         _destinationEnded = true;
-        var end = new ExtensionStreamEnd { StreamId = streamId, Error = error };
+        var end = new ExtensionStreamEnd { StreamId = StreamId, Error = error };
         await channel.SendAsync(new Envelope { ExtensionStreamEnd = end }, TransportPhase.Extension, cancellationToken, iteration).ConfigureAwait(false);
     }
 
@@ -103,34 +89,9 @@ internal sealed class DestinationExtensionStream(FrameChannel channel, uint stre
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        for (var offset = 0; offset < buffer.Length; offset += TransportProtocol.ExtensionChunkLength)
-        {
-            var chunk = buffer.Slice(offset, Math.Min(TransportProtocol.ExtensionChunkLength, buffer.Length - offset));
-            var data = new ExtensionStreamData { StreamId = streamId, Data = ByteString.CopyFrom(chunk.Span) };
-            await channel.SendAsync(new Envelope { ExtensionStreamData = data }, TransportPhase.Extension, cancellationToken, iteration)
-                         .ConfigureAwait(false);
-        }
+        foreach (var frame in Frames(buffer))
+            await channel.SendAsync(frame, TransportPhase.Extension, cancellationToken, iteration).ConfigureAwait(false);
     }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override void Flush()
-    {
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     // Waits for room while the handler reads; once it is done (the input completed), the chunk is dropped.
     private async Task OfferAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)

@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Phaul.Transport.Protocol;
 
 namespace Phaul.Transport;
@@ -9,7 +8,7 @@ namespace Phaul.Transport;
 /// source's side, which the handler reads as the end of the stream. Disposing ends the source's side if it was not
 /// ended, waits for the handler's end (dropping its bytes) and closes the stream, so that the connection stays in step.
 /// </summary>
-internal sealed class SourceExtensionStream(SourceControl control, SourceControl.Hold hold, uint streamId) : Stream
+internal sealed class SourceExtensionStream(SourceControl control, SourceControl.Hold hold, uint streamId) : ExtensionStream(streamId)
 {
     private ReadOnlyMemory<byte> _unread;
     private bool _destinationEnded;
@@ -17,20 +16,6 @@ internal sealed class SourceExtensionStream(SourceControl control, SourceControl
     private bool _sourceEnded;
     private bool _closed;
     private bool _outOfStep;
-
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     private int? Iteration => control.CurrentIteration;
 
@@ -59,34 +44,10 @@ internal sealed class SourceExtensionStream(SourceControl control, SourceControl
             await BreakingOnFailureAsync(() => SendEndAsync(cancellationToken)).ConfigureAwait(false);
             return;
         }
-        for (var offset = 0; offset < buffer.Length; offset += TransportProtocol.ExtensionChunkLength)
-        {
-            var chunk = buffer.Slice(offset, Math.Min(TransportProtocol.ExtensionChunkLength, buffer.Length - offset));
-            var data = new ExtensionStreamData { StreamId = streamId, Data = ByteString.CopyFrom(chunk.Span) };
-            await BreakingOnFailureAsync(() => control.Channel.SendAsync(new Envelope { ExtensionStreamData = data }, TransportPhase.Extension,
-                                                                         cancellationToken, Iteration).AsTask()).ConfigureAwait(false);
-        }
+        foreach (var frame in Frames(buffer))
+            await BreakingOnFailureAsync(() => control.Channel.SendAsync(frame, TransportPhase.Extension, cancellationToken, Iteration).AsTask())
+                .ConfigureAwait(false);
     }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override void Flush()
-    {
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {
@@ -118,7 +79,7 @@ internal sealed class SourceExtensionStream(SourceControl control, SourceControl
                 await SendEndAsync(CancellationToken.None).ConfigureAwait(false);
             while (!_destinationEnded)
                 await ReceiveAsync(CancellationToken.None).ConfigureAwait(false);
-            var close = new ExtensionStreamClose { StreamId = streamId };
+            var close = new ExtensionStreamClose { StreamId = StreamId };
             await control.Channel.SendAsync(new Envelope { ExtensionStreamClose = close }, TransportPhase.Extension, CancellationToken.None, Iteration)
                          .ConfigureAwait(false);
         }
@@ -138,7 +99,7 @@ internal sealed class SourceExtensionStream(SourceControl control, SourceControl
     private async Task SendEndAsync(CancellationToken cancellationToken)
     {
         _sourceEnded = true;
-        var end = new ExtensionStreamEnd { StreamId = streamId };
+        var end = new ExtensionStreamEnd { StreamId = StreamId };
         await control.Channel.SendAsync(new Envelope { ExtensionStreamEnd = end }, TransportPhase.Extension, cancellationToken, Iteration)
                      .ConfigureAwait(false);
     }
@@ -149,17 +110,17 @@ internal sealed class SourceExtensionStream(SourceControl control, SourceControl
                                    .ConfigureAwait(false);
         switch (message.BodyCase)
         {
-            case Envelope.BodyOneofCase.ExtensionStreamData when message.ExtensionStreamData.StreamId == streamId:
+            case Envelope.BodyOneofCase.ExtensionStreamData when message.ExtensionStreamData.StreamId == StreamId:
                 _unread = message.ExtensionStreamData.Data.Memory;
                 break;
-            case Envelope.BodyOneofCase.ExtensionStreamEnd when message.ExtensionStreamEnd.StreamId == streamId:
+            case Envelope.BodyOneofCase.ExtensionStreamEnd when message.ExtensionStreamEnd.StreamId == StreamId:
                 _destinationEnded = true;
                 _destinationError = message.ExtensionStreamEnd.Error;
                 break;
             case Envelope.BodyOneofCase.Abort:
                 throw control.Channel.Aborted(message.Abort, TransportPhase.Extension, Iteration);
             default:
-                throw control.Channel.Unexpected(message, $"the data or the end of extension stream {streamId}", TransportPhase.Extension, Iteration);
+                throw control.Channel.Unexpected(message, $"the data or the end of extension stream {StreamId}", TransportPhase.Extension, Iteration);
         }
     }
 

@@ -52,7 +52,7 @@ internal sealed partial class DestinationSession
         }
         await SendExtensionAsync(new Envelope { ExtensionResult = new ExtensionResult { Ok = true } }, cancellationToken).ConfigureAwait(false);
 
-        var stream = new DestinationExtensionStream(_channel, open.StreamId, _openIteration, _options.Timeouts.Request);
+        var stream = new DestinationExtensionStream(_channel, open.StreamId, OpenIteration, _options.Timeouts.Request);
         using var handling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var pump = stream.PumpAsync(handling, cancellationToken);
         var error = "";
@@ -117,5 +117,5 @@ internal sealed partial class DestinationSession
     }
 
     private ValueTask SendExtensionAsync(Envelope envelope, CancellationToken cancellationToken) =>
-        _channel.SendAsync(envelope, TransportPhase.Extension, cancellationToken, _openIteration);
+        _channel.SendAsync(envelope, TransportPhase.Extension, cancellationToken, OpenIteration);
 }

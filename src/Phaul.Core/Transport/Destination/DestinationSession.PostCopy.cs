@@ -10,13 +10,6 @@ namespace Phaul.Transport;
 // passes, the source goes away), the PhaulServer kills the tree, and the session reports the loss.
 internal sealed partial class DestinationSession
 {
-    // The lazily restored tree that was lost (killed) because its pages could not all arrive, and why.
-    private int? _lostPid;
-    private string _lossReason = "";
-
-    // Whether every page of the lazily restored tree has arrived.
-    private bool _pagesArrived;
-
     private async Task<CheckPostCopyResult> CheckPostCopyAsync(CancellationToken cancellationToken)
     {
         try
@@ -26,7 +19,7 @@ internal sealed partial class DestinationSession
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _logger.IterationRequestFailed(_id, "CheckPostCopy", _openIteration ?? 0, e.Message);
+            _logger.IterationRequestFailed(_id, "CheckPostCopy", OpenIteration ?? 0, e.Message);
             return new CheckPostCopyResult { Reason = $"the destination could not check its CRIU for lazy-pages support: {e.Message}" };
         }
     }
@@ -54,7 +47,7 @@ internal sealed partial class DestinationSession
             var pid = await _target.RestoreLazilyAsync(opts, handOver.HoldAsync, cancellationToken).ConfigureAwait(false);
             if (!handOver.Committed)
                 throw new CriuProtocolException(CriuReqType.Restore, "CRIU resumed the restored tree without its post-restore notification");
-            RestoredPid = pid;
+            _state = _state.Restored(pid);
             _handOver.Resumed();
             _logger.Restored(_id, pid, elapsed.ElapsedMilliseconds);
         }
@@ -73,19 +66,19 @@ internal sealed partial class DestinationSession
             return new RestoreResult { Error = $"CRIU could not restore the tree lazily on the destination: {e.Message}" };
         }
         var stats = await ReadStatsAsync(directory, cancellationToken).ConfigureAwait(false);
-        return new RestoreResult { Pid = RestoredPid.Value, RestoreStats = stats };
+        return new RestoreResult { Pid = RestoredPid!.Value, RestoreStats = stats };
     }
 
     private async Task<WaitPagesResult> WaitForPagesAsync(CancellationToken cancellationToken)
     {
         var iteration = RunningLazyIteration(TransportPhase.PostCopyPages, "WaitPages");
-        if (RestoredPid is null)
+        if (_state.RestoredPid is not { } pid)
             throw _channel.Failure(TransportPhase.PostCopyPages, "the source waits for the pages of a tree that was not restored", iteration);
         try
         {
             var pages = await _target.WaitForLazyPagesAsync(cancellationToken).ConfigureAwait(false);
-            _pagesArrived = true;
-            _logger.AllPagesArrived(_id, RestoredPid.Value, pages.PagesTransferred, pages.PagesOnDemand);
+            _state = _state.PagesArrived();
+            _logger.AllPagesArrived(_id, pid, pages.PagesTransferred, pages.PagesOnDemand);
             return new WaitPagesResult { Pages = LazyPagesWire.ToWire(pages) };
         }
         catch (ProcessLostException lost)
@@ -102,17 +95,16 @@ internal sealed partial class DestinationSession
 
     private void Lose(ProcessLostException lost, int iteration)
     {
-        (_lostPid, _lossReason) = (lost.RestoredPid ?? RestoredPid ?? 0, lost.Reason);
-        RestoredPid = null;
-        _logger.RestoredTreeLost(_id, iteration, _lostPid.Value, lost.Reason);
+        var pid = lost.RestoredPid ?? RestoredPid ?? 0;
+        _state = _state.Lost(pid, lost.Reason);
+        _logger.RestoredTreeLost(_id, iteration, pid, lost.Reason);
     }
 
     /// <summary>The running lazy iteration; a post-copy request outside one breaks the protocol.</summary>
     private int RunningLazyIteration(TransportPhase phase, string request)
     {
-        if (_openIteration is { } iteration && _lazyIteration)
-            return iteration;
-        throw _channel.Failure(phase, $"the source sent {request} while no lazy iteration is running", _openIteration);
+        return _state.OpenLazyIteration
+               ?? throw _channel.Failure(phase, $"the source sent {request} while no lazy iteration is running", OpenIteration);
     }
 
     /// <summary>
@@ -123,14 +115,14 @@ internal sealed partial class DestinationSession
     /// </summary>
     private ProcessLostException? LossAtTheEnd(Exception? cause)
     {
-        if (_lazyIteration && !_pagesArrived && RestoredPid is { } pid)
+        if (_state.TreeAwaitingPages is { } pid)
         {
             const string reason = "the session ended before the source learnt that every page had arrived";
             var killed = _target.KillRestoredTree(pid);
-            (_lostPid, _lossReason, RestoredPid) = (pid, reason, null);
-            _logger.RestoredTreeLost(_id, _openIteration ?? 0, pid, $"{reason} ({killed} processes killed)");
+            _state = _state.Lost(pid, reason);
+            _logger.RestoredTreeLost(_id, OpenIteration ?? 0, pid, $"{reason} ({killed} processes killed)");
         }
-        return _lostPid is { } lost ? new ProcessLostException(lost, _lossReason, cause) : null;
+        return _state.Loss is { } loss ? new ProcessLostException(loss.Pid, loss.Reason, cause) : null;
     }
 
     private static string Describe(ProcessLostException lost) =>

@@ -18,22 +18,22 @@ internal sealed partial class DestinationSession
     private async Task<RestoreResult> RestoreAsync(RestoreRequest request, CancellationToken cancellationToken)
     {
         ThrowIfRestoredBefore();
-        if (_lazyIteration)
-            throw _channel.Failure(TransportPhase.Restore, "the source asked for a plain restore in a lazy iteration", _openIteration);
+        if (_state.Lazy)
+            throw _channel.Failure(TransportPhase.Restore, "the source asked for a plain restore in a lazy iteration", OpenIteration);
         ThrowIfImagesDiffer(request.FileCount, request.TotalBytes);
-        if (_openIteration is not { } iteration)
+        if (_state.OpenIteration is not { } iteration)
             return new RestoreResult { Error = "no iteration is running on the destination, so there are no images to restore from" };
 
         var stopError = await StopOpenIterationAsync(cancellationToken).ConfigureAwait(false);
-        _stoppedByRestore = (iteration, stopError);
+        _state = _state.StoppedByRestore(iteration, stopError);
         if (stopError.Length > 0)
             return new RestoreResult { Error = $"the page server of iteration {iteration} failed, so the pages are incomplete: {stopError}" };
-        return await RestoreFromAsync(_target.LastImagesDir, cancellationToken).ConfigureAwait(false);
+        return await RestoreFromAsync(_target.LastImagesDir, iteration, cancellationToken).ConfigureAwait(false);
     }
 
     private void ThrowIfRestoredBefore()
     {
-        if (RestoredPid is not null || _lostPid is not null)
+        if (!_state.BeforeRestore)
             throw _channel.Failure(TransportPhase.Restore, "the source asked for a second restore");
     }
 
@@ -42,7 +42,7 @@ internal sealed partial class DestinationSession
         if (fileCount != _receiver.Files || totalBytes != (ulong)_receiver.Bytes)
             throw _channel.Failure(TransportPhase.ImageTransfer,
                 $"the source sent {fileCount} image files ({totalBytes} bytes), the destination received {_receiver.Files} ({_receiver.Bytes} bytes)",
-                _openIteration);
+                OpenIteration);
     }
 
     /// <summary>
@@ -50,11 +50,11 @@ internal sealed partial class DestinationSession
     /// result's error (the source continues its copy); a failed hand-over ends the session (the source gave up, went
     /// away or broke the exchange) with the held copy killed by CRIU.
     /// </summary>
-    private async Task<RestoreResult> RestoreFromAsync(string directory, CancellationToken cancellationToken)
+    private async Task<RestoreResult> RestoreFromAsync(string directory, int iteration, CancellationToken cancellationToken)
     {
         _logger.Restoring(_id, directory, _receiver.Files, _receiver.Bytes);
         var elapsed = Stopwatch.StartNew();
-        var handOver = new HandOverGate(this, _stoppedByRestore?.Iteration, cancellationToken);
+        var handOver = new HandOverGate(this, iteration, cancellationToken);
         using var watch = new RestoreWatch(handOver.HoldAsync);
         try
         {
@@ -64,7 +64,7 @@ internal sealed partial class DestinationSession
             var pid = await _target.Criu.RestoreAsync(opts, watch, cancellationToken).ConfigureAwait(false);
             if (!handOver.Committed)
                 throw new CriuProtocolException(CriuReqType.Restore, "CRIU resumed the restored tree without its post-restore notification");
-            RestoredPid = pid;
+            _state = _state.Restored(pid);
             _handOver.Resumed();
             _logger.Restored(_id, pid, elapsed.ElapsedMilliseconds);
             await _options.HandOverHooks.ReachedAsync(HandOverStep.Resumed).ConfigureAwait(false);
@@ -82,7 +82,7 @@ internal sealed partial class DestinationSession
             return new RestoreResult { Error = $"CRIU could not restore the tree on the destination: {e.Message}" };
         }
         var stats = await ReadStatsAsync(directory, cancellationToken).ConfigureAwait(false);
-        return new RestoreResult { Pid = RestoredPid.Value, RestoreStats = stats };
+        return new RestoreResult { Pid = RestoredPid!.Value, RestoreStats = stats };
     }
 
     // CRIU kills a tree whose restore failed; a CRIU that died (killed) leaves its half-restored children behind.

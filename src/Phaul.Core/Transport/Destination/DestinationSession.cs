@@ -19,17 +19,12 @@ internal sealed partial class DestinationSession : IDisposable
     private readonly string _id;
     private readonly SessionHandOver _handOver;
 
-    // The iteration whose page server (or, when lazy, lazy-pages daemon) runs, if any.
-    private int? _openIteration;
-    private bool _lazyIteration;
+    // Replaced only through SessionState's transitions.
+    private SessionState _state = SessionState.Initial;
 
     // Cancelled when the open iteration's page server fails: the source may be blocked sending it pages, and must hear now.
     private readonly CancellationTokenSource _pageServerFailed = new();
     private CriuException? _pageServerFailure;
-
-    // The iteration the restore request ended, with its StopIter error ("" when it stopped cleanly),
-    // answered when the source's StopIter for it arrives after the restore.
-    private (int Iteration, string Error)? _stoppedByRestore;
 
     public DestinationSession(string id, FrameChannel channel, IMigrationTarget target, MigrationListenerOptions options,
                               DestinationServices services, ILogger logger, SessionHandOver handOver)
@@ -45,10 +40,10 @@ internal sealed partial class DestinationSession : IDisposable
     }
 
     /// <summary>The restored tree's root pid, once restored.</summary>
-    public int? RestoredPid { get; private set; }
+    public int? RestoredPid => _state.RestoredPid;
 
     /// <summary>The iteration in progress, for error context.</summary>
-    public int? OpenIteration => _openIteration;
+    public int? OpenIteration => _state.OpenIteration;
 
     /// <summary>Serves requests until the source closes the connection.</summary>
     /// <exception cref="TransportException">The source broke the protocol, went silent, aborted, or left before the restore.</exception>
@@ -61,21 +56,21 @@ internal sealed partial class DestinationSession : IDisposable
             {
                 var answer = await HandleAsync(request, cancellationToken).ConfigureAwait(false);
                 if (answer is not null)
-                    await _channel.SendAsync(answer, TransportPhase.AwaitingRequest, cancellationToken, _openIteration).ConfigureAwait(false);
+                    await _channel.SendAsync(answer, TransportPhase.AwaitingRequest, cancellationToken, OpenIteration).ConfigureAwait(false);
             }
         }
         catch (TransportException broken) when (LossAtTheEnd(broken) is { } loss)
         {
-            throw _channel.Failure(TransportPhase.PostCopyPages, $"{Describe(loss)}; the connection failed: {broken.Reason}", _openIteration, loss);
+            throw _channel.Failure(TransportPhase.PostCopyPages, $"{Describe(loss)}; the connection failed: {broken.Reason}", OpenIteration, loss);
         }
         finally
         {
             await EndExtensionsAsync().ConfigureAwait(false);
         }
         if (LossAtTheEnd(null) is { } lost)
-            throw _channel.Failure(TransportPhase.PostCopyPages, $"the source closed the connection, and {Describe(lost)}", _openIteration, lost);
+            throw _channel.Failure(TransportPhase.PostCopyPages, $"the source closed the connection, and {Describe(lost)}", OpenIteration, lost);
         if (RestoredPid is null)
-            throw _channel.Failure(TransportPhase.AwaitingRequest, "the source closed the connection before the tree was restored", _openIteration);
+            throw _channel.Failure(TransportPhase.AwaitingRequest, "the source closed the connection before the tree was restored", OpenIteration);
     }
 
     /// <summary>The next request; a failure of the open iteration's page server ends the wait with that failure.</summary>
@@ -83,13 +78,13 @@ internal sealed partial class DestinationSession : IDisposable
     {
         try
         {
-            return await _channel.TryReceiveAsync(TransportPhase.AwaitingRequest, _options.Timeouts.Request, receiving, _openIteration)
+            return await _channel.TryReceiveAsync(TransportPhase.AwaitingRequest, _options.Timeouts.Request, receiving, OpenIteration)
                                  .ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && _pageServerFailure is { } failure)
         {
             throw new TransportException(TransportSide.Destination, TransportPhase.FinalDump,
-                                         $"the destination's {failure.Message.TrimEnd('.')}", _openIteration, innerException: new AggregateException(failure, e));
+                                         $"the destination's {failure.Message.TrimEnd('.')}", OpenIteration, innerException: new AggregateException(failure, e));
         }
     }
 
@@ -98,7 +93,7 @@ internal sealed partial class DestinationSession : IDisposable
     {
         try
         {
-            if (await _target.PageServerFailureAsync(cancellationToken).ConfigureAwait(false) is not { } failure || _openIteration != iteration)
+            if (await _target.PageServerFailureAsync(cancellationToken).ConfigureAwait(false) is not { } failure || _state.OpenIteration != iteration)
                 return;
             _pageServerFailure = failure;
             _logger.PageServerFailedMidIteration(_id, iteration, failure.Message);
@@ -139,9 +134,9 @@ internal sealed partial class DestinationSession : IDisposable
                 await ServeExtensionStreamAsync(request.ExtensionStreamOpen, cancellationToken).ConfigureAwait(false);
                 return null;
             case Envelope.BodyOneofCase.Abort:
-                throw _channel.Aborted(request.Abort, TransportPhase.AwaitingRequest, _openIteration);
+                throw _channel.Aborted(request.Abort, TransportPhase.AwaitingRequest, OpenIteration);
             default:
-                throw _channel.Unexpected(request, "a request (StartIter, StopIter, a file, Restore, a post-copy or an extension request)", TransportPhase.AwaitingRequest, _openIteration);
+                throw _channel.Unexpected(request, "a request (StartIter, StopIter, a file, Restore, a post-copy or an extension request)", TransportPhase.AwaitingRequest, OpenIteration);
         }
     }
 
@@ -149,9 +144,9 @@ internal sealed partial class DestinationSession : IDisposable
     {
         var iteration = (int)request.Iteration;
         var result = new StartIterResult { Iteration = (uint)iteration };
-        if (RestoredPid is not null || _lostPid is not null)
+        if (!_state.BeforeRestore)
             throw _channel.Failure(TransportPhase.StartIteration, "the source started an iteration after the tree was restored", iteration);
-        if (_openIteration is { } open)
+        if (_state.OpenIteration is { } open)
         {
             result.Error = $"iteration {open} is still running; stop it before starting iteration {iteration}";
             return result;
@@ -162,8 +157,7 @@ internal sealed partial class DestinationSession : IDisposable
                 .ConfigureAwait(false);
         if (result.Error.Length == 0)
         {
-            _openIteration = iteration;
-            _lazyIteration = request.Lazy;
+            _state = _state.IterationStarted(iteration, request.Lazy);
             _logger.IterationStarted(_id, iteration);
             if (!request.Lazy)
                 _ = WatchPageServerAsync(iteration, cancellationToken);
@@ -174,12 +168,12 @@ internal sealed partial class DestinationSession : IDisposable
     private async Task<StopIterResult> StopIterationAsync(int iteration, CancellationToken cancellationToken)
     {
         var result = new StopIterResult { Iteration = (uint)iteration };
-        if (_openIteration is null)
+        if (_state.OpenIteration is null)
         {
-            result.Error = _stoppedByRestore is { } stopped && stopped.Iteration == iteration
+            result.Error = _state.RestoreStop is { } stopped && stopped.Iteration == iteration
                 ? stopped.Error
                 : $"no iteration is running on the destination (asked to stop iteration {iteration})";
-            _stoppedByRestore = null;
+            _state = _state.RestoreStopAnswered();
             return result;
         }
         result.Error = await StopOpenIterationAsync(cancellationToken).ConfigureAwait(false);
@@ -189,8 +183,9 @@ internal sealed partial class DestinationSession : IDisposable
     /// <summary>Waits for the open iteration's page server; returns its error text, "" on success.</summary>
     private async Task<string> StopOpenIterationAsync(CancellationToken cancellationToken)
     {
-        var iteration = _openIteration!.Value;
-        _openIteration = null;
+        // Ended before the page server is, so that its watch takes its exit for the stop, not for a failure.
+        var iteration = _state.OpenIteration!.Value;
+        _state = _state.IterationStopped();
         var error = await ErrorOfAsync(() => _target.StopIterAsync(cancellationToken), "StopIter", iteration).ConfigureAwait(false);
         if (error.Length == 0)
             _logger.IterationStopped(_id, iteration);
@@ -199,9 +194,9 @@ internal sealed partial class DestinationSession : IDisposable
 
     private async Task ReceiveFileAsync(FileHeader header, CancellationToken cancellationToken)
     {
-        if (_openIteration is null || _target.LastImagesDir.Length == 0)
+        if (_state.OpenIteration is null || _target.LastImagesDir.Length == 0)
             throw _channel.Failure(TransportPhase.ImageTransfer, $"image file '{header.Name}' arrived while no iteration is running");
-        await _receiver.ReceiveAsync(header, _target.LastImagesDir, _openIteration, cancellationToken).ConfigureAwait(false);
+        await _receiver.ReceiveAsync(header, _target.LastImagesDir, OpenIteration, cancellationToken).ConfigureAwait(false);
         _logger.ImageFileReceived(_id, header.Name, header.Size);
     }
 

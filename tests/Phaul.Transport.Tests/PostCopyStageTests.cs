@@ -13,7 +13,8 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private const int SourcePid = 77;
 
-    private readonly FakeDestination _destination = new(TestKeys.Shared);
+    private readonly FakeDestination _destination;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<bool> _extensionEnds = new();
     private readonly TempDirectory _source = new();
     private readonly Mock<IProcessTrees> _trees = new();
     private readonly List<string> _signals = [];
@@ -22,6 +23,11 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
 
     public PostCopyStageTests()
     {
+        // Every session gets an extension that records how it ended; it exists once a test sends it a request.
+        _destination = new(TestKeys.Shared, configure: options => options with
+        {
+            Extensions = new Dictionary<string, Func<IDestinationExtension>> { ["test.record"] = () => new EndRecorder(_extensionEnds) },
+        });
         _trees.Setup(t => t.Kill(It.IsAny<int>())).Returns((int pid) => Signal($"kill {pid}"));
         _trees.Setup(t => t.Continue(It.IsAny<int>())).Returns((int pid) => Signal($"continue {pid}"));
         _trees.Setup(t => t.Stop(It.IsAny<int>())).Returns((int pid) => Signal($"stop {pid}"));
@@ -161,6 +167,36 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
         var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
         Assert.Null(ended.RestoredPid);
         Assert.Contains("the process was lost: the restored tree (pid 4343) was killed because its lazy-pages daemon failed", ended.Error!.Message);
+    }
+
+    [Fact]
+    public async Task Extensions_hear_that_a_tree_lost_after_its_resume_was_not_migrated()
+    {
+        // Failure handled: the source goes away (its end closed, as when killed) after the lazy restore and before the
+        // destination could confirm every page: the restored tree is killed, so an extension (e.g. the file-system copy)
+        // must be told "not migrated" and clean up, not keep what belongs to a tree that runs nowhere.
+        await ConnectAsync(afterLazyRestore: () => Connection.Sever());
+        await Connection.RequestAsync("test.record", "hello"u8.ToArray(), Ct);
+        await LazyRemote.StartLazyIterAsync(Ct);
+
+        await Assert.ThrowsAsync<ProcessLostException>(() => RunStageAsync(Ct)).WaitAsync(Patience, Ct);
+
+        var ended = await _destination.SessionEnded.WaitAsync(Patience, Ct);
+        Assert.IsType<ProcessLostException>(ended.Error!.InnerException);
+        Assert.Equal([false], _extensionEnds);
+    }
+
+    private sealed class EndRecorder(System.Collections.Concurrent.ConcurrentQueue<bool> ends) : IDestinationExtension
+    {
+        public Task<byte[]> HandleRequestAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken) => Task.FromResult(Array.Empty<byte>());
+
+        public Task HandleStreamAsync(ReadOnlyMemory<byte> header, Stream stream, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task EndAsync(bool migrated, CancellationToken cancellationToken)
+        {
+            ends.Enqueue(migrated);
+            return Task.CompletedTask;
+        }
     }
 
     [Fact]

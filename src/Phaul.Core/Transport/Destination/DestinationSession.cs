@@ -50,6 +50,7 @@ internal sealed partial class DestinationSession : IDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var receiving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _pageServerFailed.Token);
+        ProcessLostException? lostAtClose;
         try
         {
             while (await ReceiveRequestAsync(receiving.Token, cancellationToken).ConfigureAwait(false) is { } request)
@@ -58,6 +59,8 @@ internal sealed partial class DestinationSession : IDisposable
                 if (answer is not null)
                     await _channel.SendAsync(answer, TransportPhase.AwaitingRequest, cancellationToken, OpenIteration).ConfigureAwait(false);
             }
+            // Before the extensions end: a tree lost now was not migrated, and they must be told so.
+            lostAtClose = LossAtTheEnd(null);
         }
         catch (TransportException broken) when (LossAtTheEnd(broken) is { } loss)
         {
@@ -67,7 +70,7 @@ internal sealed partial class DestinationSession : IDisposable
         {
             await EndExtensionsAsync().ConfigureAwait(false);
         }
-        if (LossAtTheEnd(null) is { } lost)
+        if (lostAtClose is { } lost)
             throw _channel.Failure(TransportPhase.PostCopyPages, $"the source closed the connection, and {Describe(lost)}", OpenIteration, lost);
         if (RestoredPid is null)
             throw _channel.Failure(TransportPhase.AwaitingRequest, "the source closed the connection before the tree was restored", OpenIteration);

@@ -175,14 +175,15 @@ public class HandshakeTests
         var older = pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength);
         await older.ReceiveAsync(Envelope.BodyOneofCase.ClientHello, TransportPhase.Handshake, Timeout, CancellationToken.None);
 
-        var reply = new ServerHello { ProtocolVersion = 7, ServerNonce = ByteString.CopyFrom(new byte[TransportProtocol.NonceLength]), ServerProof = ByteString.CopyFrom(new byte[32]) };
+        const uint olderVersion = TransportProtocol.Version - 1;
+        var reply = new ServerHello { ProtocolVersion = olderVersion, ServerNonce = ByteString.CopyFrom(new byte[TransportProtocol.NonceLength]), ServerProof = ByteString.CopyFrom(new byte[32]) };
         await older.SendAsync(new Envelope { ServerHello = reply }, TransportPhase.Handshake, CancellationToken.None);
 
         var refused = await Assert.ThrowsAnyAsync<TransportException>(() => client);
-        Assert.Contains($"the source speaks Phaul transport protocol version {TransportProtocol.Version}, the destination speaks version 7", refused.Message);
+        Assert.Contains($"the source speaks Phaul transport protocol version {TransportProtocol.Version}, the destination speaks version {olderVersion}", refused.Message);
         var abort = await older.ReceiveAnyAsync(TransportPhase.Handshake, Timeout, CancellationToken.None);
         Assert.Contains($"version {TransportProtocol.Version}", abort.Abort.Reason);
-        Assert.Contains("version 7", abort.Abort.Reason);
+        Assert.Contains($"version {olderVersion}", abort.Abort.Reason);
     }
 
     [Fact]

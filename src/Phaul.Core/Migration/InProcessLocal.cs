@@ -19,7 +19,7 @@ namespace Phaul;
 /// copy runs beside the resumed source. For post-copy (<see cref="DumpCopyRestoreLazilyAsync"/>) the server's
 /// lazy iteration receives the tree instead.
 /// </remarks>
-public sealed partial class InProcessLocal : IPhaulPostCopyLocal, IPhaulLocalOutcome
+public sealed partial class InProcessLocal : IPhaulPostCopyLocal, IPhaulLocalOutcome, ICriuOptionsSource
 {
     private const string DumpLogFile = "dump.log";
     private const string RestoreLogFile = "restore.log";
@@ -57,6 +57,24 @@ public sealed partial class InProcessLocal : IPhaulPostCopyLocal, IPhaulLocalOut
         _options.Validate();
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<InProcessLocal>();
         _dependencies = dependencies;
+    }
+
+    /// <summary>
+    /// The CRIU options this migration needs (e.g. <c>TcpEstablished</c>, <c>FileLocks</c>, <c>External</c>), stated once:
+    /// merged into every pre-dump (by <see cref="PhaulClient"/>) and the final dump, and what the restore needs of them
+    /// (as <see cref="Transport.MigrationConnectionOptions.CriuOptions"/> lists) into the restore; the configure
+    /// callbacks run after them. Fields Phaul sets itself (pid, images, page server, log file, ...) are refused.
+    /// Default null: none.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options set a field Phaul sets itself; the message names it.</exception>
+    public CriuOpts? CriuOptions
+    {
+        get => _options.CriuOptions;
+        init
+        {
+            CriuOptionsTemplate.Validate(value, $"{nameof(InProcessLocal)}.{nameof(CriuOptions)}", nameof(value));
+            _options = _options with { CriuOptions = value };
+        }
     }
 
     /// <inheritdoc/>
@@ -130,6 +148,7 @@ public sealed partial class InProcessLocal : IPhaulPostCopyLocal, IPhaulLocalOut
             opts.ParentImg = Path.GetRelativePath(directory, lastClientImagesPath);
             opts.TrackMem = true;
         }
+        CriuOptionsTemplate.ApplyTo(opts, _options.CriuOptions);
         _options.ConfigureDump?.Invoke(opts);
         return opts;
     }
@@ -144,6 +163,7 @@ public sealed partial class InProcessLocal : IPhaulPostCopyLocal, IPhaulLocalOut
         _logger.ImagesLinked(linked, dumpDirectory, target);
 
         var opts = new CriuOpts { LogLevel = _options.CriuLogLevel, LogFile = RestoreLogFile, RstSibling = false };
+        CriuOptionsTemplate.ApplyTo(opts, CriuOptionsTemplate.RestorePart(_options.CriuOptions));
         _options.ConfigureRestore?.Invoke(opts);
         using var images = _dependencies.Directories.Open(target);
         opts.ImagesDirFd = images.Fd;

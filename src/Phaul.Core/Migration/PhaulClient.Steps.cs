@@ -57,6 +57,7 @@ public sealed partial class PhaulClient
         };
         if (iteration > 0)
             opts.ParentImg = IterationDirectories.ParentOf(iteration);
+        CriuOptionsTemplate.ApplyTo(opts, (_local as ICriuOptionsSource)?.CriuOptions);
         _options.ConfigurePreDump?.Invoke(opts);
         _logger.PreDumpStarting(iteration, _config.Pid, directory);
         Report(new(MigrationProgressKind.PreDumpStarting) { Iteration = iteration });

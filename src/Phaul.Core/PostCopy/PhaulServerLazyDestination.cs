@@ -22,6 +22,7 @@ internal sealed class PhaulServerLazyDestination(PhaulServer server, InProcessLo
     public Task<int> RestoreAsync(CancellationToken cancellationToken)
     {
         var opts = new CriuOpts { LogLevel = options.CriuLogLevel, LogFile = RestoreLogFile, RstSibling = false };
+        CriuOptionsTemplate.ApplyTo(opts, CriuOptionsTemplate.RestorePart(options.CriuOptions));
         options.ConfigureRestore?.Invoke(opts);
         return server.RestoreLazilyAsync(opts, StopSourceAsync, cancellationToken);
     }

@@ -117,6 +117,7 @@ internal sealed partial class PostCopyStage : IDisposable
             opts.ParentImg = Path.GetRelativePath(_directory, lastClientImagesPath);
             opts.TrackMem = true;
         }
+        CriuOptionsTemplate.ApplyTo(opts, _options.CriuOptions);
         _options.ConfigureDump?.Invoke(opts);
         _dumpLog = opts is { HasLogFile: true, HasWorkDirFd: false } ? Path.Combine(_directory, opts.LogFile) : null;
         return opts;

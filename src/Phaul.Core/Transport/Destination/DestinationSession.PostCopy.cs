@@ -32,18 +32,19 @@ internal sealed partial class DestinationSession
         return new LazyPagesResult { Error = error };
     }
 
-    private async Task<RestoreResult> RestoreLazilyAsync(CancellationToken cancellationToken)
+    private async Task<RestoreResult> RestoreLazilyAsync(LazyRestoreRequest request, CancellationToken cancellationToken)
     {
         var iteration = RunningLazyIteration(TransportPhase.Restore, "LazyRestore");
         ThrowIfRestoredBefore();
+        if (SourceCriuOptions(request.CriuOpts) is not { } criuOptions)
+            return new RestoreResult { Error = _refusedOptions };
         var directory = _target.LastImagesDir;
         _logger.Restoring(_id, directory, _receiver.Files, _receiver.Bytes);
         var elapsed = Stopwatch.StartNew();
         var handOver = new HandOverGate(this, iteration, cancellationToken);
         try
         {
-            var opts = new CriuOpts { LogFile = RestoreLogName, LogLevel = 4 };
-            _options.ConfigureRestore?.Invoke(opts);
+            var opts = RestoreOptions(criuOptions);
             var pid = await _target.RestoreLazilyAsync(opts, handOver.HoldAsync, cancellationToken).ConfigureAwait(false);
             if (!handOver.Committed)
                 throw new CriuProtocolException(CriuReqType.Restore, "CRIU resumed the restored tree without its post-restore notification");

@@ -21,6 +21,8 @@ internal sealed partial class DestinationSession
         if (_state.Lazy)
             throw _channel.Failure(TransportPhase.Restore, "the source asked for a plain restore in a lazy iteration", OpenIteration);
         ThrowIfImagesDiffer(request.FileCount, request.TotalBytes);
+        if (SourceCriuOptions(request.CriuOpts) is not { } criuOptions)
+            return new RestoreResult { Error = _refusedOptions };
         if (_state.OpenIteration is not { } iteration)
             return new RestoreResult { Error = "no iteration is running on the destination, so there are no images to restore from" };
 
@@ -28,7 +30,30 @@ internal sealed partial class DestinationSession
         _state = _state.StoppedByRestore(iteration, stopError);
         if (stopError.Length > 0)
             return new RestoreResult { Error = $"the page server of iteration {iteration} failed, so the pages are incomplete: {stopError}" };
-        return await RestoreFromAsync(_target.LastImagesDir, iteration, cancellationToken).ConfigureAwait(false);
+        return await RestoreFromAsync(_target.LastImagesDir, iteration, criuOptions, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Why the last SourceCriuOptions refused what the source sent.
+    private string _refusedOptions = "";
+
+    /// <summary>The CRIU options the source sent for the restore, if all of them are on the allow-list; else null (logged).</summary>
+    private CriuOpts? SourceCriuOptions(Google.Protobuf.ByteString wire)
+    {
+        var accepted = RestoreOptionsWire.Accept(wire, out _refusedOptions);
+        if (accepted is null)
+            _logger.RestoreOptionsRefused(_id, _refusedOptions);
+        else
+            _logger.RestoreOptionsAccepted(_id, RestoreOptionsWire.Describe(accepted));
+        return accepted;
+    }
+
+    /// <summary>The restore's options: Phaul's own, then the source's, then the destination's <c>ConfigureRestore</c>.</summary>
+    private CriuOpts RestoreOptions(CriuOpts fromSource)
+    {
+        var opts = new CriuOpts { LogFile = RestoreLogName, LogLevel = 4 };
+        CriuOptionsTemplate.ApplyTo(opts, fromSource);
+        _options.ConfigureRestore?.Invoke(opts);
+        return opts;
     }
 
     private void ThrowIfRestoredBefore()
@@ -50,7 +75,7 @@ internal sealed partial class DestinationSession
     /// result's error (the source continues its copy); a failed hand-over ends the session (the source gave up, went
     /// away or broke the exchange) with the held copy killed by CRIU.
     /// </summary>
-    private async Task<RestoreResult> RestoreFromAsync(string directory, int iteration, CancellationToken cancellationToken)
+    private async Task<RestoreResult> RestoreFromAsync(string directory, int iteration, CriuOpts criuOptions, CancellationToken cancellationToken)
     {
         _logger.Restoring(_id, directory, _receiver.Files, _receiver.Bytes);
         var elapsed = Stopwatch.StartNew();
@@ -59,8 +84,8 @@ internal sealed partial class DestinationSession
         try
         {
             using var images = ImagesDirectory.Open(directory);
-            var opts = new CriuOpts { ImagesDirFd = images.Fd, LogFile = RestoreLogName, LogLevel = 4 };
-            _options.ConfigureRestore?.Invoke(opts);
+            var opts = RestoreOptions(criuOptions);
+            opts.ImagesDirFd = images.Fd;
             var pid = await _target.Criu.RestoreAsync(opts, watch, cancellationToken).ConfigureAwait(false);
             if (!handOver.Committed)
                 throw new CriuProtocolException(CriuReqType.Restore, "CRIU resumed the restored tree without its post-restore notification");

@@ -126,7 +126,7 @@ internal sealed partial class DestinationSession : IDisposable
             case Envelope.BodyOneofCase.LazyPagesRequest:
                 return new Envelope { LazyPagesResult = await StartLazyPagesAsync(request.LazyPagesRequest, cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.LazyRestoreRequest:
-                return new Envelope { RestoreResult = await RestoreLazilyAsync(cancellationToken).ConfigureAwait(false) };
+                return new Envelope { RestoreResult = await RestoreLazilyAsync(request.LazyRestoreRequest, cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.WaitPagesRequest:
                 return new Envelope { WaitPagesResult = await WaitForPagesAsync(cancellationToken).ConfigureAwait(false) };
             case Envelope.BodyOneofCase.ParentPageMapsRequest:

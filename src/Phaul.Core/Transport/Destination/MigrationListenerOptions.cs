@@ -101,8 +101,10 @@ public sealed record MigrationListenerOptions
     public PhaulServerOptions? Server { get; init; }
 
     /// <summary>
-    /// Adjusts CRIU's restore options after Phaul set its own (images directory, log), e.g. for
-    /// external mounts or TCP connections.
+    /// Adjusts CRIU's restore options after Phaul set its own (images directory, log) and those the source sent (what the
+    /// restore needs of <see cref="MigrationConnectionOptions.CriuOptions"/>, e.g. tcp_established or an external veth),
+    /// e.g. for what only this host knows. A source can send only an allow-list of options (no scripts, no files to read,
+    /// no fds); anything else is refused and the tree runs on at the source.
     /// </summary>
     public Action<CriuOpts>? ConfigureRestore { get; init; }
 

@@ -50,6 +50,12 @@ internal static partial class TransportLog
     [LoggerMessage(3013, LogLevel.Information, "Session {SessionId} ended")]
     public static partial void SessionEnded(this ILogger logger, string sessionId);
 
+    [LoggerMessage(3060, LogLevel.Information, "Session {SessionId}: the restore takes the source's CRIU options: {Options}")]
+    public static partial void RestoreOptionsAccepted(this ILogger logger, string sessionId, string options);
+
+    [LoggerMessage(3061, LogLevel.Warning, "Session {SessionId}: refused the source's restore: {Refusal}")]
+    public static partial void RestoreOptionsRefused(this ILogger logger, string sessionId, string refusal);
+
     [LoggerMessage(3018, LogLevel.Information, "Session {SessionId}: the tree runs here; removed its {Files} image files ({Bytes} bytes), kept the logs")]
     public static partial void SessionImagesRemoved(this ILogger logger, string sessionId, int files, long bytes);
 

@@ -35,6 +35,18 @@ public sealed record MigrationConnectionOptions
     public bool InsecurePlaintext { get; init; }
 
     /// <summary>
+    /// The CRIU options this migration needs, stated once here on the source (e.g. <c>TcpEstablished</c>, <c>FileLocks</c>,
+    /// <c>External</c> for a veth or a mount, <c>ManageCgroups</c>, <c>NetworkLock</c>, <c>ConfigFile</c>): merged into
+    /// every pre-dump and the final dump, and what the restore needs of them (tcp_established, tcp_close,
+    /// tcp_skip_in_flight, file_locks, ext_unix_sk, shell_job, external, manage_cgroups and its mode, empty_ns,
+    /// network_lock) travels to the destination with the restore request, so the destination needs no options of its
+    /// own; a destination takes nothing else from a source. Fields Phaul sets itself for each request (pid, images,
+    /// page server, parent, log file, notifications, inherit_fd, ...) are refused. Applied before
+    /// <see cref="ConfigureFinalDump"/>, which can still change them. Default null: none.
+    /// </summary>
+    public CriuOpts? CriuOptions { get; init; }
+
+    /// <summary>
     /// Adjusts CRIU's options for the final dump after Phaul set its own (pid, images directory,
     /// page server, parent, log), e.g. to set <c>TcpEstablished</c> or external mounts.
     /// </summary>
@@ -46,6 +58,16 @@ public sealed record MigrationConnectionOptions
     /// loop's. Its exceptions are logged and ignored. Default null: none.
     /// </summary>
     public IProgress<MigrationProgress>? Progress { get; init; }
+
+    /// <summary>
+    /// Sent as they are in the restore requests instead of the restore part of <see cref="CriuOptions"/>, as a source
+    /// that is not Phaul's could (tests of the destination's allow-list).
+    /// </summary>
+    internal CriuOpts? UnfilteredRestoreOptions { get; init; }
+
+    /// <summary>What the restore requests carry of the CRIU options.</summary>
+    internal Google.Protobuf.ByteString RestoreOptionsOnWire =>
+        UnfilteredRestoreOptions is { } unfiltered ? Google.Protobuf.MessageExtensions.ToByteString(unfiltered) : RestoreOptionsWire.ToWire(CriuOptions);
 
     /// <summary>Runs once the destination answered that a lazily restored tree runs there (tests cut the connection here).</summary>
     internal Action? AfterLazyRestore { get; init; }
@@ -68,9 +90,13 @@ public sealed record MigrationConnectionOptions
     /// <summary>The defaults.</summary>
     public static MigrationConnectionOptions Default { get; } = new();
 
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first timeout that is neither positive nor infinite.</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentOutOfRangeException"/> naming the first timeout that is neither positive nor infinite, or
+    /// <see cref="ArgumentException"/> naming the fields of <see cref="CriuOptions"/> that Phaul sets itself.
+    /// </summary>
     internal void Validate()
     {
+        CriuOptionsTemplate.Validate(CriuOptions, $"{nameof(MigrationConnectionOptions)}.{nameof(CriuOptions)}", "options");
         TransportTimeouts.RequirePositive(HandshakeTimeout, nameof(MigrationConnectionOptions), nameof(HandshakeTimeout));
         TransportTimeouts.RequirePositive(ReplyTimeout, nameof(MigrationConnectionOptions), nameof(ReplyTimeout));
         TransportTimeouts.RequirePositive(TransferTimeout, nameof(MigrationConnectionOptions), nameof(TransferTimeout));

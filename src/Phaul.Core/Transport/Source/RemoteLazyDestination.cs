@@ -79,7 +79,7 @@ internal sealed class RemoteLazyDestination : ILazyDestination
     private async Task<RestoreResult> RequestRestoreAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await Channel.SendAsync(new Envelope { LazyRestoreRequest = new LazyRestoreRequest() }, TransportPhase.Restore,
+        await Channel.SendAsync(new Envelope { LazyRestoreRequest = new LazyRestoreRequest { CriuOpts = _options.RestoreOptionsOnWire } }, TransportPhase.Restore,
                                 cancellationToken, _iteration).ConfigureAwait(false);
         var prepared = await _handOver.AwaitPreparedAsync(cancellationToken).ConfigureAwait(false);
         if (prepared.RestoreResult is { } failedRestore)

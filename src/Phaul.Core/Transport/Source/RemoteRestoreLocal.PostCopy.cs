@@ -26,7 +26,7 @@ internal sealed partial class RemoteRestoreLocal
             await RemoteParentPageMaps.FetchChainAsync(_control, lastClientImagesPath, iteration, cancellationToken).ConfigureAwait(false);
         }
         var destination = new RemoteLazyDestination(_control, iteration, config.Pid, _options);
-        var options = new InProcessLocalOptions { ConfigureDump = _configureDump, Progress = _options.Progress };
+        var options = new InProcessLocalOptions { CriuOptions = _options.CriuOptions, ConfigureDump = _configureDump, Progress = _options.Progress };
         using var stage = new PostCopyStage(destination, options, _control.Logger, _options.Dependencies, config, dumpDirectory);
         await stage.RunAsync(criu, lastClientImagesPath, cancellationToken).ConfigureAwait(false);
         // FinalDump stays null: CRIU's lazy page server restarts the dump's statistics, so its stats-dump holds zeros.

@@ -11,7 +11,7 @@ namespace Phaul.Transport;
 /// notification throws, CRIU fails the dump and resumes the tree on the source. Post-copy:
 /// <see cref="DumpCopyRestoreLazilyAsync"/>.
 /// </summary>
-internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLocalOutcome
+internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLocalOutcome, ICriuOptionsSource
 {
     /// <summary>The final dump's directory under the source's Wdir.</summary>
     public const string FinalDumpDirectoryName = "final";
@@ -36,6 +36,9 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
     public RestoredTree? Restored { get; private set; }
 
     /// <inheritdoc/>
+    public CriuOpts? CriuOptions => _options.CriuOptions;
+
+    /// <inheritdoc/>
     public DumpStatistics? FinalDump { get; private set; }
 
     /// <inheritdoc/>
@@ -55,7 +58,8 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
         _control.Logger.FinalDumpStarting(config.Pid, dumpDirectory, opts.HasParentImg ? opts.ParentImg : "none");
 
         var notify = new TransferOnPostDump(_control, dumpDirectory, iteration, config.Pid, _options.Dependencies.Trees,
-                                            _options.HandOverHooks, _resolver, cancellationToken);
+                                            _options.HandOverHooks, _resolver, _options.RestoreOptionsOnWire,
+                                            cancellationToken);
         try
         {
             await criu.DumpAsync(opts, notify, cancellationToken).ConfigureAwait(false);
@@ -144,6 +148,7 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
             opts.ParentImg = Path.GetRelativePath(dumpDirectory, lastClientImagesPath);
             opts.TrackMem = true;
         }
+        CriuOptionsTemplate.ApplyTo(opts, _options.CriuOptions);
         _configureDump?.Invoke(opts);
         return opts;
     }

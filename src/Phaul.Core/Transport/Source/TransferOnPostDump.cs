@@ -24,11 +24,13 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
     private readonly HandOverHooks _hooks;
     private readonly SourceHandOver _handOver;
     private readonly HandOverResolver _resolver;
+    private readonly ByteString _restoreOptions;
     private readonly CancellationToken _cancellationToken;
 
     public TransferOnPostDump(SourceControl control, string dumpDirectory, int iteration, int pid, IProcessTrees trees,
-                              HandOverHooks hooks, HandOverResolver resolver, CancellationToken cancellationToken)
+                              HandOverHooks hooks, HandOverResolver resolver, ByteString restoreOptions, CancellationToken cancellationToken)
     {
+        _restoreOptions = restoreOptions;
         _resolver = resolver;
         _control = control;
         _dumpDirectory = dumpDirectory;
@@ -80,7 +82,7 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         var channel = _control.Channel;
         var elapsed = Stopwatch.StartNew();
         var totals = await ImageSender.SendDirectoryAsync(channel, _dumpDirectory, _iteration, _cancellationToken).ConfigureAwait(false);
-        var request = new RestoreRequest { FileCount = (uint)totals.Files, TotalBytes = (ulong)totals.Bytes };
+        var request = new RestoreRequest { FileCount = (uint)totals.Files, TotalBytes = (ulong)totals.Bytes, CriuOpts = _restoreOptions };
         await channel.SendAsync(new Envelope { RestoreRequest = request }, TransportPhase.Restore, _cancellationToken, _iteration).ConfigureAwait(false);
         _control.Logger.ImagesSent(totals.Files, totals.Bytes, elapsed.ElapsedMilliseconds);
         _control.Report(new(MigrationProgressKind.ImagesSent) { Files = totals.Files, Bytes = totals.Bytes });

@@ -18,8 +18,10 @@ namespace Phaul.Cli.Commands;
 /// <param name="Verbose">Log to stderr as well as the progress lines.</param>
 /// <param name="FileSystem">What to do with the tree's files (<c>--fs-*</c>); null for nothing.</param>
 /// <param name="InsecurePlaintext">Send everything unencrypted (<c>--insecure-plaintext</c>).</param>
+/// <param name="Tuning">The CRIU options and the loop's limits (<c>--tcp-established</c>, ..., <c>--max-iterations</c>, <c>--downtime-target</c>).</param>
 internal sealed record MigrateOptions(int Pid, EndPoint To, string KeyFile, MigrationStrategy Strategy, bool AllowFallback, string? JsonFile, string? Wdir,
-                                      string? CriuPath, bool Verbose, FileSystemChoice? FileSystem = null, bool InsecurePlaintext = false);
+                                      string? CriuPath, bool Verbose, FileSystemChoice? FileSystem = null, bool InsecurePlaintext = false,
+                                      MigrationTuning? Tuning = null);
 
 /// <summary>
 /// <c>phaul migrate</c>: moves a process tree to a host running <c>phaul serve</c>. Progress goes to
@@ -72,6 +74,19 @@ internal static class MigrateCommand
             Description = "Keep this migration's images and CRIU logs in a new directory under DIR (default: a temporary directory, removed after success)",
             HelpName = "DIR",
         };
+        var maxIterations = new Option<int?>("--max-iterations")
+        {
+            Description = "The most pre-dumps before the final dump (precopy, hybrid; default 8)",
+            HelpName = "N",
+            CustomParser = result => OptionParsers.Iterations(result),
+        };
+        var downtimeTarget = new Option<TimeSpan?>("--downtime-target")
+        {
+            Description = "Stop pre-copying once the final dump is expected to send its pages within DURATION (e.g. 300ms, 1.5s; precopy, hybrid)",
+            HelpName = "DURATION",
+            CustomParser = OptionParsers.Duration,
+        };
+        var criuOptions = new CriuCommandOptions();
         var keyFile = CommonOptions.KeyFile();
         var criu = CommonOptions.Criu();
         var verbose = CommonOptions.Verbose();
@@ -79,16 +94,17 @@ internal static class MigrateCommand
         var plaintext = CommonOptions.InsecurePlaintext();
         var command = new Command("migrate", $"Live-migrate a process tree to a host running 'phaul serve'.{Environment.NewLine}{ExitCodeHelp.Migrate}")
         {
-            pid, to, keyFile, strategy, noFallback, json, wdir, criu, verbose, plaintext,
+            pid, to, keyFile, strategy, noFallback, json, wdir, criu, verbose, plaintext, maxIterations, downtimeTarget,
         };
-        foreach (var option in fileSystem.All)
+        foreach (var option in fileSystem.All.Concat(criuOptions.All))
             command.Options.Add(option);
         command.SetAction(async (parse, ct) =>
         {
             var options = new MigrateOptions(parse.GetValue(pid), parse.GetValue(to)!, parse.GetValue(keyFile)!, parse.GetValue(strategy),
                                              !parse.GetValue(noFallback),
                                              parse.GetValue(json), parse.GetValue(wdir), parse.GetValue(criu), parse.GetValue(verbose),
-                                             fileSystem.Bind(parse), parse.GetValue(plaintext));
+                                             fileSystem.Bind(parse), parse.GetValue(plaintext),
+                                             new MigrationTuning(criuOptions.Bind(parse), parse.GetValue(maxIterations), parse.GetValue(downtimeTarget)));
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
@@ -111,7 +127,7 @@ internal static class MigrateCommand
 
         using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose));
         var request = new MigrationRequest(options.Pid, options.To, key, options.Strategy, options.AllowFallback, wdir.Path, options.CriuPath,
-                                           options.FileSystem, options.InsecurePlaintext);
+                                           options.FileSystem, options.InsecurePlaintext, options.Tuning);
         MigrationOutcome outcome;
         try
         {
@@ -152,6 +168,11 @@ internal static class MigrateCommand
         if (!Directory.Exists($"/proc/{options.Pid}"))
         {
             stderr.WriteLine($"phaul migrate: --pid {options.Pid}: no such process");
+            return false;
+        }
+        if (options.Tuning?.CriuOptions is { HasConfigFile: true, ConfigFile: var config } && !File.Exists(config))
+        {
+            stderr.WriteLine($"phaul migrate: --criu-config {config}: no such file");
             return false;
         }
         if (options.FileSystem?.Problem() is { } problem)

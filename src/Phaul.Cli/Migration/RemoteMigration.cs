@@ -15,8 +15,10 @@ namespace Phaul.Cli.Migration;
 /// <param name="CriuPath">The CRIU binary; null for $PHAUL_CRIU or PATH.</param>
 /// <param name="FileSystem">What to do with the tree's files; null for nothing.</param>
 /// <param name="InsecurePlaintext">Send everything unencrypted; the destination must allow it too.</param>
+/// <param name="Tuning">CRIU's options and the loop's limits; null for the defaults.</param>
 internal sealed record MigrationRequest(int Pid, EndPoint Destination, PreSharedKey Key, MigrationStrategy Strategy, bool AllowFallback,
-                                      string Wdir, string? CriuPath, FileSystemChoice? FileSystem = null, bool InsecurePlaintext = false);
+                                      string Wdir, string? CriuPath, FileSystemChoice? FileSystem = null, bool InsecurePlaintext = false,
+                                      MigrationTuning? Tuning = null);
 
 /// <summary>
 /// The one code path of a CLI migration: connect to the destination through Phaul.Transport and
@@ -31,7 +33,12 @@ internal static class RemoteMigration
     public static async Task<MigrationOutcome> RunAsync(MigrationRequest request, ILoggerFactory loggerFactory, ProgressLines progress,
                                                         CancellationToken cancellationToken)
     {
-        var connectionOptions = new MigrationConnectionOptions { InsecurePlaintext = request.InsecurePlaintext, Progress = progress };
+        var connectionOptions = new MigrationConnectionOptions
+        {
+            InsecurePlaintext = request.InsecurePlaintext,
+            Progress = progress,
+            CriuOptions = request.Tuning?.CriuOptions,
+        };
         progress.Connecting(request.Destination);
         var connection = await MigrationConnection.ConnectAsync(request.Destination, request.Key, connectionOptions, loggerFactory,
                                                                 cancellationToken).ConfigureAwait(false);
@@ -47,6 +54,7 @@ internal static class RemoteMigration
                 Progress = progress,
                 Hooks = request.FileSystem?.Create(connection.FileSystem(), loggerFactory) is { } files ? [files] : [],
             };
+            options = request.Tuning?.ApplyTo(options) ?? options;
             var client = PhaulClient.MakePhaulClient(connection.Local, connection.Remote, config, options, loggerFactory);
             try
             {

@@ -97,9 +97,11 @@ internal sealed class TwoHosts : IDisposable
         }
     }
 
-    private static Task<string> IpAsync(params string[] args) => RunAsync("ip", args);
+    /// <summary>Runs <c>ip ARGS</c>; throws with its stderr when it fails.</summary>
+    public static Task<string> IpAsync(params string[] args) => RunAsync("ip", args);
 
-    private static async Task<string> RunAsync(string program, params string[] args)
+    /// <summary>Runs <paramref name="program"/>; returns its stdout, throws with its stderr when it fails.</summary>
+    public static async Task<string> RunAsync(string program, params string[] args)
     {
         var start = new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var tool = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");

@@ -64,16 +64,24 @@ internal sealed class CriuCommandOptions
         CustomParser = OptionParsers.EmptyNamespace,
     };
 
-    private readonly Option<FileInfo?> _config = new("--criu-config")
+    private readonly Option<string?> _config = new("--criu-config")
     {
-        Description = "A CRIU configuration file (CRIU's --config), read by the source's CRIU for its dumps; its options do not reach the " +
-                      "destination's restore: give those the restore needs (--tcp-established, --external, ...) as options",
+        Description = "A CRIU configuration file (CRIU's syntax: one option a line without '--'), read here on the source: it may hold the options " +
+                      "above, which then act as if given here (those the restore needs reach the destination); options given here come after it",
         HelpName = "FILE",
     };
 
-    public IEnumerable<Option> All =>
+    public IEnumerable<Option> All => [.. CriuOptions, _config];
+
+    /// <summary>The names a CRIU configuration file may use: CRIU's names of the options above, without "--".</summary>
+    public IReadOnlyList<string> ConfigFileNames => [.. CriuOptions.Select(option => option.Name[2..])];
+
+    private IEnumerable<Option> CriuOptions =>
         [_tcpEstablished, _tcpClose, _skipInFlight, _fileLocks, _extUnixSk, _shellJob, _linkRemap, _ghostLimit, _external, _manageCgroups, _networkLock,
-         _emptyNs, _config];
+         _emptyNs];
+
+    /// <summary>The configuration file given (<c>--criu-config</c>), if any.</summary>
+    public string? ConfigFile(ParseResult parse) => parse.GetValue(_config);
 
     /// <summary>The template the options describe; null when none was given.</summary>
     public CriuOpts? Bind(ParseResult parse)
@@ -99,8 +107,6 @@ internal sealed class CriuCommandOptions
             opts.NetworkLock = networkLock;
         if (parse.GetResult(_emptyNs) is not null)
             opts.EmptyNs = parse.GetValue(_emptyNs);
-        if (parse.GetValue(_config) is { } config)
-            opts.ConfigFile = config.FullName;
         return opts.CalculateSize() == 0 ? null : opts;
     }
 

@@ -104,7 +104,8 @@ internal static class MigrateCommand
                                              !parse.GetValue(noFallback),
                                              parse.GetValue(json), parse.GetValue(wdir), parse.GetValue(criu), parse.GetValue(verbose),
                                              fileSystem.Bind(parse), parse.GetValue(plaintext),
-                                             new MigrationTuning(criuOptions.Bind(parse), parse.GetValue(maxIterations), parse.GetValue(downtimeTarget)));
+                                             new MigrationTuning(criuOptions.Bind(parse), parse.GetValue(maxIterations), parse.GetValue(downtimeTarget),
+                                                                 criuOptions.ConfigFile(parse)));
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
@@ -114,6 +115,13 @@ internal static class MigrateCommand
     {
         if (KeyFileInput.TryLoad(options.KeyFile, "migrate", stderr) is not { } key || !CheckInputs(options, stderr))
             return ExitCode.BadInput;
+        var configError = "";
+        var tuning = options.Tuning?.WithConfigFileRead(out configError);
+        if (options.Tuning is not null && tuning is null)
+        {
+            stderr.WriteLine($"phaul migrate: {configError}");
+            return ExitCode.BadInput;
+        }
         SourceWorkDirectory wdir;
         try
         {
@@ -127,7 +135,7 @@ internal static class MigrateCommand
 
         using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose));
         var request = new MigrationRequest(options.Pid, options.To, key, options.Strategy, options.AllowFallback, wdir.Path, options.CriuPath,
-                                           options.FileSystem, options.InsecurePlaintext, options.Tuning);
+                                           options.FileSystem, options.InsecurePlaintext, tuning);
         MigrationOutcome outcome;
         try
         {
@@ -170,7 +178,7 @@ internal static class MigrateCommand
             stderr.WriteLine($"phaul migrate: --pid {options.Pid}: no such process");
             return false;
         }
-        if (options.Tuning?.CriuOptions is { HasConfigFile: true, ConfigFile: var config } && !File.Exists(config))
+        if (options.Tuning?.CriuConfigFile is { } config && !File.Exists(config))
         {
             stderr.WriteLine($"phaul migrate: --criu-config {config}: no such file");
             return false;

@@ -23,13 +23,9 @@ public class CriuOptionTests
     [Fact]
     public void Every_option_sets_the_CRIU_field_of_the_same_name()
     {
-        using var dir = new TempDirectory();
-        var config = dir.File("criu.conf");
-        File.WriteAllText(config, "tcp-established\n");
-
         var opts = Bind("--tcp-established", "--tcp-close", "--skip-in-flight", "--file-locks", "--ext-unix-sk", "--shell-job", "--link-remap",
                         "--ghost-limit", "2M", "--external", "veth[w0]:vtree@br0", "--external", "mnt[/data]:data", "--manage-cgroups=full",
-                        "--network-lock", "nftables", "--empty-ns", "net", "--criu-config", config)!;
+                        "--network-lock", "nftables", "--empty-ns", "net")!;
 
         Assert.Equal((true, true, true, true, true, true, true), (opts.TcpEstablished, opts.TcpClose, opts.TcpSkipInFlight, opts.FileLocks,
                                                                 opts.ExtUnixSk, opts.ShellJob, opts.LinkRemap));
@@ -38,7 +34,7 @@ public class CriuOptionTests
         Assert.Equal((true, CriuCgMode.Full), (opts.ManageCgroups, opts.ManageCgroupsMode));
         Assert.Equal(CriuNetworkLockMethod.Nftables, opts.NetworkLock);
         Assert.Equal(0x40000000u, opts.EmptyNs); // CLONE_NEWNET
-        Assert.Equal(config, opts.ConfigFile);
+        Assert.False(opts.HasConfigFile); // Phaul reads --criu-config itself: CRIU would let it override Phaul's own settings
     }
 
     [Fact]
@@ -82,6 +78,41 @@ public class CriuOptionTests
 
         Assert.Equal(ExitCode.BadInput, result.ExitCode);
         Assert.Contains($"--criu-config {missing}: no such file", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_CRIU_configuration_file_is_read_in_CRIUs_syntax_and_the_command_line_comes_after_it()
+    {
+        using var dir = new TempDirectory();
+        var config = dir.File("criu.conf");
+        File.WriteAllLines(config, ["# the tree's network", "tcp-established", "  external \"veth[w0]:vtree@br0\"  # plugged in on the destination",
+                                    "", "--file-locks", "network-lock iptables", "ghost-limit 1M"]);
+        var fromCommandLine = new CriuOpts { NetworkLock = CriuNetworkLockMethod.Nftables, External = { "mnt[/data]:data" } };
+
+        var opts = new MigrationTuning(fromCommandLine, null, null, config).WithConfigFileRead(out var error)!.CriuOptions!;
+
+        Assert.Equal("", error);
+        Assert.Equal((true, true, 1u << 20), (opts.TcpEstablished, opts.FileLocks, opts.GhostLimit));
+        Assert.Equal(CriuNetworkLockMethod.Nftables, opts.NetworkLock); // the command line wins
+        Assert.Equal(["veth[w0]:vtree@br0", "mnt[/data]:data"], opts.External);
+    }
+
+    [Theory]
+    [InlineData("action-script /tmp/x.sh", "line 2: 'action-script' is not a CRIU option phaul migrate takes (it takes tcp-established, tcp-close")]
+    [InlineData("network-lock ebtables", "line 2: --network-lock must be iptables, nftables, skip; got 'ebtables'")]
+    [InlineData("external \"veth[w0]", "line 2: a double quote is not closed")]
+    public async Task A_bad_line_in_the_CRIU_configuration_file_exits_2_naming_the_file_and_line(string line, string message)
+    {
+        // Failure handled: an option phaul cannot pass on (CRIU would run the script as root), a bad value, broken quoting.
+        using var dir = new TempDirectory();
+        var key = TwoHostCli.NewKey(dir);
+        var config = dir.File("criu.conf");
+        File.WriteAllLines(config, ["tcp-established", line]);
+
+        var result = await PhaulCli.RunAsync("migrate", "--pid", $"{Environment.ProcessId}", "--to", "192.0.2.7", "--key-file", key, "--criu-config", config);
+
+        Assert.Equal(ExitCode.BadInput, result.ExitCode);
+        Assert.Contains($"phaul migrate: --criu-config {config}, {message}", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -133,6 +133,48 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task The_stated_CRIU_options_reach_the_lazy_dump_and_their_restore_part_the_lazy_restore()
+    {
+        CriuOpts? restoredWith = null;
+        _destination.Configure = target => target.LazyRestore = opts =>
+        {
+            restoredWith = opts.Clone();
+            target.Pages.SetResult(new LazyPagesStatistics());
+            _dump.Served.SetResult();
+            return Task.FromResult(4343);
+        };
+        await ConnectAsync(criuOptions: new CriuOpts { TcpEstablished = true, LinkRemap = true, External = { "veth[w0]:vtree@br0" } });
+        await LazyRemote.StartLazyIterAsync(Ct);
+
+        await RunStageAsync(Ct).WaitAsync(Patience, Ct);
+
+        Assert.Equal((true, true, true), (_dump.Options!.TcpEstablished, _dump.Options.LinkRemap, _dump.Options.LazyPages));
+        Assert.Equal(["veth[w0]:vtree@br0"], _dump.Options.External);
+        Assert.NotNull(restoredWith);
+        Assert.Equal((true, false, "restore.log"), (restoredWith.TcpEstablished, restoredWith.HasLinkRemap, restoredWith.LogFile));
+        Assert.Equal(["veth[w0]:vtree@br0"], restoredWith.External);
+    }
+
+    [Fact]
+    public async Task A_lazy_restore_asked_for_an_option_outside_the_allow_list_is_refused_and_the_tree_continues_on_the_source()
+    {
+        // Failure handled: a source holding the key asks the destination's CRIU to restore with an LSM profile and a
+        // cgroup properties file of its choosing; nothing must be restored, and the tree must come back at the source.
+        _destination.Configure = target => target.LazyRestore = _ => throw new InvalidOperationException("the restore must not run");
+        await ConnectAsync(unfilteredRestoreOptions: new CriuOpts { LsmProfile = "unconfined", CgroupPropsFile = "/tmp/props" });
+        await LazyRemote.StartLazyIterAsync(Ct);
+
+        var error = await Assert.ThrowsAsync<TransportException>(() => RunStageAsync(Ct)).WaitAsync(Patience, Ct);
+
+        Assert.Equal((TransportSide.Destination, TransportPhase.Restore), (error.Side, error.Phase));
+        Assert.Contains("the destination does not take from a source: cgroup_props_file, lsm_profile", error.Message);
+        Assert.DoesNotContain(Target.Calls, call => call.StartsWith("RestoreLazily", StringComparison.Ordinal));
+        Assert.True(_dump.Killed);
+        Assert.Equal([$"continue {SourcePid}"], _signals);
+        Assert.Null(Connection.Restored);
+    }
+
+    [Fact]
     public async Task A_failed_lazy_restore_continues_the_tree_on_the_source()
     {
         // Failure handled: CRIU cannot restore on the destination, before the tree ever ran there.
@@ -284,10 +326,13 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
     private Task RunStageAsync(CancellationToken cancellationToken) =>
         ((IPhaulPostCopyLocal)Connection.Local).DumpCopyRestoreLazilyAsync(_dump.Criu.Object, Config, "", cancellationToken);
 
-    private async Task ConnectAsync(Action? afterLazyRestore = null, TimeSpan? handOver = null)
+    private async Task ConnectAsync(Action? afterLazyRestore = null, TimeSpan? handOver = null, CriuOpts? criuOptions = null,
+                                    CriuOpts? unfilteredRestoreOptions = null)
     {
         var options = new MigrationConnectionOptions
         {
+            CriuOptions = criuOptions,
+            UnfilteredRestoreOptions = unfilteredRestoreOptions,
             AfterLazyRestore = afterLazyRestore,
             HandOverTimeout = handOver ?? MigrationConnectionOptions.Default.HandOverTimeout,
             Dependencies = MigrationDependencies.Default with { Trees = _trees.Object },

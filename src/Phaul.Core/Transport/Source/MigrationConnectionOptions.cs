@@ -36,7 +36,8 @@ public sealed record MigrationConnectionOptions
 
     /// <summary>
     /// The CRIU options this migration needs, stated once here on the source (e.g. <c>TcpEstablished</c>, <c>FileLocks</c>,
-    /// <c>External</c> for a veth or a mount, <c>ManageCgroups</c>, <c>NetworkLock</c>, <c>ConfigFile</c>): merged into
+    /// <c>External</c> for a veth or a mount, <c>ManageCgroups</c>, <c>NetworkLock</c>; <c>ConfigFile</c> only with care, as
+    /// CRIU lets that file override everything Phaul sets): merged into
     /// every pre-dump and the final dump, and what the restore needs of them (tcp_established, tcp_close,
     /// tcp_skip_in_flight, file_locks, ext_unix_sk, shell_job, external, manage_cgroups and its mode, empty_ns,
     /// network_lock) travels to the destination with the restore request, so the destination needs no options of its

@@ -12,7 +12,8 @@ internal sealed class InProcessHarness : IDisposable
 {
     private readonly TempDirectory _root = new();
 
-    public InProcessHarness()
+    /// <param name="criuOptions">The CRIU options stated for the migration (<see cref="InProcessLocal.CriuOptions"/>).</param>
+    public InProcessHarness(CriuOpts? criuOptions = null)
     {
         ClientWdir = _root.Sub("source");
         ServerWdir = _root.Sub("destination");
@@ -24,7 +25,10 @@ internal sealed class InProcessHarness : IDisposable
         Server = PhaulServer.Create(new PhaulConfig { Memfd = 11, Wdir = ServerWdir },
                                     new PhaulServerOptions { CriuFactory = () => PageServers.Criu.Object },
                                     null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket));
-        Local = new InProcessLocal(Server, null, null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket));
+        Local = new InProcessLocal(Server, null, null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket))
+        {
+            CriuOptions = criuOptions,
+        };
     }
 
     public string ClientWdir { get; }

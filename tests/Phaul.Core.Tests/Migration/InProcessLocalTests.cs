@@ -56,6 +56,22 @@ public class InProcessLocalTests
     }
 
     [Fact]
+    public async Task StatedCriuOptions_ReachTheDump_AndTheirRestorePartTheRestore()
+    {
+        using var harness = new InProcessHarness(new CriuOpts { FileLocks = true, GhostLimit = 1 << 20, External = { "mnt[/data]:data" } });
+
+        await FinalIterationAsync(harness);
+
+        var dump = harness.DumpOptions!;
+        Assert.Equal((true, 1u << 20, 4321), (dump.FileLocks, dump.GhostLimit, dump.Pid));
+        Assert.Equal(["mnt[/data]:data"], dump.External);
+        var restore = harness.RestoreOptions!;
+        Assert.Equal((true, false, "restore.log"), (restore.FileLocks, restore.HasGhostLimit, restore.LogFile));
+        Assert.Equal(["mnt[/data]:data"], restore.External);
+        Assert.Same(harness.Local, harness.Local as ICriuOptionsSource); // so the loop's pre-dumps get them too
+    }
+
+    [Fact]
     public async Task AfterPreDumps_TheDumpGoesToTheNextDir_WithTheLastPreDumpAsParent()
     {
         using var harness = new InProcessHarness();

@@ -36,8 +36,8 @@ internal sealed partial class DestinationSession
     {
         var iteration = RunningLazyIteration(TransportPhase.Restore, "LazyRestore");
         ThrowIfRestoredBefore();
-        if (SourceCriuOptions(request.CriuOpts) is not { } criuOptions)
-            return new RestoreResult { Error = _refusedOptions };
+        if (SourceCriuOptions(request.CriuOpts, out var refusal) is not { } criuOptions)
+            return new RestoreResult { Error = refusal };
         var directory = _target.LastImagesDir;
         _logger.Restoring(_id, directory, _receiver.Files, _receiver.Bytes);
         var elapsed = Stopwatch.StartNew();

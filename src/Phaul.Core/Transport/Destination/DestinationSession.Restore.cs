@@ -21,8 +21,8 @@ internal sealed partial class DestinationSession
         if (_state.Lazy)
             throw _channel.Failure(TransportPhase.Restore, "the source asked for a plain restore in a lazy iteration", OpenIteration);
         ThrowIfImagesDiffer(request.FileCount, request.TotalBytes);
-        if (SourceCriuOptions(request.CriuOpts) is not { } criuOptions)
-            return new RestoreResult { Error = _refusedOptions };
+        if (SourceCriuOptions(request.CriuOpts, out var refusal) is not { } criuOptions)
+            return new RestoreResult { Error = refusal };
         if (_state.OpenIteration is not { } iteration)
             return new RestoreResult { Error = "no iteration is running on the destination, so there are no images to restore from" };
 
@@ -33,15 +33,12 @@ internal sealed partial class DestinationSession
         return await RestoreFromAsync(_target.LastImagesDir, iteration, criuOptions, cancellationToken).ConfigureAwait(false);
     }
 
-    // Why the last SourceCriuOptions refused what the source sent.
-    private string _refusedOptions = "";
-
-    /// <summary>The CRIU options the source sent for the restore, if all of them are on the allow-list; else null (logged).</summary>
-    private CriuOpts? SourceCriuOptions(Google.Protobuf.ByteString wire)
+    /// <summary>The CRIU options the source sent for the restore, if all of them are on the allow-list; else null and why (logged).</summary>
+    private CriuOpts? SourceCriuOptions(Google.Protobuf.ByteString wire, out string refusal)
     {
-        var accepted = RestoreOptionsWire.Accept(wire, out _refusedOptions);
+        var accepted = RestoreOptionsWire.Accept(wire, out refusal);
         if (accepted is null)
-            _logger.RestoreOptionsRefused(_id, _refusedOptions);
+            _logger.RestoreOptionsRefused(_id, refusal);
         else
             _logger.RestoreOptionsAccepted(_id, RestoreOptionsWire.Describe(accepted));
         return accepted;

@@ -44,10 +44,15 @@ internal sealed partial class DestinationSession
         return accepted;
     }
 
-    /// <summary>The restore's options: Phaul's own, then the source's, then the destination's <c>ConfigureRestore</c>.</summary>
-    private CriuOpts RestoreOptions(CriuOpts fromSource)
+    /// <summary>
+    /// The restore's options: Phaul's own (with the images directory unless CRIU gets it otherwise, as the lazy restore does),
+    /// then the source's, then the destination's <c>ConfigureRestore</c>, which sees all of them.
+    /// </summary>
+    private CriuOpts RestoreOptions(CriuOpts fromSource, int? imagesDirFd = null)
     {
         var opts = new CriuOpts { LogFile = RestoreLogName, LogLevel = 4 };
+        if (imagesDirFd is { } fd)
+            opts.ImagesDirFd = fd;
         CriuOptionsTemplate.ApplyTo(opts, fromSource);
         _options.ConfigureRestore?.Invoke(opts);
         return opts;
@@ -81,8 +86,7 @@ internal sealed partial class DestinationSession
         try
         {
             using var images = ImagesDirectory.Open(directory);
-            var opts = RestoreOptions(criuOptions);
-            opts.ImagesDirFd = images.Fd;
+            var opts = RestoreOptions(criuOptions, images.Fd);
             var pid = await _target.Criu.RestoreAsync(opts, watch, cancellationToken).ConfigureAwait(false);
             if (!handOver.Committed)
                 throw new CriuProtocolException(CriuReqType.Restore, "CRIU resumed the restored tree without its post-restore notification");

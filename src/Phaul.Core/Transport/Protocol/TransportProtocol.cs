@@ -9,9 +9,10 @@ internal static class TransportProtocol
     /// page maps a hybrid migration fetches back from the destination (ParentPageMaps), version 4
     /// the two-step hand-over (RestorePrepared, HandOverCommit) that never lets the tree run on both ends, version 5
     /// TLS 1.3 on every connection with the key's proof bound to it, after a plain-text greeting, version 6 the
-    /// extensions' requests and streams (<see cref="IDestinationExtension"/>) in place of the file-system messages.
+    /// extensions' requests and streams (<see cref="IDestinationExtension"/>) in place of the file-system messages,
+    /// version 7 the destination's memory accounting (vm.overcommit_memory) in CheckPostCopyResult.
     /// </summary>
-    public const uint Version = 6;
+    public const uint Version = 7;
 
     /// <summary>Bytes of an extension stream's data per frame; well under the frame limit.</summary>
     internal const int ExtensionChunkLength = 64 * 1024;

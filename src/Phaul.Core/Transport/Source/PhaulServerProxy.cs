@@ -13,6 +13,10 @@ internal sealed class PhaulServerProxy : IPhaulPostCopyRemote, IDestinationMemor
 {
     private readonly SourceControl _control;
 
+    // The destination's answer to the post-copy check, which carries its memory accounting too: the strategy choice
+    // asks for both moments apart, and one round trip answers both.
+    private CheckPostCopyResult? _lastCheck;
+
     public PhaulServerProxy(SourceControl control) => _control = control;
 
     /// <inheritdoc/>
@@ -41,11 +45,14 @@ internal sealed class PhaulServerProxy : IPhaulPostCopyRemote, IDestinationMemor
     }
 
     /// <inheritdoc/>
-    /// <remarks>Asks with the post-copy check, whose answer carries the settings since protocol version 7.</remarks>
+    /// <remarks>
+    /// The settings come with the post-copy check's answer (since protocol version 7): the last one, or a new check
+    /// when there was none on this connection.
+    /// </remarks>
     /// <exception cref="TransportException">The connection failed, or the destination answered something else.</exception>
     public async Task<DestinationMemory?> ReadDestinationMemoryAsync(CancellationToken cancellationToken)
     {
-        var result = await CheckPostCopyAsync(cancellationToken).ConfigureAwait(false);
+        var result = _lastCheck ?? await CheckPostCopyAsync(cancellationToken).ConfigureAwait(false);
         return result.MemoryReported
             ? new DestinationMemory(result.OvercommitMemory, (long)result.RamAndSwapBytes, (long)result.CommitLimitBytes, (long)result.CommittedBytes)
             : null;
@@ -55,8 +62,9 @@ internal sealed class PhaulServerProxy : IPhaulPostCopyRemote, IDestinationMemor
     {
         var iteration = _control.CurrentIteration ?? 0;
         var request = new Envelope { CheckPostCopyRequest = new CheckPostCopyRequest() };
-        return (await _control.RequestAsync(request, Envelope.BodyOneofCase.CheckPostCopyResult, TransportPhase.CheckPostCopy,
-                                            iteration, cancellationToken).ConfigureAwait(false)).CheckPostCopyResult;
+        _lastCheck = (await _control.RequestAsync(request, Envelope.BodyOneofCase.CheckPostCopyResult, TransportPhase.CheckPostCopy,
+                                                  iteration, cancellationToken).ConfigureAwait(false)).CheckPostCopyResult;
+        return _lastCheck;
     }
 
     private async Task StartAsync(bool lazy, long expectedBytes, CancellationToken cancellationToken)

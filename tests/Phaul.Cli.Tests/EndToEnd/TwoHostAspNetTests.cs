@@ -52,6 +52,47 @@ public class TwoHostAspNetTests
         }
     }
 
+    [Fact]
+    public async Task An_explicit_post_copy_without_fallback_of_an_ASP_NET_service_is_refused_before_the_freeze_when_the_destination_cannot_map_it()
+    {
+        // Failure handled: --strategy postcopy --no-fallback towards a destination whose vm.overcommit_memory (this machine's
+        // real setting, not a fake) makes CRIU's lazy restore fail with ENOMEM after the freeze: phaul must refuse before
+        // freezing, name the setting and the fix, and leave the service running on the source with its state.
+        CriuTestEnvironment.RequireCriu();
+        TwoHosts.Require();
+        using var hosts = await TwoHosts.CreateAsync();
+        using var dir = new TempDirectory();
+        var key = TwoHostCli.NewKey(dir);
+        await using var serve = await TwoHostCli.StartServeAsync(hosts, dir.File("sessions"), key);
+        using var service = await AspNetService.StartAsync(hosts.Source, Ct);
+        var sourcePid = service.Pid;
+        var before = await service.CountAsync(Patience, Ct);
+
+        await using var migrate = TwoHostCli.StartMigrate(hosts, sourcePid, key, "--strategy", "postcopy", "--no-fallback");
+        var exitCode = await migrate.WaitForExitAsync(Patience);
+
+        TestContext.Current.TestOutputHelper?.WriteLine(migrate.Transcript);
+        if (OvercommitHere() == 1)
+        {
+            // A host that can map it: post-copy itself must then work for a .NET tree.
+            Assert.True(exitCode == 0, migrate.Transcript);
+            service.AdoptRestored(MigratedPid(migrate.Stdout));
+            Assert.Equal(before + 1, await service.CountAsync(Patience, Ct));
+            return;
+        }
+        Assert.Equal((int)ExitCode.Failed, exitCode);
+        Assert.Contains("vm.overcommit_memory = ", migrate.Stderr, StringComparison.Ordinal);
+        Assert.Contains("fix: sysctl vm.overcommit_memory=1 on the destination", migrate.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("final dump", migrate.Stderr, StringComparison.Ordinal); // refused before anything froze
+        Assert.Empty(migrate.Stdout);
+        Assert.Equal(sourcePid, service.Pid);
+        Assert.True(Workload.IsProcessRunning(sourcePid));
+        Assert.Equal(before + 1, await service.CountAsync(Patience, Ct));
+    }
+
+    private static int MigratedPid(string stdout) =>
+        int.Parse(System.Text.RegularExpressions.Regex.Match(stdout, @"it runs there as pid (\d+)\.").Groups[1].Value, CultureInfo.InvariantCulture);
+
     private static int OvercommitHere() =>
         int.Parse(File.ReadAllText("/proc/sys/vm/overcommit_memory").Trim(), CultureInfo.InvariantCulture);
 }

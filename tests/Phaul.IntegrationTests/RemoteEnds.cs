@@ -14,14 +14,22 @@ internal sealed class RemoteEnds : IAsyncDisposable
     /// <param name="destinationHooks">Called at each step of the destination's half of the hand-over.</param>
     /// <param name="destinationWdir">The destination service's Wdir; null for a new directory beside the source's.</param>
     /// <param name="fileSystem">What sources may do with files on the destination; null for the defaults.</param>
-    public RemoteEnds(HandOverHooks? destinationHooks = null, string? destinationWdir = null, FileSystemDestinationOptions? fileSystem = null)
+    /// <param name="destinationDependencies">What the destination's PhaulServers read of their host; null for the real host.</param>
+    public RemoteEnds(HandOverHooks? destinationHooks = null, string? destinationWdir = null, FileSystemDestinationOptions? fileSystem = null,
+                      MigrationDependencies? destinationDependencies = null)
     {
         Source = Directory.CreateDirectory(Path.Combine(_root, "source")).FullName;
         Destination = destinationWdir ?? Directory.CreateDirectory(Path.Combine(_root, "destination")).FullName;
-        Listener = MigrationListener.Start(new MigrationListenerOptions
+        var options = new MigrationListenerOptions
         {
             EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = Destination, Key = Key, HandOverHooks = destinationHooks ?? HandOverHooks.None,
-        } is var options && fileSystem is not null ? options.WithFileSystem(fileSystem) : options);
+        };
+        options = fileSystem is not null ? options.WithFileSystem(fileSystem) : options;
+        Listener = destinationDependencies is null
+            ? MigrationListener.Start(options)
+            : MigrationListener.Start(options, null, new DestinationServices(
+                                          config => new PhaulServerTarget(PhaulServer.Create(config, null, null, destinationDependencies)),
+                                          CriuImageStats.ReadRestoreStatsAsync));
         var ended = new TaskCompletionSource<MigrationSessionEndedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         Listener.SessionEnded += (_, e) =>
         {

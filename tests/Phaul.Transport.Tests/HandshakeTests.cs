@@ -8,6 +8,10 @@ namespace Phaul.Transport.Tests;
 public class HandshakeTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    // Versions either side of this build's, so that bumping the protocol never makes "another" version ours.
+    private const uint Older = TransportProtocol.Version - 1;
+    private const uint Newer = TransportProtocol.Version + 1;
     private static readonly byte[] NoSession = [];
     private static readonly byte[] NoBinding = [];
 
@@ -157,13 +161,13 @@ public class HandshakeTests
         await using var pair = await LoopbackPair.CreateAsync();
         var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, NoBinding, Timeout, CancellationToken.None);
         var newer = pair.ClientChannel();
-        var hello = new ClientHello { ProtocolVersion = 9, Channel = Channel.Control, ClientNonce = ByteString.CopyFrom(new byte[TransportProtocol.NonceLength]) };
+        var hello = new ClientHello { ProtocolVersion = Newer, Channel = Channel.Control, ClientNonce = ByteString.CopyFrom(new byte[TransportProtocol.NonceLength]) };
 
         await newer.SendAsync(new Envelope { ClientHello = hello }, TransportPhase.Handshake, CancellationToken.None);
 
         var refused = await Assert.ThrowsAnyAsync<TransportException>(() => server);
-        Assert.Contains($"the source speaks Phaul transport protocol version 9, the destination speaks version {TransportProtocol.Version}", refused.Message);
-        await AssertAbortedAsync(newer, $"the source speaks Phaul transport protocol version 9, the destination speaks version {TransportProtocol.Version}");
+        Assert.Contains($"the source speaks Phaul transport protocol version {Newer}, the destination speaks version {TransportProtocol.Version}", refused.Message);
+        await AssertAbortedAsync(newer, $"the source speaks Phaul transport protocol version {Newer}, the destination speaks version {TransportProtocol.Version}");
     }
 
     [Fact]
@@ -175,15 +179,14 @@ public class HandshakeTests
         var older = pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength);
         await older.ReceiveAsync(Envelope.BodyOneofCase.ClientHello, TransportPhase.Handshake, Timeout, CancellationToken.None);
 
-        const uint olderVersion = TransportProtocol.Version - 1;
-        var reply = new ServerHello { ProtocolVersion = olderVersion, ServerNonce = ByteString.CopyFrom(new byte[TransportProtocol.NonceLength]), ServerProof = ByteString.CopyFrom(new byte[32]) };
+        var reply = new ServerHello { ProtocolVersion = Older, ServerNonce = ByteString.CopyFrom(new byte[TransportProtocol.NonceLength]), ServerProof = ByteString.CopyFrom(new byte[32]) };
         await older.SendAsync(new Envelope { ServerHello = reply }, TransportPhase.Handshake, CancellationToken.None);
 
         var refused = await Assert.ThrowsAnyAsync<TransportException>(() => client);
-        Assert.Contains($"the source speaks Phaul transport protocol version {TransportProtocol.Version}, the destination speaks version {olderVersion}", refused.Message);
+        Assert.Contains($"the source speaks Phaul transport protocol version {TransportProtocol.Version}, the destination speaks version {Older}", refused.Message);
         var abort = await older.ReceiveAnyAsync(TransportPhase.Handshake, Timeout, CancellationToken.None);
         Assert.Contains($"version {TransportProtocol.Version}", abort.Abort.Reason);
-        Assert.Contains($"version {olderVersion}", abort.Abort.Reason);
+        Assert.Contains($"version {Older}", abort.Abort.Reason);
     }
 
     [Fact]

@@ -117,6 +117,31 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task The_destinations_memory_accounting_reaches_the_source_with_the_post_copy_check()
+    {
+        // Failure handled: a destination whose vm.overcommit_memory cannot map a large tree lazily; the source must learn its
+        // settings before the freeze, value for value, to judge the tree against them.
+        var reported = new DestinationMemory(DestinationMemory.Heuristic, 24L << 30, 12L << 30, 2L << 30);
+        _destination.Configure = target => target.Memory = reported;
+        await ConnectAsync();
+        var report = Assert.IsAssignableFrom<IDestinationMemoryReport>(Connection.Remote);
+
+        var memory = await report.ReadDestinationMemoryAsync(Ct);
+
+        Assert.Equal(reported, memory);
+    }
+
+    [Fact]
+    public async Task A_destination_that_cannot_read_its_memory_accounting_reports_none_and_the_rule_is_not_judged()
+    {
+        // Failure handled: /proc unreadable on the destination; the source gets null, not zeros that would look like limits.
+        await ConnectAsync();
+        var report = Assert.IsAssignableFrom<IDestinationMemoryReport>(Connection.Remote);
+
+        Assert.Null(await report.ReadDestinationMemoryAsync(Ct));
+    }
+
+    [Fact]
     public async Task A_daemon_that_cannot_start_continues_the_tree_on_the_source_and_names_the_destination()
     {
         // Failure handled: the destination's lazy-pages daemon fails before anything was restored.

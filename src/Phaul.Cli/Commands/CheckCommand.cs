@@ -18,7 +18,7 @@ internal static class CheckCommand
     {
         var criu = CommonOptions.Criu();
         var json = new Option<bool>("--json") { Description = "Print the checks as one JSON document (schemaVersion, ready, checks: status and text)" };
-        var command = new Command("check", "Check CRIU, the kernel features and host settings each strategy needs (memory tracking, lazy pages, pipe size), with the fix for each problem.")
+        var command = new Command("check", "Check CRIU, the kernel features and host settings each strategy needs (memory tracking, lazy pages, pipe size, overcommit), with the fix for each problem.")
         {
             criu, json,
         };
@@ -33,6 +33,7 @@ internal static class CheckCommand
         report.Require(Environment.IsPrivilegedProcess, "running as root", "CRIU needs root: run phaul as root");
         await CheckCriuAsync(options.CriuPath, report, cancellationToken).ConfigureAwait(false);
         CheckPipeMaxSize(report);
+        CheckOvercommit(report, DestinationMemory.ReadLocal());
         report.Recommend(RsyncProgram.Find() is not null, $"rsync {RsyncProgram.Find()}: file-system migration (--fs-subtree) available",
                          "rsync not found: --fs-subtree cannot copy files from or to this host; fix: apt-get install rsync");
         report.Finish();
@@ -72,6 +73,18 @@ internal static class CheckCommand
                          $"fs.pipe-max-size {pipeMaxSize.Trim()}: post-copy and hybrid can run from this host " +
                          $"(CRIU's lazy page server needs {PipeSizeRequirement.RequiredBytes / (1024 * 1024)} MiB pipes)",
                          $"fs.pipe-max-size too small: no post-copy or hybrid from this host: {why}");
+    }
+
+    /// <summary>The destination's overcommit rule for post-copy (Phaul.Core's PremapRule), as the migration core judges it.</summary>
+    public static void CheckOvercommit(CheckReport report, DestinationMemory? host)
+    {
+        if (host is null)
+        {
+            report.Recommend(false, "", "vm.overcommit_memory or /proc/meminfo unreadable: whether post-copy can restore large trees here is unknown");
+            return;
+        }
+        var (ok, text) = host.DescribeForPostCopy();
+        report.Recommend(ok, text, text);
     }
 
     private static string FormatVersion(int version) => $"{version / 10000}.{version / 100 % 100}.{version % 100}";

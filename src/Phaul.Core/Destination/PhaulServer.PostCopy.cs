@@ -3,9 +3,19 @@ using Phaul.Rpc;
 namespace Phaul;
 
 // The destination's side of post-copy: a lazy iteration, its lazy-pages daemon and the lazy restore.
-public sealed partial class PhaulServer
+public sealed partial class PhaulServer : IDestinationMemoryReport
 {
     private LazyIteration? _lazy;
+
+    /// <summary>This host's memory accounting, which decides whether a lazy restore can map a tree (<see cref="PremapRule"/>); null if unreadable.</summary>
+    internal DestinationMemory? ReadDestinationMemory()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _dependencies.ReadDestinationMemory();
+    }
+
+    Task<DestinationMemory?> IDestinationMemoryReport.ReadDestinationMemoryAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(ReadDestinationMemory());
 
     /// <inheritdoc/>
     /// <remarks>Asks the destination's CRIU (FEATURE_CHECK <c>lazy_pages</c>) and looks for the binary that runs the daemon.</remarks>

@@ -13,6 +13,17 @@ internal static partial class MigrationLog
         Message = "Migrating pid {Pid} with {Strategy} ({Requested} asked for): {Note}")]
     public static partial void StrategyFellBack(this ILogger logger, int pid, MigrationStrategy strategy, MigrationStrategy requested, string note);
 
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Debug,
+        Message = "Pid {Pid}: the destination's vm.overcommit_memory = {OvercommitMemory} (RAM + swap {RamAndSwapBytes} bytes, CommitLimit {CommitLimitBytes}, " +
+                  "committed {CommittedBytes}); the tree's largest reservable private mapping {LargestBytes} bytes (pid {LargestPid}), " +
+                  "all private mappings {TotalBytes} bytes")]
+    public static partial void PremapChecked(this ILogger logger, int pid, int overcommitMemory, long ramAndSwapBytes, long commitLimitBytes,
+                                             long committedBytes, long largestBytes, int largestPid, long totalBytes);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information,
+        Message = "Pid {Pid}: whether the destination can map the tree for a lazy restore is not checked: {Why}")]
+    public static partial void PremapNotChecked(this ILogger logger, int pid, string why);
+
     [LoggerMessage(EventId = 2010, Level = LogLevel.Debug,
         Message = "Iteration {Iteration}: pre-dumping pid {Pid} into {Directory}")]
     public static partial void PreDumpStarting(this ILogger logger, int iteration, int pid, string directory);

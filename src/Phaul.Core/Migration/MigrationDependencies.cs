@@ -12,6 +12,12 @@ internal sealed record MigrationDependencies(IStatsSource Stats, IImagesDirector
     /// <summary>Why the source cannot serve lazy pages (pipe size), or null; replaceable because it reads the host's settings.</summary>
     public Func<string?> PipeSizeCheck { get; init; } = PipeSizeRequirement.WhyInsufficient;
 
+    /// <summary>This host's memory accounting, as a destination reports it; replaceable because it reads the host's settings.</summary>
+    public Func<DestinationMemory?> ReadDestinationMemory { get; init; } = DestinationMemory.ReadLocal;
+
+    /// <summary>The private mappings of the tree rooted at a pid, as the source judges them against the destination's accounting.</summary>
+    public Func<int, TreeMappings?> ReadTreeMappings { get; init; } = TreeMappings.Read;
+
     public static MigrationDependencies Default { get; } =
         new(CriuStatsSource.Instance, ImagesDirectoryOpener.Instance, Phaul.MemorySocket.Instance, ProcessTrees.Instance);
 }

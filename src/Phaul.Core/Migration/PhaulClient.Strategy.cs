@@ -14,11 +14,13 @@ public sealed partial class PhaulClient
         var candidates = StrategySelection.Candidates(_options.Strategy, _options.AllowFallback);
         var checkMemory = candidates.Any(StrategySelection.NeedsMemoryTracking);
         var checkPostCopy = candidates.Any(StrategySelection.NeedsPostCopy);
-        if (checkMemory || checkPostCopy)
+        var checkPremap = candidates.Any(StrategySelection.NeedsPremap);
+        if (checkMemory || checkPostCopy || checkPremap)
             run.Enter(MigrationStep.CheckFeatures);
         var support = new StrategySupport(
             checkMemory ? await MemoryTrackingMissingAsync(criu, cancellationToken).ConfigureAwait(false) : [],
-            checkPostCopy ? await PostCopyMissingAsync(cancellationToken).ConfigureAwait(false) : []);
+            checkPostCopy ? await PostCopyMissingAsync(cancellationToken).ConfigureAwait(false) : [],
+            checkPremap ? await PremapMissingAsync(cancellationToken).ConfigureAwait(false) : []);
 
         var decision = StrategySelection.Decide(_options.Strategy, _options.AllowFallback, support);
         run.Strategy = decision.Strategy;
@@ -57,5 +59,28 @@ public sealed partial class PhaulClient
         if (await remote.WhyPostCopyUnavailableAsync(cancellationToken).ConfigureAwait(false) is { } obstacle)
             missing.Add(obstacle);
         return missing;
+    }
+
+    /// <summary>
+    /// Whether the destination's memory accounting lets CRIU map this tree for a restore that premaps it
+    /// (<see cref="PremapRule"/>): the destination reports its settings, the source knows the tree's mappings.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> PremapMissingAsync(CancellationToken cancellationToken)
+    {
+        if (_remote is not IDestinationMemoryReport report)
+        {
+            _logger.PremapNotChecked(_config.Pid, "the destination does not report its memory accounting (IDestinationMemoryReport)");
+            return [];
+        }
+        var destination = await report.ReadDestinationMemoryAsync(cancellationToken).ConfigureAwait(false);
+        var tree = _dependencies.ReadTreeMappings(_config.Pid);
+        if (destination is null || tree is null)
+        {
+            _logger.PremapNotChecked(_config.Pid, destination is null ? "the destination could not read its settings" : "the tree's mappings could not be read");
+            return [];
+        }
+        _logger.PremapChecked(_config.Pid, destination.OvercommitMemory, destination.RamAndSwapBytes, destination.CommitLimitBytes,
+                              destination.CommittedBytes, tree.LargestBytes, tree.LargestPid, tree.TotalBytes);
+        return PremapRule.WhyCannotPremap(destination, tree) is { } obstacle ? [obstacle] : [];
     }
 }

@@ -1,7 +1,14 @@
 namespace Phaul;
 
-/// <summary>What the two ends of a migration lack for memory tracking and for post-copy (empty: nothing).</summary>
-internal sealed record StrategySupport(IReadOnlyList<string> MemoryTrackingMissing, IReadOnlyList<string> PostCopyMissing);
+/// <summary>
+/// What the two ends of a migration lack (empty: nothing): for memory tracking, for post-copy, and for mapping the tree
+/// at a restore that premaps it (lazy, or from parent images: <see cref="PremapRule"/>).
+/// </summary>
+internal sealed record StrategySupport(IReadOnlyList<string> MemoryTrackingMissing, IReadOnlyList<string> PostCopyMissing,
+                                       IReadOnlyList<string>? PremapMissing = null)
+{
+    public IReadOnlyList<string> PremapMissing { get; } = PremapMissing ?? [];
+}
 
 /// <summary>The strategy a migration runs, and what the report says about the choice.</summary>
 internal sealed record StrategyDecision(MigrationStrategy Strategy, PreCopyStopReason? NoPreCopyReason, string? Note);
@@ -32,6 +39,13 @@ internal static class StrategySelection
     public static bool NeedsPostCopy(MigrationStrategy strategy) =>
         strategy is MigrationStrategy.PostCopy or MigrationStrategy.Hybrid;
 
+    /// <summary>
+    /// Whether the strategy's restore premaps every private mapping: a lazy restore does, and so does one whose
+    /// pages come partly from parent images (pre-copy's pre-dumps). Only stop-and-copy's plain restore does not.
+    /// </summary>
+    public static bool NeedsPremap(MigrationStrategy strategy) =>
+        strategy is MigrationStrategy.PreCopy or MigrationStrategy.PostCopy or MigrationStrategy.Hybrid;
+
     /// <summary>The first candidate both ends support.</summary>
     /// <exception cref="StrategyUnavailableException">None is (only without fallback).</exception>
     public static StrategyDecision Decide(MigrationStrategy choice, bool allowFallback, StrategySupport support)
@@ -55,6 +69,8 @@ internal static class StrategySelection
             missing.AddRange(support.MemoryTrackingMissing);
         if (NeedsPostCopy(strategy))
             missing.AddRange(support.PostCopyMissing);
+        if (NeedsPremap(strategy))
+            missing.AddRange(support.PremapMissing);
         return missing;
     }
 

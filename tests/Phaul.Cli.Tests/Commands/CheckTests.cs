@@ -56,8 +56,38 @@ public class CheckTests
         Assert.Matches("^(ok       memory tracking|warning  no memory tracking)", lines[2]);
         Assert.Matches("^(ok       lazy pages|warning  no lazy pages)", lines[3]);
         Assert.Matches("^(ok|warning)  +fs.pipe-max-size", lines[4]);
-        Assert.Matches("^(ok       rsync /.*/rsync: file-system migration|warning  rsync not found: .* apt-get install rsync$)", lines[5]);
-        Assert.Equal(6, lines.Length);
+        Assert.Matches("^(ok|warning)  +vm.overcommit_memory = [012] ", lines[5]);
+        Assert.Matches("^(ok       rsync /.*/rsync: file-system migration|warning  rsync not found: .* apt-get install rsync$)", lines[6]);
+        Assert.Equal(7, lines.Length);
+    }
+
+    [Theory]
+    [InlineData(0, "warning  vm.overcommit_memory = 0 (heuristic): post-copy and hybrid cannot restore here a tree with a private mapping larger than RAM + swap (24.0 GiB), which every .NET process has; migrations of such trees use stop-and-copy; fix: sysctl vm.overcommit_memory=1")]
+    [InlineData(1, "ok       vm.overcommit_memory = 1 (always overcommit): post-copy and hybrid can restore any tree here, also one with large address-space reservations (.NET, Java)")]
+    [InlineData(2, "warning  vm.overcommit_memory = 2 (strict accounting): post-copy and hybrid can restore here only a tree whose private mappings fit under CommitLimit (12.0 GiB, 2.0 GiB committed); migrations of other trees use stop-and-copy; fix: sysctl vm.overcommit_memory=1")]
+    public void The_overcommit_check_says_what_the_setting_means_for_post_copy_and_gives_the_fix(int mode, string expected)
+    {
+        // Failure handled: a destination whose overcommit setting makes CRIU's lazy restore of a .NET tree fail with ENOMEM.
+        var stdout = new StringWriter();
+
+        CheckCommand.CheckOvercommit(new CheckReport(stdout), new DestinationMemory(mode, 24L << 30, 12L << 30, 2L << 30));
+
+        Assert.Equal(expected, Assert.Single(Lines(stdout)));
+    }
+
+    [Fact]
+    public void With_json_the_overcommit_check_is_one_entry_with_its_status()
+    {
+        var stdout = new StringWriter();
+        var report = new CheckReport(stdout, json: true);
+
+        CheckCommand.CheckOvercommit(report, new DestinationMemory(0, 24L << 30, 12L << 30, 2L << 30));
+        report.Finish();
+
+        using var json = System.Text.Json.JsonDocument.Parse(stdout.ToString());
+        var check = Assert.Single(json.RootElement.GetProperty("checks").EnumerateArray());
+        Assert.Equal("warning", check.GetProperty("status").GetString());
+        Assert.StartsWith("vm.overcommit_memory = 0 (heuristic)", check.GetProperty("text").GetString(), StringComparison.Ordinal);
     }
 
     [Theory]

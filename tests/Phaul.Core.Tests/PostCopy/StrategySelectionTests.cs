@@ -101,4 +101,34 @@ public class StrategySelectionTests
         Assert.Equal([MigrationStrategy.StopAndCopy], StrategySelection.Candidates(MigrationStrategy.StopAndCopy, allowFallback: true));
         Assert.Equal(4, StrategySelection.Candidates(MigrationStrategy.Auto, allowFallback: false).Count);
     }
+
+    [Theory]
+    [InlineData(MigrationStrategy.Auto, true, MigrationStrategy.StopAndCopy)]
+    [InlineData(MigrationStrategy.Auto, false, MigrationStrategy.StopAndCopy)]
+    [InlineData(MigrationStrategy.PostCopy, true, MigrationStrategy.StopAndCopy)]
+    public void A_destination_that_cannot_premap_the_tree_rules_out_every_strategy_but_stop_and_copy(MigrationStrategy choice, bool memoryTracking,
+                                                                                                    MigrationStrategy expected)
+    {
+        // Failure handled: the destination's vm.overcommit_memory refuses the tree's largest mapping; lazy and parent-image restores premap it.
+        const string overcommit = "the destination's vm.overcommit_memory = 0 (heuristic) ...; fix: sysctl vm.overcommit_memory=1 on the destination";
+        var support = new StrategySupport(memoryTracking ? [] : [NoTracking], [], [overcommit]);
+
+        var decision = StrategySelection.Decide(choice, allowFallback: true, support);
+
+        Assert.Equal(expected, decision.Strategy);
+        Assert.Contains(overcommit, decision.Note, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_explicit_post_copy_without_fallback_fails_naming_the_overcommit_setting_and_its_fix()
+    {
+        // Failure handled: --strategy postcopy --no-fallback towards a destination that cannot premap the tree: refused before anything runs.
+        const string overcommit = "the destination's vm.overcommit_memory = 0 (heuristic) ...; fix: sysctl vm.overcommit_memory=1 on the destination";
+
+        var refused = Assert.Throws<StrategyUnavailableException>(
+            () => StrategySelection.Decide(MigrationStrategy.PostCopy, allowFallback: false, new StrategySupport([], [], [overcommit])));
+
+        Assert.Equal([overcommit], refused.Missing);
+        Assert.Contains("sysctl vm.overcommit_memory=1", refused.Message, StringComparison.Ordinal);
+    }
 }

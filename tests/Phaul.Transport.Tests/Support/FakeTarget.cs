@@ -110,6 +110,11 @@ internal sealed class FakeTarget : IMigrationTarget
         return Pages.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>What the destination reports of its memory accounting with the post-copy check; null: it could not read it.</summary>
+    public DestinationMemory? Memory { get; set; }
+
+    public DestinationMemory? ReadDestinationMemory() => Memory;
+
     public int KillRestoredTree(int root)
     {
         Calls.Enqueue($"KillRestoredTree({root})");

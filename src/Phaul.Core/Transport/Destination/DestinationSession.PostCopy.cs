@@ -15,13 +15,26 @@ internal sealed partial class DestinationSession
         try
         {
             var obstacle = await _target.WhyPostCopyUnavailableAsync(cancellationToken).ConfigureAwait(false);
-            return new CheckPostCopyResult { Available = obstacle is null, Reason = obstacle ?? "" };
+            return WithMemory(new CheckPostCopyResult { Available = obstacle is null, Reason = obstacle ?? "" }, _target.ReadDestinationMemory());
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             _logger.IterationRequestFailed(_id, "CheckPostCopy", OpenIteration ?? 0, e.Message);
             return new CheckPostCopyResult { Reason = $"the destination could not check its CRIU for lazy-pages support: {e.Message}" };
         }
+    }
+
+    // The source judges these against the tree it migrates: only it knows the tree's mappings.
+    private static CheckPostCopyResult WithMemory(CheckPostCopyResult result, DestinationMemory? memory)
+    {
+        if (memory is null)
+            return result;
+        result.MemoryReported = true;
+        result.OvercommitMemory = memory.OvercommitMemory;
+        result.RamAndSwapBytes = (ulong)memory.RamAndSwapBytes;
+        result.CommitLimitBytes = (ulong)memory.CommitLimitBytes;
+        result.CommittedBytes = (ulong)memory.CommittedBytes;
+        return result;
     }
 
     private async Task<LazyPagesResult> StartLazyPagesAsync(LazyPagesRequest request, CancellationToken cancellationToken)

@@ -26,6 +26,9 @@ internal interface IMigrationTarget : IPhaulPostCopyRemote, IDisposable
     /// <summary>Completes when the running iteration's page server exits: with its failure, or null; see <see cref="PhaulServer"/>.</summary>
     Task<CriuException?> PageServerFailureAsync(CancellationToken cancellationToken);
 
+    /// <summary>This host's memory accounting, reported to the source with the post-copy check; null if unreadable.</summary>
+    DestinationMemory? ReadDestinationMemory();
+
     /// <summary>SIGKILLs the restored tree rooted at <paramref name="root"/>; returns how many processes were signalled.</summary>
     int KillRestoredTree(int root);
 }

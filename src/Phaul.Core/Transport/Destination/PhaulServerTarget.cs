@@ -31,6 +31,8 @@ internal sealed class PhaulServerTarget(PhaulServer server) : IMigrationTarget
 
     public Task<CriuException?> PageServerFailureAsync(CancellationToken cancellationToken) => server.PageServerFailureAsync(cancellationToken);
 
+    public DestinationMemory? ReadDestinationMemory() => server.ReadDestinationMemory();
+
     public int KillRestoredTree(int root) => ProcessTrees.Instance.Kill(root);
 
     public void Dispose() => server.Dispose();

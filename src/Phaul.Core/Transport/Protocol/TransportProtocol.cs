@@ -10,7 +10,8 @@ internal static class TransportProtocol
     /// the two-step hand-over (RestorePrepared, HandOverCommit) that never lets the tree run on both ends, version 5
     /// TLS 1.3 on every connection with the key's proof bound to it, after a plain-text greeting, version 6 the
     /// extensions' requests and streams (<see cref="IDestinationExtension"/>) in place of the file-system messages, version 7
-    /// the CRIU options a restore needs inside the restore requests (<see cref="RestoreOptionsWire"/>).
+    /// the CRIU options a restore needs inside the restore requests (<see cref="RestoreOptionsWire"/>) and the
+    /// destination's memory accounting (vm.overcommit_memory) in CheckPostCopyResult.
     /// </summary>
     public const uint Version = 7;
 

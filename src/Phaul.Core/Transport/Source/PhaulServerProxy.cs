@@ -9,9 +9,13 @@ namespace Phaul.Transport;
 /// post-copy, StopIter of a lazy iteration ends it on the destination: the final stage has waited for
 /// every page already, and a tree whose pages did not all arrive is killed there.
 /// </summary>
-internal sealed class PhaulServerProxy : IPhaulPostCopyRemote
+internal sealed class PhaulServerProxy : IPhaulPostCopyRemote, IDestinationMemoryReport
 {
     private readonly SourceControl _control;
+
+    // The destination's answer to the post-copy check, which carries its memory accounting too: the strategy choice
+    // asks for both moments apart, and one round trip answers both.
+    private CheckPostCopyResult? _lastCheck;
 
     public PhaulServerProxy(SourceControl control) => _control = control;
 
@@ -32,15 +36,35 @@ internal sealed class PhaulServerProxy : IPhaulPostCopyRemote
     /// <exception cref="TransportException">The connection failed, or the destination answered something else.</exception>
     public async Task<string?> WhyPostCopyUnavailableAsync(CancellationToken cancellationToken = default)
     {
-        var iteration = _control.CurrentIteration ?? 0;
-        var request = new Envelope { CheckPostCopyRequest = new CheckPostCopyRequest() };
-        var result = (await _control.RequestAsync(request, Envelope.BodyOneofCase.CheckPostCopyResult, TransportPhase.CheckPostCopy,
-                                                  iteration, cancellationToken).ConfigureAwait(false)).CheckPostCopyResult;
+        var result = await CheckPostCopyAsync(cancellationToken).ConfigureAwait(false);
         if (result.Available)
             return null;
         return result.Reason.Length > 0
             ? result.Reason
             : $"the destination {_control.Channel.PeerEndPoint} cannot restore with lazy pages and gave no reason";
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The settings come with the post-copy check's answer (since protocol version 7): the last one, or a new check
+    /// when there was none on this connection.
+    /// </remarks>
+    /// <exception cref="TransportException">The connection failed, or the destination answered something else.</exception>
+    public async Task<DestinationMemory?> ReadDestinationMemoryAsync(CancellationToken cancellationToken)
+    {
+        var result = _lastCheck ?? await CheckPostCopyAsync(cancellationToken).ConfigureAwait(false);
+        return result.MemoryReported
+            ? new DestinationMemory(result.OvercommitMemory, (long)result.RamAndSwapBytes, (long)result.CommitLimitBytes, (long)result.CommittedBytes)
+            : null;
+    }
+
+    private async Task<CheckPostCopyResult> CheckPostCopyAsync(CancellationToken cancellationToken)
+    {
+        var iteration = _control.CurrentIteration ?? 0;
+        var request = new Envelope { CheckPostCopyRequest = new CheckPostCopyRequest() };
+        _lastCheck = (await _control.RequestAsync(request, Envelope.BodyOneofCase.CheckPostCopyResult, TransportPhase.CheckPostCopy,
+                                                  iteration, cancellationToken).ConfigureAwait(false)).CheckPostCopyResult;
+        return _lastCheck;
     }
 
     private async Task StartAsync(bool lazy, long expectedBytes, CancellationToken cancellationToken)

@@ -62,8 +62,7 @@ internal sealed partial class DestinationSession
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _logger.RestoreFailed(_id, e.Message);
-            return new RestoreResult { Error = $"CRIU could not restore the tree lazily on the destination: {e.Message}" };
+            return RestoreFailed($"the destination's lazy restore failed (its paths are on the destination): {e.Message}");
         }
         var stats = await ReadStatsAsync(directory, cancellationToken).ConfigureAwait(false);
         return new RestoreResult { Pid = RestoredPid!.Value, RestoreStats = stats };

@@ -27,7 +27,7 @@ internal sealed partial class DestinationSession
         var stopError = await StopOpenIterationAsync(cancellationToken).ConfigureAwait(false);
         _state = _state.StoppedByRestore(iteration, stopError);
         if (stopError.Length > 0)
-            return new RestoreResult { Error = $"the page server of iteration {iteration} failed, so the pages are incomplete: {stopError}" };
+            return RestoreFailed($"the page server of iteration {iteration} failed, so the pages are incomplete: {stopError}");
         return await RestoreFromAsync(_target.LastImagesDir, iteration, cancellationToken).ConfigureAwait(false);
     }
 
@@ -78,11 +78,18 @@ internal sealed partial class DestinationSession
         {
             _handOver.Abandon();
             KillHeldCopy(watch);
-            _logger.RestoreFailed(_id, e.Message);
-            return new RestoreResult { Error = $"CRIU could not restore the tree on the destination: {e.Message}" };
+            return RestoreFailed($"the destination's restore failed (its paths are on the destination): {e.Message}");
         }
         var stats = await ReadStatsAsync(directory, cancellationToken).ConfigureAwait(false);
         return new RestoreResult { Pid = RestoredPid!.Value, RestoreStats = stats };
+    }
+
+    /// <summary>Remembers and logs a failed restore; the result tells the source, which resumes its tree.</summary>
+    private RestoreResult RestoreFailed(string error)
+    {
+        _state = _state.RestoreFailed(error);
+        _logger.RestoreFailed(_id, error);
+        return new RestoreResult { Error = error };
     }
 
     // CRIU kills a tree whose restore failed; a CRIU that died (killed) leaves its half-restored children behind.

@@ -50,8 +50,8 @@ internal static partial class TransportLog
     [LoggerMessage(3013, LogLevel.Information, "Session {SessionId} ended")]
     public static partial void SessionEnded(this ILogger logger, string sessionId);
 
-    [LoggerMessage(3018, LogLevel.Information, "Session {SessionId}: the tree runs here; removed its {Files} image files ({Bytes} bytes), kept the logs")]
-    public static partial void SessionImagesRemoved(this ILogger logger, string sessionId, int files, long bytes);
+    [LoggerMessage(3018, LogLevel.Information, "Session {SessionId}: {Outcome}; removed its {Files} image files ({Bytes} bytes), kept the logs")]
+    public static partial void SessionImagesRemoved(this ILogger logger, string sessionId, string outcome, int files, long bytes);
 
     [LoggerMessage(3019, LogLevel.Warning, "Session {SessionId}: could not remove its image files: {Error}")]
     public static partial void SessionImagesNotRemoved(this ILogger logger, string sessionId, string error);

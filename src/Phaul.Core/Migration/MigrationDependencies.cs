@@ -12,6 +12,12 @@ internal sealed record MigrationDependencies(IStatsSource Stats, IImagesDirector
     /// <summary>Why the source cannot serve lazy pages (pipe size), or null; replaceable because it reads the host's settings.</summary>
     public Func<string?> PipeSizeCheck { get; init; } = PipeSizeRequirement.WhyInsufficient;
 
+    /// <summary>Whether CRIU can dump the tree at a pid; by default every pid passes, so that tests with a fake CRIU need no real tree.</summary>
+    public Func<int, TreeVerdict> TreeCheck { get; init; } = _ => TreeVerdict.Dumpable;
+
     public static MigrationDependencies Default { get; } =
-        new(CriuStatsSource.Instance, ImagesDirectoryOpener.Instance, Phaul.MemorySocket.Instance, ProcessTrees.Instance);
+        new(CriuStatsSource.Instance, ImagesDirectoryOpener.Instance, Phaul.MemorySocket.Instance, ProcessTrees.Instance)
+        {
+            TreeCheck = DumpableTreeCheck.Host.Check,
+        };
 }

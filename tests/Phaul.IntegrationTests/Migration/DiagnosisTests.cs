@@ -28,12 +28,12 @@ public sealed class DiagnosisTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        using var shell = await NamespacedShell.StartAsync(
-            $"exec 3<>/dev/tcp/127.0.0.1/{port}; n=0; while :; do n=$((n+1)); echo $n > counter; sleep 0.01; done", Ct);
+        using var shell = await ShellWorkload.StartAsync(
+            $"exec 3<>/dev/tcp/127.0.0.1/{port}; n=0; while :; do n=$((n+1)); echo $n > counter; sleep 0.01; done", cancellationToken: Ct);
         using var peer = await listener.AcceptTcpClientAsync(Ct);
         await shell.WaitForCounterAsync(5, Progress, Ct);
 
-        var error = await Assert.ThrowsAsync<MigrationException>(() => pair.Client(shell.Init, strategy, allowFallback: false).MigrateAsync(Ct));
+        var error = await Assert.ThrowsAsync<MigrationException>(() => pair.Client(shell.Root, strategy, allowFallback: false).MigrateAsync(Ct));
         await shell.WaitForCounterAsync(20, Progress, Ct);
 
         TestContext.Current.TestOutputHelper?.WriteLine(error.Message);

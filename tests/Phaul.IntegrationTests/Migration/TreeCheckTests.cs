@@ -43,7 +43,7 @@ public sealed class TreeCheckTests
         // Failure handled: CRIU's "Can't dump a pid namespace without the process init", met only after freezing the tree.
         var criuPath = CriuTestEnvironment.RequireCriu();
         using var pair = await InProcessPair.CreateAsync(criuPath, Ct);
-        using var shell = await NamespacedShell.StartAsync("bash -c 'n=0; while :; do n=$((n+1)); echo $n > counter; sleep 0.01; done' & wait", Ct);
+        using var shell = await ShellWorkload.StartAsync("bash -c 'n=0; while :; do n=$((n+1)); echo $n > counter; sleep 0.01; done' & wait", cancellationToken: Ct);
         var counter = await shell.FirstChildAsync(Ct);
         await shell.WaitForCounterAsync(5, Progress, Ct);
 
@@ -51,7 +51,7 @@ public sealed class TreeCheckTests
         await shell.WaitForCounterAsync(20, Progress, Ct);
 
         Assert.Contains($"pid {counter} (bash) is pid 2 of its own PID namespace, not that namespace's init", refusal, StringComparison.Ordinal);
-        Assert.Contains($"Fix: migrate pid {shell.Init}, the namespace's init", refusal, StringComparison.Ordinal);
+        Assert.Contains($"Fix: migrate pid {shell.Root}, the namespace's init", refusal, StringComparison.Ordinal);
     }
 
     /// <summary>Migrates <paramref name="pid"/>, which must be refused at CheckTree with CRIU never run; returns the refusal.</summary>

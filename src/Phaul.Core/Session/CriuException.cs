@@ -68,4 +68,8 @@ internal sealed record CriuFailureDetails(int? Errno, string? CriuMessage, IRead
     /// <summary>The details of a request whose log is at <paramref name="log"/> (none when null).</summary>
     public static CriuFailureDetails FromLog(CriuLogLocation? log, int? errno = null, string? criuMessage = null) =>
         new(errno, criuMessage, log?.Tail() ?? [], log?.Diagnose(), log?.Path());
+
+    /// <summary>The details of a CRIU process of our own (page server, lazy-pages daemon) whose log is at <paramref name="path"/>.</summary>
+    public static CriuFailureDetails FromLogFile(string path, IReadOnlyList<string> tail) =>
+        new(null, null, tail, CriuLogDiagnosis.DiagnoseFile(path), File.Exists(path) ? path : null);
 }

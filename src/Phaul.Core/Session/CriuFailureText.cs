@@ -6,7 +6,13 @@ namespace Phaul;
 /// </summary>
 internal static class CriuFailureText
 {
-    public static string Compose(Rpc.CriuReqType requestType, string message, CriuFailureDetails details)
+    public static string Compose(Rpc.CriuReqType requestType, string message, CriuFailureDetails details) =>
+        Compose($"CRIU {requestType}", message, details);
+
+    /// <param name="what">What failed, e.g. "CRIU Dump".</param>
+    /// <param name="message">Phaul's words for the failure.</param>
+    /// <param name="details">What CRIU said and logged.</param>
+    public static string Compose(string what, string message, CriuFailureDetails details)
     {
         var nl = Environment.NewLine;
         var errno = details.Errno is { } n ? $" (cr_errno {n}: {new System.ComponentModel.Win32Exception(n).Message})" : "";
@@ -14,10 +20,11 @@ internal static class CriuFailureText
         if (details.Cause is { } cause)
         {
             var fix = cause.Fix is { } known ? $"{nl}Fix: {known}" : "";
-            return $"CRIU {requestType} failed: {cause.FirstError}{fix}{logPath}{nl}({message}{errno})";
+            return $"{what} failed: {cause.FirstError}{fix}{logPath}{nl}({message}{errno})";
         }
-        var text = $"CRIU {requestType}: {message}{errno}";
-        if (!string.IsNullOrEmpty(details.CriuMessage))
+        var text = $"{what}: {message}{errno}";
+        // CRIU's message is its first error line, often the one every run logs here: it says nothing then.
+        if (!string.IsNullOrEmpty(details.CriuMessage) && !CriuLogDiagnosis.IsBenign(details.CriuMessage))
             text += $"; CRIU said: {details.CriuMessage.TrimEnd()}";
         text += logPath;
         if (details.LogTail.Count > 0)

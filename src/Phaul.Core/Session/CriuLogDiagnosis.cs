@@ -32,7 +32,7 @@ internal static partial class CriuLogDiagnosis
         string? summary = null;
         foreach (var line in lines)
         {
-            if (ErrorText(line) is not { } error || Benign.Any(benign => error.StartsWith(benign, StringComparison.Ordinal)))
+            if (ErrorText(line) is not { } error || IsBenign(error))
                 continue;
             if (!Summaries.Any(s => error.StartsWith(s, StringComparison.Ordinal)))
                 return new CriuFailureCause(error, CriuFixes.For(error));
@@ -41,6 +41,10 @@ internal static partial class CriuLogDiagnosis
         // Only a summary: better than nothing when it names a fix (the lazy-pages transfer), else say nothing.
         return summary is not null && CriuFixes.For(summary) is { } fix ? new CriuFailureCause(summary, fix) : null;
     }
+
+    /// <summary>Whether <paramref name="error"/> (an error line's text, or CRIU's <c>cr_errmsg</c>) is one every run logs here.</summary>
+    public static bool IsBenign(string error) =>
+        Benign.Any(benign => error.Contains(benign, StringComparison.Ordinal));
 
     /// <summary>The cause in the log file at <paramref name="path"/>; <see langword="null"/> when it holds none or cannot be read.</summary>
     public static CriuFailureCause? DiagnoseFile(string path)

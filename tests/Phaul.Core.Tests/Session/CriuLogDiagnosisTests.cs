@@ -107,4 +107,32 @@ public class CriuLogDiagnosisTests
         Assert.StartsWith("CRIU Restore failed: Can't fork for 5: File exists", error.Message, StringComparison.Ordinal);
         Assert.Null(error.LogPath);
     }
+
+    [Fact]
+    public void A_failure_without_a_cause_in_its_log_does_not_quote_the_rlimit_line_as_what_CRIU_said()
+    {
+        var error = new CriuException(CriuReqType.Dump, "CRIU reported failure",
+                                      criuMessage: "Error (criu/util.c:1534): rlimit: Can't setup RLIMIT_NOFILE for self: Operation not permitted");
+
+        Assert.Null(error.FirstError);
+        Assert.DoesNotContain("RLIMIT_NOFILE", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("rlimit:", error.CriuMessage!["Error (criu/util.c:1534): ".Length..], StringComparison.Ordinal); // kept for callers
+    }
+
+    [Fact]
+    public void The_lazy_pages_daemon_and_page_server_failures_lead_with_the_cause_in_their_whole_log()
+    {
+        // Failure handled: a destination's own CRIU processes (page server, lazy-pages daemon) failed with only a log tail.
+        using var dir = new TempDirectory();
+        var log = Path.Combine(dir.Path, "lazy-pages.log");
+        File.WriteAllLines(log, [Rlimit, "(00.5) Error (criu/uffd.c:1): uffd: Can't read userfaultfd: Bad file descriptor",
+                                 .. Enumerable.Range(0, 40).Select(i => $"(01.{i:000000}) later {i}")]);
+
+        var details = CriuFailureDetails.FromLogFile(log, ["(01.000039) later 39"]);
+        var error = new LazyPagesDaemonException("pid 77 exited with 1: not every page arrived", details.LogTail, details);
+
+        Assert.StartsWith("CRIU lazy-pages failed: uffd: Can't read userfaultfd: Bad file descriptor", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"Full log: {log}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not every page arrived", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -12,7 +12,10 @@ internal enum ExitCode
     /// <summary>The command failed; for <c>migrate</c>, the tree was not migrated and runs on the source.</summary>
     Failed = 1,
 
-    /// <summary>The command line or an input file was wrong; nothing was done.</summary>
+    /// <summary>
+    /// The command line or an input file was wrong, or <c>migrate</c>'s --pid is no tree CRIU can dump (e.g. a kernel thread,
+    /// pid 1, phaul's own ancestor); nothing was done, nothing was frozen.
+    /// </summary>
     BadInput = 2,
 
     /// <summary><c>migrate</c> (post-copy) lost the process: it had resumed on the destination, its pages could not follow, and it runs nowhere.</summary>

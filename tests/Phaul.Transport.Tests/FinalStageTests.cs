@@ -195,6 +195,36 @@ public class FinalStageTests
     }
 
     [Fact]
+    public async Task A_failed_restore_ends_the_destinations_session_as_its_own_restore_failure_with_CRIUs_cause()
+    {
+        // Failure handled: serve reported its own failed restores as "the source closed the connection before the tree was
+        // restored"; and the source's message must say it was the destination's restore, with the destination's headline.
+        await using var destination = new FakeDestination(TestKeys.Shared);
+        destination.Criu.Setup(c => c.RestoreAsync(It.IsAny<CriuOpts>(), It.IsAny<ICriuNotify?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new CriuException(CriuReqType.Restore, "CRIU reported failure",
+                logTail: ["(00.1) Error (criu/util.c:1534): rlimit: Can't setup RLIMIT_NOFILE for self: Operation not permitted",
+                          "(00.2) Error (criu/cr-restore.c:1237): Can't fork for 5: File exists"]));
+        using var source = new TempDirectory();
+        var connection = await destination.ConnectAsync(TestKeys.Shared);
+        var dump = new ScriptedDump(source.Path) { Files = { ["core-1.img"] = [1] } };
+        await connection.Remote.StartIterAsync(Ct);
+
+        var error = await Assert.ThrowsAsync<TransportException>(() =>
+            connection.Local.DumpCopyRestoreAsync(dump.Criu.Object, new PhaulConfig { Pid = 5, Memfd = connection.Memfd, Wdir = source.Path }, "", Ct));
+        await connection.DisposeAsync();
+
+        Assert.StartsWith("Destination Restore (iteration 0) failed", error.Message, StringComparison.Ordinal);
+        Assert.Contains("the destination's restore failed", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CRIU Restore failed: Can't fork for 5: File exists", error.Message, StringComparison.Ordinal);
+        var ended = await destination.SessionEnded.WaitAsync(Patience, Ct);
+        var failure = Assert.IsType<TransportException>(ended.Error);
+        Assert.Equal((TransportSide.Destination, TransportPhase.Restore), (failure.Side, failure.Phase));
+        Assert.Contains("CRIU Restore failed: Can't fork for 5: File exists", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("closed the connection before the tree was restored", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("RLIMIT_NOFILE", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_failed_dump_is_reported_as_the_sources_final_dump()
     {
         // Failure handled: CRIU cannot dump the tree (it keeps running).

@@ -60,7 +60,7 @@ public sealed partial class PostCopyStageTests : IAsyncDisposable
         await ConnectAsync();
         var client = PhaulClient.Create(Connection.Local, Connection.Remote, Config,
                                         new PhaulClientOptions { Strategy = MigrationStrategy.PostCopy, AllowFallback = false, CriuFactory = () => _dump.Criu.Object },
-                                        loggerFactory: null, MigrationDependencies.Default with { PipeSizeCheck = () => null });
+                                        loggerFactory: null, MigrationDependencies.Default with { PipeSizeCheck = () => null, TreeCheck = _ => TreeVerdict.Dumpable });
 
         var report = await client.MigrateAsync(Ct).WaitAsync(Patience, Ct);
         await Connection.DisposeAsync();

@@ -75,6 +75,7 @@ internal static class RemoteMigration
     /// <summary>The exit code for a failure <see cref="DescribeFailure"/> explains: where the tree runs decides it.</summary>
     public static ExitCode ExitCodeFor(Exception failure) => failure switch
     {
+        MigrationException { Step: MigrationStep.CheckTree } => ExitCode.BadInput,
         MigrationException { ProcessLost: true } => ExitCode.ProcessLost,
         MigrationException { HandOverInDoubt: true } => ExitCode.HandOverInDoubt,
         _ => ExitCode.Failed,
@@ -83,6 +84,8 @@ internal static class RemoteMigration
     /// <summary>Why a migration of <paramref name="pid"/> failed and where the tree runs now; null for an exception no migration failure explains.</summary>
     public static string? DescribeFailure(Exception failure, int pid) => failure switch
     {
+        MigrationException { Step: MigrationStep.CheckTree } refused =>
+            $"--pid {pid}: {refused.InnerException?.Message} Nothing was frozen: pid {pid} keeps running here.",
         MigrationException migration => migration.Message,
         TransportException { Phase: TransportPhase.Authentication } auth =>
             $"{auth.Message}. Both hosts need the same key file. Pid {pid} was not touched: it keeps running here.",

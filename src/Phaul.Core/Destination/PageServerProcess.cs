@@ -49,7 +49,7 @@ internal sealed class PageServerProcess : IDisposable
             var log = await PageServerOutcome.ReadAsync(_logPath, CancellationToken.None).ConfigureAwait(false);
             throw new CriuException(CriuReqType.PageServerChld,
                                     $"page server pid {Pid} of iteration {Iteration} did not finish within {timeout}; killed it.",
-                                    logTail: log.Tail);
+                                    CriuFailureDetails.FromLogFile(_logPath, log.Tail));
         }
         var verdict = await PageServerOutcome.ReadAsync(_logPath, cancellationToken).ConfigureAwait(false);
         if (!verdict.Succeeded)
@@ -57,7 +57,7 @@ internal sealed class PageServerProcess : IDisposable
             _logger.PageServerFailed(Iteration, Pid, verdict.Error!);
             throw new CriuException(CriuReqType.PageServerChld,
                                     $"page server pid {Pid} of iteration {Iteration} failed: {verdict.Error}",
-                                    logTail: verdict.Tail);
+                                    CriuFailureDetails.FromLogFile(_logPath, verdict.Tail));
         }
         _succeeded = true;
         _logger.PageServerFinished(Iteration, Pid);

@@ -96,4 +96,13 @@ internal static partial class MigrationLog
     [LoggerMessage(EventId = 2103, Level = LogLevel.Warning,
         Message = "Iteration {Iteration}: killing page server pid {PageServerPid} ({Why})")]
     public static partial void PageServerKilled(this ILogger logger, int iteration, int pageServerPid, string why);
+
+    [LoggerMessage(EventId = 2050, Level = LogLevel.Warning, Message = "Pid {Pid} ({Subject}): {Note}")]
+    public static partial void TreeNeedsAttention(this ILogger logger, int pid, string subject, string note);
+
+    [LoggerMessage(EventId = 2051, Level = LogLevel.Information, Message = "Pid {Pid} ({Subject}): {Note}")]
+    public static partial void TreeNote(this ILogger logger, int pid, string subject, string note);
+
+    [LoggerMessage(EventId = 2052, Level = LogLevel.Error, Message = "Pid {Pid} cannot be dumped, so nothing was started: {Refusal}")]
+    public static partial void TreeRefused(this ILogger logger, int pid, string refusal);
 }

@@ -18,6 +18,12 @@ internal sealed record MigrationDependencies(IStatsSource Stats, IImagesDirector
     /// <summary>The private mappings of the tree rooted at a pid, as the source judges them against the destination's accounting.</summary>
     public Func<int, TreeMappings?> ReadTreeMappings { get; init; } = TreeMappings.Read;
 
+    /// <summary>Whether CRIU can dump the tree at a pid; by default every pid passes, so that tests with a fake CRIU need no real tree.</summary>
+    public Func<int, TreeVerdict> TreeCheck { get; init; } = _ => TreeVerdict.Dumpable;
+
     public static MigrationDependencies Default { get; } =
-        new(CriuStatsSource.Instance, ImagesDirectoryOpener.Instance, Phaul.MemorySocket.Instance, ProcessTrees.Instance);
+        new(CriuStatsSource.Instance, ImagesDirectoryOpener.Instance, Phaul.MemorySocket.Instance, ProcessTrees.Instance)
+        {
+            TreeCheck = DumpableTreeCheck.Host.Check,
+        };
 }

@@ -29,4 +29,10 @@ public enum MigrationStep
 
     /// <summary>Running the hooks (<see cref="PhaulClientOptions.Hooks"/>) before the first iteration or after a pre-dump.</summary>
     RunHooks,
+
+    /// <summary>
+    /// Checking, before anything freezes, that CRIU can dump the tree: not a kernel thread, not the host's init, not phaul or
+    /// its ancestor, and within CRIU's PID-namespace and session rules. A failure here is bad input: the message names the fix.
+    /// </summary>
+    CheckTree,
 }

@@ -83,7 +83,9 @@ public sealed partial class PhaulClient
     /// <exception cref="MigrationException">
     /// A step failed; unless <see cref="MigrationException.FinalStageCompleted"/> or <see cref="MigrationException.ProcessLost"/>,
     /// the tree runs on the source. A strategy that cannot run without a fallback fails at <see cref="MigrationStep.CheckFeatures"/>
-    /// with a <see cref="StrategyUnavailableException"/> inside.
+    /// with a <see cref="StrategyUnavailableException"/> inside. A tree CRIU cannot dump (a kernel thread, the host's init,
+    /// phaul or its ancestor, a process breaking CRIU's PID-namespace rules) fails at <see cref="MigrationStep.CheckTree"/>,
+    /// before anything is started or frozen, with the fix in the message.
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the tree runs on the source.</exception>
     /// <exception cref="InvalidOperationException">This client has migrated (or tried to) before.</exception>
@@ -95,6 +97,8 @@ public sealed partial class PhaulClient
         using var criu = (_options.CriuFactory ?? (() => new Criu()))();
         try
         {
+            run.Enter(MigrationStep.CheckTree);
+            CheckTree();
             run.Enter(MigrationStep.PrepareCriu);
             if (criu is ILocalCriu prepared)
             {
@@ -130,6 +134,24 @@ public sealed partial class PhaulClient
         finally
         {
             (criu as ILocalCriu)?.Cleanup();
+        }
+    }
+
+    /// <summary>Refuses a tree CRIU cannot dump, before anything is started or frozen; logs what CRIU will do with its namespaces.</summary>
+    private void CheckTree()
+    {
+        var verdict = _dependencies.TreeCheck(_config.Pid);
+        if (verdict.Refusal is { } refusal)
+        {
+            _logger.TreeRefused(_config.Pid, refusal);
+            throw new TreeNotDumpableException(refusal);
+        }
+        foreach (var note in verdict.Notes)
+        {
+            if (note.NeedsAttention)
+                _logger.TreeNeedsAttention(_config.Pid, note.Subject, note.Text);
+            else
+                _logger.TreeNote(_config.Pid, note.Subject, note.Text);
         }
     }
 }

@@ -119,7 +119,8 @@ internal sealed class LazyPagesDaemon : IDisposable
     private LazyPagesDaemonException Failure(string message)
     {
         var tail = TextTail.TryRead(_logPath, TailLines);
-        return new LazyPagesDaemonException(message, tail.Count > 0 ? tail : _process.OutputTail(TailLines));
+        return new LazyPagesDaemonException(message, tail.Count > 0 ? tail : _process.OutputTail(TailLines),
+                                            CriuFailureDetails.FromLogFile(_logPath, tail));
     }
 
     public void Dispose()

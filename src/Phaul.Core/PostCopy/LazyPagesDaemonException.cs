@@ -16,6 +16,16 @@ internal sealed class LazyPagesDaemonException : Exception
         LogTail = logTail ?? [];
     }
 
+    /// <summary>Creates the exception, leading with the cause found in the daemon's whole log when there is one.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="logTail">The last lines of the daemon's log (or of its output).</param>
+    /// <param name="log">What the daemon's log says.</param>
+    public LazyPagesDaemonException(string message, IReadOnlyList<string> logTail, CriuFailureDetails log)
+        : base(log.Cause is null ? Compose(message, logTail) : CriuFailureText.Compose("CRIU lazy-pages", message, log))
+    {
+        LogTail = logTail;
+    }
+
     /// <summary>The last lines of the daemon's log; empty when there was none.</summary>
     public IReadOnlyList<string> LogTail { get; }
 

@@ -39,6 +39,10 @@ internal sealed partial class PostCopyStage : IDisposable
     private IDisposable? _sourceGuard;
     private readonly Timeline _timeline = new();
     private volatile bool _pagesArrived;
+
+    // Pages are owed only from the post-dump notification on, when the destination's daemon starts to ask for them;
+    // a dump that fails before it (e.g. on an established TCP connection) owes nothing, and its own error is the cause.
+    private volatile bool _pagesOwed;
     private string? _dumpLog;
 
     public PostCopyStage(ILazyDestination destination, InProcessLocalOptions options, ILogger logger, MigrationDependencies dependencies,
@@ -208,7 +212,7 @@ internal sealed partial class PostCopyStage : IDisposable
 
     private void OnSourceDumpEnded(Task dump)
     {
-        if (dump.IsCompletedSuccessfully || _killDump.IsCancellationRequested || _pagesArrived)
+        if (dump.IsCompletedSuccessfully || _killDump.IsCancellationRequested || _pagesArrived || !_pagesOwed)
             return;
         _logger.SourceDumpFailedWhileServing(_config.Pid, dump.Exception?.InnerException);
         _ = Interop.Shutdown(_config.Memfd, Interop.SHUT_RDWR);
@@ -230,6 +234,7 @@ internal sealed partial class PostCopyStage : IDisposable
     private async Task StartDestinationAsync(CancellationToken cancellationToken)
     {
         _timeline.ImagesWritten();
+        _pagesOwed = true;
         await _destination.StartAsync(_directory, cancellationToken).ConfigureAwait(false);
         _timeline.DaemonReady();
     }

@@ -3,8 +3,9 @@ using Phaul.Rpc;
 namespace Phaul;
 
 /// <summary>
-/// CRIU failed a request. Carries what CRIU said (its errno and message) and the end of its log,
-/// because CRIU's message is the first error it logged, which is rarely the cause.
+/// CRIU failed a request. Carries what CRIU said (its errno and message), the end of its log, and, found in the whole
+/// log, the real cause: CRIU's message is the first error it logged, which is rarely the cause (on hosts without
+/// CAP_SYS_RESOURCE it is always a harmless RLIMIT_NOFILE line). The message leads with that cause and its fix.
 /// </summary>
 public class CriuException : Exception
 {
@@ -17,12 +18,21 @@ public class CriuException : Exception
     /// <param name="innerException">The underlying failure, if any.</param>
     public CriuException(CriuReqType requestType, string message, int? criuErrno = null, string? criuMessage = null,
                          IReadOnlyList<string>? logTail = null, Exception? innerException = null)
-        : base(Compose(requestType, message, criuErrno, criuMessage, logTail), innerException)
+        : this(requestType, message, new CriuFailureDetails(criuErrno, criuMessage, logTail ?? [], CriuLogDiagnosis.Diagnose(logTail ?? []), null),
+               innerException)
+    {
+    }
+
+    internal CriuException(CriuReqType requestType, string message, CriuFailureDetails details, Exception? innerException = null)
+        : base(CriuFailureText.Compose(requestType, message, details), innerException)
     {
         RequestType = requestType;
-        CriuErrno = criuErrno;
-        CriuMessage = criuMessage;
-        LogTail = logTail ?? [];
+        CriuErrno = details.Errno;
+        CriuMessage = details.CriuMessage;
+        LogTail = details.LogTail;
+        FirstError = details.Cause?.FirstError;
+        Fix = details.Cause?.Fix;
+        LogPath = details.LogPath;
     }
 
     /// <summary>The request CRIU failed.</summary>
@@ -37,16 +47,29 @@ public class CriuException : Exception
     /// <summary>The last lines of CRIU's log file; empty when no log file was set or it could not be read.</summary>
     public IReadOnlyList<string> LogTail { get; }
 
-    private static string Compose(CriuReqType requestType, string message, int? criuErrno, string? criuMessage,
-                                  IReadOnlyList<string>? logTail)
-    {
-        var text = $"CRIU {requestType}: {message}";
-        if (criuErrno is { } errno)
-            text += $" (cr_errno {errno}: {new System.ComponentModel.Win32Exception(errno).Message})";
-        if (!string.IsNullOrEmpty(criuMessage))
-            text += $"; CRIU said: {criuMessage.TrimEnd()}";
-        if (logTail is { Count: > 0 })
-            text += Environment.NewLine + "CRIU log tail:" + Environment.NewLine + string.Join(Environment.NewLine, logTail);
-        return text;
-    }
+    /// <summary>
+    /// CRIU's first fatal error in its log, lines that are always there skipped (e.g.
+    /// <c>inet: Connected TCP socket, consider using --tcp-established option.</c>); <see langword="null"/> when the log
+    /// held none or could not be read.
+    /// </summary>
+    public string? FirstError { get; }
+
+    /// <summary>What to change so that the request can succeed, where CRIU names it or the situation is known; else <see langword="null"/>.</summary>
+    public string? Fix { get; }
+
+    /// <summary>The path of CRIU's full log for the request, on the host that ran it; <see langword="null"/> when none was set or it cannot be resolved.</summary>
+    public string? LogPath { get; }
+}
+
+/// <summary>What Phaul learnt about a failed CRIU request besides its own description of it.</summary>
+internal sealed record CriuFailureDetails(int? Errno, string? CriuMessage, IReadOnlyList<string> LogTail, CriuFailureCause? Cause,
+                                          string? LogPath)
+{
+    /// <summary>The details of a request whose log is at <paramref name="log"/> (none when null).</summary>
+    public static CriuFailureDetails FromLog(CriuLogLocation? log, int? errno = null, string? criuMessage = null) =>
+        new(errno, criuMessage, log?.Tail() ?? [], log?.Diagnose(), log?.Path());
+
+    /// <summary>The details of a CRIU process of our own (page server, lazy-pages daemon) whose log is at <paramref name="path"/>.</summary>
+    public static CriuFailureDetails FromLogFile(string path, IReadOnlyList<string> tail) =>
+        new(null, null, tail, CriuLogDiagnosis.DiagnoseFile(path), File.Exists(path) ? path : null);
 }

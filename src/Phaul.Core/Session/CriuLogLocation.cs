@@ -14,7 +14,27 @@ internal sealed record CriuLogLocation(int DirectoryFd, string Name)
             ? new CriuLogLocation(opts.HasWorkDirFd ? opts.WorkDirFd : opts.ImagesDirFd, opts.LogFile)
             : null;
 
-    /// <summary>The last lines of the log, read through our own fd of the directory; empty when unreadable.</summary>
-    public IReadOnlyList<string> Tail() =>
-        TextTail.TryRead($"/proc/self/fd/{DirectoryFd}/{Name}", TailLines);
+    // Read through our own fd of the directory: the caller's path to it may have changed since.
+    private string ThroughFd => $"/proc/self/fd/{DirectoryFd}/{Name}";
+
+    /// <summary>The last lines of the log; empty when unreadable.</summary>
+    public IReadOnlyList<string> Tail() => TextTail.TryRead(ThroughFd, TailLines);
+
+    /// <summary>CRIU's first real error in the whole log (it may lie far before the tail), with its fix; null when none.</summary>
+    public CriuFailureCause? Diagnose() => CriuLogDiagnosis.DiagnoseFile(ThroughFd);
+
+    /// <summary>The log's path for a person to open, or <see langword="null"/> when the directory's fd no longer resolves.</summary>
+    public string? Path()
+    {
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{DirectoryFd}").LinkTarget is { } directory
+                ? System.IO.Path.Combine(directory, Name)
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 }

@@ -28,24 +28,25 @@ internal sealed partial class SwrkSession
         var exit = await _process.EndAsync(ExitGrace).ConfigureAwait(false);
         var output = _process.OutputTail(OutputTailLines);
         var message = $"criu swrk (pid {Pid}) {exit} before answering" + Quote("its output ended with", output);
-        return Break(new CriuException(request.Type, message, logTail: CriuLogLocation.Of(request.Opts)?.Tail(),
-                                       innerException: cause));
+        return Break(new CriuException(request.Type, message, CriuFailureDetails.FromLog(CriuLogLocation.Of(request.Opts)), cause));
     }
 
     /// <summary>The exception for a request CRIU failed, or that a notify handler failed.</summary>
     private CriuException Failed(CriuReq request, CriuResp response, NotifyDispatcher dispatcher)
     {
-        var logTail = CriuLogLocation.Of(request.Opts)?.Tail() ?? [];
+        var details = CriuFailureDetails.FromLog(CriuLogLocation.Of(request.Opts), response.HasCrErrno ? response.CrErrno : null,
+                                                 response.HasCrErrmsg ? response.CrErrmsg : null);
         var message = response.Success ? "CRIU completed the request, but" : "CRIU reported failure";
         if (dispatcher.Failure is { } failure)
+        {
+            // The handler's failure is the cause; CRIU's log only reports its consequence.
+            details = details with { Cause = null };
             message += $"{(response.Success ? "" : ";")} the {dispatcher.FailedScript} notify handler threw: {failure.Message}";
+        }
         // Errors CRIU meets before its log is open (bad options) only reach its output.
-        if (logTail.Count == 0)
+        if (details.LogTail.Count == 0)
             message += Quote("criu swrk's output ended with", _process.OutputTail(OutputTailLines));
-        return new CriuException(request.Type, message,
-                                 response.HasCrErrno ? response.CrErrno : null,
-                                 response.HasCrErrmsg ? response.CrErrmsg : null,
-                                 logTail, dispatcher.Failure);
+        return new CriuException(request.Type, message, details, dispatcher.Failure);
     }
 
     private static string Quote(string heading, IReadOnlyList<string> lines) =>

@@ -33,6 +33,18 @@ public class ExitCodeTests
     }
 
     [Fact]
+    public void A_pid_CRIU_cannot_dump_is_bad_input_exiting_2_with_the_fix_and_the_tree_untouched()
+    {
+        // Handles: --pid 2 (a kernel thread), 1, phaul's ancestor...: refused by the core before anything froze.
+        var refused = new MigrationException(MigrationStep.CheckTree, null, finalStageCompleted: false,
+                                             new InvalidOperationException("pid 2 (kthreadd) is a kernel thread. Fix: give another pid."));
+
+        Assert.Equal(ExitCode.BadInput, RemoteMigration.ExitCodeFor(refused));
+        Assert.Equal("--pid 2: pid 2 (kthreadd) is a kernel thread. Fix: give another pid. Nothing was frozen: pid 2 keeps running here.",
+                     RemoteMigration.DescribeFailure(refused, 2));
+    }
+
+    [Fact]
     public async Task Migrate_help_lists_every_exit_code()
     {
         var result = await PhaulCli.RunAsync("migrate", "--help");

@@ -69,6 +69,9 @@ internal sealed class LoopHarness : IDisposable
     /// <summary>Hooks to run; with any, the final stage dumps through the CRIU it was given, as a real local does.</summary>
     public IReadOnlyList<IMigrationHook> Hooks { get; set; } = [];
 
+    /// <summary>The pre-freeze check of the tree; default: every pid passes.</summary>
+    public Func<int, TreeVerdict> TreeCheck { get; set; } = _ => TreeVerdict.Dumpable;
+
     // stopRules: options whose pre-copy stop rules to use; null for the defaults.
     public PhaulClient Client(MigrationStrategy strategy = MigrationStrategy.Auto, PhaulClientOptions? stopRules = null, bool allowFallback = true) =>
         PhaulClient.Create(Local.Object, Remote.Object, Config,
@@ -77,7 +80,7 @@ internal sealed class LoopHarness : IDisposable
                                Strategy = strategy, AllowFallback = allowFallback, CriuFactory = () => Criu.Object,
                                Hooks = Hooks,
                            },
-                           null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket));
+                           null, new MigrationDependencies(StatsSource.Object, Directories, MemorySocket) { TreeCheck = TreeCheck });
 
     private Task Start()
     {

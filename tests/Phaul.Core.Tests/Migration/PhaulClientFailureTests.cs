@@ -21,6 +21,23 @@ public class PhaulClientFailureTests
     }
 
     [Fact]
+    public async Task A_tree_CRIU_cannot_dump_fails_at_CheckTree_before_CRIU_or_the_destination_is_touched()
+    {
+        // Handles: pid 1, a kernel thread, phaul's own ancestor or a PID-namespace rule CRIU would refuse inside the freeze.
+        using var harness = new LoopHarness { TreeCheck = pid => TreeVerdict.Refused($"pid {pid} is a kernel thread. Fix: give another pid.") };
+
+        var error = await Assert.ThrowsAsync<MigrationException>(() => harness.Client().MigrateAsync(Token));
+
+        Assert.Equal(MigrationStep.CheckTree, error.Step);
+        Assert.False(error.FinalStageCompleted);
+        Assert.IsType<TreeNotDumpableException>(error.InnerException);
+        Assert.Contains("pid 4321 is a kernel thread. Fix: give another pid.", error.Message, StringComparison.Ordinal);
+        Assert.Empty(harness.Calls);
+        harness.Remote.VerifyNoOtherCalls();
+        harness.Local.VerifyNoOtherCalls();
+    }
+
+    [Fact]
     public async Task FailingStartIter_IsNamed_AndOnlyStartedIterationsAreStopped()
     {
         // Handles: the destination cannot start iteration 1's page server.

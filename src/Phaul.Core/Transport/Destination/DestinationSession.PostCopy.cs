@@ -50,7 +50,7 @@ internal sealed partial class DestinationSession
         var iteration = RunningLazyIteration(TransportPhase.Restore, "LazyRestore");
         ThrowIfRestoredBefore();
         if (SourceCriuOptions(request.CriuOpts, out var refusal) is not { } criuOptions)
-            return new RestoreResult { Error = refusal };
+            return RestoreFailed(refusal);
         var directory = _target.LastImagesDir;
         _logger.Restoring(_id, directory, _receiver.Files, _receiver.Bytes);
         var elapsed = Stopwatch.StartNew();
@@ -76,8 +76,7 @@ internal sealed partial class DestinationSession
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _logger.RestoreFailed(_id, e.Message);
-            return new RestoreResult { Error = $"CRIU could not restore the tree lazily on the destination: {e.Message}" };
+            return RestoreFailed($"the destination's lazy restore failed (its paths are on the destination): {e.Message}");
         }
         var stats = await ReadStatsAsync(directory, cancellationToken).ConfigureAwait(false);
         return new RestoreResult { Pid = RestoredPid!.Value, RestoreStats = stats };

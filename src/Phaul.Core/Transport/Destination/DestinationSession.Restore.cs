@@ -22,24 +22,22 @@ internal sealed partial class DestinationSession
             throw _channel.Failure(TransportPhase.Restore, "the source asked for a plain restore in a lazy iteration", OpenIteration);
         ThrowIfImagesDiffer(request.FileCount, request.TotalBytes);
         if (SourceCriuOptions(request.CriuOpts, out var refusal) is not { } criuOptions)
-            return new RestoreResult { Error = refusal };
+            return RestoreFailed(refusal);
         if (_state.OpenIteration is not { } iteration)
             return new RestoreResult { Error = "no iteration is running on the destination, so there are no images to restore from" };
 
         var stopError = await StopOpenIterationAsync(cancellationToken).ConfigureAwait(false);
         _state = _state.StoppedByRestore(iteration, stopError);
         if (stopError.Length > 0)
-            return new RestoreResult { Error = $"the page server of iteration {iteration} failed, so the pages are incomplete: {stopError}" };
+            return RestoreFailed($"the page server of iteration {iteration} failed, so the pages are incomplete: {stopError}");
         return await RestoreFromAsync(_target.LastImagesDir, iteration, criuOptions, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The CRIU options the source sent for the restore, if all of them are on the allow-list; else null and why (logged).</summary>
+    /// <summary>The CRIU options the source sent for the restore, if all of them are on the allow-list; else null and why.</summary>
     private CriuOpts? SourceCriuOptions(Google.Protobuf.ByteString wire, out string refusal)
     {
         var accepted = RestoreOptionsWire.Accept(wire, out refusal);
-        if (accepted is null)
-            _logger.RestoreOptionsRefused(_id, refusal);
-        else
+        if (accepted is not null)
             _logger.RestoreOptionsAccepted(_id, RestoreOptionsWire.Describe(accepted));
         return accepted;
     }
@@ -104,11 +102,18 @@ internal sealed partial class DestinationSession
         {
             _handOver.Abandon();
             KillHeldCopy(watch);
-            _logger.RestoreFailed(_id, e.Message);
-            return new RestoreResult { Error = $"CRIU could not restore the tree on the destination: {e.Message}" };
+            return RestoreFailed($"the destination's restore failed (its paths are on the destination): {e.Message}");
         }
         var stats = await ReadStatsAsync(directory, cancellationToken).ConfigureAwait(false);
         return new RestoreResult { Pid = RestoredPid!.Value, RestoreStats = stats };
+    }
+
+    /// <summary>Remembers and logs a failed restore; the result tells the source, which resumes its tree.</summary>
+    private RestoreResult RestoreFailed(string error)
+    {
+        _state = _state.RestoreFailed(error);
+        _logger.RestoreFailed(_id, error);
+        return new RestoreResult { Error = error };
     }
 
     // CRIU kills a tree whose restore failed; a CRIU that died (killed) leaves its half-restored children behind.

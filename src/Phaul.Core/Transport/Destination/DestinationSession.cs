@@ -66,6 +66,11 @@ internal sealed partial class DestinationSession : IDisposable
         {
             throw _channel.Failure(TransportPhase.PostCopyPages, $"{Describe(loss)}; the connection failed: {broken.Reason}", OpenIteration, loss);
         }
+        catch (TransportException broken) when (RestoreFailure(broken) is { } failed)
+        {
+            // The source resumed its tree and went away (or aborted): what ended the session is the failed restore.
+            throw failed;
+        }
         finally
         {
             await EndExtensionsAsync().ConfigureAwait(false);
@@ -73,8 +78,16 @@ internal sealed partial class DestinationSession : IDisposable
         if (lostAtClose is { } lost)
             throw _channel.Failure(TransportPhase.PostCopyPages, $"the source closed the connection, and {Describe(lost)}", OpenIteration, lost);
         if (RestoredPid is null)
-            throw _channel.Failure(TransportPhase.AwaitingRequest, "the source closed the connection before the tree was restored", OpenIteration);
+            throw RestoreFailure(null)
+                  ?? _channel.Failure(TransportPhase.AwaitingRequest, "the source closed the connection before the tree was restored", OpenIteration);
     }
+
+    /// <summary>This destination's own failed restore, when that is how the session ended; else null.</summary>
+    private TransportException? RestoreFailure(Exception? then) =>
+        RestoredPid is null && _state.RestoreFailure is { } failure
+            ? new TransportException(TransportSide.Destination, TransportPhase.Restore,
+                                     $"{failure}; the source resumed its tree", OpenIteration, _channel.PeerEndPoint, then)
+            : null;
 
     /// <summary>The next request; a failure of the open iteration's page server ends the wait with that failure.</summary>
     private async Task<Envelope?> ReceiveRequestAsync(CancellationToken receiving, CancellationToken cancellationToken)

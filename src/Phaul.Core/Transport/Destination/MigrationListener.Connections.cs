@@ -307,16 +307,16 @@ public sealed partial class MigrationListener
     private void EndSessionDirectory(string id, string directory, bool restored)
     {
         if (!(restored ? _options.KeepImages : _options.KeepFailed))
-            RemoveImages(id, directory);
+            RemoveImages(id, directory, restored ? "the tree runs here" : "it failed, the tree was not restored here");
         SessionDirectories.MarkEnded(directory);
     }
 
-    private void RemoveImages(string id, string directory)
+    private void RemoveImages(string id, string directory, string outcome)
     {
         try
         {
             var (files, bytes) = SessionImages.Remove(directory);
-            _logger.SessionImagesRemoved(id, files, bytes);
+            _logger.SessionImagesRemoved(id, outcome, files, bytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

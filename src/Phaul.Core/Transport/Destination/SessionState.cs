@@ -36,6 +36,9 @@ internal sealed record SessionState
     /// </summary>
     public (int Iteration, string Error)? RestoreStop { get; private init; }
 
+    /// <summary>Why the restore failed, when it did (the tree then runs on the source): the session's outcome once the source leaves.</summary>
+    public string? RestoreFailure { get; private init; }
+
     public bool BeforeRestore => Stage == SessionStage.Copying;
 
     /// <summary>The open iteration when it is lazy.</summary>
@@ -52,6 +55,8 @@ internal sealed record SessionState
 
     /// <summary>A StopIter without an open iteration was answered: the restore's stop is not answered twice.</summary>
     public SessionState RestoreStopAnswered() => this with { RestoreStop = null };
+
+    public SessionState RestoreFailed(string error) => this with { RestoreFailure = error };
 
     public SessionState Restored(int pid) => this with { Stage = SessionStage.Restored, RestoredPid = pid };
 

@@ -53,11 +53,8 @@ internal static partial class TransportLog
     [LoggerMessage(3060, LogLevel.Information, "Session {SessionId}: the restore takes the source's CRIU options: {Options}")]
     public static partial void RestoreOptionsAccepted(this ILogger logger, string sessionId, string options);
 
-    [LoggerMessage(3061, LogLevel.Warning, "Session {SessionId}: refused the source's restore: {Refusal}")]
-    public static partial void RestoreOptionsRefused(this ILogger logger, string sessionId, string refusal);
-
-    [LoggerMessage(3018, LogLevel.Information, "Session {SessionId}: the tree runs here; removed its {Files} image files ({Bytes} bytes), kept the logs")]
-    public static partial void SessionImagesRemoved(this ILogger logger, string sessionId, int files, long bytes);
+    [LoggerMessage(3018, LogLevel.Information, "Session {SessionId}: {Outcome}; removed its {Files} image files ({Bytes} bytes), kept the logs")]
+    public static partial void SessionImagesRemoved(this ILogger logger, string sessionId, string outcome, int files, long bytes);
 
     [LoggerMessage(3019, LogLevel.Warning, "Session {SessionId}: could not remove its image files: {Error}")]
     public static partial void SessionImagesNotRemoved(this ILogger logger, string sessionId, string error);

@@ -28,7 +28,16 @@ internal sealed partial class RemoteRestoreLocal
         var destination = new RemoteLazyDestination(_control, iteration, config.Pid, _options);
         var options = new InProcessLocalOptions { CriuOptions = _options.CriuOptions, ConfigureDump = _configureDump, Progress = _options.Progress };
         using var stage = new PostCopyStage(destination, options, _control.Logger, _options.Dependencies, config, dumpDirectory);
-        await stage.RunAsync(criu, lastClientImagesPath, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await stage.RunAsync(criu, lastClientImagesPath, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CriuException dumpFailed) when (stage.RestoredPid is null)
+        {
+            // The source's own lazy dump failed before anything was restored: say which side it was.
+            throw new TransportException(TransportSide.Source, TransportPhase.FinalDump, FinalDumpFailed(dumpFailed), iteration,
+                                         innerException: dumpFailed);
+        }
         // FinalDump stays null: CRIU's lazy page server restarts the dump's statistics, so its stats-dump holds zeros.
         Restored = destination.Restored;
         PostCopy = await stage.ReportAsync().ConfigureAwait(false);

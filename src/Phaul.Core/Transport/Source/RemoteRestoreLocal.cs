@@ -109,12 +109,16 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
     {
         var destinationGone = await _control.ProbeDestinationGoneAsync().ConfigureAwait(false);
         return destinationGone is null
-            ? new TransportException(TransportSide.Source, TransportPhase.FinalDump, $"CRIU's final dump failed: {failure.Message}",
+            ? new TransportException(TransportSide.Source, TransportPhase.FinalDump, FinalDumpFailed(failure),
                                      iteration, innerException: failure)
             : new TransportException(TransportSide.Destination, TransportPhase.FinalDump,
-                                     $"{destinationGone}, and CRIU's final dump failed: {failure.Message}", iteration,
+                                     $"{destinationGone}, and {FinalDumpFailed(failure)}", iteration,
                                      _control.Channel.PeerEndPoint, failure);
     }
+
+    // A CriuException with a cause says itself that CRIU's dump failed, and leads with the cause.
+    internal static string FinalDumpFailed(Exception failure) =>
+        failure is CriuException { FirstError: not null } ? $"the source's {failure.Message}" : $"CRIU's final dump failed: {failure.Message}";
 
     // Statistics only inform the report: the tree has moved by now, so a bad file must not fail the migration.
     private async Task<DumpStatistics?> TryReadDumpStatsAsync(string dumpDirectory)

@@ -55,8 +55,9 @@ public sealed class MigrationTelemetryTests : IDisposable
         Assert.Equal(ActivityStatusCode.Ok, migrate.Status);
         Assert.Equal("pre_copy", migrate.GetTagItem("phaul.strategy"));
         var steps = Spans().Where(span => span.ParentSpanId == migrate.SpanId).Select(span => span.OperationName).ToList();
-        Assert.Equal(["phaul.prepare_criu", "phaul.check_features", "phaul.start_iteration", "phaul.pre_dump", "phaul.stop_iteration"],
-                     steps.Take(5));
+        Assert.Equal(["phaul.check_tree", "phaul.prepare_criu", "phaul.check_features", "phaul.start_iteration", "phaul.pre_dump",
+                      "phaul.stop_iteration"],
+                     steps.Take(6));
         Assert.Contains("phaul.dump_copy_restore", steps);
         var duration = Assert.Single(_measurements, m => m.Name == "phaul.migration.duration");
         Assert.Equal(report.Duration.TotalSeconds, duration.Value, precision: 6);

@@ -16,7 +16,7 @@ run_cell() {
     mkdir -p "$dir"
     dopts="$(desc_field "$zdtm/static/$t.desc" opts) $(desc_field "$zdtm/static/$t.desc" dopts)"
     ropts="$(desc_field "$zdtm/static/$t.desc" opts) $(desc_field "$zdtm/static/$t.desc" ropts)"
-    FAILURE="" RESTORED_ROOT=""
+    FAILURE="" RESTORED_ROOT="" CELL_T=$t CELL_COL=$col
     if [[ $col != raw ]] && missing=$(missing_cli_flags $dopts $ropts) && [[ -n $missing ]]; then
         record "$t" "$col" skip "needs $missing" ""
         return
@@ -84,18 +84,19 @@ migrate_raw() {
     mkdir -p "$src" "$dst"
     # shellcheck disable=SC2086
     {
-        on_dst "$CRIU" page-server -D "$dst" --address "$DST_ADDR" --port "$RAW_PORT" -d --pidfile "$dst/page-server.pid" \
+        "${ON_DST[@]}" "$CRIU" page-server -D "$dst" --address "$DST_ADDR" --port "$RAW_PORT" -d --pidfile "$dst/page-server.pid" \
             -o page-server.log -v4 || { echo "page-server: $(criu_headline "$dst/page-server.log")" >"$dir/failure"; return 1; }
         t0=$(now_ms)
-        if ! on_src "$CRIU" dump -t "$ROOT" -D "$src" -o dump.log -v4 --page-server --address "$DST_ADDR" --port "$RAW_PORT" \
-            --leave-stopped $dopts; then
-            echo "dump failed: $(criu_headline "$src/dump.log")" >"$dir/failure"
+        if ! run_with_deadline $CRIU_PATIENCE "$dir/failure" "$dir" "${ON_SRC[@]}" "$CRIU" dump -t "$ROOT" -D "$src" -o dump.log -v4 \
+            --page-server --address "$DST_ADDR" --port "$RAW_PORT" --leave-stopped $dopts; then
+            [[ -s $dir/failure ]] || echo "dump failed: $(criu_headline "$src/dump.log")" >"$dir/failure"
             kill -KILL "$(cat "$dst/page-server.pid" 2>/dev/null)" 2>/dev/null || true
             return 1
         fi
         cp "$src"/*.img "$dst"/
-        if ! on_dst "$CRIU" restore -D "$dst" -o restore.log -v4 -d --pidfile "$dir/restored.pid" $ropts; then
-            echo "restore failed: $(criu_headline "$dst/restore.log")" >"$dir/failure"
+        if ! run_with_deadline $CRIU_PATIENCE "$dir/failure" "$dir" "${ON_DST[@]}" "$CRIU" restore -D "$dst" -o restore.log -v4 -d \
+            --pidfile "$dir/restored.pid" $ropts; then
+            [[ -s $dir/failure ]] || echo "restore failed: $(criu_headline "$dst/restore.log")" >"$dir/failure"
             return 1
         fi
         t1=$(now_ms)
@@ -111,11 +112,11 @@ migrate_phaul() {
     shift 2
     flags=$(printf '%s\n' "$@" | sort -u | tr '\n' ' ')
     # shellcheck disable=SC2086
-    on_src timeout $((PATIENCE * 2)) dotnet "$DLL" migrate --pid "$ROOT" --to "$DST_ADDR:$PORT" --key-file "$RUN/key" \
-        --strategy "$col" --no-fallback --criu "$CRIU" --json - --wdir "$dir/wdir" $flags \
-        </dev/null >"$dir/report.json" 2>"$dir/migrate.err" || rc=$?
+    run_with_deadline $MIGRATE_PATIENCE "$dir/failure" "$dir" "${ON_SRC[@]}" dotnet "$DLL" migrate --pid "$ROOT" \
+        --to "$DST_ADDR:$PORT" --key-file "$RUN/key" --strategy "$col" --no-fallback --criu "$CRIU" --json - \
+        --wdir "$dir/wdir" $flags </dev/null >"$dir/report.json" 2>"$dir/migrate.err" || rc=$?
     if ((rc != 0)); then
-        echo "phaul exit $rc: $(phaul_cause "$dir")" >"$dir/failure"
+        [[ -s $dir/failure ]] || echo "phaul exit $rc: $(phaul_cause "$dir")" >"$dir/failure"
         return 1
     fi
     restored=$(jq -r '.restoredPid // empty' "$dir/report.json")
@@ -130,7 +131,9 @@ migrate_phaul() {
 phaul_cause() {
     local dir=$1 cause logs=()
     cause=$(grep -m1 -E 'Cause:|FAILED|failed' "$dir/migrate.err" | cut -c1-160 || true)
-    mapfile -t logs < <(find "$dir/wdir" "$RUN/sessions" -name '*.log' -newer "$dir/start.err" 2>/dev/null)
+    # The restore's log first: when both ends logged errors, the dump's are the echo of the restore's.
+    mapfile -t logs < <(find "$dir/wdir" "$RUN/sessions" -name '*.log' -newer "$dir/start.err" 2>/dev/null |
+        awk '{print (/restore/ ? 0 : /dump/ ? 1 : 2) "\t" $0}' | sort -k1,1n | cut -f2-)
     echo "${cause:-$(tail -n1 "$dir/migrate.err" | cut -c1-160)} | $(criu_headline "${logs[@]}")"
 }
 
@@ -156,6 +159,7 @@ stop_trees() {
         RESTORED+=("$pid")
     done
     for pid in $RESTORED_ROOT $ROOT; do poll_until 10 "pid $pid to end" gone "$pid" || true; done
+    kill_working_in "$RUN/$CELL_T/$CELL_COL" # anything of the test left, e.g. a restore that never finished
     wait "$LAUNCHER" 2>/dev/null || true
 }
 

@@ -79,12 +79,14 @@ create_hosts() {
     ip -n "$DST_NS" addr add "$DST_ADDR/30" dev "zd${ID}d" && ip -n "$DST_NS" link set "zd${ID}d" up && ip -n "$DST_NS" link set lo up
 }
 
-on_src() { nsenter --net="/run/netns/$SRC_NS" "$@"; }
-on_dst() { nsenter --net="/run/netns/$DST_NS" "$@"; }
+# Prefixes that run a command on the source or the destination host.
+ON_SRC=(nsenter --net="/run/netns/$SRC_NS")
+ON_DST=(nsenter --net="/run/netns/$DST_NS")
 
 start_serve() {
     dotnet "$DLL" keygen "$RUN/key" >/dev/null || die "phaul keygen failed"
-    on_dst dotnet "$DLL" serve --listen "$DST_ADDR:$PORT" --wdir "$RUN/sessions" --key-file "$RUN/key" --criu "$CRIU" \
+    # nsenter execs dotnet, so $! is phaul serve itself (a shell function here would put a subshell between).
+    nsenter --net="/run/netns/$DST_NS" dotnet "$DLL" serve --listen "$DST_ADDR:$PORT" --wdir "$RUN/sessions" --key-file "$RUN/key" --criu "$CRIU" \
         </dev/null >"$RUN/serve.out" 2>"$RUN/serve.err" &
     SERVE_PID=$!
     poll_until $PATIENCE "phaul serve to listen (see $RUN/serve.err)" grep -q '^phaul serve: listening on' "$RUN/serve.out"
@@ -139,4 +141,45 @@ host_pid_of() {
     for pid in $(descendants "$1"); do
         [[ $(awk '/^NSpid:/ {print $NF}' "/proc/$pid/status" 2>/dev/null) == "$2" ]] && { echo "$pid"; return; }
     done
+}
+
+# Runs command "$@" for at most $1 seconds, in a session of its own. On time-out, writes to $2
+# where the processes working in directory $3 are blocked (their kernel wait channel: the evidence
+# of what they wait for), kills them and the command's process group, and fails.
+run_with_deadline() {
+    local seconds=$1 report=$2 dir=$3 pid rc=0
+    shift 3
+    setsid "$@" &
+    pid=$!
+    if ! poll_until "$seconds" "$1" gone "$pid"; then
+        echo "timed out after ${seconds}s; blocked: $(blocked_in "$dir")" >"$report"
+        kill -KILL -- -"$pid" 2>/dev/null || true
+        kill_working_in "$dir"
+        wait "$pid" 2>/dev/null || true
+        return 124
+    fi
+    wait "$pid" || rc=$?
+    return "$rc"
+}
+
+# The processes whose working directory is $1 (only this run's tests work there).
+working_in() {
+    local proc
+    for proc in /proc/[0-9]*; do
+        [[ $(readlink "$proc/cwd" 2>/dev/null) == "$1"* ]] && echo "${proc#/proc/}"
+    done
+}
+
+# "comm in wchan" for each of them that is not stopped by a signal or by the freezer.
+blocked_in() {
+    local pid what=()
+    for pid in $(working_in "$1"); do
+        what+=("$(cat "/proc/$pid/comm" 2>/dev/null) in $(cat "/proc/$pid/wchan" 2>/dev/null)")
+    done
+    printf '%s\n' "${what[@]}" | sort | uniq -c | awk '{$1=$1 "x"; print}' | paste -sd ';' -
+}
+
+kill_working_in() {
+    local pid
+    for pid in $(working_in "$1"); do kill -KILL "$pid" 2>/dev/null || true; done
 }

@@ -4,8 +4,8 @@
 # OUTSIDE the repository: nothing of CRIU is ever committed here.
 # The source is Debian's orig tarball (the same upstream release scripts/install-criu.sh installs
 # from Debian's package). Its SHA-256 is checked against a pinned value for the versions below, or,
-# for another version, against Debian's signed source index (apt-get source with a private apt
-# config, which verifies the tarball through the archive's signed Release file).
+# for another version, against the one in Debian's source index, which apt verifies through the
+# archive's signed InRelease.
 # Usage: scripts/zdtm/fetch-build.sh [TEST...]   (run as root; installs gcc/make when missing)
 # Env: PHAUL_CRIU (default criu on PATH), PHAUL_ZDTM_CACHE (default /var/cache/phaul-zdtm).
 # The last line of stdout is `export PHAUL_ZDTM_DIR=<cache>/criu-<version>/test/zdtm`.
@@ -51,24 +51,28 @@ fetch_pinned() {
     mv "$tarball.part" "$tarball"
 }
 
-# For a version without a pinned checksum: apt-get source from Debian sid's signed index.
-fetch_from_apt() {
-    local tarball=$1 work deb_version
+# For a version without a pinned checksum: the orig tarball's SHA-256 from Debian sid's source
+# index, which apt verifies through the archive's signed InRelease (private apt config; the
+# system's sources are untouched), then the tarball from the pool, checked against it.
+fetch_from_index() {
+    local tarball=$1 work deb_version expected
     work=$(mktemp -d /tmp/phaul-zdtm-apt.XXXXXX)
-    trap 'rm -rf "$work"' RETURN
-    chmod 755 "$work"
-    mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/src"
+    APT_WORK=$work
+    trap 'rm -rf "$APT_WORK"' EXIT
+    chmod 755 "$work" # apt downloads as the user _apt
+    mkdir -p "$work/lists/partial"
     echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR sid main" >"$work/sources.list"
     local opts=(-o "Dir::Etc::sourcelist=$work/sources.list" -o Dir::Etc::sourceparts=/dev/null
-        -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o Dir::State::status=/dev/null)
-    log "no pinned checksum for CRIU $version: asking Debian sid's signed source index"
+        -o "Dir::State::Lists=$work/lists" -o Dir::State::status=/dev/null)
+    log "no pinned checksum for CRIU $version: taking it from Debian sid's signed source index"
     apt-get "${opts[@]}" update -qq || die "apt-get update of sid's source index failed"
     deb_version=$(apt-cache "${opts[@]}" showsrc criu | awk '/^Version:/ {print $2}' | grep -m1 "^$version-" || true)
-    [[ -n $deb_version ]] || die "Debian sid serves no criu source of version $version (pin one in this script)"
-    chown _apt "$work/src" 2>/dev/null || true
-    (cd "$work/src" && apt-get "${opts[@]}" source --download-only -qq "criu=$deb_version") ||
-        die "apt-get source criu=$deb_version failed (it verifies the files against the signed index)"
-    mv "$work/src/criu_$version.orig.tar."* "$tarball" || die "apt-get source gave no orig tarball"
+    [[ -n $deb_version ]] || die "Debian sid serves no criu source of version $version (pin its checksum in this script)"
+    # The record of that version (paragraph mode), then its orig tarball's line under Checksums-Sha256.
+    expected=$(apt-cache "${opts[@]}" showsrc criu | awk -v RS= -v v="$deb_version" '$0 ~ "\nVersion: " v "\n"' |
+        awk -v f="criu_$version.orig.tar.xz" '/^Checksums-Sha256:/ {on=1; next} /^[^ ]/ {on=0} on && $3 == f {print $1; exit}')
+    [[ -n $expected ]] || die "sid's index lists no criu_$version.orig.tar.xz for criu $deb_version"
+    fetch_pinned "$tarball" "$expected"
 }
 
 # The tests to build: the arguments, else the corpus's (first column, comments skipped).
@@ -86,7 +90,7 @@ main() {
     if [[ ! -f $src/.unpacked ]]; then
         if [[ ! -f $tarball ]]; then
             if [[ -n ${PINNED_SHA256[$version]:-} ]]; then fetch_pinned "$tarball" "${PINNED_SHA256[$version]}"
-            else fetch_from_apt "$tarball"; fi
+            else fetch_from_index "$tarball"; fi
         fi
         rm -rf "$src" && mkdir -p "$src"
         tar -xJf "$tarball" -C "$src" --strip-components=1 || die "could not unpack $tarball"

@@ -112,7 +112,8 @@ migrate_phaul() {
     shift 2
     flags=$(printf '%s\n' "$@" | sort -u | tr '\n' ' ')
     # shellcheck disable=SC2086
-    run_with_deadline $MIGRATE_PATIENCE "$dir/failure" "$dir" "${ON_SRC[@]}" dotnet "$DLL" migrate --pid "$ROOT" \
+    # The destination's CRIU works in phaul serve's session directory: on a time-out, it is watched too.
+    run_with_deadline $MIGRATE_PATIENCE "$dir/failure" "$dir $RUN/sessions" "${ON_SRC[@]}" dotnet "$DLL" migrate --pid "$ROOT" \
         --to "$DST_ADDR:$PORT" --key-file "$RUN/key" --strategy "$col" --no-fallback --criu "$CRIU" --json - \
         --wdir "$dir/wdir" $flags </dev/null >"$dir/report.json" 2>"$dir/migrate.err" || rc=$?
     if ((rc != 0)); then

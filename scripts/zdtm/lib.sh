@@ -144,7 +144,7 @@ host_pid_of() {
 }
 
 # Runs command "$@" for at most $1 seconds, in a session of its own. On time-out, writes to $2
-# where the processes working in directory $3 are blocked (their kernel wait channel: the evidence
+# where the processes working in the directories $3 (a space-separated list) are blocked (their kernel wait channel: the evidence
 # of what they wait for), kills them and the command's process group, and fails.
 run_with_deadline() {
     local seconds=$1 report=$2 dir=$3 pid rc=0
@@ -162,11 +162,13 @@ run_with_deadline() {
     return "$rc"
 }
 
-# The processes whose working directory is $1 (only this run's tests work there).
+# The processes whose working directory is under one of the directories $1 (a space-separated
+# list): only this run's tests and the CRIU processes working on their images work there.
 working_in() {
-    local proc
+    local proc cwd dir
     for proc in /proc/[0-9]*; do
-        [[ $(readlink "$proc/cwd" 2>/dev/null) == "$1"* ]] && echo "${proc#/proc/}"
+        cwd=$(readlink "$proc/cwd" 2>/dev/null) || continue
+        for dir in $1; do [[ $cwd == "$dir"* ]] && { echo "${proc#/proc/}"; break; }; done
     done
 }
 

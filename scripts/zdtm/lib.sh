@@ -109,11 +109,17 @@ poll_until() {
     shift 2
     until "$@" 2>/dev/null; do
         ((SECONDS < deadline)) || { echo "timed out after ${deadline}s waiting for $what" >&2; return 1; }
-        sleep 0.05
+        sleep 0.1
     done
 }
 
-alive() { [[ -d /proc/$1 ]] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+# Running (not a zombie). Polled often: bash builtins only, no process forked per call.
+alive() {
+    local key state
+    [[ -n $1 ]] || return 1
+    { while read -r key state _; do [[ $key == State: ]] && break; done <"/proc/$1/status"; } 2>/dev/null || return 1
+    [[ $state != Z ]]
+}
 gone() { ! alive "$1"; }
 now_ms() { date +%s%3N; }
 
@@ -127,7 +133,8 @@ criu_headline() {
     done
 }
 
-first_child() { local c; c=$(cat /proc/"$1"/task/*/children 2>/dev/null || true); echo "${c%% *}"; }
+# The first child of single-threaded process $1 (unshare), without forking.
+first_child() { local c=""; { read -r c _ <"/proc/$1/task/$1/children"; } 2>/dev/null || true; echo "$c"; }
 
 # Every descendant pid of $1 (by /proc/PID/task/*/children).
 descendants() {

@@ -46,8 +46,8 @@ done
 
 COLUMNS_RUN=(raw stop-and-copy postcopy)
 PATIENCE=60          # seconds for a start and a verdict
-CRIU_PATIENCE=20     # seconds for one CRIU command (a normal one takes 1-2 s here)
-MIGRATE_PATIENCE=30  # seconds for one phaul migrate (a normal one takes 2-3 s here)
+CRIU_PATIENCE=10     # seconds for one CRIU command (a normal one takes well under 1 s here)
+MIGRATE_PATIENCE=20  # seconds for one phaul migrate (a normal one takes 1-3 s here)
 SRC_ADDR=169.254.79.1 DST_ADDR=169.254.79.2 PORT=7490 RAW_PORT=7491
 ID=$$
 SRC_NS=zdtm-$ID-src DST_NS=zdtm-$ID-dst

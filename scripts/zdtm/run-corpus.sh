@@ -70,7 +70,10 @@ cleanup() {
     if ((KEEP)); then log "kept $RUN"; else rm -rf "$RUN"; fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'echo "*** zdtm corpus interrupted by a signal" >&2; exit 130' INT TERM
+# set -e ends the run silently: name the command that stopped it.
+set -E
+trap 'echo "*** zdtm corpus: \"$BASH_COMMAND\" failed (exit $?) at ${BASH_SOURCE[0]}:$LINENO" >&2' ERR
 
 main() {
     local started=$SECONDS zdtm tests=() t

@@ -182,6 +182,15 @@ record() { CHECK[$1,$2]=$3 OUTCOME[$1,$2]=$4 WHY[$1,$2]=$5; }
 
 # ---------------------------------------------------------------- the results
 
+# The downtimes of column $1 over the tests "${@:2}" that passed in it, one a line.
+downtimes() {
+    local col=$1 t
+    shift
+    for t in "$@"; do
+        if [[ ${CHECK[$t,$col]} == pass && -n ${DOWNTIME[$t,$col]:-} ]]; then echo "${DOWNTIME[$t,$col]}"; fi
+    done
+}
+
 median() { sort -n | awk '{v[NR]=$1} END {if (NR == 0) print "-"; else if (NR % 2) print v[(NR+1)/2]; else print int((v[NR/2]+v[NR/2+1])/2)}'; }
 
 print_results() {
@@ -200,12 +209,17 @@ print_results() {
     done
     echo
     for col in "${COLUMNS_RUN[@]}"; do
-        echo "median downtime, $col: $(for t in $tests; do [[ ${CHECK[$t,$col]} == pass && -n ${DOWNTIME[$t,$col]:-} ]] && echo "${DOWNTIME[$t,$col]}"; done | median) ms" \
-            "(raw: dump start to restore end; phaul: the report's, stop-and-copy finalStageDuration, post-copy postCopy.freezeToResume)"
+        echo "median downtime, $col: $(downtimes "$col" $tests | median) ms"
     done
+    echo "(raw: from the dump's start to the restore's end, CRIU's start-up included; phaul: its report's," \
+        "finalStageDuration for stop-and-copy, postCopy.freezeToResume for post-copy)"
     print_notes "$tests"
     echo "corpus time: ${seconds}s for $(wc -w <<<"$tests") tests"
     echo "zdtm corpus: $passed passed, $failed failed, $skipped skipped"
+    if ((failed > 0)); then
+        echo "*** zdtm corpus FAILED: $failed check(s) failed (the FINDING lines above name each one)" >&2
+        exit 1
+    fi
 }
 
 rep() { printf '%*s' "$1" '' | tr ' ' -; }

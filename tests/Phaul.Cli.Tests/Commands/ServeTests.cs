@@ -56,7 +56,10 @@ public class ServeTests
         Assert.Equal(["listening", "session", "stopping"], events.Select(e => e.GetProperty("event").GetString()));
         Assert.All(events, e => Assert.Equal(ServeOutput.SchemaVersion, e.GetProperty("schemaVersion").GetInt32()));
         Assert.Equal("failed", session.GetProperty("outcome").GetString());
-        Assert.Contains("before the tree was restored", session.GetProperty("error").GetString(), StringComparison.Ordinal);
+        // The source may leave while the destination still finishes its side of the handshake, or just after it.
+        var error = session.GetProperty("error").GetString()!;
+        Assert.True(error.Contains("before the tree was restored", StringComparison.Ordinal) ||
+                    error.StartsWith("Source Handshake failed", StringComparison.Ordinal), error);
     }
 
     [Fact]

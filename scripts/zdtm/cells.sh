@@ -59,7 +59,6 @@ start_workload() {
     (cd "$dir" && exec nsenter --net="/run/netns/$SRC_NS" unshare --pid --ipc --uts --fork setsid \
         sh -c '"$@" 2>start.err || exit 1; exec sleep infinity' zdtm-init $cmd) </dev/null >/dev/null 2>&1 &
     LAUNCHER=$! ROOT=""
-    LAUNCHERS+=("$LAUNCHER")
     if ! poll_until $PATIENCE "$t to write its pidfile" test_ready "$dir" "$t"; then
         FAILURE="no pidfile within ${PATIENCE}s; $(head -c 300 "$dir/start.err" 2>/dev/null)"
         return 1
@@ -155,13 +154,14 @@ verdict() {
 # Ends whatever of the test still runs: the restored copy and the source's (frozen or not).
 stop_trees() {
     local pid
+    for pid in $RESTORED_ROOT $ROOT; do kill -KILL "$pid" 2>/dev/null || true; done
     for pid in $RESTORED_ROOT $ROOT; do
-        kill -KILL "$pid" 2>/dev/null || true
-        RESTORED+=("$pid")
+        # Only a pid still running is kept for the exit's clean-up: an ended one may be reused by then.
+        poll_until 10 "pid $pid to end" gone "$pid" || STILL_RUNNING+=("$pid")
     done
-    for pid in $RESTORED_ROOT $ROOT; do poll_until 10 "pid $pid to end" gone "$pid" || true; done
     kill_working_in "$RUN/$CELL_T/$CELL_COL" # anything of the test left, e.g. a restore that never finished
     wait "$LAUNCHER" 2>/dev/null || true
+    LAUNCHER="" ROOT="" RESTORED_ROOT=""
 }
 
 # Judges a cell against what is expected: a pass, or for a one-machine test a failure naming its pattern.
@@ -216,6 +216,7 @@ print_results() {
     print_notes "$tests"
     echo "corpus time: ${seconds}s for $(wc -w <<<"$tests") tests"
     echo "zdtm corpus: $passed passed, $failed failed, $skipped skipped"
+    TALLIED=1
     if ((failed > 0)); then
         echo "*** zdtm corpus FAILED: $failed check(s) failed (the FINDING lines above name each one)" >&2
         exit 1

@@ -89,7 +89,7 @@ start_serve() {
     nsenter --net="/run/netns/$DST_NS" dotnet "$DLL" serve --listen "$DST_ADDR:$PORT" --wdir "$RUN/sessions" --key-file "$RUN/key" --criu "$CRIU" \
         </dev/null >"$RUN/serve.out" 2>"$RUN/serve.err" &
     SERVE_PID=$!
-    poll_until $PATIENCE "phaul serve to listen (see $RUN/serve.err)" grep -q '^phaul serve: listening on' "$RUN/serve.out"
+    poll_until $PATIENCE "phaul serve to listen (see $RUN/serve.err)" grep -qs '^phaul serve: listening on' "$RUN/serve.out"
 }
 
 # The CRIU options phaul's CLI can pass on in this build (the criu-options work adds them).
@@ -103,22 +103,25 @@ detect_cli_flags() {
 
 # ---------------------------------------------------------------- helpers
 
-# Runs "$@" until it succeeds, for at most $1 seconds; dies naming $2 when time runs out.
+# Runs "$@" until it succeeds, for at most $1 seconds; fails naming $2 when time runs out.
+# The command's stderr is not hidden: a fatal shell error in a polled function (set -u) must be seen.
 poll_until() {
     local deadline=$((SECONDS + $1)) what=$2
     shift 2
-    until "$@" 2>/dev/null; do
+    until "$@"; do
         ((SECONDS < deadline)) || { echo "timed out after ${deadline}s waiting for $what" >&2; return 1; }
         sleep 0.1
     done
 }
 
 # Running (not a zombie). Polled often: bash builtins only, no process forked per call.
+# A process reaped between the open and the read makes read fail (ESRCH) with nothing assigned:
+# no State line read means gone.
 alive() {
-    local key state
+    local key="" state=""
     [[ -n $1 ]] || return 1
     { while read -r key state _; do [[ $key == State: ]] && break; done <"/proc/$1/status"; } 2>/dev/null || return 1
-    [[ $state != Z ]]
+    [[ $key == State: && $state != Z ]]
 }
 gone() { ! alive "$1"; }
 now_ms() { date +%s%3N; }

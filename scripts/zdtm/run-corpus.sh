@@ -53,16 +53,19 @@ ID=$$
 SRC_NS=zdtm-$ID-src DST_NS=zdtm-$ID-dst
 RUN=$(mktemp -d /tmp/phaul-zdtm.XXXXXX)
 DLL=$REPO/src/Phaul.Cli/bin/Release/net10.0/phaul.dll
-SERVE_PID="" LAUNCHERS=() RESTORED=()
+SERVE_PID="" STILL_RUNNING=() TALLIED=0
 
 source "$REPO/scripts/zdtm/lib.sh"
 source "$REPO/scripts/zdtm/cells.sh"
 
 cleanup() {
-    local pid
-    # A launcher's child is the init of the test's PID namespace: killing it ends the namespace.
-    for pid in "${LAUNCHERS[@]}"; do kill -KILL "$(first_child "$pid")" "$pid" 2>/dev/null || true; done
-    for pid in "${RESTORED[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    local rc=$? pid
+    # Whatever ends the run, the log says so: CI must never see a run that stopped without a word.
+    ((rc == 0 || TALLIED)) || echo "*** zdtm corpus FAILED: ended with exit $rc before its tally (the lines above say where)" >&2
+    # The running cell's trees (a launcher's child is the init of the test's PID namespace: killing
+    # it ends the namespace), and the pids earlier cells could not end.
+    [[ -z $LAUNCHER ]] || kill -KILL "$(first_child "$LAUNCHER")" "$LAUNCHER" 2>/dev/null || true
+    for pid in $ROOT $RESTORED_ROOT "${STILL_RUNNING[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
     [[ -z $SERVE_PID ]] || { kill -TERM "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; }
     wait 2>/dev/null || true
     ip netns delete "$SRC_NS" 2>/dev/null || true

@@ -124,6 +124,29 @@ raise_pipe_max() {
     if ((cur < 4194304)); then echo "$want" >/proc/sys/fs/pipe-max-size; log "fs.pipe-max-size $cur -> $want"; fi
 }
 
+# CRIU probes the kernel's features (about 55 ms here) in every call unless it finds its cache,
+# /run/criu.kdat, which it writes only on a tmpfs (so that a reboot clears it). Where /run is not a
+# tmpfs (as on this project's VMs), every restore pays the probe while the tree is frozen. So the
+# cache is written by `criu check` in a private mount namespace whose /run is a tmpfs, and copied
+# to /run; one older than the last boot is written again.
+ensure_kdat_cache() {
+    local criu=$1 cache=/run/criu.kdat booted fresh
+    [[ $(stat -f -c %T /run) != tmpfs ]] || return 0
+    booted=$(awk '/^btime/ {print $2}' /proc/stat)
+    [[ -s $cache && $(stat -c %Y "$cache") -ge $booted ]] && return 0
+    fresh=$(mktemp)
+    # A CRIU killed while saving leaves this behind, and then no CRIU ever saves again.
+    rm -f "$cache.tmp"
+    if unshare --mount sh -c 'mount -t tmpfs phaul-kdat /run && "$1" check >/dev/null 2>&1 && cat /run/criu.kdat' sh "$criu" >"$fresh" &&
+        [[ -s $fresh ]]; then
+        install -m 600 "$fresh" "$cache"
+        log "CRIU's kernel-feature cache written to $cache (/run is not a tmpfs, so CRIU would not keep it)"
+    else
+        log "warning: could not write CRIU's kernel-feature cache; every CRIU call probes the kernel"
+    fi
+    rm -f "$fresh"
+}
+
 main() {
     [[ $(id -u) == 0 ]] || die "run as root (CRIU needs it, and so do the installs)"
     local criu="" path_criu
@@ -145,6 +168,7 @@ main() {
     # rsync copies file-system subtrees (phaul migrate --fs-subtree) on both hosts.
     if command -v dpkg >/dev/null; then apt_ensure iptables rsync; fi
     raise_pipe_max
+    ensure_kdat_cache "$criu"
 
     local version check
     version=$(criu_version "$criu")

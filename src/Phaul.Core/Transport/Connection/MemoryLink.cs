@@ -3,9 +3,12 @@ using Microsoft.Extensions.Logging;
 namespace Phaul.Transport;
 
 /// <summary>
-/// The fd CRIU sends and receives pages over (<c>PhaulConfig.Memfd</c>) for one memory connection. Unencrypted, it
-/// is the TCP socket itself. Encrypted, CRIU cannot speak TLS under our key, so it gets one end of a Unix socket pair
-/// and a <see cref="MemoryRelay"/> joins the other end to the TLS stream. Owns the connection.
+/// The fd CRIU sends and receives pages over (<c>PhaulConfig.Memfd</c>) for one memory connection: one end of a Unix
+/// socket pair, whose other end a <see cref="MemoryRelay"/> joins to the connection. Encrypted, CRIU cannot speak TLS
+/// under our key. Unencrypted too, CRIU never gets the TCP socket: it corks a page server's socket (TCP_CORK) and sends
+/// the last message of a session (the dump's close, the lazy page server's answer to it) without pushing it, so over
+/// TCP that message waits for the kernel's 200 ms cork timer, inside the freeze for a dump. On the pair the cork is
+/// refused, and the relay sends at once (TCP_NODELAY). Owns the connection.
 /// </summary>
 internal sealed class MemoryLink : IAsyncDisposable
 {
@@ -14,15 +17,15 @@ internal sealed class MemoryLink : IAsyncDisposable
     private const int PairSendBuffer = 4 << 20;
 
     private readonly TransportConnection _connection;
-    private readonly SafeFdHandle? _criuEnd;
-    private readonly MemoryRelay? _relay;
+    private readonly SafeFdHandle _criuEnd;
+    private readonly MemoryRelay _relay;
 
-    private MemoryLink(TransportConnection connection, SafeFdHandle? criuEnd, MemoryRelay? relay)
+    private MemoryLink(TransportConnection connection, SafeFdHandle criuEnd, MemoryRelay relay)
     {
         _connection = connection;
         _criuEnd = criuEnd;
         _relay = relay;
-        CriuFd = criuEnd is null ? (int)connection.Socket.SafeHandle.DangerousGetHandle() : (int)criuEnd.DangerousGetHandle();
+        CriuFd = (int)criuEnd.DangerousGetHandle();
     }
 
     /// <summary>The fd to give CRIU; valid until disposal.</summary>
@@ -31,24 +34,12 @@ internal sealed class MemoryLink : IAsyncDisposable
     /// <summary>Opens the link over an authenticated memory connection.</summary>
     public static MemoryLink Open(TransportConnection connection, ILogger logger)
     {
-        if (!connection.Encrypted)
-        {
-            // CRIU reads and writes the socket directly.
-            BlockingSocket.MakeBlocking(connection.Socket);
-            return new MemoryLink(connection, null, null);
-        }
         var (relayEnd, criuEnd) = SocketPair.CreateStream(PairSendBuffer);
         return new MemoryLink(connection, criuEnd, MemoryRelay.Start(relayEnd, connection, logger));
     }
 
     /// <summary>Cuts the link both ways, as a network failure would: CRIU's transfer fails at once, and the peer sees the end.</summary>
-    public void ShutDown()
-    {
-        if (_relay is null)
-            _connection.ShutDown();
-        else
-            _relay.ShutDown();
-    }
+    public void ShutDown() => _relay.ShutDown();
 
     /// <summary>
     /// Cuts the link and resets the connection, as a page server's death over a bare socket would: CRIU's transfer
@@ -62,9 +53,8 @@ internal sealed class MemoryLink : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_relay is not null)
-            await _relay.DisposeAsync().ConfigureAwait(false);
-        _criuEnd?.Dispose();
+        await _relay.DisposeAsync().ConfigureAwait(false);
+        _criuEnd.Dispose();
         await _connection.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -5,9 +5,9 @@ using Microsoft.Extensions.Logging;
 namespace Phaul.Transport;
 
 /// <summary>
-/// Joins CRIU's end of a Unix socket pair to an encrypted memory connection: what CRIU writes goes out through TLS,
-/// what arrives (decrypted and checked) goes to CRIU. Each end of the stream is passed on as an end (shutdown for
-/// writing, TLS close_notify), so page servers see the end exactly as over a bare socket. A record that fails TLS's
+/// Joins CRIU's end of a Unix socket pair to a memory connection: what CRIU writes goes out (through TLS when
+/// encrypted), what arrives (decrypted and checked) goes to CRIU. Each end of the stream is passed on as an end (shutdown
+/// for writing, TLS close_notify), so page servers see the end exactly as over a bare socket. A record that fails TLS's
 /// integrity check never reaches CRIU: the relay cuts both the pair and the connection, and CRIU's transfer fails.
 /// </summary>
 /// <remarks>

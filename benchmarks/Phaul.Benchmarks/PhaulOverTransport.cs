@@ -30,7 +30,7 @@ internal sealed class PhaulOverTransport(string criuPath, bool plaintext)
             var report = await client.MigrateAsync(cancellationToken);
             var restoredPid = report.RestoredPid ?? throw new InvalidOperationException("Phaul reported no restored pid");
             var downtime = await WorkloadProbe.DowntimeAfterAsync(workload, restoredPid, cancellationToken);
-            return new Measurement(downtime, report.Duration, gapBefore) { Detail = MemoryStream(report) };
+            return new Measurement(downtime, report.Duration, gapBefore) { Detail = Join(MemoryStream(report), Phases(report.Freeze)) };
         }
     }
 
@@ -44,6 +44,14 @@ internal sealed class PhaulOverTransport(string criuPath, bool plaintext)
             return Throughput((long)dump.PagesWritten, dump.MemwriteTime, "final dump's memory write");
         return null;
     }
+
+    // Where a stop-and-copy's downtime went, as the report accounts for it.
+    private static string? Phases(FreezeReport? freeze) => freeze is null ? null : string.Create(CultureInfo.InvariantCulture,
+        $"phases: images written {freeze.FreezeToImagesWritten?.TotalMilliseconds:F0} ms, image transfer {freeze.ImageTransfer.TotalMilliseconds:F0} ms, " +
+        $"restore {freeze.Restore.TotalMilliseconds:F0} ms, hand-over {freeze.HandOver.TotalMilliseconds:F0} ms, " +
+        $"freeze to resume {freeze.FreezeToResume?.TotalMilliseconds:F0} ms");
+
+    private static string? Join(string? first, string? second) => first is null ? second : second is null ? first : $"{first}; {second}";
 
     private static string Throughput(long pages, TimeSpan time, string what) =>
         string.Create(CultureInfo.InvariantCulture,

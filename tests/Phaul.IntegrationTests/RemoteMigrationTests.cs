@@ -29,6 +29,14 @@ public class RemoteMigrationTests
         }
 
         Assert.Equal((lazily, restored.Pid), (report.PostCopy is not null, report.RestoredPid));
+        // Without post-copy the report accounts for the downtime phase by phase, CRIU's real log included.
+        Assert.Equal(!lazily, report.Freeze is not null);
+        if (report.Freeze is { } freeze)
+        {
+            Assert.True(freeze.FreezeToImagesWritten > TimeSpan.Zero, $"{freeze}");
+            Assert.True(freeze.FreezeToResume < report.FinalStageDuration, $"{freeze} against a final stage of {report.FinalStageDuration}");
+            Assert.Equal(restored.TransferAndRestoreTime, freeze.ImageTransfer + freeze.Restore + freeze.HandOver);
+        }
         Assert.Equal(restored.Pid, (await ends.SessionEnded.WaitAsync(Patience, Ct)).RestoredPid);
         await WaitUntilGoneAsync(originalPid);
         workload.AdoptRestored(restored.Pid);
@@ -39,7 +47,7 @@ public class RemoteMigrationTests
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"remote migration: strategy {report.Strategy}, {restored.ImageFiles} image files ({restored.ImageBytes} bytes), " +
             $"transfer+restore {restored.TransferAndRestoreTime.TotalMilliseconds:0} ms, final stage {report.FinalStageDuration.TotalMilliseconds:0} ms, " +
-            $"workload's longest gap {after.MaxGapMicroseconds / 1000} ms, total {report.Duration.TotalMilliseconds:0} ms");
+            $"workload's longest gap {after.MaxGapMicroseconds / 1000} ms, total {report.Duration.TotalMilliseconds:0} ms; phases {report.Freeze}");
     }
 
     [Fact]

@@ -62,6 +62,38 @@ public class FinalStageTests
     }
 
     [Fact]
+    public async Task The_outcome_accounts_for_the_downtime_phase_by_phase()
+    {
+        await using var destination = new FakeDestination(TestKeys.Shared);
+        var restoreTook = TimeSpan.FromMilliseconds(30);
+        destination.Criu.Setup(c => c.RestoreAsync(It.IsAny<CriuOpts>(), It.IsAny<ICriuNotify?>(), It.IsAny<CancellationToken>()))
+            .Returns<CriuOpts, ICriuNotify?, CancellationToken>(async (_, notify, cancellationToken) =>
+            {
+                await Task.Delay(restoreTook, cancellationToken); // CRIU restoring: a lower bound the phase must show
+                return await GatedRestore.RunAsync(notify, 4242);
+            });
+        using var source = new TempDirectory();
+        await using var connection = await destination.ConnectAsync(TestKeys.Shared);
+        var dump = new ScriptedDump(source.Path)
+        {
+            Files = { ["core-1.img"] = [1] },
+            Log = "(00.004000) Running pre-dump scripts\n(00.010000) Seized task 77, state 1\n(00.052500) Running post-dump scripts\n",
+        };
+        await connection.Remote.StartIterAsync(Ct);
+
+        await connection.Local.DumpCopyRestoreAsync(dump.Criu.Object, new PhaulConfig { Pid = 77, Memfd = connection.Memfd, Wdir = source.Path }, "", Ct);
+
+        var freeze = Assert.IsAssignableFrom<IPhaulLocalOutcome>(connection.Local).Freeze;
+        Assert.NotNull(freeze);
+        Assert.Equal(TimeSpan.FromMilliseconds(42.5), freeze.FreezeToImagesWritten);
+        Assert.True(freeze.Restore >= restoreTook, $"restore phase {freeze.Restore}");
+        Assert.True(freeze.ImageTransfer > TimeSpan.Zero && freeze.HandOver > TimeSpan.Zero, $"{freeze}");
+        Assert.Equal(freeze.FreezeToImagesWritten + freeze.ImageTransfer + freeze.Restore + freeze.HandOver, freeze.FreezeToResume);
+        // Every millisecond after the post-dump notification is in a phase: together they are the transfer-and-restore time.
+        Assert.Equal(connection.Restored!.TransferAndRestoreTime, freeze.ImageTransfer + freeze.Restore + freeze.HandOver);
+    }
+
+    [Fact]
     public async Task After_pre_dumps_the_final_dump_tracks_memory_against_the_last_pre_dump()
     {
         // Also the failure where CRIU finishes without notifying: nothing reached the destination, so it must not pass as success.

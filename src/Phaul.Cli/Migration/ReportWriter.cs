@@ -34,6 +34,8 @@ internal static class ReportWriter
             : "lazy: everything but the memory, which stayed on the source until asked for");
         if (report.PostCopy is { } postCopy)
             PostCopy(output, postCopy);
+        if (report.Freeze is { } freeze)
+            Freeze(output, freeze);
         if (restored is not null)
             ImageFiles(output, restored);
         Restore(output, report.Restore ?? restored?.Stats);
@@ -42,6 +44,16 @@ internal static class ReportWriter
             : "(until the last page arrived; the tree ran on the destination after its downtime)"));
         Line(output, "restored pid", (report.RestoredPid ?? restored?.Pid) is { } pid ? $"{pid} on the destination" : "not reported");
         Line(output, "total", Units.Duration(report.Duration));
+    }
+
+    private static void Freeze(TextWriter output, FreezeReport freeze)
+    {
+        var afterImages = $"image transfer {Units.Duration(freeze.ImageTransfer)}, restore {Units.Duration(freeze.Restore)}, " +
+                          $"hand-over {Units.Duration(freeze.HandOver)}";
+        Line(output, "downtime", freeze is { FreezeToResume: { } downtime, FreezeToImagesWritten: { } imagesWritten }
+            ? $"{Units.Duration(downtime)} from the freeze to the destination's word that the tree runs: images written " +
+              $"{Units.Duration(imagesWritten)}, {afterImages}"
+            : $"not known from the freeze (CRIU's log does not say); after the images were written: {afterImages}");
     }
 
     private static void PostCopy(TextWriter output, PostCopyReport postCopy)

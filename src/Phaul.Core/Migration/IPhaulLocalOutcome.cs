@@ -20,4 +20,7 @@ public interface IPhaulLocalOutcome
 
     /// <summary>The phases and page transfer of a post-copy final stage; <see langword="null"/> for the others or when unknown.</summary>
     PostCopyReport? PostCopy => null;
+
+    /// <summary>Where the downtime of a final stage that restores from complete images went; <see langword="null"/> for post-copy or when unknown.</summary>
+    FreezeReport? Freeze => null;
 }

@@ -123,6 +123,7 @@ internal sealed class MigrationRun(PhaulConfig config)
         Restore = _outcome?.Restore,
         RestoredPid = _outcome?.RestoredPid,
         PostCopy = StrategySelection.NeedsPostCopy(Strategy) ? _outcome?.PostCopy : null,
+        Freeze = StrategySelection.NeedsPostCopy(Strategy) ? null : _outcome?.Freeze,
         FinalStageDuration = _finalStageDuration,
         Hooks = [.. _hooks],
         StartedAt = _startedAt,

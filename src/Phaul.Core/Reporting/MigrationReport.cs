@@ -55,6 +55,12 @@ public sealed record MigrationReport
     public PostCopyReport? PostCopy { get; init; }
 
     /// <summary>
+    /// For stop-and-copy and pre-copy through the transport: the downtime phase by phase (freeze to the destination's word
+    /// that the tree runs); <see langword="null"/> for post-copy, hybrid, or a final stage that does not report it.
+    /// </summary>
+    public FreezeReport? Freeze { get; init; }
+
+    /// <summary>
     /// How long the final stage (<see cref="IPhaulLocal.DumpCopyRestoreAsync"/>) took: for pre-copy and
     /// stop-and-copy an upper bound of the time the tree was not running anywhere, seen from the source; for
     /// post-copy it lasts until the last page arrived (the downtime is <see cref="PostCopyReport.FreezeToResume"/>).

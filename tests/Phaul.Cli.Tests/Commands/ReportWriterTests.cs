@@ -126,6 +126,32 @@ public class ReportWriterTests
     }
 
     [Fact]
+    public void A_stop_and_copy_report_shows_where_the_downtime_went()
+    {
+        var report = new MigrationReport
+        {
+            Pid = 1234,
+            RequestedStrategy = MigrationStrategy.StopAndCopy,
+            Strategy = MigrationStrategy.StopAndCopy,
+            Freeze = new FreezeReport
+            {
+                FreezeToImagesWritten = TimeSpan.FromMilliseconds(35),
+                ImageTransfer = TimeSpan.FromMilliseconds(18),
+                Restore = TimeSpan.FromMilliseconds(52),
+                HandOver = TimeSpan.FromMilliseconds(14),
+            },
+            RestoredPid = 5678,
+            FinalStageDuration = TimeSpan.FromMilliseconds(230),
+            Duration = TimeSpan.FromMilliseconds(400),
+        };
+
+        var lines = Render(new MigrationOutcome(1234, report, null, "192.0.2.7:7480"));
+
+        Assert.Contains("  downtime      119 ms from the freeze to the destination's word that the tree runs: images written 35 ms, " +
+                        "image transfer 18 ms, restore 52 ms, hand-over 14 ms", lines);
+    }
+
+    [Fact]
     public void A_hybrid_report_shows_its_pre_dumps_then_post_copy()
     {
         var report = new MigrationReport

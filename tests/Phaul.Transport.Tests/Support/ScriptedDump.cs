@@ -24,6 +24,9 @@ internal sealed class ScriptedDump
 
     public bool Notify { get; init; } = true;
 
+    /// <summary>What the dump's log holds when CRIU notifies post-dump.</summary>
+    public string Log { get; init; } = "CRIU is still writing this";
+
     public Exception? Failure { get; init; }
 
     public CriuOpts? Options { get; private set; }
@@ -38,7 +41,7 @@ internal sealed class ScriptedDump
         var directory = Path.Combine(_wdir, "final");
         foreach (var (name, content) in Files)
             await File.WriteAllBytesAsync(Path.Combine(directory, name), content, cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(directory, "dump.log"), "CRIU is still writing this", cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(directory, "dump.log"), Log, cancellationToken);
         if (!Notify)
             return;
         try

@@ -42,6 +42,9 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
     public DumpStatistics? FinalDump { get; private set; }
 
     /// <inheritdoc/>
+    public FreezeReport? Freeze { get; private set; }
+
+    /// <inheritdoc/>
     public RestoreStatistics? Restore => Restored?.Stats;
 
     /// <inheritdoc/>
@@ -86,6 +89,15 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
                           "CRIU completed the final dump without a post-dump notification, so the images never reached the destination",
                           iteration);
         FinalDump = await TryReadDumpStatsAsync(dumpDirectory).ConfigureAwait(false);
+        Freeze = notify.Phases is var (imageTransfer, restore, handOver)
+            ? new FreezeReport
+            {
+                FreezeToImagesWritten = await DumpLogTimes.FreezeToPostDumpAsync(Path.Combine(dumpDirectory, DumpLogName)).ConfigureAwait(false),
+                ImageTransfer = imageTransfer,
+                Restore = restore,
+                HandOver = handOver,
+            }
+            : null;
     }
 
     /// <summary>
@@ -163,7 +175,7 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
         ArgumentNullException.ThrowIfNull(criu);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(lastClientImagesPath);
-        (Restored, FinalDump, PostCopy) = (null, null, null);
+        (Restored, FinalDump, PostCopy, Freeze) = (null, null, null, null);
         var iteration = _control.CurrentIteration
                         ?? throw new InvalidOperationException($"The final dump needs an iteration started on the destination ({start}) first.");
         return (iteration, CreateDumpDirectory(config.Wdir, iteration));

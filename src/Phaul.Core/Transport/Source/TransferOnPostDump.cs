@@ -50,6 +50,9 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
     /// </summary>
     public Exception? Failure { get; private set; }
 
+    /// <summary>The phases after the post-dump notification, once the destination said the tree runs; <see langword="null"/> before.</summary>
+    public (TimeSpan ImageTransfer, TimeSpan Restore, TimeSpan HandOver)? Phases { get; private set; }
+
     /// <summary>Whether this end stopped its copy for the commit: after a failure, a tree to continue or, in doubt, to leave stopped.</summary>
     public bool SourceStopped => _handOver.SourceStopped;
 
@@ -86,14 +89,19 @@ internal sealed class TransferOnPostDump : CriuNotifyBase
         await channel.SendAsync(new Envelope { RestoreRequest = request }, TransportPhase.Restore, _cancellationToken, _iteration).ConfigureAwait(false);
         _control.Logger.ImagesSent(totals.Files, totals.Bytes, elapsed.ElapsedMilliseconds);
         _control.Report(new(MigrationProgressKind.ImagesSent) { Files = totals.Files, Bytes = totals.Bytes });
+        var imagesSent = elapsed.Elapsed;
         await _hooks.ReachedAsync(HandOverStep.RestoreRequested).ConfigureAwait(false);
 
         var prepared = await _handOver.AwaitPreparedAsync(_cancellationToken).ConfigureAwait(false);
         if (prepared.RestoreResult is { } failedRestore)
             return (failedRestore, totals, elapsed.Elapsed);
         var restoredPid = prepared.RestorePrepared.Pid;
+        var held = elapsed.Elapsed;
         await _handOver.CommitAsync(restoredPid).ConfigureAwait(false);
-        return (await AwaitResumedAsync(restoredPid).ConfigureAwait(false), totals, elapsed.Elapsed);
+        var resumed = await AwaitResumedAsync(restoredPid).ConfigureAwait(false);
+        var total = elapsed.Elapsed;
+        Phases = (imagesSent, held - imagesSent, total - held);
+        return (resumed, totals, total);
     }
 
     /// <summary>

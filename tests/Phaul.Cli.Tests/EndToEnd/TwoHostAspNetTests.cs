@@ -20,13 +20,8 @@ public class TwoHostAspNetTests
         // Failure handled: every .NET process reserves ~256 GiB of address space, which CRIU's lazy restore cannot map at a
         // destination with vm.overcommit_memory=0 (the restore failed after the freeze); auto must pick what this host's
         // setting can restore, whatever it is, and the service's memory must arrive intact.
-        CriuTestEnvironment.RequireCriu();
-        TwoHosts.Require();
-        using var hosts = await TwoHosts.CreateAsync();
-        using var dir = new TempDirectory();
-        var key = TwoHostCli.NewKey(dir);
-        await using var serve = await TwoHostCli.StartServeAsync(hosts, dir.File("sessions"), key);
-        using var service = await AspNetService.StartAsync(hosts.Source, Ct);
+        await using var ends = await ServiceOnTwoHosts.StartAsync();
+        var (hosts, dir, key, service) = (ends.Hosts, ends.Directory, ends.Key, ends.Service);
         var sourcePid = service.Pid;
         long before = 0;
         for (var request = 1; request <= 3; request++)
@@ -58,13 +53,8 @@ public class TwoHostAspNetTests
         // Failure handled: --strategy postcopy --no-fallback towards a destination whose vm.overcommit_memory (this machine's
         // real setting, not a fake) makes CRIU's lazy restore fail with ENOMEM after the freeze: phaul must refuse before
         // freezing, name the setting and the fix, and leave the service running on the source with its state.
-        CriuTestEnvironment.RequireCriu();
-        TwoHosts.Require();
-        using var hosts = await TwoHosts.CreateAsync();
-        using var dir = new TempDirectory();
-        var key = TwoHostCli.NewKey(dir);
-        await using var serve = await TwoHostCli.StartServeAsync(hosts, dir.File("sessions"), key);
-        using var service = await AspNetService.StartAsync(hosts.Source, Ct);
+        await using var ends = await ServiceOnTwoHosts.StartAsync();
+        var (hosts, key, service) = (ends.Hosts, ends.Key, ends.Service);
         var sourcePid = service.Pid;
         var before = await service.CountAsync(Patience, Ct);
 
@@ -88,6 +78,54 @@ public class TwoHostAspNetTests
         Assert.Equal(sourcePid, service.Pid);
         Assert.True(Workload.IsProcessRunning(sourcePid));
         Assert.Equal(before + 1, await service.CountAsync(Patience, Ct));
+    }
+
+    /// <summary>Two "hosts", a key, <c>phaul serve</c> on the destination and the service on the source; disposing ends them all.</summary>
+    private sealed class ServiceOnTwoHosts : IAsyncDisposable
+    {
+        private PhaulProcess? _serve;
+
+        private ServiceOnTwoHosts(TwoHosts hosts, TempDirectory directory)
+        {
+            Hosts = hosts;
+            Directory = directory;
+            Key = TwoHostCli.NewKey(directory);
+        }
+
+        public TwoHosts Hosts { get; }
+
+        public TempDirectory Directory { get; }
+
+        public string Key { get; }
+
+        public AspNetService Service { get; private set; } = null!;
+
+        public static async Task<ServiceOnTwoHosts> StartAsync()
+        {
+            CriuTestEnvironment.RequireCriu();
+            TwoHosts.Require();
+            var ends = new ServiceOnTwoHosts(await TwoHosts.CreateAsync(), new TempDirectory());
+            try
+            {
+                ends._serve = await TwoHostCli.StartServeAsync(ends.Hosts, ends.Directory.File("sessions"), ends.Key);
+                ends.Service = await AspNetService.StartAsync(ends.Hosts.Source, Ct);
+                return ends;
+            }
+            catch
+            {
+                await ends.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Service?.Dispose();
+            if (_serve is not null)
+                await _serve.DisposeAsync();
+            Hosts.Dispose();
+            Directory.Dispose();
+        }
     }
 
     private static int MigratedPid(string stdout) =>

@@ -12,11 +12,24 @@ namespace Phaul;
 /// </summary>
 internal static partial class DumpLogTimes
 {
-    /// <summary>From the start of the freeze to the post-dump notification; <see langword="null"/> when the log does not say.</summary>
+    /// <summary>
+    /// From the start of the freeze to the post-dump notification; <see langword="null"/> when the log does not say or
+    /// cannot be read. Never throws for the log: it is read after the tree moved, and only informs the report.
+    /// </summary>
     public static async Task<TimeSpan?> FreezeToPostDumpAsync(string logPath)
     {
-        if (!File.Exists(logPath))
+        try
+        {
+            return File.Exists(logPath) ? await ReadFreezeToPostDumpAsync(logPath).ConfigureAwait(false) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
             return null;
+        }
+    }
+
+    private static async Task<TimeSpan?> ReadFreezeToPostDumpAsync(string logPath)
+    {
         TimeSpan? freeze = null;
         await foreach (var line in File.ReadLinesAsync(logPath).ConfigureAwait(false))
         {

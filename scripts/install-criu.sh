@@ -134,14 +134,15 @@ ensure_kdat_cache() {
     [[ $(stat -f -c %T /run) != tmpfs ]] || return 0
     booted=$(awk '/^btime/ {print $2}' /proc/stat)
     [[ -s $cache && $(stat -c %Y "$cache") -ge $booted ]] && return 0
-    fresh=$(mktemp)
+    fresh=$(mktemp) || { log "warning: no temporary file for CRIU's kernel-feature cache; every CRIU call probes the kernel"; return 0; }
     # A CRIU killed while saving leaves this behind, and then no CRIU ever saves again.
     rm -f "$cache.tmp"
     if unshare --mount sh -c 'mount -t tmpfs phaul-kdat /run && "$1" check >/dev/null 2>&1 && cat /run/criu.kdat' sh "$criu" >"$fresh" &&
-        [[ -s $fresh ]]; then
-        install -m 600 "$fresh" "$cache"
+        [[ -s $fresh ]] && install -m 600 "$fresh" "$cache"; then
         log "CRIU's kernel-feature cache written to $cache (/run is not a tmpfs, so CRIU would not keep it)"
     else
+        # A full /run, say: no half-written cache is left (CRIU would find it stale anyway).
+        rm -f "$cache"
         log "warning: could not write CRIU's kernel-feature cache; every CRIU call probes the kernel"
     fi
     rm -f "$fresh"

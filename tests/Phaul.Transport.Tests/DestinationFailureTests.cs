@@ -11,14 +11,16 @@ public class DestinationFailureTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task A_page_server_that_dies_mid_iteration_ends_the_session_and_fails_the_sources_writes_at_once()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // unencrypted memory goes through the relay too (MemoryLink): the cut must cross it the same way
+    public async Task A_page_server_that_dies_mid_iteration_ends_the_session_and_fails_the_sources_writes_at_once(bool plaintext)
     {
         // Failure handled: the destination's page server dies (ENOSPC, a crash) while the source's CRIU sends pages. The
         // source must not stay frozen until TCP gives up (33 s seen): its memory connection is shut down, so its CRIU's
         // next write fails, and the control connection carries the reason.
-        await using var destination = new FakeDestination(TestKeys.Shared);
-        var connection = await destination.ConnectAsync(TestKeys.Shared);
+        await using var destination = new FakeDestination(TestKeys.Shared, configure: options => options with { InsecurePlaintext = plaintext });
+        var connection = await destination.ConnectAsync(TestKeys.Shared, new MigrationConnectionOptions { InsecurePlaintext = plaintext });
         await connection.Remote.StartIterAsync(Ct);
         var target = destination.Targets.Single();
 

@@ -89,13 +89,13 @@ internal sealed partial class RemoteRestoreLocal : IPhaulPostCopyLocal, IPhaulLo
                           "CRIU completed the final dump without a post-dump notification, so the images never reached the destination",
                           iteration);
         FinalDump = await TryReadDumpStatsAsync(dumpDirectory).ConfigureAwait(false);
-        Freeze = notify.Phases is var (imageTransfer, restore, handOver)
+        Freeze = notify.Phases is { } phases
             ? new FreezeReport
             {
                 FreezeToImagesWritten = await DumpLogTimes.FreezeToPostDumpAsync(Path.Combine(dumpDirectory, DumpLogName)).ConfigureAwait(false),
-                ImageTransfer = imageTransfer,
-                Restore = restore,
-                HandOver = handOver,
+                ImageTransfer = phases.ImageTransfer,
+                Restore = phases.Restore,
+                HandOver = phases.HandOver,
             }
             : null;
     }

@@ -5,6 +5,7 @@ internal static class Methods
 {
     public const string PhaulStopAndCopy = "Phaul stop-and-copy";
     public const string CliStopAndCopy = "CRIU CLI stop-and-copy (page server)";
+    public const string CliStopAndCopySourceKept = "CRIU CLI stop-and-copy (source kept until restored)";
     public const string CliDumpRestore = "CRIU CLI dump + restore";
     public const string PhaulPostCopy = "Phaul post-copy";
     public const string CliPostCopy = "CRIU CLI post-copy";
@@ -24,6 +25,7 @@ internal static class Methods
         [
             (PhaulStopAndCopy, (size, cancel) => phaul.MeasureAsync(size, MigrationStrategy.StopAndCopy, cancel)),
             (CliStopAndCopy, cli.ThroughPageServerAsync),
+            (CliStopAndCopySourceKept, cli.ThroughPageServerSourceKeptAsync),
             (CliDumpRestore, cli.DumpRestoreAsync),
             (PhaulPostCopy, (size, cancel) => phaul.MeasureAsync(size, MigrationStrategy.PostCopy, cancel)),
             (CliPostCopy, cli.PostCopyAsync),

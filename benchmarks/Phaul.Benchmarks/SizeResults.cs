@@ -12,6 +12,7 @@ internal sealed class SizeResults(int memoryMiB, IReadOnlyList<string> methods)
     // The downtime ratios worth reading, each shown when both its methods ran.
     private static readonly (string Numerator, string Denominator)[] Ratios =
     [
+        (Methods.PhaulStopAndCopy, Methods.CliStopAndCopySourceKept),
         (Methods.PhaulPostCopy, Methods.CliPostCopy),
         (Methods.PhaulStopAndCopy, Methods.PhaulPostCopy),
         (Methods.TlsStopAndCopy, Methods.PlainStopAndCopy),

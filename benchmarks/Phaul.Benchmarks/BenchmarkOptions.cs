@@ -2,24 +2,28 @@ using System.Globalization;
 
 namespace Phaul.Benchmarks;
 
-/// <summary>What to measure: workload sizes and how often each measurement runs (the table shows medians).</summary>
-internal sealed record BenchmarkOptions(IReadOnlyList<int> SizesMiB, int Repeat, string CriuPath, bool TransportOnly)
+/// <summary>What to measure: workload sizes, the methods, and how often each measurement runs (the table shows medians).</summary>
+internal sealed record BenchmarkOptions(IReadOnlyList<int> SizesMiB, int Repeat, string CriuPath, IReadOnlyList<Method> MethodsToRun)
 {
-    public const string Usage =
-        "usage: Phaul.Benchmarks [--sizes MIB[,MIB...]] [--repeat N] [--transport-only]   (as root; default --sizes 64,256 --repeat 3; CRIU from $PHAUL_CRIU or PATH;\n" +
-        "--transport-only: only Phaul through its transport, TLS next to --insecure-plaintext)";
+    public static string Usage { get; } =
+        "usage: Phaul.Benchmarks [--sizes MIB[,MIB...]] [--repeat N] [--methods KEY[,KEY...] | --transport-only]\n" +
+        "  as root; CRIU from $PHAUL_CRIU or PATH; default: --sizes 64,256 --repeat 3, every method\n" +
+        "  --methods KEY,...  only these methods, in the table order below\n" +
+        $"  --transport-only   only Phaul through its transport, TLS next to --insecure-plaintext (--methods {Keys(Methods.Transport)})\n" +
+        "methods, in table order:\n" +
+        string.Join('\n', Methods.All.Select(method => $"  {method.Key,-18} {method.Name}"));
 
     /// <exception cref="ArgumentException">An argument is unknown or its value is invalid; the message names it.</exception>
     public static BenchmarkOptions Parse(IReadOnlyList<string> args)
     {
         IReadOnlyList<int> sizes = [64, 256];
         var repeat = 3;
-        var transportOnly = false;
+        IReadOnlyList<Method>? methods = null;
         for (var i = 0; i < args.Count; i++)
         {
             if (args[i] == "--transport-only")
             {
-                transportOnly = true;
+                methods = Once(methods, Methods.Transport);
                 continue;
             }
             var value = i + 1 < args.Count ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.", nameof(args));
@@ -31,14 +35,23 @@ internal sealed record BenchmarkOptions(IReadOnlyList<int> SizesMiB, int Repeat,
                 case "--repeat":
                     repeat = Positive("--repeat", value);
                     break;
+                case "--methods":
+                    methods = Once(methods, Methods.WithKeys(value.Split(',')));
+                    break;
                 default:
                     throw new ArgumentException($"unknown argument '{args[i]}'.", nameof(args));
             }
             i++;
         }
         var criu = Environment.GetEnvironmentVariable("PHAUL_CRIU");
-        return new BenchmarkOptions(sizes, repeat, string.IsNullOrEmpty(criu) ? "criu" : criu, transportOnly);
+        return new BenchmarkOptions(sizes, repeat, string.IsNullOrEmpty(criu) ? "criu" : criu, methods ?? Methods.All);
     }
+
+    // --methods and --transport-only both choose the methods: given together, or twice, one would silently win.
+    private static IReadOnlyList<Method> Once(IReadOnlyList<Method>? chosen, IReadOnlyList<Method> methods) =>
+        chosen is null ? methods : throw new ArgumentException("choose the methods once: --methods or --transport-only, not both or twice.", nameof(methods));
+
+    private static string Keys(IEnumerable<Method> methods) => string.Join(',', methods.Select(method => method.Key));
 
     private static int Positive(string option, string text) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0

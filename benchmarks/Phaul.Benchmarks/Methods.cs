@@ -1,49 +1,53 @@
 namespace Phaul.Benchmarks;
 
-/// <summary>The ways a workload is migrated, by their column names.</summary>
+/// <summary>The ways a workload is migrated: each strategy of Phaul next to the plain CRIU command line's.</summary>
 internal static class Methods
 {
-    public const string PhaulStopAndCopy = "Phaul stop-and-copy";
-    public const string CliStopAndCopy = "CRIU CLI stop-and-copy (page server)";
-    public const string CliStopAndCopySourceKept = "CRIU CLI stop-and-copy (source kept until restored)";
-    public const string CliDumpRestore = "CRIU CLI dump + restore";
-    public const string PhaulPostCopy = "Phaul post-copy";
-    public const string CliPostCopy = "CRIU CLI post-copy";
-    public const string TlsStopAndCopy = "transport TLS stop-and-copy";
-    public const string PlainStopAndCopy = "transport plaintext stop-and-copy";
-    public const string TlsPostCopy = "transport TLS post-copy";
-    public const string PlainPostCopy = "transport plaintext post-copy";
+    public static readonly Method PhaulStopAndCopy = new("inproc-sc", "Phaul stop-and-copy",
+        (criu, size, cancel) => new PhaulInProcess(criu).MeasureAsync(size, MigrationStrategy.StopAndCopy, cancel));
 
-    /// <summary>Every method in table order, each measuring one migration of a fresh workload of the given size.</summary>
-    public static IReadOnlyList<(string Name, Func<int, CancellationToken, Task<Measurement>> Measure)> All(string criuPath, bool transportOnly)
-    {
-        if (transportOnly)
-            return Transport(criuPath);
-        var phaul = new PhaulInProcess(criuPath);
-        var cli = new CriuCommandLine(criuPath);
-        return
-        [
-            (PhaulStopAndCopy, (size, cancel) => phaul.MeasureAsync(size, MigrationStrategy.StopAndCopy, cancel)),
-            (CliStopAndCopy, cli.ThroughPageServerAsync),
-            (CliStopAndCopySourceKept, cli.ThroughPageServerSourceKeptAsync),
-            (CliDumpRestore, cli.DumpRestoreAsync),
-            (PhaulPostCopy, (size, cancel) => phaul.MeasureAsync(size, MigrationStrategy.PostCopy, cancel)),
-            (CliPostCopy, cli.PostCopyAsync),
-            .. Transport(criuPath),
-        ];
-    }
+    public static readonly Method CliStopAndCopy = new("criu-sc", "CRIU CLI stop-and-copy (page server)",
+        (criu, size, cancel) => new CriuCommandLine(criu).ThroughPageServerAsync(size, cancel));
 
-    /// <summary>Phaul through its network transport on loopback, encrypted and not, side by side.</summary>
-    private static IReadOnlyList<(string Name, Func<int, CancellationToken, Task<Measurement>> Measure)> Transport(string criuPath)
+    public static readonly Method CliStopAndCopySourceKept = new("criu-sc-kept", "CRIU CLI stop-and-copy (source kept until restored)",
+        (criu, size, cancel) => new CriuCommandLine(criu).ThroughPageServerSourceKeptAsync(size, cancel));
+
+    public static readonly Method CliDumpRestore = new("criu-dump-restore", "CRIU CLI dump + restore",
+        (criu, size, cancel) => new CriuCommandLine(criu).DumpRestoreAsync(size, cancel));
+
+    public static readonly Method PhaulPostCopy = new("inproc-pc", "Phaul post-copy",
+        (criu, size, cancel) => new PhaulInProcess(criu).MeasureAsync(size, MigrationStrategy.PostCopy, cancel));
+
+    public static readonly Method CliPostCopy = new("criu-pc", "CRIU CLI post-copy",
+        (criu, size, cancel) => new CriuCommandLine(criu).PostCopyAsync(size, cancel));
+
+    public static readonly Method TlsStopAndCopy = new("tls-sc", "transport TLS stop-and-copy",
+        (criu, size, cancel) => new PhaulOverTransport(criu, plaintext: false).MeasureAsync(size, MigrationStrategy.StopAndCopy, cancel));
+
+    public static readonly Method PlainStopAndCopy = new("plain-sc", "transport plaintext stop-and-copy",
+        (criu, size, cancel) => new PhaulOverTransport(criu, plaintext: true).MeasureAsync(size, MigrationStrategy.StopAndCopy, cancel));
+
+    public static readonly Method TlsPostCopy = new("tls-pc", "transport TLS post-copy",
+        (criu, size, cancel) => new PhaulOverTransport(criu, plaintext: false).MeasureAsync(size, MigrationStrategy.PostCopy, cancel));
+
+    public static readonly Method PlainPostCopy = new("plain-pc", "transport plaintext post-copy",
+        (criu, size, cancel) => new PhaulOverTransport(criu, plaintext: true).MeasureAsync(size, MigrationStrategy.PostCopy, cancel));
+
+    // Static initializers run in textual order: the lists come after the methods they hold.
+
+    /// <summary>Phaul through its network transport on loopback, encrypted and not, side by side (<c>--transport-only</c>).</summary>
+    public static IReadOnlyList<Method> Transport { get; } = [TlsStopAndCopy, PlainStopAndCopy, TlsPostCopy, PlainPostCopy];
+
+    /// <summary>Every method in table order.</summary>
+    public static IReadOnlyList<Method> All { get; } =
+        [PhaulStopAndCopy, CliStopAndCopy, CliStopAndCopySourceKept, CliDumpRestore, PhaulPostCopy, CliPostCopy, .. Transport];
+
+    /// <summary>The methods with these keys, in table order.</summary>
+    /// <exception cref="ArgumentException">A key names no method; the message names it and the keys there are.</exception>
+    public static IReadOnlyList<Method> WithKeys(IReadOnlyCollection<string> keys)
     {
-        var tls = new PhaulOverTransport(criuPath, plaintext: false);
-        var plain = new PhaulOverTransport(criuPath, plaintext: true);
-        return
-        [
-            (TlsStopAndCopy, (size, cancel) => tls.MeasureAsync(size, MigrationStrategy.StopAndCopy, cancel)),
-            (PlainStopAndCopy, (size, cancel) => plain.MeasureAsync(size, MigrationStrategy.StopAndCopy, cancel)),
-            (TlsPostCopy, (size, cancel) => tls.MeasureAsync(size, MigrationStrategy.PostCopy, cancel)),
-            (PlainPostCopy, (size, cancel) => plain.MeasureAsync(size, MigrationStrategy.PostCopy, cancel)),
-        ];
+        if (keys.FirstOrDefault(key => !All.Any(method => method.Key == key)) is { } unknown)
+            throw new ArgumentException($"--methods: unknown method '{unknown}'; the methods are {string.Join(", ", All.Select(method => method.Key))}.", nameof(keys));
+        return [.. All.Where(method => keys.Contains(method.Key))];
     }
 }

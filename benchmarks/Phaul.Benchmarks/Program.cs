@@ -22,29 +22,28 @@ if (!Environment.IsPrivilegedProcess)
 
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-var methods = Methods.All(options.CriuPath, options.TransportOnly);
-var names = methods.Select(method => method.Name).ToList();
+var methods = options.MethodsToRun;
 Console.WriteLine($"CRIU {options.CriuPath}; {Environment.ProcessorCount} CPUs; fs.pipe-max-size {File.ReadAllText("/proc/sys/fs/pipe-max-size").Trim()}; " +
                   $"load average at start: {LoadAverage()}");
 
 // One-time costs (JIT and type loading in this process, CRIU's kernel-feature cache) stay out of the table.
 const int WarmUpMiB = 8;
-foreach (var (_, measure) in methods)
-    await measure(WarmUpMiB, cancel.Token);
+foreach (var method in methods)
+    await method.Measure(options.CriuPath, WarmUpMiB, cancel.Token);
 Console.WriteLine($"Warmed up with one {WarmUpMiB} MiB migration per method (not counted).");
 
 var results = new List<SizeResults>();
 foreach (var size in options.SizesMiB)
 {
-    var result = new SizeResults(size, names);
+    var result = new SizeResults(size, methods);
     results.Add(result);
     for (var run = 1; run <= options.Repeat; run++)
     {
-        foreach (var (name, measure) in methods)
+        foreach (var method in methods)
         {
-            var measurement = await measure(size, cancel.Token);
-            result.Add(name, measurement);
-            Report(size, run, name, measurement);
+            var measurement = await method.Measure(options.CriuPath, size, cancel.Token);
+            result.Add(method, measurement);
+            Report(size, run, method.Name, measurement);
         }
     }
 }
@@ -52,12 +51,12 @@ foreach (var size in options.SizesMiB)
 Console.WriteLine();
 Console.WriteLine($"Medians of {options.Repeat} run(s); load average at end: {LoadAverage()}");
 Console.WriteLine("Downtime: the workload's largest wall-clock heartbeat gap after the migration. * a run had as large a gap before it (load).");
-Console.WriteLine(SizeResults.DowntimeHeader(names));
+Console.WriteLine(SizeResults.DowntimeHeader(methods));
 foreach (var result in results)
     Console.WriteLine(result.DowntimeRow());
 Console.WriteLine();
 Console.WriteLine("Wall time of the whole migration (post-copy: until the last page arrived):");
-Console.WriteLine(SizeResults.WallTimeHeader(names));
+Console.WriteLine(SizeResults.WallTimeHeader(methods));
 foreach (var result in results)
     Console.WriteLine(result.WallTimeRow());
 return 0;

@@ -3,14 +3,14 @@ using System.Globalization;
 namespace Phaul.Benchmarks;
 
 /// <summary>The measurements of one workload size by every method, and the table rows of their medians.</summary>
-internal sealed class SizeResults(int memoryMiB, IReadOnlyList<string> methods)
+internal sealed class SizeResults(int memoryMiB, IReadOnlyList<Method> methods)
 {
-    private readonly Dictionary<string, List<Measurement>> _runs = methods.ToDictionary(method => method, _ => new List<Measurement>());
+    private readonly Dictionary<Method, List<Measurement>> _runs = methods.ToDictionary(method => method, _ => new List<Measurement>());
 
-    public void Add(string method, Measurement measurement) => _runs[method].Add(measurement);
+    public void Add(Method method, Measurement measurement) => _runs[method].Add(measurement);
 
     // The downtime ratios worth reading, each shown when both its methods ran.
-    private static readonly (string Numerator, string Denominator)[] Ratios =
+    private static readonly (Method Numerator, Method Denominator)[] Ratios =
     [
         (Methods.PhaulStopAndCopy, Methods.CliStopAndCopySourceKept),
         (Methods.PhaulPostCopy, Methods.CliPostCopy),
@@ -20,13 +20,13 @@ internal sealed class SizeResults(int memoryMiB, IReadOnlyList<string> methods)
     ];
 
     /// <summary>The downtime table's header: one column per method, then the ratios between the methods that ran.</summary>
-    public static string DowntimeHeader(IReadOnlyList<string> methods) =>
-        Header([.. methods, .. RatiosOf(methods).Select(ratio => $"{ratio.Numerator} / {ratio.Denominator}")]);
+    public static string DowntimeHeader(IReadOnlyList<Method> methods) =>
+        Header([.. methods.Select(method => method.Name), .. RatiosOf(methods).Select(ratio => $"{ratio.Numerator.Name} / {ratio.Denominator.Name}")]);
 
-    private static IEnumerable<(string Numerator, string Denominator)> RatiosOf(IReadOnlyList<string> methods) =>
+    private static IEnumerable<(Method Numerator, Method Denominator)> RatiosOf(IReadOnlyList<Method> methods) =>
         Ratios.Where(ratio => methods.Contains(ratio.Numerator) && methods.Contains(ratio.Denominator));
 
-    public static string WallTimeHeader(IReadOnlyList<string> methods) => Header(methods);
+    public static string WallTimeHeader(IReadOnlyList<Method> methods) => Header([.. methods.Select(method => method.Name)]);
 
     private static string Header(IReadOnlyList<string> columns) =>
         $"| memory | {string.Join(" | ", columns)} |\n| ---: |{string.Concat(Enumerable.Repeat(" ---: |", columns.Count))}";
@@ -37,7 +37,7 @@ internal sealed class SizeResults(int memoryMiB, IReadOnlyList<string> methods)
     public string WallTimeRow() =>
         $"| {memoryMiB} MiB | {string.Join(" | ", methods.Select(method => Milliseconds(Median(_runs[method], m => m.WallTime))))} |";
 
-    private string Ratio((string Numerator, string Denominator) ratio)
+    private string Ratio((Method Numerator, Method Denominator) ratio)
     {
         var (numerator, denominator) = ratio;
         var below = Median(_runs[denominator], m => m.Downtime);

@@ -2,14 +2,19 @@ using System.Globalization;
 
 namespace Phaul.Benchmarks;
 
-/// <summary>What to measure: workload sizes, the methods, and how often each measurement runs (the table shows medians).</summary>
-internal sealed record BenchmarkOptions(IReadOnlyList<int> SizesMiB, int Repeat, string CriuPath, IReadOnlyList<Method> MethodsToRun)
+/// <summary>
+/// What to measure: workload sizes, the methods, and how often each measurement runs (the table shows medians);
+/// where to write the table as Markdown, if anywhere.
+/// </summary>
+internal sealed record BenchmarkOptions(IReadOnlyList<int> SizesMiB, int Repeat, string CriuPath, IReadOnlyList<Method> MethodsToRun,
+                                        string? MarkdownPath)
 {
     public static string Usage { get; } =
-        "usage: Phaul.Benchmarks [--sizes MIB[,MIB...]] [--repeat N] [--methods KEY[,KEY...] | --transport-only]\n" +
+        "usage: Phaul.Benchmarks [--sizes MIB[,MIB...]] [--repeat N] [--methods KEY[,KEY...] | --transport-only] [--markdown FILE.md]\n" +
         "  as root; CRIU from $PHAUL_CRIU or PATH; default: --sizes 64,256 --repeat 3, every method\n" +
         "  --methods KEY,...  only these methods, in the table order below\n" +
         $"  --transport-only   only Phaul through its transport, TLS next to --insecure-plaintext (--methods {Keys(Methods.Transport)})\n" +
+        "  --markdown FILE.md also write the tables of medians to FILE.md\n" +
         "methods, in table order:\n" +
         string.Join('\n', Methods.All.Select(method => $"  {method.Key,-18} {method.Name}"));
 
@@ -19,6 +24,7 @@ internal sealed record BenchmarkOptions(IReadOnlyList<int> SizesMiB, int Repeat,
         IReadOnlyList<int> sizes = [64, 256];
         var repeat = 3;
         IReadOnlyList<Method>? methods = null;
+        string? markdown = null;
         for (var i = 0; i < args.Count; i++)
         {
             if (args[i] == "--transport-only")
@@ -38,13 +44,16 @@ internal sealed record BenchmarkOptions(IReadOnlyList<int> SizesMiB, int Repeat,
                 case "--methods":
                     methods = Once(methods, Methods.WithKeys(value.Split(',')));
                     break;
+                case "--markdown":
+                    markdown = OutputFile("--markdown", value);
+                    break;
                 default:
                     throw new ArgumentException($"unknown argument '{args[i]}'.", nameof(args));
             }
             i++;
         }
         var criu = Environment.GetEnvironmentVariable("PHAUL_CRIU");
-        return new BenchmarkOptions(sizes, repeat, string.IsNullOrEmpty(criu) ? "criu" : criu, methods ?? Methods.All);
+        return new BenchmarkOptions(sizes, repeat, string.IsNullOrEmpty(criu) ? "criu" : criu, methods ?? Methods.All, markdown);
     }
 
     // --methods and --transport-only both choose the methods: given together, or twice, one would silently win.
@@ -52,6 +61,13 @@ internal sealed record BenchmarkOptions(IReadOnlyList<int> SizesMiB, int Repeat,
         chosen is null ? methods : throw new ArgumentException("choose the methods once: --methods or --transport-only, not both or twice.", nameof(methods));
 
     private static string Keys(IEnumerable<Method> methods) => string.Join(',', methods.Select(method => method.Key));
+
+    // Checked before the run, which can take an hour, rather than when the file is written at its end.
+    private static string OutputFile(string option, string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        return Directory.Exists(directory) ? path : throw new ArgumentException($"{option}: the directory of '{path}' does not exist.", nameof(path));
+    }
 
     private static int Positive(string option, string text) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0

@@ -23,7 +23,8 @@ if (!Environment.IsPrivilegedProcess)
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 var methods = options.MethodsToRun;
-Console.WriteLine($"CRIU {options.CriuPath}; {Environment.ProcessorCount} CPUs; fs.pipe-max-size {File.ReadAllText("/proc/sys/fs/pipe-max-size").Trim()}; " +
+var conditions = await RunConditions.ReadAsync(options.CriuPath, cancel.Token);
+Console.WriteLine($"{conditions}: {options.CriuPath}; fs.pipe-max-size {File.ReadAllText("/proc/sys/fs/pipe-max-size").Trim()}; " +
                   $"load average at start: {LoadAverage()}");
 
 // One-time costs (JIT and type loading in this process, CRIU's kernel-feature cache) stay out of the table.
@@ -50,15 +51,13 @@ foreach (var size in options.SizesMiB)
 
 Console.WriteLine();
 Console.WriteLine($"Medians of {options.Repeat} run(s); load average at end: {LoadAverage()}");
-Console.WriteLine("Downtime: the workload's largest wall-clock heartbeat gap after the migration. * a run had as large a gap before it (load).");
-Console.WriteLine(SizeResults.DowntimeHeader(methods));
-foreach (var result in results)
-    Console.WriteLine(result.DowntimeRow());
-Console.WriteLine();
-Console.WriteLine("Wall time of the whole migration (post-copy: until the last page arrived):");
-Console.WriteLine(SizeResults.WallTimeHeader(methods));
-foreach (var result in results)
-    Console.WriteLine(result.WallTimeRow());
+var table = new ResultsTable(methods, results);
+table.Write(Console.Out);
+if (options.MarkdownPath is { } markdown)
+{
+    await table.WriteMarkdownAsync(markdown, conditions, options.Repeat, cancel.Token);
+    Console.WriteLine($"Tables written to {markdown}.");
+}
 return 0;
 
 static void Report(int size, int run, string method, Measurement measurement) =>

@@ -4,17 +4,18 @@ namespace Phaul.Benchmarks;
 
 /// <summary>
 /// What to measure: workload sizes, the methods, and how often each measurement runs (the table shows medians);
-/// where to write the table as Markdown, if anywhere.
+/// where to write the table as Markdown and the plot as PNG, if anywhere.
 /// </summary>
 internal sealed record BenchmarkOptions(IReadOnlyList<int> SizesMiB, int Repeat, string CriuPath, IReadOnlyList<Method> MethodsToRun,
-                                        string? MarkdownPath)
+                                        string? MarkdownPath, string? PlotPath)
 {
     public static string Usage { get; } =
-        "usage: Phaul.Benchmarks [--sizes MIB[,MIB...]] [--repeat N] [--methods KEY[,KEY...] | --transport-only] [--markdown FILE.md]\n" +
+        "usage: Phaul.Benchmarks [--sizes MIB[,MIB...]] [--repeat N] [--methods KEY[,KEY...] | --transport-only] [--markdown FILE.md] [--plot FILE.png]\n" +
         "  as root; CRIU from $PHAUL_CRIU or PATH; default: --sizes 64,256 --repeat 3, every method\n" +
         "  --methods KEY,...  only these methods, in the table order below\n" +
         $"  --transport-only   only Phaul through its transport, TLS next to --insecure-plaintext (--methods {Keys(Methods.Transport)})\n" +
         "  --markdown FILE.md also write the tables of medians to FILE.md\n" +
+        "  --plot FILE.png    also draw the medians in one PNG: downtime above, total time below, against memory size, log scales\n" +
         "methods, in table order:\n" +
         string.Join('\n', Methods.All.Select(method => $"  {method.Key,-18} {method.Name}"));
 
@@ -25,6 +26,7 @@ internal sealed record BenchmarkOptions(IReadOnlyList<int> SizesMiB, int Repeat,
         var repeat = 3;
         IReadOnlyList<Method>? methods = null;
         string? markdown = null;
+        string? plot = null;
         for (var i = 0; i < args.Count; i++)
         {
             if (args[i] == "--transport-only")
@@ -47,13 +49,18 @@ internal sealed record BenchmarkOptions(IReadOnlyList<int> SizesMiB, int Repeat,
                 case "--markdown":
                     markdown = OutputFile("--markdown", value);
                     break;
+                case "--plot":
+                    plot = value.EndsWith(".png", StringComparison.OrdinalIgnoreCase)
+                        ? OutputFile("--plot", value)
+                        : throw new ArgumentException($"--plot draws a PNG: give a file name ending in .png, got '{value}'.", nameof(args));
+                    break;
                 default:
                     throw new ArgumentException($"unknown argument '{args[i]}'.", nameof(args));
             }
             i++;
         }
         var criu = Environment.GetEnvironmentVariable("PHAUL_CRIU");
-        return new BenchmarkOptions(sizes, repeat, string.IsNullOrEmpty(criu) ? "criu" : criu, methods ?? Methods.All, markdown);
+        return new BenchmarkOptions(sizes, repeat, string.IsNullOrEmpty(criu) ? "criu" : criu, methods ?? Methods.All, markdown, plot);
     }
 
     // --methods and --transport-only both choose the methods: given together, or twice, one would silently win.

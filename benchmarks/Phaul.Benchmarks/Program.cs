@@ -58,6 +58,11 @@ if (options.MarkdownPath is { } markdown)
     await table.WriteMarkdownAsync(markdown, conditions, options.Repeat, cancel.Token);
     Console.WriteLine($"Tables written to {markdown}.");
 }
+if (options.PlotPath is { } plot)
+{
+    ResultsPlot.Save(plot, methods, results, conditions, options.Repeat);
+    Console.WriteLine($"Plot drawn in {plot}.");
+}
 return 0;
 
 static void Report(int size, int run, string method, Measurement measurement) =>

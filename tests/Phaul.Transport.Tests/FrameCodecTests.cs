@@ -46,6 +46,8 @@ public class FrameCodecTests
             new Envelope { RestorePrepared = new RestorePrepared { Pid = 4242 } },
             new Envelope { HandOverCommit = new HandOverCommit() },
             new Envelope { HandOverOutcome = new HandOverOutcome { Resumed = true } },
+            new Envelope { LinkProbe = new LinkProbe { Filler = ByteString.CopyFrom(new byte[TransportProtocol.FileChunkLength]), Answer = true } },
+            new Envelope { LinkProbeResult = new LinkProbeResult { FillerBytes = 16 << 20 } },
         ];
 
     [Theory]

@@ -26,6 +26,9 @@ internal sealed partial class DestinationSession : IDisposable
     private readonly CancellationTokenSource _pageServerFailed = new();
     private CriuException? _pageServerFailure;
 
+    // Filler bytes of the link probes since the last answered one.
+    private ulong _probeBytes;
+
     public DestinationSession(string id, FrameChannel channel, IMigrationTarget target, MigrationListenerOptions options,
                               DestinationServices services, ILogger logger, SessionHandOver handOver)
     {
@@ -149,11 +152,23 @@ internal sealed partial class DestinationSession : IDisposable
             case Envelope.BodyOneofCase.ExtensionStreamOpen:
                 await ServeExtensionStreamAsync(request.ExtensionStreamOpen, cancellationToken).ConfigureAwait(false);
                 return null;
+            case Envelope.BodyOneofCase.LinkProbe:
+                return AnswerLinkProbe(request.LinkProbe);
             case Envelope.BodyOneofCase.Abort:
                 throw _channel.Aborted(request.Abort, TransportPhase.AwaitingRequest, OpenIteration);
             default:
                 throw _channel.Unexpected(request, "a request (StartIter, StopIter, a file, Restore, a post-copy or an extension request)", TransportPhase.AwaitingRequest, OpenIteration);
         }
+    }
+
+    private Envelope? AnswerLinkProbe(LinkProbe probe)
+    {
+        _probeBytes += (ulong)probe.Filler.Length;
+        if (!probe.Answer)
+            return null;
+        var answer = new Envelope { LinkProbeResult = new LinkProbeResult { FillerBytes = _probeBytes } };
+        _probeBytes = 0;
+        return answer;
     }
 
     private async Task<StartIterResult> StartIterationAsync(StartIterRequest request, CancellationToken cancellationToken)

@@ -44,4 +44,7 @@ public enum TransportPhase
 
     /// <summary>A request to, or a stream with, an extension's handler on the destination (<see cref="IDestinationExtension"/>).</summary>
     Extension,
+
+    /// <summary>Measuring the link's round trip and bandwidth before the strategy is chosen.</summary>
+    LinkProbe,
 }

@@ -11,9 +11,10 @@ internal static class TransportProtocol
     /// TLS 1.3 on every connection with the key's proof bound to it, after a plain-text greeting, version 6 the
     /// extensions' requests and streams (<see cref="IDestinationExtension"/>) in place of the file-system messages, version 7
     /// the CRIU options a restore needs inside the restore requests (<see cref="RestoreOptionsWire"/>) and the
-    /// destination's memory accounting (vm.overcommit_memory) in CheckPostCopyResult.
+    /// destination's memory accounting (vm.overcommit_memory) in CheckPostCopyResult, version 8 the link probe
+    /// (LinkProbe) that measures the link before the strategy is chosen.
     /// </summary>
-    public const uint Version = 7;
+    public const uint Version = 8;
 
     /// <summary>Bytes of an extension stream's data per frame; well under the frame limit.</summary>
     internal const int ExtensionChunkLength = 64 * 1024;

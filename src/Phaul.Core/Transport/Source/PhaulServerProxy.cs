@@ -9,7 +9,7 @@ namespace Phaul.Transport;
 /// post-copy, StopIter of a lazy iteration ends it on the destination: the final stage has waited for
 /// every page already, and a tree whose pages did not all arrive is killed there.
 /// </summary>
-internal sealed class PhaulServerProxy : IPhaulPostCopyRemote, IDestinationMemoryReport
+internal sealed class PhaulServerProxy : IPhaulPostCopyRemote, IDestinationMemoryReport, ILinkProbe
 {
     private readonly SourceControl _control;
 
@@ -57,6 +57,10 @@ internal sealed class PhaulServerProxy : IPhaulPostCopyRemote, IDestinationMemor
             ? new DestinationMemory(result.OvercommitMemory, (long)result.RamAndSwapBytes, (long)result.CommitLimitBytes, (long)result.CommittedBytes)
             : null;
     }
+
+    /// <inheritdoc/>
+    /// <exception cref="TransportException">The connection failed, or the destination answered something else.</exception>
+    public Task<LinkMeasurement> MeasureLinkAsync(CancellationToken cancellationToken) => new LinkProber(_control).MeasureAsync(cancellationToken);
 
     private async Task<CheckPostCopyResult> CheckPostCopyAsync(CancellationToken cancellationToken)
     {

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using Phaul.Transport.Protocol;
+
+namespace Phaul.Transport;
+
+/// <summary>
+/// Measures the link on the control connection: the shortest of a few empty round trips, then bursts of filler,
+/// each four times the last, until one takes long enough to time (or the largest was sent), and two more of that
+/// size. The bandwidth is the fastest of those three: their bytes over their time less one round trip, since a busy
+/// CPU (both ends encrypt) only ever slows a burst down.
+/// </summary>
+internal sealed class LinkProber(SourceControl control)
+{
+    private const int RoundTrips = 3;
+    private const int FirstBurst = 1 << 20;
+    private const int LargestBurst = 16 << 20;
+    private const int TimedBursts = 3;
+    private static readonly TimeSpan LongEnough = TimeSpan.FromMilliseconds(20);
+
+    /// <exception cref="TransportException">The connection failed, or the destination's count of filler is wrong.</exception>
+    public async Task<LinkMeasurement> MeasureAsync(CancellationToken cancellationToken)
+    {
+        var roundTrip = TimeSpan.MaxValue;
+        for (var i = 0; i < RoundTrips; i++)
+            roundTrip = Min(roundTrip, await BurstAsync(0, cancellationToken).ConfigureAwait(false));
+        var burst = FirstBurst;
+        var elapsed = await BurstAsync(burst, cancellationToken).ConfigureAwait(false);
+        while (elapsed < LongEnough && burst < LargestBurst)
+        {
+            burst *= 4;
+            elapsed = await BurstAsync(burst, cancellationToken).ConfigureAwait(false);
+        }
+        for (var i = 1; i < TimedBursts; i++)
+            elapsed = Min(elapsed, await BurstAsync(burst, cancellationToken).ConfigureAwait(false));
+        return new LinkMeasurement(burst / Math.Max((elapsed - roundTrip).TotalSeconds, elapsed.TotalSeconds / 2), roundTrip);
+    }
+
+    // Sends `bytes` of filler in chunks, the last probe asking for the count; returns the time until the answer.
+    private Task<TimeSpan> BurstAsync(int bytes, CancellationToken cancellationToken) =>
+        control.ExclusiveAsync(async () =>
+        {
+            var chunk = ByteString.CopyFrom(new byte[Math.Min(bytes, TransportProtocol.FileChunkLength)]);
+            var clock = Stopwatch.StartNew();
+            for (var sent = chunk.Length; sent < bytes; sent += chunk.Length)
+                await control.Channel.SendAsync(new Envelope { LinkProbe = new LinkProbe { Filler = chunk } }, TransportPhase.LinkProbe, cancellationToken)
+                             .ConfigureAwait(false);
+            var last = bytes == 0 ? ByteString.Empty : chunk;
+            await control.Channel.SendAsync(new Envelope { LinkProbe = new LinkProbe { Filler = last, Answer = true } }, TransportPhase.LinkProbe,
+                                            cancellationToken).ConfigureAwait(false);
+            var answer = await control.Channel.ReceiveAsync(Envelope.BodyOneofCase.LinkProbeResult, TransportPhase.LinkProbe, control.Timeouts.Reply,
+                                                            cancellationToken).ConfigureAwait(false);
+            var elapsed = clock.Elapsed;
+            if (answer.LinkProbeResult.FillerBytes != (ulong)bytes)
+                throw control.Channel.Failure(TransportPhase.LinkProbe,
+                    $"the destination counted {answer.LinkProbeResult.FillerBytes} bytes of link probe, not the {bytes} sent");
+            return elapsed;
+        }, cancellationToken);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+}

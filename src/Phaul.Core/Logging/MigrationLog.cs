@@ -24,6 +24,16 @@ internal static partial class MigrationLog
         Message = "Pid {Pid}: whether the destination can map the tree for a lazy restore is not checked: {Why}")]
     public static partial void PremapNotChecked(this ILogger logger, int pid, string why);
 
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Information,
+        Message = "Pid {Pid}: {MemoryBytes} bytes of memory, link {LinkBytesPerSecond} bytes/s with a {RoundTripMs} ms round trip, " +
+                  "dirty rate {DirtyBytesPerSecond} bytes/s; {Choice}")]
+    public static partial void ForecastMade(this ILogger logger, int pid, long memoryBytes, double? linkBytesPerSecond, double? roundTripMs,
+                                            double? dirtyBytesPerSecond, string choice);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Information,
+        Message = "Pid {Pid}: no forecast, the strategy follows the fixed order: {Why}")]
+    public static partial void ForecastUnavailable(this ILogger logger, int pid, string why);
+
     [LoggerMessage(EventId = 2010, Level = LogLevel.Debug,
         Message = "Iteration {Iteration}: pre-dumping pid {Pid} into {Directory}")]
     public static partial void PreDumpStarting(this ILogger logger, int iteration, int pid, string directory);

@@ -18,6 +18,15 @@ internal sealed record MigrationDependencies(IStatsSource Stats, IImagesDirector
     /// <summary>The private mappings of the tree rooted at a pid, as the source judges them against the destination's accounting.</summary>
     public Func<int, TreeMappings?> ReadTreeMappings { get; init; } = TreeMappings.Read;
 
+    /// <summary>
+    /// The tree's anonymous resident memory, for the forecast; null when the root cannot be read. By default none: tests
+    /// with a fake CRIU and a made-up pid then get the fixed order of strategies.
+    /// </summary>
+    public Func<int, long?> ReadTreeMemory { get; init; } = _ => null;
+
+    /// <summary>How fast the tree dirties its memory (bytes per second, given its memory), for the forecast; null when it cannot be sampled.</summary>
+    public Func<int, long, CancellationToken, Task<double?>> SampleDirtyRate { get; init; } = (_, _, _) => Task.FromResult<double?>(null);
+
     /// <summary>Whether CRIU can dump the tree at a pid; by default every pid passes, so that tests with a fake CRIU need no real tree.</summary>
     public Func<int, TreeVerdict> TreeCheck { get; init; } = _ => TreeVerdict.Dumpable;
 
@@ -25,5 +34,7 @@ internal sealed record MigrationDependencies(IStatsSource Stats, IImagesDirector
         new(CriuStatsSource.Instance, ImagesDirectoryOpener.Instance, Phaul.MemorySocket.Instance, ProcessTrees.Instance)
         {
             TreeCheck = DumpableTreeCheck.Host.Check,
+            ReadTreeMemory = TreeMemory.ReadAnonymousBytes,
+            SampleDirtyRate = DirtyRateSampler.Default.SampleAsync,
         };
 }

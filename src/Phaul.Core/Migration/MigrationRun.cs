@@ -33,6 +33,8 @@ internal sealed class MigrationRun(PhaulConfig config)
 
     public PreCopyStopReason StopReason { get; set; }
 
+    public MigrationForecast? Forecast { get; set; }
+
     /// <summary>
     /// Set when the dumps run as one CRIU pre-dump chain (a prepared <see cref="Criu"/> session), whose
     /// statistics files hold running sums; null when each dump's file holds its own figures.
@@ -118,6 +120,7 @@ internal sealed class MigrationRun(PhaulConfig config)
         Strategy = Strategy,
         StrategyNote = StrategyNote,
         StopReason = StopReason,
+        Forecast = Forecast,
         Iterations = [.. _iterations],
         FinalDump = _finalDump,
         Restore = _outcome?.Restore,

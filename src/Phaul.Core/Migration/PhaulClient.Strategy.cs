@@ -22,11 +22,18 @@ public sealed partial class PhaulClient
             checkPostCopy ? await PostCopyMissingAsync(cancellationToken).ConfigureAwait(false) : [],
             checkPremap ? await PremapMissingAsync(cancellationToken).ConfigureAwait(false) : []);
 
-        var decision = StrategySelection.Decide(_options.Strategy, _options.AllowFallback, support);
+        var forecasts = await ForecastAsync(StrategySelection.Supported(_options.Strategy, _options.AllowFallback, support), cancellationToken)
+            .ConfigureAwait(false);
+        var autoChoice = forecasts is { Strategies.Count: > 0 } && _options.Strategy == MigrationStrategy.Auto
+            ? ForecastChoice.Choose(forecasts.Strategies, _options.DowntimeTarget)
+            : ((StrategyForecast Chosen, string Reason)?)null;
+        var decision = StrategySelection.Decide(_options.Strategy, _options.AllowFallback, support, autoChoice?.Chosen.Strategy);
         run.Strategy = decision.Strategy;
         run.StrategyNote = decision.Note;
         if (decision.NoPreCopyReason is { } reason)
             run.StopReason = reason;
+        if (forecasts is not null)
+            run.Forecast = Explain(forecasts, decision, autoChoice?.Reason);
         Report(new(MigrationProgressKind.StrategyChosen) { Strategy = decision.Strategy, Detail = decision.Note });
         if (decision.Note is null)
             _logger.StrategyChosen(_config.Pid, decision.Strategy, _options.Strategy);

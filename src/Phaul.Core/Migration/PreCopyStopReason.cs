@@ -38,4 +38,10 @@ public enum PreCopyStopReason
 
     /// <summary>No pre-dump ran: the strategy asked for has none (stop-and-copy or post-copy).</summary>
     PreCopyDisabled,
+
+    /// <summary>
+    /// No pre-dump ran: auto could pre-copy, but predicted a strategy without pre-copy to do better
+    /// (<see cref="MigrationReport.Forecast"/>).
+    /// </summary>
+    PreCopyNotPredictedBetter,
 }

@@ -46,9 +46,17 @@ internal static class StrategySelection
     public static bool NeedsPremap(MigrationStrategy strategy) =>
         strategy is MigrationStrategy.PreCopy or MigrationStrategy.PostCopy or MigrationStrategy.Hybrid;
 
-    /// <summary>The first candidate both ends support.</summary>
+    /// <summary>The candidates both ends support, best first.</summary>
+    public static IReadOnlyList<MigrationStrategy> Supported(MigrationStrategy choice, bool allowFallback, StrategySupport support) =>
+        [.. Candidates(choice, allowFallback).Where(candidate => Missing(candidate, support).Count == 0)];
+
+    /// <summary>
+    /// The first candidate both ends support; for <see cref="MigrationStrategy.Auto"/> with a forecast, the supported
+    /// candidate the forecast chose (<paramref name="forecastChoice"/>) instead.
+    /// </summary>
     /// <exception cref="StrategyUnavailableException">None is (only without fallback).</exception>
-    public static StrategyDecision Decide(MigrationStrategy choice, bool allowFallback, StrategySupport support)
+    public static StrategyDecision Decide(MigrationStrategy choice, bool allowFallback, StrategySupport support,
+                                          MigrationStrategy? forecastChoice = null)
     {
         var candidates = Candidates(choice, allowFallback);
         var skipped = new List<(MigrationStrategy Strategy, IReadOnlyList<string> Missing)>();
@@ -56,10 +64,26 @@ internal static class StrategySelection
         {
             var missing = Missing(candidate, support);
             if (missing.Count == 0)
+            {
+                if (choice == MigrationStrategy.Auto && forecastChoice is { } predicted && predicted != candidate)
+                    return ByForecast(predicted, candidates, skipped, support);
                 return new StrategyDecision(candidate, NoPreCopyReason(candidate, skipped, support), Note(candidate, skipped));
+            }
             skipped.Add((candidate, missing));
         }
         throw new StrategyUnavailableException(choice, skipped[0].Missing);
+    }
+
+    // The forecast chose a candidate after the first supported one; the note still names what the better ones lacked.
+    private static StrategyDecision ByForecast(MigrationStrategy predicted, IReadOnlyList<MigrationStrategy> candidates,
+                                               List<(MigrationStrategy Strategy, IReadOnlyList<string> Missing)> skipped, StrategySupport support)
+    {
+        if (!candidates.Contains(predicted) || Missing(predicted, support).Count > 0)
+            throw new ArgumentException($"The forecast chose {Name(predicted)}, which both ends do not support.", nameof(predicted));
+        var declinedPreCopy = !NeedsMemoryTracking(predicted)
+                              && candidates.Any(candidate => NeedsMemoryTracking(candidate) && Missing(candidate, support).Count == 0);
+        var reason = declinedPreCopy ? PreCopyStopReason.PreCopyNotPredictedBetter : NoPreCopyReason(predicted, skipped, support);
+        return new StrategyDecision(predicted, reason, Note(predicted, skipped));
     }
 
     private static List<string> Missing(MigrationStrategy strategy, StrategySupport support)

@@ -36,6 +36,13 @@ public sealed record MigrationReport
     /// <summary>Why the migration went to its final dump when it did (including why it never pre-copied).</summary>
     public PreCopyStopReason StopReason { get; init; }
 
+    /// <summary>
+    /// What the source measured before it chose the strategy (the tree's memory, the link, the dirty rate), the
+    /// downtime and total time it predicted for each strategy both ends support, and why <see cref="Strategy"/> was
+    /// chosen; <see langword="null"/> when the tree's memory could not be read.
+    /// </summary>
+    public MigrationForecast? Forecast { get; init; }
+
     /// <summary>The pre-copy iterations, in order; empty for stop-and-copy.</summary>
     public IReadOnlyList<IterationReport> Iterations { get; init; } = [];
 

@@ -45,6 +45,36 @@ public sealed class MigrationReportJsonTests
     }
 
     [Fact]
+    public void The_forecast_carries_its_measurements_and_predictions_in_milliseconds_and_reads_back()
+    {
+        var report = new MigrationReport
+        {
+            Strategy = MigrationStrategy.StopAndCopy,
+            Forecast = new MigrationForecast
+            {
+                MemoryBytes = 4 << 20,
+                LinkBytesPerSecond = 1e9,
+                LinkRoundTrip = TimeSpan.FromMilliseconds(0.25),
+                Strategies = [new StrategyForecast(MigrationStrategy.StopAndCopy, TimeSpan.FromMilliseconds(80), TimeSpan.FromMilliseconds(180))],
+                Choice = "stop-and-copy: the shortest predicted downtime",
+            },
+        };
+
+        using var json = JsonDocument.Parse(report.ToJson());
+        var forecast = json.RootElement.GetProperty("forecast");
+
+        Assert.Equal(4 << 20, forecast.GetProperty("memoryBytes").GetInt64());
+        Assert.Equal(0.25, forecast.GetProperty("linkRoundTrip").GetDouble());
+        var strategy = forecast.GetProperty("strategies")[0];
+        Assert.Equal("StopAndCopy", strategy.GetProperty("strategy").GetString());
+        Assert.Equal(80, strategy.GetProperty("downtime").GetDouble());
+        Assert.Equal(180, strategy.GetProperty("totalTime").GetDouble());
+        var read = MigrationReport.FromJson(report.ToJson()).Forecast!;
+        Assert.Equal(report.Forecast.Strategies, read.Strategies);
+        Assert.Equal(report.Forecast with { Strategies = read.Strategies }, read);
+    }
+
+    [Fact]
     public void A_report_of_a_newer_schema_version_is_refused_naming_both_versions()
     {
         var newer = new MigrationReport().ToJson().Replace($"\"schemaVersion\": {MigrationReport.CurrentSchemaVersion}", "\"schemaVersion\": 99", StringComparison.Ordinal);

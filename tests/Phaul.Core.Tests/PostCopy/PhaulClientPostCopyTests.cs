@@ -17,6 +17,8 @@ public sealed class PhaulClientPostCopyTests : IDisposable
     private bool _memTrack;
     private string? _destinationObstacle;
     private string? _pipes;
+    private long? _treeMemory;
+    private int _dirtySamples;
 
     public PhaulClientPostCopyTests()
     {
@@ -67,6 +69,55 @@ public sealed class PhaulClientPostCopyTests : IDisposable
         Assert.Equal(PreCopyStopReason.PagesWrittenFloor, report.StopReason);
         Assert.Single(report.Iterations);
         Assert.Null(report.StrategyNote);
+    }
+
+    [Fact]
+    public async Task Auto_WithAForecast_RunsThePredictedBest_AndTheReportShowsEveryPrediction_ChosenFirst()
+    {
+        // 1 GiB: stop-and-copy would hold the tree for seconds, pre-copy and hybrid restore it all in the freeze.
+        (_memTrack, _treeMemory) = (true, 1L << 30);
+
+        var report = await Client().MigrateAsync(Token);
+
+        Assert.Equal(MigrationStrategy.PostCopy, report.Strategy);
+        Assert.Equal(PreCopyStopReason.PreCopyNotPredictedBetter, report.StopReason);
+        Assert.Equal(["feature-check", "check-post-copy", "start-lazy", "final-lazy -", "stop"], _calls);
+        var forecast = Assert.IsType<MigrationForecast>(report.Forecast);
+        Assert.Equal(1L << 30, forecast.MemoryBytes);
+        Assert.Equal(0, forecast.DirtyBytesPerSecond);
+        Assert.Null(forecast.LinkBytesPerSecond);
+        Assert.Equal([MigrationStrategy.PreCopy, MigrationStrategy.StopAndCopy, MigrationStrategy.PostCopy, MigrationStrategy.Hybrid],
+                     forecast.Strategies.Select(s => s.Strategy).Order());
+        Assert.Equal(MigrationStrategy.PostCopy, forecast.Strategies[0].Strategy);
+        Assert.All(forecast.Strategies, s => Assert.True(s.Downtime >= forecast.Strategies[0].Downtime));
+        Assert.StartsWith("post-copy (", forecast.Choice, StringComparison.Ordinal);
+        Assert.Equal(1, _dirtySamples);
+    }
+
+    [Fact]
+    public async Task A_strategy_asked_for_is_predicted_alone_and_the_dirty_rate_is_not_sampled_when_no_pre_copy_can_run()
+    {
+        _treeMemory = 64L << 20;
+
+        var report = await Client(MigrationStrategy.StopAndCopy).MigrateAsync(Token);
+
+        Assert.Equal(MigrationStrategy.StopAndCopy, report.Strategy);
+        var predicted = Assert.Single(report.Forecast!.Strategies);
+        Assert.Equal(MigrationStrategy.StopAndCopy, predicted.Strategy);
+        Assert.Equal("stop-and-copy: asked for", report.Forecast.Choice);
+        Assert.Null(report.Forecast.DirtyBytesPerSecond);
+        Assert.Equal(0, _dirtySamples);
+    }
+
+    [Fact]
+    public async Task Without_the_trees_memory_there_is_no_forecast_and_auto_keeps_the_fixed_order()
+    {
+        _memTrack = true;
+
+        var report = await Client().MigrateAsync(Token);
+
+        Assert.Null(report.Forecast);
+        Assert.Equal(MigrationStrategy.Hybrid, report.Strategy);
     }
 
     [Fact]
@@ -150,7 +201,12 @@ public sealed class PhaulClientPostCopyTests : IDisposable
     private PhaulClient Client(MigrationStrategy strategy = MigrationStrategy.Auto, bool allowFallback = true) =>
         PhaulClient.Create(_local.Object, _remote.Object, new PhaulConfig { Pid = 4321, Memfd = 9, Wdir = _wdir.Path },
                            new PhaulClientOptions { Strategy = strategy, AllowFallback = allowFallback, CriuFactory = () => _criu.Object },
-                           null, new MigrationDependencies(_stats.Object, new FakeDirectories(), new FakeMemorySocket()) { PipeSizeCheck = () => _pipes });
+                           null, new MigrationDependencies(_stats.Object, new FakeDirectories(), new FakeMemorySocket())
+                           {
+                               PipeSizeCheck = () => _pipes,
+                               ReadTreeMemory = _ => _treeMemory,
+                               SampleDirtyRate = (_, _, _) => Task.FromResult<double?>(++_dirtySamples * 0.0),
+                           });
 
     private T Record<T>(string call, T result)
     {

@@ -131,4 +131,44 @@ public class StrategySelectionTests
         Assert.Equal([overcommit], refused.Missing);
         Assert.Contains("sysctl vm.overcommit_memory=1", refused.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Auto_follows_the_forecast_and_says_when_it_declined_pre_copy()
+    {
+        var decision = StrategySelection.Decide(MigrationStrategy.Auto, allowFallback: true, Support(memoryTracking: true, postCopy: true),
+                                                MigrationStrategy.StopAndCopy);
+
+        Assert.Equal(MigrationStrategy.StopAndCopy, decision.Strategy);
+        Assert.Equal(PreCopyStopReason.PreCopyNotPredictedBetter, decision.NoPreCopyReason);
+        Assert.Null(decision.Note);
+    }
+
+    [Fact]
+    public void Auto_by_forecast_still_notes_what_the_better_strategies_lacked()
+    {
+        var decision = StrategySelection.Decide(MigrationStrategy.Auto, allowFallback: true, Support(memoryTracking: false, postCopy: true),
+                                                MigrationStrategy.StopAndCopy);
+
+        Assert.Equal(MigrationStrategy.StopAndCopy, decision.Strategy);
+        Assert.Equal(PreCopyStopReason.MemoryTrackingUnavailable, decision.NoPreCopyReason);
+        Assert.Equal($"stop-and-copy instead of hybrid: {NoTracking}", decision.Note);
+    }
+
+    [Fact]
+    public void A_strategy_asked_for_ignores_the_forecast()
+    {
+        var decision = StrategySelection.Decide(MigrationStrategy.PostCopy, allowFallback: true, Support(memoryTracking: true, postCopy: true),
+                                                MigrationStrategy.StopAndCopy);
+
+        Assert.Equal(MigrationStrategy.PostCopy, decision.Strategy);
+    }
+
+    [Fact]
+    public void A_forecast_for_a_strategy_the_ends_lack_is_a_bug_named_as_such()
+    {
+        var error = Assert.Throws<ArgumentException>(() => StrategySelection.Decide(
+            MigrationStrategy.Auto, allowFallback: true, Support(memoryTracking: false, postCopy: true), MigrationStrategy.PreCopy));
+
+        Assert.Contains("pre-copy, which both ends do not support", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -50,7 +50,8 @@ internal static class MigrateCommand
         var strategy = new Option<MigrationStrategy>("--strategy")
         {
             // Left out, it reads as MigrationStrategy's default, Auto.
-            Description = "auto (the default: the best both hosts support; the report says which ran and why), " +
+            Description = "auto (the default: of the strategies both hosts support, the one predicted from the tree's memory, the link and the dirty rate " +
+                          "to have the shortest downtime, or with --downtime-target the shortest total time within it; the report shows the prediction), " +
                           "precopy (copy memory while the tree runs, then freeze for the rest; needs soft-dirty tracking here), " +
                           "stop-and-copy (freeze, copy everything), " +
                           "postcopy (the shortest downtime: freeze only for the non-memory state, resume on the destination, " +
@@ -82,7 +83,8 @@ internal static class MigrateCommand
         };
         var downtimeTarget = new Option<TimeSpan?>("--downtime-target")
         {
-            Description = "Stop pre-copying once the final dump is expected to send its pages within DURATION (e.g. 300ms, 1.5s; precopy, hybrid)",
+            Description = "The downtime to stay within (e.g. 300ms, 1.5s): auto picks, of the strategies predicted to meet it, the one with the shortest total time; " +
+                          "precopy and hybrid stop pre-copying once the final dump is expected to send its pages within it",
             HelpName = "DURATION",
             CustomParser = OptionParsers.Duration,
         };

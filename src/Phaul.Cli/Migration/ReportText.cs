@@ -23,6 +23,7 @@ internal static class ReportText
         PreCopyStopReason.StatisticsUnavailable => "CRIU left no statistics to judge convergence",
         PreCopyStopReason.MemoryTrackingUnavailable => "the kernel does not track dirty memory (no soft-dirty bits), so no pre-dumps",
         PreCopyStopReason.PreCopyDisabled => "pre-copy was turned off",
+        PreCopyStopReason.PreCopyNotPredictedBetter => "pre-copy was possible, but predicted to do worse",
         _ => reason.ToString(),
     };
 }

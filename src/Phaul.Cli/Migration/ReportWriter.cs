@@ -25,6 +25,8 @@ internal static class ReportWriter
         Line(output, "strategy", Strategy(report));
         if (report.StrategyNote is { } note)
             Line(output, "note", note);
+        if (report.Forecast is { } forecast)
+            Forecast(output, forecast);
         foreach (var iteration in report.Iterations)
             Line(output, $"iteration {iteration.Index}", $"pre-dump {Dump(iteration.Dump)}, took {Units.Duration(iteration.Duration)}");
         foreach (var hook in report.Hooks)
@@ -44,6 +46,18 @@ internal static class ReportWriter
             : "(until the last page arrived; the tree ran on the destination after its downtime)"));
         Line(output, "restored pid", (report.RestoredPid ?? restored?.Pid) is { } pid ? $"{pid} on the destination" : "not reported");
         Line(output, "total", Units.Duration(report.Duration));
+    }
+
+    private static void Forecast(TextWriter output, MigrationForecast forecast)
+    {
+        var link = forecast is { LinkBytesPerSecond: { } bandwidth, LinkRoundTrip: { } roundTrip }
+            ? $"link {Units.Bytes(bandwidth)}/s, round trip {Units.Duration(roundTrip)}"
+            : "no link (the destination is in this process)";
+        var dirty = forecast.DirtyBytesPerSecond is { } rate ? $"dirtied {Units.Bytes(rate)}/s" : "dirty rate not measured";
+        Line(output, "measured", $"{Units.Bytes(forecast.MemoryBytes)} of memory, {link}, {dirty}");
+        Line(output, "predicted", string.Join("; ", forecast.Strategies.Select(strategy =>
+            $"{ReportText.Strategy(strategy.Strategy)} {Units.Duration(strategy.Downtime)} downtime, {Units.Duration(strategy.TotalTime)} in all")));
+        Line(output, "choice", forecast.Choice);
     }
 
     private static void Freeze(TextWriter output, FreezeReport freeze)

@@ -25,7 +25,11 @@ internal sealed class PhaulInProcess(string criuPath)
                 var report = await client.MigrateAsync(cancellationToken);
                 var restoredPid = report.RestoredPid ?? throw new InvalidOperationException("Phaul reported no restored pid");
                 var downtime = await WorkloadProbe.DowntimeAfterAsync(workload, restoredPid, cancellationToken);
-                return new Measurement(downtime, report.Duration, gapBefore) { Detail = Phases(report.PostCopy) ?? StopAndCopyPhases(report) };
+                var detail = Phases(report.PostCopy) ?? StopAndCopyPhases(report);
+                return new Measurement(downtime, report.Duration, gapBefore)
+                {
+                    Detail = ForecastText.Describe(report, downtime, report.Duration) is { } forecast ? $"{forecast}; {detail}" : detail,
+                };
             }
         }
     }

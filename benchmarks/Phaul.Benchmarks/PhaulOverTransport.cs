@@ -30,7 +30,10 @@ internal sealed class PhaulOverTransport(string criuPath, bool plaintext)
             var report = await client.MigrateAsync(cancellationToken);
             var restoredPid = report.RestoredPid ?? throw new InvalidOperationException("Phaul reported no restored pid");
             var downtime = await WorkloadProbe.DowntimeAfterAsync(workload, restoredPid, cancellationToken);
-            return new Measurement(downtime, report.Duration, gapBefore) { Detail = Join(MemoryStream(report), Phases(report.Freeze)) };
+            return new Measurement(downtime, report.Duration, gapBefore)
+            {
+                Detail = Join(ForecastText.Describe(report, downtime, report.Duration), Join(MemoryStream(report), Phases(report.Freeze))),
+            };
         }
     }
 

@@ -13,7 +13,7 @@ internal static class ForecastText
             ? string.Create(CultureInfo.InvariantCulture, $"link {bandwidth / 1e6:F0} MB/s, round trip {roundTrip.TotalMilliseconds:F2} ms")
             : "no link";
         return string.Create(CultureInfo.InvariantCulture,
-            $"predicted downtime {predicted.Downtime.TotalMilliseconds:F0} ms ({Error(predicted.Downtime, downtime)}), " +
+            $"{report.Strategy}: predicted downtime {predicted.Downtime.TotalMilliseconds:F0} ms ({Error(predicted.Downtime, downtime)}), " +
             $"total {predicted.TotalTime.TotalMilliseconds:F0} ms ({Error(predicted.TotalTime, wallTime)}) from {forecast.MemoryBytes >> 20} MiB, {link}");
     }
 

@@ -33,6 +33,9 @@ internal static class Methods
     public static readonly Method PlainPostCopy = new("plain-pc", "transport plaintext post-copy",
         (criu, size, cancel) => new PhaulOverTransport(criu, plaintext: true).MeasureAsync(size, MigrationStrategy.PostCopy, cancel));
 
+    public static readonly Method TlsAuto = new("tls-auto", "transport TLS auto",
+        (criu, size, cancel) => new PhaulOverTransport(criu, plaintext: false).MeasureAsync(size, MigrationStrategy.Auto, cancel));
+
     // Static initializers run in textual order: the lists come after the methods they hold.
 
     /// <summary>Phaul through its network transport on loopback, encrypted and not, side by side (<c>--transport-only</c>).</summary>
@@ -40,7 +43,7 @@ internal static class Methods
 
     /// <summary>Every method in table order.</summary>
     public static IReadOnlyList<Method> All { get; } =
-        [PhaulStopAndCopy, CliStopAndCopy, CliStopAndCopySourceKept, CliDumpRestore, PhaulPostCopy, CliPostCopy, .. Transport];
+        [PhaulStopAndCopy, CliStopAndCopy, CliStopAndCopySourceKept, CliDumpRestore, PhaulPostCopy, CliPostCopy, .. Transport, TlsAuto];
 
     /// <summary>The methods with these keys, in table order.</summary>
     /// <exception cref="ArgumentException">A key names no method; the message names it and the keys there are.</exception>

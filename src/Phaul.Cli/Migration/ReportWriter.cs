@@ -51,7 +51,7 @@ internal static class ReportWriter
     private static void Forecast(TextWriter output, MigrationForecast forecast)
     {
         var link = forecast is { LinkBytesPerSecond: { } bandwidth, LinkRoundTrip: { } roundTrip }
-            ? $"link {Units.Bytes(bandwidth)}/s, round trip {Units.Duration(roundTrip)}"
+            ? $"link {Units.Bytes(bandwidth)}/s, round trip {Units.RoundTrip(roundTrip)}"
             : "no link (the destination is in this process)";
         var dirty = forecast.DirtyBytesPerSecond is { } rate ? $"dirtied {Units.Bytes(rate)}/s" : "dirty rate not measured";
         Line(output, "measured", $"{Units.Bytes(forecast.MemoryBytes)} of memory, {link}, {dirty}");

@@ -22,5 +22,10 @@ internal static class Units
         ? string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMilliseconds:0} ms")
         : string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.00} s");
 
+    /// <summary>A round trip, which on a local network is a fraction of a millisecond.</summary>
+    public static string RoundTrip(TimeSpan roundTrip) => roundTrip < TimeSpan.FromMilliseconds(10)
+        ? string.Create(CultureInfo.InvariantCulture, $"{roundTrip.TotalMilliseconds:0.00} ms")
+        : Duration(roundTrip);
+
     public static string Count(long count) => string.Create(CultureInfo.InvariantCulture, $"{count:N0}");
 }

@@ -11,14 +11,20 @@ internal sealed record CostModel
 {
     private const double GiB = 1 << 30;
 
-    /// <summary>A stop-and-copy of a tiny tree: freeze, dump of everything but the pages, restore, hand-over.</summary>
-    public TimeSpan StopAndCopyFixed { get; init; } = TimeSpan.FromMilliseconds(75);
+    /// <summary>A stop-and-copy of a tiny tree in one process: freeze, dump of everything but the pages, restore, hand-over.</summary>
+    public TimeSpan StopAndCopyFixed { get; init; } = TimeSpan.FromMilliseconds(62);
+
+    /// <summary>What a link adds inside a stop-and-copy's freeze apart from the pages: the image files, the hand-over's messages.</summary>
+    public TimeSpan StopAndCopyOverLink { get; init; } = TimeSpan.FromMilliseconds(13);
 
     /// <summary>A post-copy of a tiny tree: freeze, lazy dump, lazy-pages daemon ready, lazy restore.</summary>
     public TimeSpan PostCopyFixed { get; init; } = TimeSpan.FromMilliseconds(80);
 
-    /// <summary>What happens before the freeze whatever the strategy: checks, CRIU's start, the measurements.</summary>
-    public TimeSpan Setup { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>What happens before the freeze whatever the strategy: checks, CRIU's start, the tree's measurements.</summary>
+    public TimeSpan Setup { get; init; } = TimeSpan.FromMilliseconds(70);
+
+    /// <summary>What a link adds before the freeze: its probe, the destination's checks.</summary>
+    public TimeSpan SetupOverLink { get; init; } = TimeSpan.FromMilliseconds(90);
 
     /// <summary>A pre-dump's cost apart from its pages (freeze, parasite, page map).</summary>
     public TimeSpan PreDumpFixed { get; init; } = TimeSpan.FromMilliseconds(40);
@@ -42,6 +48,12 @@ internal sealed record CostModel
     public PowerLaw LazyFill { get; init; } = new(TimeSpan.FromMilliseconds(1540), 1.02);
 
     /// <summary>
+    /// The same across a link: each side's relay and the daemon's request-answer round trips cost more than the
+    /// bytes, so on a fast link this, not the bandwidth, sets the pace.
+    /// </summary>
+    public PowerLaw LazyFillOverLink { get; init; } = new(TimeSpan.FromMilliseconds(3700), 0.87);
+
+    /// <summary>
     /// How much slower than the link's burst bandwidth lazy pages cross it: the daemon asks for pages in request-answer
     /// round trips, each through both ends' relays.
     /// </summary>
@@ -59,7 +71,14 @@ internal sealed record CostModel
     public TimeSpan PageStream(double bytes, LinkMeasurement? link) => Max(PageWrite.Of(bytes), Cross(bytes, link));
 
     /// <summary>Filling <paramref name="bytes"/> of pages lazily after the resume: the daemon's work and the link's round trips, side by side.</summary>
-    public TimeSpan LazyStream(double bytes, LinkMeasurement? link) => Max(LazyFill.Of(bytes), Cross(bytes, link) * LazyLinkFactor);
+    public TimeSpan LazyStream(double bytes, LinkMeasurement? link) =>
+        link is null ? LazyFill.Of(bytes) : Max(LazyFillOverLink.Of(bytes), Cross(bytes, link) * LazyLinkFactor);
+
+    /// <summary>Before the freeze, with or without a link.</summary>
+    public TimeSpan SetupWith(LinkMeasurement? link) => link is null ? Setup : Setup + SetupOverLink;
+
+    /// <summary>A stop-and-copy's fixed downtime, with or without a link.</summary>
+    public TimeSpan StopAndCopyFixedWith(LinkMeasurement? link) => link is null ? StopAndCopyFixed : StopAndCopyFixed + StopAndCopyOverLink;
 
     /// <summary>Sending <paramref name="bytes"/> over the link, or nothing without one.</summary>
     public static TimeSpan Cross(double bytes, LinkMeasurement? link) =>

@@ -31,9 +31,9 @@ internal sealed class StrategyForecaster(CostModel model, ConvergencePolicy conv
     // The final dump sends `left` bytes and the restore fills all the memory, from the last images and their parents.
     private StrategyForecast Stopped(MigrationStrategy strategy, ForecastInputs inputs, TimeSpan preDumps, double left)
     {
-        var downtime = model.StopAndCopyFixed + model.PageStream(left, inputs.Link) + model.PageRestore.Of(inputs.MemoryBytes)
+        var downtime = model.StopAndCopyFixedWith(inputs.Link) + model.PageStream(left, inputs.Link) + model.PageRestore.Of(inputs.MemoryBytes)
                        + CostModel.RoundTrips(model.StopAndCopyRoundTrips, inputs.Link);
-        return new StrategyForecast(strategy, downtime, model.Setup + preDumps + downtime);
+        return new StrategyForecast(strategy, downtime, model.SetupWith(inputs.Link) + preDumps + downtime);
     }
 
     // The tree resumes before `left` bytes follow lazily; what pre-copy sent is restored from the parent images in the freeze.
@@ -42,7 +42,7 @@ internal sealed class StrategyForecaster(CostModel model, ConvergencePolicy conv
         var downtime = model.PostCopyFixed + model.LazyScan.Of(inputs.MemoryBytes) + model.PageRestore.Of(inputs.MemoryBytes - left)
                        + CostModel.RoundTrips(model.PostCopyRoundTrips, inputs.Link);
         var afterResume = model.LazyStream(left, inputs.Link);
-        return new StrategyForecast(strategy, downtime, model.Setup + preDumps + downtime + afterResume);
+        return new StrategyForecast(strategy, downtime, model.SetupWith(inputs.Link) + preDumps + downtime + afterResume);
     }
 
     /// <summary>

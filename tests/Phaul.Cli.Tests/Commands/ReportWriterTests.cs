@@ -152,6 +152,37 @@ public class ReportWriterTests
     }
 
     [Fact]
+    public void An_auto_report_shows_what_was_measured_each_prediction_and_the_choice()
+    {
+        var report = new MigrationReport
+        {
+            Pid = 1234,
+            RequestedStrategy = MigrationStrategy.Auto,
+            Strategy = MigrationStrategy.StopAndCopy,
+            Forecast = new MigrationForecast
+            {
+                MemoryBytes = 64L << 20,
+                LinkBytesPerSecond = 1L << 30,
+                LinkRoundTrip = TimeSpan.FromMilliseconds(0.4),
+                Strategies =
+                [
+                    new StrategyForecast(MigrationStrategy.StopAndCopy, TimeSpan.FromMilliseconds(90), TimeSpan.FromMilliseconds(250)),
+                    new StrategyForecast(MigrationStrategy.PostCopy, TimeSpan.FromMilliseconds(85), TimeSpan.FromMilliseconds(600)),
+                ],
+                Choice = "stop-and-copy (90 ms downtime, 250 ms in all): within 10% of the shortest predicted downtime",
+            },
+            RestoredPid = 5678,
+            Duration = TimeSpan.FromMilliseconds(400),
+        };
+
+        var lines = Render(new MigrationOutcome(1234, report, null, "192.0.2.7:7480"));
+
+        Assert.Contains("  measured      64.0 MiB of memory, link 1.00 GiB/s, round trip 0.40 ms, dirty rate not measured", lines);
+        Assert.Contains("  predicted     stop-and-copy 90 ms downtime, 250 ms in all; post-copy 85 ms downtime, 600 ms in all", lines);
+        Assert.Contains("  choice        stop-and-copy (90 ms downtime, 250 ms in all): within 10% of the shortest predicted downtime", lines);
+    }
+
+    [Fact]
     public void A_hybrid_report_shows_its_pre_dumps_then_post_copy()
     {
         var report = new MigrationReport

@@ -9,9 +9,13 @@ internal static class ForecastText
     {
         if (report.Forecast is not { } forecast || forecast.For(report.Strategy) is not { } predicted)
             return null;
-        var link = forecast is { LinkBytesPerSecond: { } bandwidth, LinkRoundTrip: { } roundTrip }
-            ? string.Create(CultureInfo.InvariantCulture, $"link {bandwidth / 1e6:F0} MB/s, round trip {roundTrip.TotalMilliseconds:F2} ms")
-            : "no link";
+        var link = forecast switch
+        {
+            { LinkRoundTrip: null } => "no link",
+            { LinkBytesPerSecond: { } bandwidth } => string.Create(CultureInfo.InvariantCulture,
+                $"link {bandwidth / 1e6:F0} MB/s, round trip {forecast.LinkRoundTrip.Value.TotalMilliseconds:F2} ms"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"link round trip {forecast.LinkRoundTrip.Value.TotalMilliseconds:F2} ms"),
+        };
         return string.Create(CultureInfo.InvariantCulture,
             $"{report.Strategy}: predicted downtime {predicted.Downtime.TotalMilliseconds:F0} ms ({Error(predicted.Downtime, downtime)}), " +
             $"total {predicted.TotalTime.TotalMilliseconds:F0} ms ({Error(predicted.TotalTime, wallTime)}) from {forecast.MemoryBytes >> 20} MiB, {link}");

@@ -11,7 +11,7 @@ public class RemoteMigrationTests
 
     [Theory]
     [InlineData(MigrationStrategy.StopAndCopy, false)]
-    [InlineData(MigrationStrategy.Auto, true)] // both ends support post-copy (hybrid where the kernel tracks dirty memory)
+    [InlineData(MigrationStrategy.Auto, true)] // both ends support post-copy, predicted far shorter than stop-and-copy for 16 MiB
     public async Task A_workload_migrated_over_the_transport_continues_with_its_state(MigrationStrategy strategy, bool lazily)
     {
         CriuTestEnvironment.RequireCriu();
@@ -29,6 +29,13 @@ public class RemoteMigrationTests
         }
 
         Assert.Equal((lazily, restored.Pid), (report.PostCopy is not null, report.RestoredPid));
+        // The forecast was made from real measurements: the tree's memory, the link on this connection (its bandwidth only
+        // when auto had a choice to make with it).
+        var forecast = Assert.IsType<MigrationForecast>(report.Forecast);
+        Assert.InRange(forecast.MemoryBytes, 16L << 20, 64L << 20);
+        Assert.True(forecast.LinkRoundTrip > TimeSpan.Zero, $"{forecast}");
+        Assert.Equal(strategy == MigrationStrategy.Auto, forecast.LinkBytesPerSecond > 1e6);
+        Assert.Equal(report.Strategy, forecast.Strategies[0].Strategy);
         // Without post-copy the report accounts for the downtime phase by phase, CRIU's real log included.
         Assert.Equal(!lazily, report.Freeze is not null);
         if (report.Freeze is { } freeze)

@@ -19,14 +19,25 @@ public sealed class LinkProbeTests : IAsyncDisposable
         await using var connection = await _destination.ConnectAsync(TestKeys.Shared, new MigrationConnectionOptions());
         var probe = Assert.IsAssignableFrom<ILinkProbe>(connection.Remote);
 
-        var link = await probe.MeasureLinkAsync(Ct).WaitAsync(Patience, Ct);
+        var link = await probe.MeasureLinkAsync(bandwidth: true, Ct).WaitAsync(Patience, Ct);
 
         // Loopback through TLS: far above 10 MB/s, and a round trip well under a second.
-        Assert.InRange(link.BytesPerSecond, 10e6, 1e12);
+        Assert.InRange(link.BytesPerSecond!.Value, 10e6, 1e12);
         Assert.InRange(link.RoundTrip, TimeSpan.FromTicks(1), TimeSpan.FromSeconds(1));
         // The connection is in step afterwards: the next request gets its own answer.
         await connection.Remote.StartIterAsync(Ct);
         await connection.Remote.StopIterAsync(Ct);
+    }
+
+    [Fact]
+    public async Task Without_the_bandwidth_the_probe_sends_no_filler()
+    {
+        await using var connection = await _destination.ConnectAsync(TestKeys.Shared, new MigrationConnectionOptions());
+
+        var link = await ((ILinkProbe)connection.Remote).MeasureLinkAsync(bandwidth: false, Ct).WaitAsync(Patience, Ct);
+
+        Assert.Null(link.BytesPerSecond);
+        Assert.InRange(link.RoundTrip, TimeSpan.FromTicks(1), TimeSpan.FromSeconds(1));
     }
 
     [Fact]
@@ -36,7 +47,7 @@ public sealed class LinkProbeTests : IAsyncDisposable
         _pair = await LoopbackPair.CreateAsync();
         var control = new SourceControl(_pair.ClientChannel(), TransportTimeouts.Default, NullLogger.Instance, progress: null);
         var destination = _pair.ServerChannel();
-        var measuring = new LinkProber(control).MeasureAsync(Ct);
+        var measuring = new LinkProber(control).MeasureAsync(bandwidth: true, Ct);
 
         Envelope probe;
         do

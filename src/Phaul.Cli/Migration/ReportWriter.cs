@@ -50,9 +50,12 @@ internal static class ReportWriter
 
     private static void Forecast(TextWriter output, MigrationForecast forecast)
     {
-        var link = forecast is { LinkBytesPerSecond: { } bandwidth, LinkRoundTrip: { } roundTrip }
-            ? $"link {Units.Bytes(bandwidth)}/s, round trip {Units.RoundTrip(roundTrip)}"
-            : "no link (the destination is in this process)";
+        var link = forecast switch
+        {
+            { LinkRoundTrip: null } => "no link (the destination is in this process)",
+            { LinkBytesPerSecond: { } bandwidth } => $"link {Units.Bytes(bandwidth)}/s, round trip {Units.RoundTrip(forecast.LinkRoundTrip.Value)}",
+            _ => $"link round trip {Units.RoundTrip(forecast.LinkRoundTrip.Value)} (bandwidth not measured: no choice depended on it)",
+        };
         var dirty = forecast.DirtyBytesPerSecond is { } rate ? $"dirtied {Units.Bytes(rate)}/s" : "dirty rate not measured";
         Line(output, "measured", $"{Units.Bytes(forecast.MemoryBytes)} of memory, {link}, {dirty}");
         Line(output, "predicted", string.Join("; ", forecast.Strategies.Select(strategy =>

@@ -17,7 +17,9 @@ public sealed partial class PhaulClient
             _logger.ForecastUnavailable(_config.Pid, "the tree's memory could not be read");
             return null;
         }
-        var link = _remote is ILinkProbe probe ? await probe.MeasureLinkAsync(cancellationToken).ConfigureAwait(false) : null;
+        // The bandwidth probe sends megabytes: only when auto has a choice to make with it.
+        var choosing = _options.Strategy == MigrationStrategy.Auto && supported.Count > 1;
+        var link = _remote is ILinkProbe probe ? await probe.MeasureLinkAsync(choosing, cancellationToken).ConfigureAwait(false) : null;
         // Only pre-copy's forecast depends on the dirty rate: the sample's wait is spent only when it could run.
         var dirtyRate = supported.Any(StrategySelection.NeedsMemoryTracking)
             ? await _dependencies.SampleDirtyRate(_config.Pid, memory, cancellationToken).ConfigureAwait(false)

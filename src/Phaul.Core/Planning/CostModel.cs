@@ -80,9 +80,9 @@ internal sealed record CostModel
     /// <summary>A stop-and-copy's fixed downtime, with or without a link.</summary>
     public TimeSpan StopAndCopyFixedWith(LinkMeasurement? link) => link is null ? StopAndCopyFixed : StopAndCopyFixed + StopAndCopyOverLink;
 
-    /// <summary>Sending <paramref name="bytes"/> over the link, or nothing without one.</summary>
+    /// <summary>Sending <paramref name="bytes"/> over the link, or nothing without one or without its bandwidth measured.</summary>
     public static TimeSpan Cross(double bytes, LinkMeasurement? link) =>
-        link is { BytesPerSecond: > 0 } measured ? TimeSpan.FromSeconds(bytes / measured.BytesPerSecond) : TimeSpan.Zero;
+        link?.BytesPerSecond is > 0 and var bytesPerSecond ? TimeSpan.FromSeconds(bytes / bytesPerSecond) : TimeSpan.Zero;
 
     public static TimeSpan RoundTrips(int count, LinkMeasurement? link) => (link?.RoundTrip ?? TimeSpan.Zero) * count;
 

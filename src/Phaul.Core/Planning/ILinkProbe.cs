@@ -6,7 +6,8 @@ namespace Phaul;
 /// </summary>
 internal interface ILinkProbe
 {
-    /// <summary>Measures the link's round trip and bandwidth on the migration's connection.</summary>
+    /// <summary>Measures the link's round trip and, when asked, its bandwidth on the migration's connection.</summary>
+    /// <param name="bandwidth">Whether to measure the bandwidth too: it sends megabytes, so only when a choice depends on it.</param>
     /// <param name="cancellationToken">Abandons the measurement.</param>
-    Task<LinkMeasurement> MeasureLinkAsync(CancellationToken cancellationToken);
+    Task<LinkMeasurement> MeasureLinkAsync(bool bandwidth, CancellationToken cancellationToken);
 }

@@ -11,11 +11,12 @@ public sealed record MigrationForecast
 
     /// <summary>
     /// How fast a burst of bytes crossed the migration's connection (encryption included), in bytes per second;
-    /// <see langword="null"/> when the destination is in this process, with no link between.
+    /// <see langword="null"/> when the destination is in this process, with no link between, or when auto had no choice
+    /// to make with it (a strategy asked for, or one supported): the probe sends megabytes.
     /// </summary>
     public double? LinkBytesPerSecond { get; init; }
 
-    /// <summary>The shortest of a few request-answer round trips on the migration's connection; <see langword="null"/> as <see cref="LinkBytesPerSecond"/>.</summary>
+    /// <summary>The shortest of a few request-answer round trips on the migration's connection; <see langword="null"/> when the destination is in this process.</summary>
     public TimeSpan? LinkRoundTrip { get; init; }
 
     /// <summary>

@@ -180,6 +180,9 @@ public class ReportWriterTests
         Assert.Contains("  measured      64.0 MiB of memory, link 1.00 GiB/s, round trip 0.40 ms, dirty rate not measured", lines);
         Assert.Contains("  predicted     stop-and-copy 90 ms downtime, 250 ms in all; post-copy 85 ms downtime, 600 ms in all", lines);
         Assert.Contains("  choice        stop-and-copy (90 ms downtime, 250 ms in all): within 10% of the shortest predicted downtime", lines);
+        var unmeasured = Render(new MigrationOutcome(1234, report with { Forecast = report.Forecast with { LinkBytesPerSecond = null } }, null, "192.0.2.7:7480"));
+        Assert.Contains("  measured      64.0 MiB of memory, link round trip 0.40 ms (bandwidth not measured: no choice depended on it), dirty rate not measured",
+                        unmeasured);
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using Phaul.Transport.Protocol;
 namespace Phaul.Transport;
 
 /// <summary>
-/// Measures the link on the control connection: the shortest of a few empty round trips, then bursts of filler,
+/// Measures the link on the control connection: the shortest of a few empty round trips, then, when asked, bursts of filler,
 /// each four times the last, until one takes long enough to time (or the largest was sent), and two more of that
 /// size. The bandwidth is the fastest of those three: their bytes over their time less one round trip, since a busy
 /// CPU (both ends encrypt) only ever slows a burst down.
@@ -19,11 +19,13 @@ internal sealed class LinkProber(SourceControl control)
     private static readonly TimeSpan LongEnough = TimeSpan.FromMilliseconds(20);
 
     /// <exception cref="TransportException">The connection failed, or the destination's count of filler is wrong.</exception>
-    public async Task<LinkMeasurement> MeasureAsync(CancellationToken cancellationToken)
+    public async Task<LinkMeasurement> MeasureAsync(bool bandwidth, CancellationToken cancellationToken)
     {
         var roundTrip = TimeSpan.MaxValue;
         for (var i = 0; i < RoundTrips; i++)
             roundTrip = Min(roundTrip, await BurstAsync(0, cancellationToken).ConfigureAwait(false));
+        if (!bandwidth)
+            return new LinkMeasurement(null, roundTrip);
         var burst = FirstBurst;
         var elapsed = await BurstAsync(burst, cancellationToken).ConfigureAwait(false);
         while (elapsed < LongEnough && burst < LargestBurst)

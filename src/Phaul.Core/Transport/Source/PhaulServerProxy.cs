@@ -60,7 +60,8 @@ internal sealed class PhaulServerProxy : IPhaulPostCopyRemote, IDestinationMemor
 
     /// <inheritdoc/>
     /// <exception cref="TransportException">The connection failed, or the destination answered something else.</exception>
-    public Task<LinkMeasurement> MeasureLinkAsync(CancellationToken cancellationToken) => new LinkProber(_control).MeasureAsync(cancellationToken);
+    public Task<LinkMeasurement> MeasureLinkAsync(bool bandwidth, CancellationToken cancellationToken) =>
+        new LinkProber(_control).MeasureAsync(bandwidth, cancellationToken);
 
     private async Task<CheckPostCopyResult> CheckPostCopyAsync(CancellationToken cancellationToken)
     {

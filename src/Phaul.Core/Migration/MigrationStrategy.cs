@@ -7,9 +7,13 @@ namespace Phaul;
 public enum MigrationStrategy
 {
     /// <summary>
-    /// The best strategy both ends support, in this order: <see cref="Hybrid"/>, <see cref="PostCopy"/>,
-    /// <see cref="PreCopy"/>, <see cref="StopAndCopy"/>. The report says which one ran and why the better
-    /// ones could not. Post-copy comes first for its short downtime; see <see cref="PostCopy"/> for its risk.
+    /// Of the strategies both ends support, the one predicted best from measurements taken before the freeze (the
+    /// tree's memory, the link, the dirty rate): the shortest downtime, unless one within 10% of it has a shorter total
+    /// time; with <see cref="PhaulClientOptions.DowntimeTarget"/>, the shortest total time among those predicted to meet
+    /// it. Among equals a strategy without post-copy's risk (see <see cref="PostCopy"/>) wins. The report shows the
+    /// measurements and predictions (<see cref="MigrationReport.Forecast"/>) and why better strategies could not run.
+    /// When the tree's memory cannot be read, the first supported of <see cref="Hybrid"/>, <see cref="PostCopy"/>,
+    /// <see cref="PreCopy"/>, <see cref="StopAndCopy"/>.
     /// </summary>
     Auto,
 

@@ -9,8 +9,8 @@ namespace Phaul;
 public sealed record PhaulClientOptions
 {
     /// <summary>
-    /// Which strategy to use. Default <see cref="MigrationStrategy.Auto"/>: the best one both ends support
-    /// (hybrid, post-copy, pre-copy, stop-and-copy, in that order); the report says which one ran and why.
+    /// Which strategy to use. Default <see cref="MigrationStrategy.Auto"/>: of those both ends support, the one
+    /// predicted best from the tree's memory, the link and the dirty rate; the report says which one ran and why.
     /// </summary>
     public MigrationStrategy Strategy { get; init; } = MigrationStrategy.Auto;
 
@@ -46,10 +46,12 @@ public sealed record PhaulClientOptions
     public double SkippedShareGoal { get; init; } = 0.7;
 
     /// <summary>
-    /// When set, stop pre-copying once the final dump is expected to send its pages within this time: the last
-    /// pre-dump's pages written (what the tree dirtied in one iteration) at the rate all pre-dumps so far wrote pages
-    /// (pages written over CRIU's memwrite time). It covers the page transfer only, not CRIU's fixed costs of
-    /// freezing, dumping the rest and restoring. Default <see langword="null"/>: no target.
+    /// When set, the downtime to stay within. <see cref="MigrationStrategy.Auto"/> takes, of the strategies predicted to
+    /// meet it, the one with the shortest total time (when none is, the one predicted closest). Pre-copy and hybrid stop
+    /// pre-copying once the final dump is expected to send its pages within this time: the last pre-dump's pages
+    /// written (what the tree dirtied in one iteration) at the rate all pre-dumps so far wrote pages (pages written over
+    /// CRIU's memwrite time); that covers the page transfer only, not CRIU's fixed costs of freezing, dumping the rest
+    /// and restoring. Default <see langword="null"/>: no target.
     /// </summary>
     public TimeSpan? DowntimeTarget { get; init; }
 

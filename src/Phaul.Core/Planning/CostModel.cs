@@ -3,9 +3,10 @@ namespace Phaul;
 /// <summary>
 /// What a migration costs, as functions of the tree's memory, the link and the dirty rate: the fixed costs of CRIU's
 /// freeze, dump and restore, and the costs that grow with memory. The defaults were measured on the project's
-/// reference machine (2 cores, CRIU 4.2.1, loopback) with benchmarks/Phaul.Benchmarks; the memory-bound costs grow a
-/// little faster than the memory (a power law fitted over 4 MiB to 1 GiB), because fresh memory costs more to fault in
-/// than memory the kernel just freed.
+/// reference machine (2 cores, CRIU 4.2.1, loopback) with benchmarks/Phaul.Benchmarks, as power laws fitted over
+/// 4 MiB to 4 GiB: writing and restoring pages grow a little faster than the memory (fresh memory costs more to
+/// fault in than memory the kernel just freed), the lazy-pages daemon's filling a little slower (its per-round costs
+/// weigh more on a small tree).
 /// </summary>
 internal sealed record CostModel
 {
@@ -23,8 +24,11 @@ internal sealed record CostModel
     /// <summary>What happens before the freeze whatever the strategy: checks, CRIU's start, the tree's measurements.</summary>
     public TimeSpan Setup { get; init; } = TimeSpan.FromMilliseconds(70);
 
-    /// <summary>What a link adds before the freeze: its probe, the destination's checks.</summary>
-    public TimeSpan SetupOverLink { get; init; } = TimeSpan.FromMilliseconds(90);
+    /// <summary>What a link adds before the freeze: the destination's checks, the round-trip probe.</summary>
+    public TimeSpan SetupOverLink { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>The link's bandwidth probe, when it ran.</summary>
+    public TimeSpan BandwidthProbe { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>A pre-dump's cost apart from its pages (freeze, parasite, page map).</summary>
     public TimeSpan PreDumpFixed { get; init; } = TimeSpan.FromMilliseconds(40);
@@ -45,13 +49,13 @@ internal sealed record CostModel
     /// The lazy-pages daemon filling 1 GiB of faulted and background pages with no network between; alongside the
     /// link's share (the slower of the two sets the pace).
     /// </summary>
-    public PowerLaw LazyFill { get; init; } = new(TimeSpan.FromMilliseconds(1540), 1.02);
+    public PowerLaw LazyFill { get; init; } = new(TimeSpan.FromMilliseconds(1020), 0.82);
 
     /// <summary>
     /// The same across a link: each side's relay and the daemon's request-answer round trips cost more than the
     /// bytes, so on a fast link this, not the bandwidth, sets the pace.
     /// </summary>
-    public PowerLaw LazyFillOverLink { get; init; } = new(TimeSpan.FromMilliseconds(3700), 0.87);
+    public PowerLaw LazyFillOverLink { get; init; } = new(TimeSpan.FromMilliseconds(4300), 0.85);
 
     /// <summary>
     /// How much slower than the link's burst bandwidth lazy pages cross it: the daemon asks for pages in request-answer
@@ -75,7 +79,12 @@ internal sealed record CostModel
         link is null ? LazyFill.Of(bytes) : Max(LazyFillOverLink.Of(bytes), Cross(bytes, link) * LazyLinkFactor);
 
     /// <summary>Before the freeze, with or without a link.</summary>
-    public TimeSpan SetupWith(LinkMeasurement? link) => link is null ? Setup : Setup + SetupOverLink;
+    public TimeSpan SetupWith(LinkMeasurement? link) => link switch
+    {
+        null => Setup,
+        { BytesPerSecond: null } => Setup + SetupOverLink,
+        _ => Setup + SetupOverLink + BandwidthProbe,
+    };
 
     /// <summary>A stop-and-copy's fixed downtime, with or without a link.</summary>
     public TimeSpan StopAndCopyFixedWith(LinkMeasurement? link) => link is null ? StopAndCopyFixed : StopAndCopyFixed + StopAndCopyOverLink;

@@ -6,17 +6,18 @@ namespace Phaul.Transport;
 
 /// <summary>
 /// Measures the link on the control connection: the shortest of a few empty round trips, then, when asked, bursts of filler,
-/// each four times the last, until one takes long enough to time (or the largest was sent), and two more of that
-/// size. The bandwidth is the fastest of those three: their bytes over their time less one round trip, since a busy
-/// CPU (both ends encrypt) only ever slows a burst down.
+/// each four times the last, until one takes long enough to time (or the largest was sent), and one more of that
+/// size. The bandwidth is the faster of those two: their bytes over their time less one round trip, since a busy
+/// CPU (both ends encrypt) only ever slows a burst down. It all runs before the freeze, so it is kept short: a few
+/// tens of milliseconds on a fast link, where the bandwidth matters least.
 /// </summary>
 internal sealed class LinkProber(SourceControl control)
 {
     private const int RoundTrips = 3;
     private const int FirstBurst = 1 << 20;
-    private const int LargestBurst = 16 << 20;
-    private const int TimedBursts = 3;
-    private static readonly TimeSpan LongEnough = TimeSpan.FromMilliseconds(20);
+    private const int LargestBurst = 8 << 20;
+    private const int TimedBursts = 2;
+    private static readonly TimeSpan LongEnough = TimeSpan.FromMilliseconds(10);
 
     /// <exception cref="TransportException">The connection failed, or the destination's count of filler is wrong.</exception>
     public async Task<LinkMeasurement> MeasureAsync(bool bandwidth, CancellationToken cancellationToken)

@@ -13,13 +13,16 @@ internal sealed record CostModel
     private const double GiB = 1 << 30;
 
     /// <summary>A stop-and-copy of a tiny tree in one process: freeze, dump of everything but the pages, restore, hand-over.</summary>
-    public TimeSpan StopAndCopyFixed { get; init; } = TimeSpan.FromMilliseconds(62);
+    public TimeSpan StopAndCopyFixed { get; init; } = TimeSpan.FromMilliseconds(55);
 
     /// <summary>What a link adds inside a stop-and-copy's freeze apart from the pages: the image files, the hand-over's messages.</summary>
     public TimeSpan StopAndCopyOverLink { get; init; } = TimeSpan.FromMilliseconds(13);
 
-    /// <summary>A post-copy of a tiny tree: freeze, lazy dump, lazy-pages daemon ready, lazy restore.</summary>
-    public TimeSpan PostCopyFixed { get; init; } = TimeSpan.FromMilliseconds(80);
+    /// <summary>A post-copy of a tiny tree in one process: freeze, lazy dump, lazy-pages daemon ready, lazy restore.</summary>
+    public TimeSpan PostCopyFixed { get; init; } = TimeSpan.FromMilliseconds(72);
+
+    /// <summary>What a link adds inside a post-copy's freeze: the image files, the daemon's first requests through the relays.</summary>
+    public TimeSpan PostCopyOverLink { get; init; } = TimeSpan.FromMilliseconds(15);
 
     /// <summary>What happens before the freeze whatever the strategy: checks, CRIU's start, the tree's measurements.</summary>
     public TimeSpan Setup { get; init; } = TimeSpan.FromMilliseconds(70);
@@ -58,10 +61,10 @@ internal sealed record CostModel
     public PowerLaw LazyFillOverLink { get; init; } = new(TimeSpan.FromMilliseconds(4300), 0.85);
 
     /// <summary>
-    /// How much slower than the link's burst bandwidth lazy pages cross it: the daemon asks for pages in request-answer
-    /// round trips, each through both ends' relays.
+    /// How much slower than the link's burst bandwidth lazy pages cross a link that is the bottleneck: the daemon's
+    /// background requests keep it nearly full.
     /// </summary>
-    public double LazyLinkFactor { get; init; } = 2.5;
+    public double LazyLinkFactor { get; init; } = 1.2;
 
     /// <summary>Request-answer round trips inside a stop-and-copy's freeze (start, restore, hand-over).</summary>
     public int StopAndCopyRoundTrips { get; init; } = 4;
@@ -85,6 +88,9 @@ internal sealed record CostModel
         { BytesPerSecond: null } => Setup + SetupOverLink,
         _ => Setup + SetupOverLink + BandwidthProbe,
     };
+
+    /// <summary>A post-copy's fixed downtime, with or without a link.</summary>
+    public TimeSpan PostCopyFixedWith(LinkMeasurement? link) => link is null ? PostCopyFixed : PostCopyFixed + PostCopyOverLink;
 
     /// <summary>A stop-and-copy's fixed downtime, with or without a link.</summary>
     public TimeSpan StopAndCopyFixedWith(LinkMeasurement? link) => link is null ? StopAndCopyFixed : StopAndCopyFixed + StopAndCopyOverLink;

@@ -39,7 +39,7 @@ internal sealed class StrategyForecaster(CostModel model, ConvergencePolicy conv
     // The tree resumes before `left` bytes follow lazily; what pre-copy sent is restored from the parent images in the freeze.
     private StrategyForecast Lazy(MigrationStrategy strategy, ForecastInputs inputs, TimeSpan preDumps, double left)
     {
-        var downtime = model.PostCopyFixed + model.LazyScan.Of(inputs.MemoryBytes) + model.PageRestore.Of(inputs.MemoryBytes - left)
+        var downtime = model.PostCopyFixedWith(inputs.Link) + model.LazyScan.Of(inputs.MemoryBytes) + model.PageRestore.Of(inputs.MemoryBytes - left)
                        + CostModel.RoundTrips(model.PostCopyRoundTrips, inputs.Link);
         var afterResume = model.LazyStream(left, inputs.Link);
         return new StrategyForecast(strategy, downtime, model.SetupWith(inputs.Link) + preDumps + downtime + afterResume);

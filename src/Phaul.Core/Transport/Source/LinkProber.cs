@@ -7,8 +7,8 @@ namespace Phaul.Transport;
 /// <summary>
 /// Measures the link on the control connection: the shortest of a few empty round trips, then, when asked, bursts of filler,
 /// each four times the last, until one takes long enough to time (or the largest was sent), and one more of that
-/// size. The bandwidth is the faster of those two: their bytes over their time less one round trip, since a busy
-/// CPU (both ends encrypt) only ever slows a burst down. It all runs before the freeze, so it is kept short: a few
+/// size. The bandwidth is the fastest of all the bursts (bytes over time less one round trip), since a busy CPU (both
+/// ends encrypt) only ever slows a burst down. It all runs before the freeze, so it is kept short: a few
 /// tens of milliseconds on a fast link, where the bandwidth matters least.
 /// </summary>
 internal sealed class LinkProber(SourceControl control)
@@ -29,15 +29,21 @@ internal sealed class LinkProber(SourceControl control)
             return new LinkMeasurement(null, roundTrip);
         var burst = FirstBurst;
         var elapsed = await BurstAsync(burst, cancellationToken).ConfigureAwait(false);
+        var fastest = Rate(burst, elapsed, roundTrip);
         while (elapsed < LongEnough && burst < LargestBurst)
         {
             burst *= 4;
             elapsed = await BurstAsync(burst, cancellationToken).ConfigureAwait(false);
+            fastest = Math.Max(fastest, Rate(burst, elapsed, roundTrip));
         }
         for (var i = 1; i < TimedBursts; i++)
-            elapsed = Min(elapsed, await BurstAsync(burst, cancellationToken).ConfigureAwait(false));
-        return new LinkMeasurement(burst / Math.Max((elapsed - roundTrip).TotalSeconds, elapsed.TotalSeconds / 2), roundTrip);
+            fastest = Math.Max(fastest, Rate(burst, await BurstAsync(burst, cancellationToken).ConfigureAwait(false), roundTrip));
+        return new LinkMeasurement(fastest, roundTrip);
     }
+
+    // A burst's bytes over its time less one round trip (at least half its time: a round trip measured long must not inflate it).
+    private static double Rate(int bytes, TimeSpan elapsed, TimeSpan roundTrip) =>
+        bytes / Math.Max((elapsed - roundTrip).TotalSeconds, elapsed.TotalSeconds / 2);
 
     // Sends `bytes` of filler in chunks, the last probe asking for the count; returns the time until the answer.
     private Task<TimeSpan> BurstAsync(int bytes, CancellationToken cancellationToken) =>

@@ -24,7 +24,7 @@ public sealed partial class PhaulClient
 
         var forecasts = await ForecastAsync(StrategySelection.Supported(_options.Strategy, _options.AllowFallback, support), cancellationToken)
             .ConfigureAwait(false);
-        var autoChoice = forecasts is { Strategies.Count: > 0 } && _options.Strategy == MigrationStrategy.Auto
+        var autoChoice = forecasts is not null && _options.Strategy == MigrationStrategy.Auto
             ? ForecastChoice.Choose(forecasts.Strategies, _options.DowntimeTarget)
             : ((StrategyForecast Chosen, string Reason)?)null;
         var decision = StrategySelection.Decide(_options.Strategy, _options.AllowFallback, support, autoChoice?.Chosen.Strategy);

@@ -54,6 +54,29 @@ internal sealed class ProcessTrees : IProcessTrees
         return members;
     }
 
+    /// <summary>
+    /// The text of <c>/proc/PID/<paramref name="file"/></c> of every process of the tree, root first; <see langword="null"/>
+    /// when the root is gone or unreadable. A child that exits meanwhile is left out.
+    /// </summary>
+    public static IReadOnlyList<(int Pid, string Text)>? ReadEach(int root, string file)
+    {
+        var members = Members(root);
+        var texts = new List<(int Pid, string Text)>();
+        foreach (var pid in members)
+        {
+            try
+            {
+                texts.Add((pid, File.ReadAllText($"/proc/{pid}/{file}")));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                if (pid == root)
+                    return null;
+            }
+        }
+        return members.Count == 0 ? null : texts;
+    }
+
     private static bool Signal(int pid, int signal)
     {
         using var pidFd = PidFd.TryOpen(pid);

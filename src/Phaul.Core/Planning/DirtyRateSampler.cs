@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Globalization;
+using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 
 namespace Phaul;
@@ -24,7 +24,7 @@ internal sealed class DirtyRateSampler(int samplePages, TimeSpan window)
         if (pages.Count == 0)
             return null;
         var before = Read(pages);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         await Task.Delay(window, cancellationToken).ConfigureAwait(false);
         var after = Read(pages);
         var elapsed = clock.Elapsed;
@@ -101,12 +101,7 @@ internal sealed class DirtyRateSampler(int samplePages, TimeSpan window)
         }
         foreach (var line in lines)
         {
-            var fields = line.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length < 2 || fields[1] != "rw-p")
-                continue;
-            var range = fields[0].Split('-');
-            if (range.Length == 2 && ulong.TryParse(range[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var start)
-                && ulong.TryParse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var end) && end > start)
+            if (TreeMappings.TryParseRange(line, out var start, out var end, out var permissions) && permissions == "rw-p" && end > start)
                 yield return (pid, start, end);
         }
     }

@@ -7,27 +7,19 @@ internal static class TreeMemory
 {
     /// <summary>
     /// Sums the <c>Anonymous</c> line of <c>/proc/PID/smaps_rollup</c> over the tree rooted at <paramref name="root"/>;
-    /// <see langword="null"/> when the root is gone or unreadable. A child that exits meanwhile counts nothing.
+    /// <see langword="null"/> when the root is gone or unreadable, or a rollup has no such figure. A child that exits
+    /// meanwhile counts nothing.
     /// </summary>
     public static long? ReadAnonymousBytes(int root)
     {
-        var members = ProcessTrees.Members(root);
-        if (members.Count == 0)
-            return null;
-        long total = 0;
-        foreach (var pid in members)
+        try
         {
-            try
-            {
-                total += AnonymousBytes(File.ReadAllText($"/proc/{pid}/smaps_rollup"));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-            {
-                if (pid == root)
-                    return null;
-            }
+            return ProcessTrees.ReadEach(root, "smaps_rollup")?.Sum(rollup => AnonymousBytes(rollup.Text));
         }
-        return total;
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The <c>Anonymous:</c> figure of a <c>smaps_rollup</c> text, in bytes.</summary>

@@ -13,24 +13,8 @@ namespace Phaul;
 internal sealed record TreeMappings(int LargestPid, long LargestBytes, long TotalBytes)
 {
     /// <summary>Reads <c>/proc/PID/smaps</c> of every process of the tree rooted at <paramref name="root"/>; <see langword="null"/> when the root is gone or unreadable.</summary>
-    public static TreeMappings? Read(int root)
-    {
-        var total = new TreeMappings(0, 0, 0);
-        var members = ProcessTrees.Members(root);
-        foreach (var pid in members)
-        {
-            try
-            {
-                total = total.Add(pid, File.ReadAllText($"/proc/{pid}/smaps"));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                if (pid == root)
-                    return null; // a child that exited meanwhile maps nothing; the root must be readable
-            }
-        }
-        return members.Count == 0 ? null : total;
-    }
+    public static TreeMappings? Read(int root) =>
+        ProcessTrees.ReadEach(root, "smaps")?.Aggregate(new TreeMappings(0, 0, 0), (total, smaps) => total.Add(smaps.Pid, smaps.Text));
 
     /// <summary>These figures with the private mappings of <paramref name="pid"/>, from the contents of its <c>smaps</c>, added.</summary>
     public TreeMappings Add(int pid, string smaps)
@@ -60,17 +44,28 @@ internal sealed record TreeMappings(int LargestPid, long LargestBytes, long Tota
     // A mapping's first line: "start-end perms offset dev inode [path]", perms like "rw-p" (p: private, s: shared).
     private static bool TryParseHeader(string line, out long length, out bool privateMapping)
     {
-        (length, privateMapping) = (0, false);
+        var parsed = TryParseRange(line, out var start, out var end, out var permissions);
+        (length, privateMapping) = parsed ? ((long)(end - start), permissions[3] == 'p') : (0, false);
+        return parsed;
+    }
+
+    /// <summary>
+    /// The address range and permissions of a mapping's first line in <c>/proc/PID/maps</c> or <c>smaps</c>:
+    /// "start-end perms offset dev inode [path]", perms like "rw-p" (p: private, s: shared).
+    /// </summary>
+    internal static bool TryParseRange(string line, out ulong start, out ulong end, out string permissions)
+    {
+        (start, end, permissions) = (0, 0, "");
         var fields = line.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries);
         if (fields.Length < 2 || fields[1].Length != 4)
             return false;
         var dash = fields[0].IndexOf('-', StringComparison.Ordinal);
         if (dash <= 0)
             return false;
-        if (!ulong.TryParse(fields[0].AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var start)
-            || !ulong.TryParse(fields[0].AsSpan(dash + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var end))
+        if (!ulong.TryParse(fields[0].AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out start)
+            || !ulong.TryParse(fields[0].AsSpan(dash + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out end))
             return false;
-        (length, privateMapping) = ((long)(end - start), fields[1][3] == 'p');
+        permissions = fields[1];
         return true;
     }
 }

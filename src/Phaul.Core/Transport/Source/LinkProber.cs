@@ -19,6 +19,9 @@ internal sealed class LinkProber(SourceControl control)
     private const int TimedBursts = 2;
     private static readonly TimeSpan LongEnough = TimeSpan.FromMilliseconds(10);
 
+    // Immutable, so one chunk of zeros serves every burst of every probe.
+    private static readonly ByteString Filler = ByteString.CopyFrom(new byte[TransportProtocol.FileChunkLength]);
+
     /// <exception cref="TransportException">The connection failed, or the destination's count of filler is wrong.</exception>
     public async Task<LinkMeasurement> MeasureAsync(bool bandwidth, CancellationToken cancellationToken)
     {
@@ -49,13 +52,12 @@ internal sealed class LinkProber(SourceControl control)
     private Task<TimeSpan> BurstAsync(int bytes, CancellationToken cancellationToken) =>
         control.ExclusiveAsync(async () =>
         {
-            var chunk = ByteString.CopyFrom(new byte[Math.Min(bytes, TransportProtocol.FileChunkLength)]);
+            var chunk = bytes == 0 ? ByteString.Empty : Filler;
             var clock = Stopwatch.StartNew();
             for (var sent = chunk.Length; sent < bytes; sent += chunk.Length)
                 await control.Channel.SendAsync(new Envelope { LinkProbe = new LinkProbe { Filler = chunk } }, TransportPhase.LinkProbe, cancellationToken)
                              .ConfigureAwait(false);
-            var last = bytes == 0 ? ByteString.Empty : chunk;
-            await control.Channel.SendAsync(new Envelope { LinkProbe = new LinkProbe { Filler = last, Answer = true } }, TransportPhase.LinkProbe,
+            await control.Channel.SendAsync(new Envelope { LinkProbe = new LinkProbe { Filler = chunk, Answer = true } }, TransportPhase.LinkProbe,
                                             cancellationToken).ConfigureAwait(false);
             var answer = await control.Channel.ReceiveAsync(Envelope.BodyOneofCase.LinkProbeResult, TransportPhase.LinkProbe, control.Timeouts.Reply,
                                                             cancellationToken).ConfigureAwait(false);

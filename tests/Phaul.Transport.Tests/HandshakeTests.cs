@@ -97,6 +97,22 @@ public class HandshakeTests
     }
 
     [Fact]
+    public async Task A_link_probe_without_the_proof_is_refused_and_its_filler_never_counted()
+    {
+        // Failure handled: a peer without the key tries the link probe (which the destination answers) before proving itself.
+        await using var pair = await LoopbackPair.CreateAsync();
+        var server = ServerHandshake.RunAsync(pair.ServerChannel(FrameCodec.HandshakeMaxFrameLength), TestKeys.Shared, NoBinding, Timeout, CancellationToken.None);
+        var rogue = pair.ClientChannel();
+        await SendHelloAsync(rogue, RandomNumberGenerator.GetBytes(TransportProtocol.NonceLength));
+
+        await rogue.SendAsync(new Envelope { LinkProbe = new LinkProbe { Answer = true } }, TransportPhase.LinkProbe, CancellationToken.None);
+
+        var refused = await Assert.ThrowsAnyAsync<TransportException>(() => server);
+        Assert.Contains("expected AuthResponse, got LinkProbe", refused.Message);
+        await AssertAbortedAsync(rogue, "expected AuthResponse");
+    }
+
+    [Fact]
     public async Task A_request_before_any_hello_is_refused()
     {
         // Failure handled: a peer that does not authenticate at all.

@@ -110,6 +110,39 @@ public sealed class PhaulClientPostCopyTests : IDisposable
     }
 
     [Fact]
+    public async Task A_link_probe_that_fails_fails_the_migration_before_anything_started_or_froze()
+    {
+        // Failure handled: the destination died or the link was cut during the probe; the tree keeps running untouched.
+        _treeMemory = 64L << 20;
+        _remote.As<ILinkProbe>().Setup(p => p.MeasureLinkAsync(It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+               .ThrowsAsync(new IOException("connection reset by peer"));
+
+        var error = await Assert.ThrowsAsync<MigrationException>(() => Client().MigrateAsync(Token));
+
+        Assert.IsType<IOException>(error.InnerException);
+        Assert.False(error.FinalStageCompleted);
+        Assert.DoesNotContain(_calls, call => call.StartsWith("start", StringComparison.Ordinal) || call.StartsWith("final", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Cancelling_while_the_dirty_rate_is_sampled_ends_the_migration_before_anything_started_or_froze()
+    {
+        // Ctrl-C during the measurements: nothing on the destination, nothing frozen.
+        (_memTrack, _treeMemory) = (true, 64L << 20);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var client = Client(sampleDirtyRate: async (_, _, token) =>
+        {
+            await cancel.CancelAsync();
+            token.ThrowIfCancellationRequested();
+            return 0;
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.MigrateAsync(cancel.Token));
+
+        Assert.DoesNotContain(_calls, call => call.StartsWith("start", StringComparison.Ordinal) || call.StartsWith("final", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Without_the_trees_memory_there_is_no_forecast_and_auto_keeps_the_fixed_order()
     {
         _memTrack = true;
@@ -198,14 +231,15 @@ public sealed class PhaulClientPostCopyTests : IDisposable
         Assert.Equal("stop", _calls[^1]);
     }
 
-    private PhaulClient Client(MigrationStrategy strategy = MigrationStrategy.Auto, bool allowFallback = true) =>
+    private PhaulClient Client(MigrationStrategy strategy = MigrationStrategy.Auto, bool allowFallback = true,
+                               Func<int, long, CancellationToken, Task<double?>>? sampleDirtyRate = null) =>
         PhaulClient.Create(_local.Object, _remote.Object, new PhaulConfig { Pid = 4321, Memfd = 9, Wdir = _wdir.Path },
                            new PhaulClientOptions { Strategy = strategy, AllowFallback = allowFallback, CriuFactory = () => _criu.Object },
                            null, new MigrationDependencies(_stats.Object, new FakeDirectories(), new FakeMemorySocket())
                            {
                                PipeSizeCheck = () => _pipes,
                                ReadTreeMemory = _ => _treeMemory,
-                               SampleDirtyRate = (_, _, _) => Task.FromResult<double?>(++_dirtySamples * 0.0),
+                               SampleDirtyRate = sampleDirtyRate ?? ((_, _, _) => Task.FromResult<double?>(++_dirtySamples * 0.0)),
                            });
 
     private T Record<T>(string call, T result)

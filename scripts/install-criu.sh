@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a CRIU >= 4.2 that passes `criu check`, for Phaul's tests and users
-# (and Debian's rsync, which file-system migration uses on both hosts).
+# (and Debian's rsync, which file-system migration uses on both hosts, and runc with a static
+# busybox, which container migration and its test containers use).
 # Idempotent: a second run only re-checks. Why sid: bookworm's CRIU 3.17 fails on
 # kernel 6.x (vDSO bounds), trixie's 4.1.1 cannot dump INET sockets (SO_PASSCRED),
 # and sid's needs glibc >= 2.38, so on Debian 12 sid's CRIU and its libraries
@@ -158,7 +159,7 @@ main() {
     elif [[ -n $path_criu ]] && criu_usable "$path_criu"; then
         criu=$path_criu
     elif command -v dpkg >/dev/null && command -v apt-get >/dev/null; then
-        apt_ensure patchelf iptables rsync # one system apt run for all
+        apt_ensure patchelf iptables rsync runc busybox-static # one system apt run for all
         build_private_criu
         criu=$PREFIX/bin/criu
     else
@@ -166,8 +167,9 @@ main() {
     fi
     [[ $criu != "$PREFIX/bin/criu" ]] || link_on_path
     # CRIU's TCP network lock runs iptables; without it --tcp-established dumps fail.
-    # rsync copies file-system subtrees (phaul migrate --fs-subtree) on both hosts.
-    if command -v dpkg >/dev/null; then apt_ensure iptables rsync; fi
+    # rsync copies file-system subtrees (phaul migrate --fs-subtree) on both hosts; runc checkpoints and
+    # restores OCI containers (Phaul.Containers), whose tests build root file systems from a static busybox.
+    if command -v dpkg >/dev/null; then apt_ensure iptables rsync runc busybox-static; fi
     raise_pipe_max
     ensure_kdat_cache "$criu"
 

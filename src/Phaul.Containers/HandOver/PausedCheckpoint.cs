@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Phaul.Containers;
+
+/// <summary>
+/// The source's side of a container's hand-over. The container is paused (frozen by its cgroup), then checkpointed
+/// with runc's <c>--leave-running</c>: CRIU finds the freezer frozen and leaves it so, and runc keeps its state. So
+/// after the dump the container is still here, neither lost nor running, until the caller decides:
+/// <see cref="CommitAsync"/> once the destination runs it (deleted here), <see cref="AbandonAsync"/> on any failure
+/// before that (resumed here, as if nothing happened). Without a decision it stays paused: in doubt, a container must
+/// not run in two places.
+/// </summary>
+public sealed class PausedCheckpoint
+{
+    private readonly RuncRuntime _runtime;
+    private readonly ILogger _logger;
+    private int _decided;
+
+    private PausedCheckpoint(RuncRuntime runtime, ContainerState state, string imagePath, ILogger logger)
+    {
+        _runtime = runtime;
+        Container = state;
+        ImagePath = imagePath;
+        _logger = logger;
+    }
+
+    /// <summary>The container as it was before the pause.</summary>
+    public ContainerState Container { get; }
+
+    /// <summary>The directory holding the checkpoint's images.</summary>
+    public string ImagePath { get; }
+
+    /// <summary>Pauses the running container <paramref name="id"/> and checkpoints it, leaving it paused.</summary>
+    /// <param name="runtime">The runtime that runs it.</param>
+    /// <param name="id">The container.</param>
+    /// <param name="checkpoint">Where the images and CRIU's log go (<see cref="RuncCheckpointOptions.LeaveRunning"/> is forced on).</param>
+    /// <param name="logger">Where the steps are logged; null for none.</param>
+    /// <param name="cancellationToken">Abandons the checkpoint; the container is resumed.</param>
+    /// <exception cref="ContainerRuntimeException">
+    /// No such container, it is not running, or the pause or the checkpoint failed: the container runs on here as before
+    /// (unless resuming it failed too, which the message says).
+    /// </exception>
+    public static async Task<PausedCheckpoint> CreateAsync(RuncRuntime runtime, string id, RuncCheckpointOptions checkpoint,
+                                                           ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        logger ??= NullLogger.Instance;
+        var state = await runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false)
+            ?? throw new ContainerRuntimeException($"there is no container '{id}'" + (runtime.Root is { } root ? $" in runc root {root}" : ""));
+        if (state.Status != ContainerStatus.Running)
+            throw new ContainerRuntimeException($"container '{id}' is {state.Status.ToString().ToLowerInvariant()}: only a running container can be migrated");
+
+        var started = Stopwatch.GetTimestamp();
+        await runtime.PauseAsync(id, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await runtime.CheckpointAsync(id, checkpoint with { LeaveRunning = true }, cancellationToken).ConfigureAwait(false);
+            var after = await runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false);
+            if (after?.Status != ContainerStatus.Paused)
+                throw new ContainerRuntimeException(
+                    $"container '{id}' is {after?.Status.ToString().ToLowerInvariant() ?? "gone"} after its checkpoint, not paused: its images are not its last state");
+        }
+        catch (Exception e)
+        {
+            throw await ResumeAfterFailureAsync(runtime, id, e, logger).ConfigureAwait(false);
+        }
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        logger.ContainerCheckpointed(id, checkpoint.ImagePath, elapsed);
+        return new PausedCheckpoint(runtime, state, checkpoint.ImagePath, logger);
+    }
+
+    /// <summary>The destination runs the container: kills and deletes the paused one here.</summary>
+    /// <exception cref="InvalidOperationException">The hand-over was decided already.</exception>
+    /// <exception cref="ContainerRuntimeException">runc could not delete it; it stays paused here.</exception>
+    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        Decide();
+        await _runtime.DeleteAsync(Container.Id, force: true, cancellationToken).ConfigureAwait(false);
+        _logger.SourceContainerDeleted(Container.Id);
+    }
+
+    /// <summary>The destination does not run the container: resumes it here.</summary>
+    /// <exception cref="InvalidOperationException">The hand-over was decided already.</exception>
+    /// <exception cref="ContainerRuntimeException">runc could not resume it; it stays paused here.</exception>
+    public async Task AbandonAsync(CancellationToken cancellationToken = default)
+    {
+        Decide();
+        await _runtime.ResumeAsync(Container.Id, cancellationToken).ConfigureAwait(false);
+        _logger.SourceContainerResumed(Container.Id);
+    }
+
+    private void Decide()
+    {
+        if (Interlocked.Exchange(ref _decided, 1) != 0)
+            throw new InvalidOperationException($"the hand-over of container '{Container.Id}' was decided already");
+    }
+
+    // Whatever cancelled the checkpoint must not keep the container frozen: resume it regardless of the token.
+    private static async Task<Exception> ResumeAfterFailureAsync(RuncRuntime runtime, string id, Exception failure, ILogger logger)
+    {
+        try
+        {
+            if ((await runtime.GetStateAsync(id, CancellationToken.None).ConfigureAwait(false))?.Status == ContainerStatus.Paused)
+                await runtime.ResumeAsync(id, CancellationToken.None).ConfigureAwait(false);
+            logger.CheckpointFailedResumed(id, failure);
+            return failure;
+        }
+        catch (ContainerRuntimeException resumeFailure)
+        {
+            return new ContainerRuntimeException(
+                $"container '{id}': the checkpoint failed ({failure.Message}) and resuming it failed too, so it is left paused: {resumeFailure.Message}",
+                new AggregateException(failure, resumeFailure));
+        }
+    }
+}

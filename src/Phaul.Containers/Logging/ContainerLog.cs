@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace Phaul.Containers;
+
+/// <summary>Log messages of container migration (event ids 6000-6999).</summary>
+internal static partial class ContainerLog
+{
+    [LoggerMessage(EventId = 6000, Level = LogLevel.Debug, Message = "runc {Arguments}: {Ending} after {Elapsed}")]
+    public static partial void RuncCommandEnded(this ILogger logger, IReadOnlyList<string> arguments, string ending, TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Container {Id}: paused and checkpointed into {ImagePath} in {Elapsed}; it stays paused here until the hand-over is decided")]
+    public static partial void ContainerCheckpointed(this ILogger logger, string id, string imagePath, TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Container {Id}: the checkpoint failed; resumed it here")]
+    public static partial void CheckpointFailedResumed(this ILogger logger, string id, Exception exception);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Information, Message = "Container {Id}: the destination runs it; deleted it here")]
+    public static partial void SourceContainerDeleted(this ILogger logger, string id);
+
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Container {Id}: the migration was abandoned; resumed it here")]
+    public static partial void SourceContainerResumed(this ILogger logger, string id);
+}

@@ -1,0 +1,164 @@
+using System.Text.Json.Nodes;
+
+namespace Phaul.Containers.Tests;
+
+/// <summary>
+/// One simulated host's container side: its own runc root, its own bundle directory and its own cgroup parent (both
+/// hosts share this machine's cgroups), removed with every container it has when disposed.
+/// </summary>
+internal sealed class RuncHost : IAsyncDisposable
+{
+    private readonly string _directory;
+
+    public RuncHost(string name)
+    {
+        Name = name;
+        _directory = Directory.CreateTempSubdirectory($"phaul-runc-{name}-").FullName;
+        Directory.CreateDirectory(RootPath);
+        Runtime = new RuncRuntime(new RuncRuntimeOptions { Root = RootPath, CriuPath = RuncTestEnvironment.Criu });
+    }
+
+    public string Name { get; }
+
+    public string RootPath => Path.Combine(_directory, "runc");
+
+    public RuncRuntime Runtime { get; }
+
+    public string BundlePath(string id) => Path.Combine(_directory, "bundles", id);
+
+    public string CreateDirectory(string name) => Directory.CreateDirectory(Path.Combine(_directory, name)).FullName;
+
+    /// <summary>A busybox bundle whose container counts turns into /data/counter, about 20 a second.</summary>
+    public async Task<string> CreateCounterBundleAsync(string id)
+    {
+        var bundle = BundlePath(id);
+        var bin = Directory.CreateDirectory(Path.Combine(bundle, "rootfs", "bin")).FullName;
+        File.Copy(RuncTestEnvironment.Busybox, Path.Combine(bin, "busybox"));
+        foreach (var applet in new[] { "sh", "sleep", "echo", "cat" })
+            File.CreateSymbolicLink(Path.Combine(bin, applet), "busybox");
+        foreach (var dir in new[] { "proc", "sys", "dev", "tmp", "data" })
+            Directory.CreateDirectory(Path.Combine(bundle, "rootfs", dir));
+        await RunRuncAsync(["spec", "--bundle", bundle]);
+        WithCgroupOfThisHost(bundle, id, config =>
+        {
+            config["process"]!["terminal"] = false;
+            config["process"]!["args"] = new JsonArray("/bin/sh", "-c",
+                "i=0; while true; do i=$((i+1)); echo $i > /data/counter.new; mv /data/counter.new /data/counter; sleep 0.05; done");
+            config["root"]!["readonly"] = false;
+        });
+        return bundle;
+    }
+
+    /// <summary>What a file-system copy would give the destination: the bundle with its root file system, in this host's cgroup.</summary>
+    public void ReceiveBundle(string sourceBundle, string id)
+    {
+        var target = BundlePath(id);
+        CopyTree(sourceBundle, target);
+        WithCgroupOfThisHost(target, id, _ => { });
+    }
+
+    /// <summary>Starts the bundle's container detached, its stdio /dev/null (a container's stdio must not be a host file).</summary>
+    public async Task RunAsync(string id)
+    {
+        var log = Path.Combine(_directory, $"run-{id}.log");
+        var outcome = await RuncCommand.RunAsync("/bin/sh",
+            ["-c", "exec \"$0\" --root \"$1\" --log \"$2\" run --detach --bundle \"$3\" \"$4\" </dev/null >/dev/null 2>&1",
+             RuncTestEnvironment.Runc, RootPath, log, BundlePath(id), id],
+            TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.True(outcome.Succeeded, $"runc run {id} {outcome.Ending}: {File.ReadAllText(log)}");
+    }
+
+    /// <summary>The container's counter, as its root file system holds it on this host.</summary>
+    public long ReadCounter(string id) =>
+        long.TryParse(TryRead(Path.Combine(BundlePath(id), "rootfs", "data", "counter")), out var counter) ? counter : 0;
+
+    /// <summary>Polls until the counter passes <paramref name="above"/>; fails naming the last value at the deadline.</summary>
+    public async Task<long> WaitForCounterAboveAsync(string id, long above, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(20));
+        long counter;
+        while ((counter = ReadCounter(id)) <= above)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{Name}: container {id}'s counter stayed at {counter}, not above {above}");
+            await Task.Delay(20);
+        }
+        return counter;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Directory.Exists(RootPath))
+        {
+            foreach (var id in Directory.EnumerateDirectories(RootPath).Select(Path.GetFileName))
+                await RunRuncAsync(["delete", "--force", id!], mustSucceed: false);
+        }
+        foreach (var id in Directory.Exists(Path.Combine(_directory, "bundles")) ? Directory.EnumerateDirectories(Path.Combine(_directory, "bundles")).Select(Path.GetFileName) : [])
+            RemoveCgroups(CgroupPath(id!));
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private string CgroupPath(string id) => $"/phaul-test-{Name}/{id}";
+
+    private void WithCgroupOfThisHost(string bundle, string id, Action<JsonNode> edit)
+    {
+        var path = Path.Combine(bundle, "config.json");
+        var config = JsonNode.Parse(File.ReadAllText(path))!;
+        edit(config);
+        config["linux"]!["cgroupsPath"] = CgroupPath(id);
+        File.WriteAllText(path, config.ToJsonString());
+    }
+
+    private async Task RunRuncAsync(IReadOnlyList<string> arguments, bool mustSucceed = true)
+    {
+        var outcome = await RuncCommand.RunAsync(RuncTestEnvironment.Runc, ["--root", RootPath, .. arguments],
+                                                 TimeSpan.FromMinutes(1), CancellationToken.None);
+        if (mustSucceed)
+            Assert.True(outcome.Succeeded, $"runc {string.Join(' ', arguments)} {outcome.Ending}: {string.Join('\n', outcome.Output)}");
+    }
+
+    // runc leaves the container's cgroup directories (cgroup v1: one per controller) behind; empty ones can be removed.
+    private static void RemoveCgroups(string path)
+    {
+        foreach (var controller in Directory.EnumerateDirectories("/sys/fs/cgroup"))
+        {
+            foreach (var dir in new[] { controller + path, Path.GetDirectoryName(controller + path)! })
+            {
+                try
+                {
+                    Directory.Delete(dir);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Not there, or still in use by another test's container.
+                }
+            }
+        }
+    }
+
+    private static string? TryRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static void CopyTree(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var entry in new DirectoryInfo(source).EnumerateFileSystemInfos())
+        {
+            var to = Path.Combine(target, entry.Name);
+            if (entry.LinkTarget is { } link)
+                File.CreateSymbolicLink(to, link);
+            else if (entry is DirectoryInfo)
+                CopyTree(entry.FullName, to);
+            else
+                File.Copy(entry.FullName, to);
+        }
+    }
+}

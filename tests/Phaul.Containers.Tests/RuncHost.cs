@@ -24,6 +24,11 @@ internal sealed class RuncHost : IAsyncDisposable
 
     public RuncRuntime Runtime { get; }
 
+    public string BundlesDirectory => Directory.CreateDirectory(Path.Combine(_directory, "bundles")).FullName;
+
+    /// <summary>The cgroup parent of this host's containers: both hosts share this machine's cgroups.</summary>
+    public string CgroupParent => $"/phaul-test-{Name}";
+
     public string BundlePath(string id) => Path.Combine(_directory, "bundles", id);
 
     public string CreateDirectory(string name) => Directory.CreateDirectory(Path.Combine(_directory, name)).FullName;
@@ -97,7 +102,7 @@ internal sealed class RuncHost : IAsyncDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
-    private string CgroupPath(string id) => $"/phaul-test-{Name}/{id}";
+    private string CgroupPath(string id) => $"{CgroupParent}/{id}";
 
     private void WithCgroupOfThisHost(string bundle, string id, Action<JsonNode> edit)
     {

@@ -19,4 +19,22 @@ internal static partial class ContainerLog
 
     [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Container {Id}: the migration was abandoned; resumed it here")]
     public static partial void SourceContainerResumed(this ILogger logger, string id);
+
+    [LoggerMessage(EventId = 6010, Level = LogLevel.Information, Message = "Container {Id}: bundle {Bundle} prepared, root file system {RootFileSystem}")]
+    public static partial void BundlePrepared(this ILogger logger, string id, string bundle, string rootFileSystem);
+
+    [LoggerMessage(EventId = 6011, Level = LogLevel.Information, Message = "Container {Id}: received {Files} image files, {Bytes} bytes")]
+    public static partial void ImagesReceived(this ILogger logger, string id, int files, long bytes);
+
+    [LoggerMessage(EventId = 6012, Level = LogLevel.Information, Message = "Container {Id}: restored here, init pid {Pid}")]
+    public static partial void ContainerRestored(this ILogger logger, string id, int pid);
+
+    [LoggerMessage(EventId = 6013, Level = LogLevel.Information, Message = "Container {Id}: not restored; removed its bundle {Bundle}")]
+    public static partial void BundleRemoved(this ILogger logger, string id, string bundle);
+
+    [LoggerMessage(EventId = 6014, Level = LogLevel.Error, Message = "Container {Id}: the restore failed and runc could not delete what it left; it may run here")]
+    public static partial void FailedRestoreNotCleanedUp(this ILogger logger, string id, Exception exception);
+
+    [LoggerMessage(EventId = 6015, Level = LogLevel.Warning, Message = "Could not remove the images in {Images}")]
+    public static partial void ImagesNotRemoved(this ILogger logger, string images, Exception exception);
 }

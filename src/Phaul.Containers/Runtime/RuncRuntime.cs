@@ -183,8 +183,8 @@ public sealed partial class RuncRuntime
         _ => ContainerStatus.Unknown,
     };
 
-    // runc's own rule for ids (libcontainer's idRegex); checked here so a bad id is named before anything runs.
-    private static void CheckId(string id)
+    /// <summary>Throws unless <paramref name="id"/> is a container id by runc's own rule, so a bad id is named before anything runs.</summary>
+    internal static void CheckId(string id)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         if (!ContainerId().IsMatch(id) || id is "." or "..")

@@ -1,0 +1,163 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Phaul.Transport;
+
+namespace Phaul.Containers;
+
+/// <summary>
+/// The container end of one destination session: it makes the container's bundle from the source's config.json,
+/// receives the checkpoint's images, and restores the container with runc. A container it restored stays, whatever
+/// happens to the session afterwards: from then on the source keeps its copy paused until it knows the outcome.
+/// </summary>
+internal sealed class ContainerDestination(ContainerDestinationOptions options, ContainerClaims claims, ILogger logger) : IDestinationExtension
+{
+    private const string ImagesDirectoryName = "checkpoint";
+    private const string RestoreWorkDirectoryName = "restore-work";
+
+    private readonly RuncRuntime _runtime = new(options.Runtime);
+    private string? _id;
+    private string? _bundle;
+    private bool _imagesReceived;
+    private bool _restored;
+
+    public async Task<byte[]> HandleRequestAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken)
+    {
+        var envelope = ContainerWire.Read<ContainerWire.Envelope>(request);
+        if (envelope.Prepare is { } prepare)
+            return ContainerWire.Write(await PrepareAsync(prepare, cancellationToken).ConfigureAwait(false));
+        if (envelope.Restore is { } restore)
+            return ContainerWire.Write(await RestoreAsync(restore, cancellationToken).ConfigureAwait(false));
+        throw new InvalidDataException("a container request that is neither prepare nor restore");
+    }
+
+    public async Task HandleStreamAsync(ReadOnlyMemory<byte> header, Stream stream, CancellationToken cancellationToken)
+    {
+        if (_bundle is null || _imagesReceived || _restored)
+            throw new InvalidOperationException(_bundle is null ? "images before the container was prepared" : "a second set of images");
+        var images = Directory.CreateDirectory(Path.Combine(_bundle, ImagesDirectoryName)).FullName;
+        var totals = await ImageArchive.ReceiveAsync(stream, images, cancellationToken).ConfigureAwait(false);
+        _imagesReceived = true;
+        logger.ImagesReceived(_id!, totals.Files, totals.Bytes);
+    }
+
+    public Task EndAsync(bool migrated, CancellationToken cancellationToken)
+    {
+        if (_id is null)
+            return Task.CompletedTask;
+        if (!_restored && _bundle is not null)
+        {
+            // Nothing runs from it: the config and the images (the container's memory) go.
+            Directory.Delete(_bundle, recursive: true);
+            logger.BundleRemoved(_id, _bundle);
+        }
+        claims.Release(_id);
+        return Task.CompletedTask;
+    }
+
+    private async Task<ContainerWire.Prepared> PrepareAsync(ContainerWire.Prepare prepare, CancellationToken cancellationToken)
+    {
+        if (_id is not null)
+            throw new InvalidOperationException($"this session prepared container '{_id}' already");
+        RuncRuntime.CheckId(prepare.Id);
+        var config = BundleConfig(prepare);
+        if (!claims.TryClaim(prepare.Id))
+            throw new InvalidOperationException($"container '{prepare.Id}' is being migrated here by another session");
+        try
+        {
+            if (await _runtime.GetStateAsync(prepare.Id, cancellationToken).ConfigureAwait(false) is { } existing)
+                throw new InvalidOperationException($"container '{prepare.Id}' exists here already ({existing.Status.ToString().ToLowerInvariant()}, bundle {existing.Bundle})");
+            var bundle = Path.Combine(options.BundlesDirectory, prepare.Id);
+            Directory.CreateDirectory(options.BundlesDirectory);
+            if (Directory.Exists(bundle))
+                throw new InvalidOperationException($"the bundle directory {bundle} exists here already");
+            Directory.CreateDirectory(bundle);
+            await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), cancellationToken).ConfigureAwait(false);
+            (_id, _bundle) = (prepare.Id, bundle);
+            logger.BundlePrepared(prepare.Id, bundle, prepare.RootFileSystem);
+            return new ContainerWire.Prepared(bundle);
+        }
+        catch
+        {
+            claims.Release(prepare.Id);
+            throw;
+        }
+    }
+
+    /// <summary>The source's config.json as this host runs it: the root file system where it is shared, this host's cgroup parent.</summary>
+    private JsonNode BundleConfig(ContainerWire.Prepare prepare)
+    {
+        JsonNode config;
+        try
+        {
+            config = JsonNode.Parse(prepare.Config) ?? throw new InvalidDataException("config.json is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"container '{prepare.Id}': its config.json is not JSON: {e.Message}", e);
+        }
+        // OCI hooks are commands the runtime runs on this host as root: this host's user gives those, not a source.
+        if (config["hooks"] is JsonObject { Count: > 0 })
+            throw new InvalidOperationException($"container '{prepare.Id}' has OCI hooks in its config.json: a destination does not run commands a source sends");
+        if (!Path.IsPathRooted(prepare.RootFileSystem) || !Directory.Exists(prepare.RootFileSystem))
+            throw new InvalidOperationException(
+                $"container '{prepare.Id}': its root file system {prepare.RootFileSystem} is not here: it must be on storage both hosts share, at the same path");
+        if (config["root"] is not JsonObject root || config["linux"] is not JsonObject linux)
+            throw new InvalidDataException($"container '{prepare.Id}': its config.json has no root or no linux section");
+        root["path"] = prepare.RootFileSystem;
+        if (options.CgroupParent is { } parent)
+            linux["cgroupsPath"] = $"{parent.TrimEnd('/')}/{prepare.Id}";
+        return config;
+    }
+
+    private async Task<ContainerWire.Restored> RestoreAsync(ContainerWire.Restore restore, CancellationToken cancellationToken)
+    {
+        if (_bundle is null || restore.Id != _id || !_imagesReceived || _restored)
+            throw new InvalidOperationException($"restore of container '{restore.Id}' before its bundle and images, or twice");
+        var work = Directory.CreateDirectory(Path.Combine(_bundle, RestoreWorkDirectoryName)).FullName;
+        var images = Path.Combine(_bundle, ImagesDirectoryName);
+        try
+        {
+            var state = await _runtime.RestoreAsync(restore.Id, _bundle, images, work, cancellationToken).ConfigureAwait(false);
+            _restored = true;
+            logger.ContainerRestored(restore.Id, state.Pid);
+            RemoveImages(images);
+            return new ContainerWire.Restored(state.Status == ContainerStatus.Running, state.Pid, InDoubt: false, "");
+        }
+        catch (ContainerRuntimeException e)
+        {
+            var inDoubt = !await CleanUpFailedRestoreAsync(restore.Id).ConfigureAwait(false);
+            _restored = inDoubt; // What may run here keeps its bundle.
+            return new ContainerWire.Restored(false, 0, inDoubt, e.Message);
+        }
+    }
+
+    /// <returns>Whether the container is certainly not here now.</returns>
+    private async Task<bool> CleanUpFailedRestoreAsync(string id)
+    {
+        try
+        {
+            if (await _runtime.GetStateAsync(id, CancellationToken.None).ConfigureAwait(false) is not null)
+                await _runtime.DeleteAsync(id, force: true, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (ContainerRuntimeException e)
+        {
+            logger.FailedRestoreNotCleanedUp(id, e);
+            return false;
+        }
+    }
+
+    // The images hold the container's memory: once it runs here they are only a copy of secrets.
+    private void RemoveImages(string images)
+    {
+        try
+        {
+            Directory.Delete(images, recursive: true);
+        }
+        catch (IOException e)
+        {
+            logger.ImagesNotRemoved(images, e);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Phaul.Transport;
+
+namespace Phaul.Containers;
+
+/// <summary>
+/// Moves a running runc container to a destination whose listener has the container extension
+/// (<see cref="ContainerTransport.WithContainers"/>), by stop-and-copy: the destination makes its bundle; the container is
+/// paused and checkpointed, staying paused here; its images cross the session's authenticated connection; the
+/// destination restores it with runc; only then is it deleted here. Any failure before the destination's answer resumes
+/// it here; without an answer it stays paused here (<see cref="ContainerMigrationException.HandOverInDoubt"/>). So it never
+/// runs in two places, and is never lost. Its root file system must be on storage both hosts share, at the same path.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var connection = await MigrationConnection.ConnectAsync(endPoint, PreSharedKey.LoadFile(keyPath));
+/// var migration = new ContainerMigration(connection, new RuncRuntime(), workDirectory);
+/// var report = await migration.MigrateAsync("web");
+/// </code>
+/// </example>
+public sealed class ContainerMigration
+{
+    private readonly MigrationConnection _connection;
+    private readonly RuncRuntime _runtime;
+    private readonly string _workDirectory;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates one; nothing happens until <see cref="MigrateAsync"/>.</summary>
+    /// <param name="connection">The session with the destination.</param>
+    /// <param name="runtime">The runtime that runs the container here.</param>
+    /// <param name="workDirectory">An existing directory for the checkpoint's images and CRIU's log.</param>
+    /// <param name="loggerFactory">Where to log; null for nowhere.</param>
+    public ContainerMigration(MigrationConnection connection, RuncRuntime runtime, string workDirectory, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(runtime);
+        if (string.IsNullOrEmpty(workDirectory) || !Directory.Exists(workDirectory))
+            throw new ArgumentException($"the work directory '{workDirectory}' is not a directory", nameof(workDirectory));
+        _connection = connection;
+        _runtime = runtime;
+        _workDirectory = workDirectory;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ContainerMigration>();
+    }
+
+    /// <summary>Migrates the running container <paramref name="id"/>.</summary>
+    /// <param name="id">The container, as this runtime knows it.</param>
+    /// <param name="cancellationToken">
+    /// Abandons the migration until the images have been sent (the container resumes here); once the destination was asked
+    /// to restore, the migration waits for its answer (bounded by the connection's reply timeout).
+    /// </param>
+    /// <exception cref="ContainerRuntimeException">No such container, it is not running, or its checkpoint failed: it runs here as before.</exception>
+    /// <exception cref="ContainerMigrationException">The destination refused or failed; the message says where the container is.</exception>
+    public async Task<ContainerMigrationReport> MigrateAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var state = await _runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false)
+            ?? throw new ContainerRuntimeException($"there is no container '{id}'" + (_runtime.Root is { } root ? $" in runc root {root}" : ""));
+        var prepared = await PrepareAsync(state, cancellationToken).ConfigureAwait(false);
+
+        var images = Directory.CreateDirectory(Path.Combine(_workDirectory, "images")).FullName;
+        var checkpointWork = Directory.CreateDirectory(Path.Combine(_workDirectory, "checkpoint-work")).FullName;
+        var paused = Stopwatch.GetTimestamp();
+        var checkpoint = await PausedCheckpoint.CreateAsync(_runtime, id, new RuncCheckpointOptions { ImagePath = images, WorkPath = checkpointWork },
+                                                            _logger, cancellationToken).ConfigureAwait(false);
+        var checkpointed = Stopwatch.GetTimestamp();
+        var sent = await SendImagesAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+        var transferred = Stopwatch.GetTimestamp();
+        var restored = await RestoreAsync(checkpoint).ConfigureAwait(false);
+        var answered = Stopwatch.GetTimestamp();
+        await checkpoint.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+
+        return new ContainerMigrationReport
+        {
+            Id = id,
+            DestinationPid = restored.Pid,
+            DestinationBundle = prepared.Bundle,
+            Frozen = Stopwatch.GetElapsedTime(paused, answered),
+            Checkpoint = Stopwatch.GetElapsedTime(paused, checkpointed),
+            Transfer = Stopwatch.GetElapsedTime(checkpointed, transferred),
+            Restore = Stopwatch.GetElapsedTime(transferred, answered),
+            ImageFiles = sent.Files,
+            ImageBytes = sent.Bytes,
+            Total = Stopwatch.GetElapsedTime(started),
+        };
+    }
+
+    private async Task<ContainerWire.Prepared> PrepareAsync(ContainerState state, CancellationToken cancellationToken)
+    {
+        var configPath = Path.Combine(state.Bundle, "config.json");
+        var config = await File.ReadAllTextAsync(configPath, cancellationToken).ConfigureAwait(false);
+        var request = new ContainerWire.Envelope(new ContainerWire.Prepare(state.Id, config, RootFileSystem(state, config, configPath)), null);
+        try
+        {
+            var answer = await _connection.RequestAsync(ContainerWire.ExtensionName, ContainerWire.Write(request), cancellationToken).ConfigureAwait(false);
+            return ContainerWire.Read<ContainerWire.Prepared>(answer);
+        }
+        catch (Exception e) when (e is TransportException or InvalidDataException)
+        {
+            throw new ContainerMigrationException($"the destination did not take container '{state.Id}': {e.Message}. Nothing was done to it: it runs on here.", e);
+        }
+    }
+
+    // A relative root.path is the bundle's own; the destination needs the path both hosts share.
+    private static string RootFileSystem(ContainerState state, string config, string configPath)
+    {
+        try
+        {
+            var path = JsonNode.Parse(config)?["root"]?["path"]?.GetValue<string>()
+                ?? throw new ContainerRuntimeException($"{configPath} names no root file system (root.path)");
+            return Path.GetFullPath(path, state.Bundle);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new ContainerRuntimeException($"{configPath} is not a container's configuration: {e.Message}", e);
+        }
+    }
+
+    private async Task<ImageArchive.Totals> SendImagesAsync(PausedCheckpoint checkpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stream = await _connection.OpenStreamAsync(ContainerWire.ExtensionName, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                var totals = await ImageArchive.SendAsync(stream, checkpoint.ImagePath, cancellationToken).ConfigureAwait(false);
+                await stream.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                // The destination's end of the stream (or its failure) says it stored every file.
+                while (await stream.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) > 0)
+                {
+                }
+                return totals;
+            }
+        }
+        catch (Exception e)
+        {
+            await AbandonAsync(checkpoint, e).ConfigureAwait(false);
+            if (e is OperationCanceledException)
+                throw;
+            throw new ContainerMigrationException(
+                $"sending container '{checkpoint.Container.Id}''s images failed: {e.Message}. The destination did not restore it; it runs on here.", e);
+        }
+    }
+
+    private async Task<ContainerWire.Restored> RestoreAsync(PausedCheckpoint checkpoint)
+    {
+        var id = checkpoint.Container.Id;
+        ContainerWire.Restored answer;
+        try
+        {
+            var request = ContainerWire.Write(new ContainerWire.Envelope(null, new ContainerWire.Restore(id)));
+            answer = ContainerWire.Read<ContainerWire.Restored>(
+                await _connection.RequestAsync(ContainerWire.ExtensionName, request, CancellationToken.None).ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is TransportException or InvalidDataException)
+        {
+            throw InDoubt(id, $"the destination's answer to the restore did not arrive ({e.Message})", e);
+        }
+        if (answer.Running)
+            return answer;
+        if (answer.InDoubt)
+            throw InDoubt(id, $"the destination's restore failed and it could not tell whether the container runs there ({answer.Error})", null);
+        await AbandonAsync(checkpoint, null).ConfigureAwait(false);
+        throw new ContainerMigrationException($"the destination could not restore container '{id}': {answer.Error}. It runs on here.");
+    }
+
+    private static async Task AbandonAsync(PausedCheckpoint checkpoint, Exception? failure)
+    {
+        try
+        {
+            await checkpoint.AbandonAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ContainerRuntimeException resumeFailure)
+        {
+            throw new ContainerMigrationException(
+                $"container '{checkpoint.Container.Id}': the migration failed{(failure is null ? "" : $" ({failure.Message})")} and resuming it here failed too, so it is paused here: {resumeFailure.Message}",
+                resumeFailure);
+        }
+    }
+
+    private ContainerMigrationException InDoubt(string id, string why, Exception? inner)
+    {
+        var root = _runtime.Root is { } path ? $" --root {path}" : "";
+        return new ContainerMigrationException(
+            $"container '{id}': {why}. It is PAUSED here, not running, and may run on the destination: if 'runc list' there shows it running, " +
+            $"delete it here ('runc{root} delete --force {id}'); if not, resume it here ('runc{root} resume {id}').",
+            handOverInDoubt: true, inner);
+    }
+}

@@ -1,0 +1,56 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Phaul.Containers;
+
+/// <summary>
+/// The container extension's messages between the source's <see cref="ContainerMigration"/> and the destination's
+/// <see cref="ContainerDestination"/>, as JSON: one request to prepare the bundle, one stream of image files, one
+/// request to restore.
+/// </summary>
+internal static class ContainerWire
+{
+    /// <summary>The name the destination registers the extension under.</summary>
+    public const string ExtensionName = "container";
+
+    /// <summary>The source asks the destination to prepare a bundle for the container (its config.json as the source has it).</summary>
+    public sealed record Prepare(string Id, string Config, string RootFileSystem);
+
+    /// <summary>The destination's bundle for the container.</summary>
+    public sealed record Prepared(string Bundle);
+
+    /// <summary>The source asks the destination to restore the container from the images it streamed.</summary>
+    public sealed record Restore(string Id);
+
+    /// <summary>
+    /// How the restore ended. <see cref="Restored"/> false with <see cref="InDoubt"/> false: the container does not run
+    /// at the destination, for certain. <see cref="InDoubt"/>: the destination cannot tell (a failed restore it could not
+    /// clean up), so the source must not resume it.
+    /// </summary>
+    public sealed record Restored(bool Running, int Pid, bool InDoubt, string Error);
+
+    /// <summary>What a request is, to tell the requests apart.</summary>
+    public sealed record Envelope(Prepare? Prepare, Restore? Restore);
+
+    public static byte[] Write<T>(T message) => JsonSerializer.SerializeToUtf8Bytes(message, typeof(T), ContainerWireContext.Default);
+
+    /// <exception cref="InvalidDataException">Not such a message.</exception>
+    public static T Read<T>(ReadOnlyMemory<byte> bytes) where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(bytes.Span, typeof(T), ContainerWireContext.Default) as T
+                ?? throw new InvalidDataException($"an empty {typeof(T).Name} message");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"not a {typeof(T).Name} message: {e.Message}", e);
+        }
+    }
+}
+
+[JsonSerializable(typeof(ContainerWire.Envelope))]
+[JsonSerializable(typeof(ContainerWire.Prepared))]
+[JsonSerializable(typeof(ContainerWire.Restored))]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class ContainerWireContext : JsonSerializerContext;

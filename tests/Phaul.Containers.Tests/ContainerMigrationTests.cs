@@ -1,0 +1,153 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Phaul.DemoWorkload;
+using Phaul.Transport;
+
+namespace Phaul.Containers.Tests;
+
+/// <summary>
+/// Whole container migrations over Phaul's authenticated transport on loopback, real runc and CRIU on both ends (two
+/// runc roots, two bundle directories, two cgroup parents; the root file system shared, as storage both hosts mount).
+/// Each failure leaves the container running in exactly one place.
+/// </summary>
+public sealed class ContainerMigrationTests : IAsyncLifetime
+{
+    private readonly string _id = "phaul-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly PreSharedKey _key = PreSharedKey.Generate();
+    private RuncHost _source = null!;
+    private RuncHost _destination = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        RuncTestEnvironment.RequireContainers();
+        _source = new RuncHost("source");
+        _destination = new RuncHost("destination");
+        await _source.CreateCounterBundleAsync(_id);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_destination is not null)
+            await _destination.DisposeAsync();
+        if (_source is not null)
+            await _source.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_running_container_moves_counts_on_at_the_destination_and_is_gone_here()
+    {
+        await StartAsync();
+        await using var listener = StartListener();
+
+        var report = await MigrateAsync(listener);
+
+        Assert.Null(await _source.Runtime.GetStateAsync(_id, Ct));
+        var there = await _destination.Runtime.GetStateAsync(_id, Ct);
+        Assert.Equal((ContainerStatus.Running, report.DestinationPid, report.DestinationBundle), (there?.Status, there?.Pid, there?.Bundle));
+        Assert.Equal(Path.Combine(_destination.BundlesDirectory, _id), report.DestinationBundle);
+        await _source.WaitForCounterAboveAsync(_id, _source.ReadCounter(_id) + 2);
+        Assert.True(report.ImageFiles > 5 && report.ImageBytes > 0, $"{report.ImageFiles} files, {report.ImageBytes} bytes");
+        Assert.InRange(report.Frozen, report.Checkpoint + report.Transfer, report.Total);
+        Assert.False(Directory.Exists(Path.Combine(report.DestinationBundle, "checkpoint")), "the images (the container's memory) were kept");
+        // The runtime there manages it like any other container of its own.
+        await _destination.Runtime.DeleteAsync(_id, force: true, Ct);
+    }
+
+    [Fact]
+    public async Task A_destination_that_has_the_id_refuses_it_before_anything_is_done_to_the_container()
+    {
+        await StartAsync();
+        await _destination.CreateCounterBundleAsync(_id);
+        await _destination.RunAsync(_id);
+        await using var listener = StartListener();
+
+        var failure = await Assert.ThrowsAsync<ContainerMigrationException>(() => MigrateAsync(listener));
+
+        Assert.Contains($"container '{_id}' exists here already (running", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("Nothing was done to it: it runs on here", failure.Message, StringComparison.Ordinal);
+        Assert.False(failure.HandOverInDoubt);
+        Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+        Assert.False(Directory.Exists(Path.Combine(_source.CreateDirectory("work"), "images")), "the container was checkpointed");
+    }
+
+    [Fact]
+    public async Task A_config_with_hooks_is_refused_since_the_destination_runs_no_commands_a_source_sends()
+    {
+        var config = Path.Combine(_source.BundlePath(_id), "config.json");
+        var json = JsonNode.Parse(await File.ReadAllTextAsync(config, Ct))!;
+        json["hooks"] = new JsonObject { ["prestart"] = new JsonArray(new JsonObject { ["path"] = "/bin/true" }) };
+        await File.WriteAllTextAsync(config, json.ToJsonString(), Ct);
+        await StartAsync();
+        await using var listener = StartListener();
+
+        var failure = await Assert.ThrowsAsync<ContainerMigrationException>(() => MigrateAsync(listener));
+
+        Assert.Contains("has OCI hooks in its config.json", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+    }
+
+    [Fact]
+    public async Task A_restore_that_fails_at_the_destination_resumes_the_container_here_and_the_destination_removes_its_bundle()
+    {
+        await StartAsync();
+        await using var listener = StartListener(new RuncRuntimeOptions { Root = _destination.RootPath, CriuPath = "/nonexistent/criu" });
+
+        var failure = await Assert.ThrowsAsync<ContainerMigrationException>(() => MigrateAsync(listener));
+
+        Assert.Contains($"the destination could not restore container '{_id}'", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("It runs on here.", failure.Message, StringComparison.Ordinal);
+        Assert.False(failure.HandOverInDoubt);
+        Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+        await _source.WaitForCounterAboveAsync(_id, _source.ReadCounter(_id) + 2);
+        Assert.Null(await _destination.Runtime.GetStateAsync(_id, Ct));
+        await Poll.UntilAsync(() => Directory.Exists(Path.Combine(_destination.BundlesDirectory, _id)) ? null : "removed",
+                              TimeSpan.FromSeconds(20), "the destination's session end to remove the bundle", cancellationToken: Ct);
+    }
+
+    [Fact]
+    public async Task Without_the_destinations_answer_to_the_restore_the_container_stays_paused_here_and_the_error_says_how_to_finish()
+    {
+        await StartAsync();
+        // A runc whose restore never ends: the source's reply deadline passes first.
+        var hangingRunc = Path.Combine(_destination.CreateDirectory("bin"), "runc");
+        await File.WriteAllTextAsync(hangingRunc,
+            $"#!/bin/sh\nfor a; do [ \"$a\" = restore ] && exec sleep 600; done\nexec {RuncTestEnvironment.Runc} \"$@\"\n", Ct);
+        File.SetUnixFileMode(hangingRunc, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var listener = StartListener(new RuncRuntimeOptions { Binary = hangingRunc, Root = _destination.RootPath, CriuPath = RuncTestEnvironment.Criu });
+
+        var failure = await Assert.ThrowsAsync<ContainerMigrationException>(() => MigrateAsync(listener, TimeSpan.FromSeconds(3)));
+
+        Assert.True(failure.HandOverInDoubt);
+        Assert.Contains("It is PAUSED here, not running", failure.Message, StringComparison.Ordinal);
+        Assert.Contains($"runc --root {_source.RootPath} resume {_id}", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(ContainerStatus.Paused, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+    }
+
+    private async Task StartAsync()
+    {
+        await _source.RunAsync(_id);
+        await _source.WaitForCounterAboveAsync(_id, 2);
+    }
+
+    private MigrationListener StartListener(RuncRuntimeOptions? runtime = null) =>
+        MigrationListener.Start(new MigrationListenerOptions
+        {
+            EndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+            Wdir = _destination.CreateDirectory("wdir"),
+            Key = _key,
+        }.WithContainers(new ContainerDestinationOptions
+        {
+            Runtime = runtime ?? new RuncRuntimeOptions { Root = _destination.RootPath, CriuPath = RuncTestEnvironment.Criu },
+            BundlesDirectory = _destination.BundlesDirectory,
+            CgroupParent = _destination.CgroupParent,
+        }));
+
+    private async Task<ContainerMigrationReport> MigrateAsync(MigrationListener listener, TimeSpan? replyTimeout = null)
+    {
+        var options = replyTimeout is { } reply ? new MigrationConnectionOptions { ReplyTimeout = reply } : null;
+        await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, _key, options, cancellationToken: Ct);
+        return await new ContainerMigration(connection, _source.Runtime, _source.CreateDirectory("work")).MigrateAsync(_id, Ct);
+    }
+}

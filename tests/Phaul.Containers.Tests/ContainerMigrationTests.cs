@@ -40,6 +40,8 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
     {
         await StartAsync();
         await using var listener = StartListener();
+        var ended = new TaskCompletionSource<MigrationSessionEndedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        listener.SessionEnded += (_, session) => ended.TrySetResult(session);
 
         var report = await MigrateAsync(listener);
 
@@ -51,6 +53,9 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         Assert.True(report.ImageFiles > 5 && report.ImageBytes > 0, $"{report.ImageFiles} files, {report.ImageBytes} bytes");
         Assert.InRange(report.Frozen, report.Checkpoint + report.Transfer, report.Total);
         Assert.False(Directory.Exists(Path.Combine(report.DestinationBundle, "checkpoint")), "the images (the container's memory) were kept");
+        // The destination's session counts the container's restore as its own: it reports the pid, and ends without an error.
+        var session = await ended.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal((report.DestinationPid, null), (session.RestoredPid, session.Error));
         // The runtime there manages it like any other container of its own.
         await _destination.Runtime.DeleteAsync(_id, force: true, Ct);
     }

@@ -21,6 +21,8 @@ internal sealed class ContainerDestination(ContainerDestinationOptions options, 
     private bool _imagesReceived;
     private bool _restored;
 
+    public int? RestoredPid { get; private set; }
+
     public async Task<byte[]> HandleRequestAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken)
     {
         var envelope = ContainerWire.Read<ContainerWire.Envelope>(request);
@@ -120,6 +122,7 @@ internal sealed class ContainerDestination(ContainerDestinationOptions options, 
         {
             var state = await _runtime.RestoreAsync(restore.Id, _bundle, images, work, cancellationToken).ConfigureAwait(false);
             _restored = true;
+            RestoredPid = state.Pid;
             logger.ContainerRestored(restore.Id, state.Pid);
             RemoveImages(images);
             return new ContainerWire.Restored(state.Status == ContainerStatus.Running, state.Pid, InDoubt: false, "");

@@ -74,7 +74,7 @@ internal sealed partial class DestinationSession
     }
 
     /// <summary>
-    /// Ends every extension the session used, once it is over: migrated when it restored the tree here, whatever the
+    /// Ends every extension the session used, once it is over: migrated when it (or an extension) restored the tree here, whatever the
     /// source concluded (a tree that runs here keeps what extensions prepared for it).
     /// </summary>
     private async Task EndExtensionsAsync()
@@ -94,6 +94,9 @@ internal sealed partial class DestinationSession
             }
         }
     }
+
+    /// <summary>The root pid of what an extension restored here itself (a container); null when none did.</summary>
+    private int? RestoredByExtension => _extensions.Values.Select(extension => extension.RestoredPid).FirstOrDefault(pid => pid is not null);
 
     /// <summary>The session's extension <paramref name="name"/>, created on first use; null when none is registered under it.</summary>
     private IDestinationExtension? ExtensionNamed(string name)

@@ -42,8 +42,8 @@ internal sealed partial class DestinationSession : IDisposable
         _receiver = new ImageReceiver(channel, options.ImageLimits, options.Timeouts.Transfer, services.ImageSpace);
     }
 
-    /// <summary>The restored tree's root pid, once restored.</summary>
-    public int? RestoredPid => _state.RestoredPid;
+    /// <summary>The restored tree's root pid, once restored here, by this session or by one of its extensions.</summary>
+    public int? RestoredPid => _state.RestoredPid ?? RestoredByExtension;
 
     /// <summary>The iteration in progress, for error context.</summary>
     public int? OpenIteration => _state.OpenIteration;

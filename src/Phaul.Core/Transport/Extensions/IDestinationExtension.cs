@@ -30,6 +30,13 @@ public interface IDestinationExtension
     Task HandleStreamAsync(ReadOnlyMemory<byte> header, Stream stream, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The root pid of what this extension restored here itself (e.g. a container's init, restored by the container's
+    /// runtime), once it did; null otherwise. The session then counts as restored: the listener reports this pid, and
+    /// every extension ends as migrated.
+    /// </summary>
+    int? RestoredPid => null;
+
+    /// <summary>
     /// Called once when the session ends, whether the source completed the migration or vanished. A failure is logged.
     /// </summary>
     /// <param name="migrated">Whether the session restored the tree here.</param>

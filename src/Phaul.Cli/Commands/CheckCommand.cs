@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Phaul.Containers;
 using Phaul.FileSystem;
 using Phaul.Rpc;
 
@@ -13,6 +14,9 @@ internal sealed record CheckOptions(string? CriuPath, bool Json = false);
 internal static class CheckCommand
 {
     private const string PipeMaxSizePath = "/proc/sys/fs/pipe-max-size";
+
+    // Runtimes whose containers Phaul cannot move yet; check names them when they are installed.
+    private static readonly string[] OtherRuntimes = ["crun", "podman"];
 
     public static Command Create(TextWriter stdout)
     {
@@ -36,9 +40,32 @@ internal static class CheckCommand
         CheckOvercommit(report, DestinationMemory.ReadLocal());
         report.Recommend(RsyncProgram.Find() is not null, $"rsync {RsyncProgram.Find()}: file-system migration (--fs-subtree) available",
                          "rsync not found: --fs-subtree cannot copy files from or to this host; fix: apt-get install rsync");
+        await CheckContainerRuntimesAsync(options.CriuPath, report, cancellationToken).ConfigureAwait(false);
         report.Finish();
         return report.ExitCode;
     }
+
+    /// <summary>The container runtimes found here, and whether Phaul can migrate their containers.</summary>
+    private static async Task CheckContainerRuntimesAsync(string? criuPath, CheckReport report, CancellationToken cancellationToken)
+    {
+        string? runc = null, failure = null;
+        try
+        {
+            runc = await new RuncRuntime(new RuncRuntimeOptions { CriuPath = criuPath }).GetVersionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ContainerRuntimeException e)
+        {
+            failure = e.Message;
+        }
+        report.Recommend(runc is not null, $"{runc}: container migration (--container, serve --containers) available",
+                         $"no usable runc ({failure}): no container migration from or to this host; fix: apt-get install runc");
+        foreach (var other in OtherRuntimes.Where(name => FindOnPath(name) is not null))
+            report.Recommend(false, "", $"{other} found at {FindOnPath(other)}: Phaul migrates containers through runc only; move {other}'s containers with its own checkpoint and restore");
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+                                                           .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
 
     private static async Task CheckCriuAsync(string? criuPath, CheckReport report, CancellationToken cancellationToken)
     {

@@ -19,9 +19,11 @@ namespace Phaul.Cli.Commands;
 /// <param name="FileSystem">What to do with the tree's files (<c>--fs-*</c>); null for nothing.</param>
 /// <param name="InsecurePlaintext">Send everything unencrypted (<c>--insecure-plaintext</c>).</param>
 /// <param name="Tuning">The CRIU options and the loop's limits (<c>--tcp-established</c>, ..., <c>--max-iterations</c>, <c>--downtime-target</c>).</param>
+/// <param name="Container">The container to migrate instead of a tree (<c>--container</c>); null for a tree.</param>
+/// <param name="RuntimeRoot">The container runtime's state directory (<c>--runtime-root</c>); null for its default.</param>
 internal sealed record MigrateOptions(int Pid, EndPoint To, string KeyFile, MigrationStrategy Strategy, bool AllowFallback, string? JsonFile, string? Wdir,
                                       string? CriuPath, bool Verbose, FileSystemChoice? FileSystem = null, bool InsecurePlaintext = false,
-                                      MigrationTuning? Tuning = null);
+                                      MigrationTuning? Tuning = null, string? Container = null, string? RuntimeRoot = null);
 
 /// <summary>
 /// <c>phaul migrate</c>: moves a process tree to a host running <c>phaul serve</c>. Progress goes to
@@ -35,10 +37,26 @@ internal static class MigrateCommand
     {
         var pid = new Option<int>("--pid", "-p")
         {
-            Description = "The root of the process tree to migrate",
+            Description = "The root of the process tree to migrate (or --container)",
             HelpName = "PID",
-            Required = true,
             CustomParser = OptionParsers.ProcessId,
+        };
+        var container = new Option<string?>("--container")
+        {
+            Description = "Migrate this OCI container instead of a tree, through its runtime's checkpoint and restore, by stop-and-copy; " +
+                          "its root file system must be on storage both hosts share, and the destination runs 'phaul serve --containers'",
+            HelpName = "ID",
+        };
+        var runtime = new Option<string>("--runtime")
+        {
+            Description = "The container runtime (runc, the default; crun's checkpoint is not supported yet)",
+            HelpName = "runc",
+            DefaultValueFactory = _ => "runc",
+        };
+        var runtimeRoot = new Option<string?>("--runtime-root")
+        {
+            Description = "The runtime's state directory (runc --root; default: the runtime's own, /run/runc)",
+            HelpName = "DIR",
         };
         var to = new Option<EndPoint>("--to")
         {
@@ -96,8 +114,25 @@ internal static class MigrateCommand
         var plaintext = CommonOptions.InsecurePlaintext();
         var command = new Command("migrate", $"Live-migrate a process tree to a host running 'phaul serve'.{Environment.NewLine}{ExitCodeHelp.Migrate}")
         {
-            pid, to, keyFile, strategy, noFallback, json, wdir, criu, verbose, plaintext, maxIterations, downtimeTarget,
+            pid, to, keyFile, strategy, noFallback, json, wdir, criu, verbose, plaintext, maxIterations, downtimeTarget, container, runtime, runtimeRoot,
         };
+        command.Validators.Add(result =>
+        {
+            if ((result.GetResult(pid) is null) == (result.GetResult(container) is null))
+                result.AddError("Give either --pid or --container.");
+            if (result.GetValue(runtime) is { } name && name != "runc")
+                result.AddError($"--runtime {name}: not supported; only runc's checkpoint and restore are (crun 1.8 on Debian 12 has no checkpoint support)");
+            if (result.GetResult(container) is null)
+                return;
+            // A container moves by stop-and-copy through runc's own checkpoint: the tree's loop and CRIU options do not reach it.
+            foreach (var option in fileSystem.All.Concat(criuOptions.All).Append(maxIterations).Append(downtimeTarget).Append(noFallback))
+            {
+                if (result.GetResult(option) is not null)
+                    result.AddError($"{option.Name} does not apply to --container: a container moves by stop-and-copy through its runtime's checkpoint and restore.");
+            }
+            if (result.GetResult(strategy) is not null && result.GetValue(strategy) is not (MigrationStrategy.Auto or MigrationStrategy.StopAndCopy))
+                result.AddError("--container moves by stop-and-copy only: --strategy auto or stop-and-copy.");
+        });
         foreach (var option in fileSystem.All.Concat(criuOptions.All))
             command.Options.Add(option);
         command.SetAction(async (parse, ct) =>
@@ -107,7 +142,10 @@ internal static class MigrateCommand
                                              parse.GetValue(json), parse.GetValue(wdir), parse.GetValue(criu), parse.GetValue(verbose),
                                              fileSystem.Bind(parse), parse.GetValue(plaintext),
                                              new MigrationTuning(criuOptions.Bind(parse), parse.GetValue(maxIterations), parse.GetValue(downtimeTarget),
-                                                                 criuOptions.ConfigFile(parse)));
+                                                                 criuOptions.ConfigFile(parse)),
+                                             parse.GetValue(container), parse.GetValue(runtimeRoot));
+            if (options.Container is not null)
+                return (int)await RunContainerAsync(options, stdout, stderr, ct).ConfigureAwait(false);
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
@@ -127,7 +165,7 @@ internal static class MigrateCommand
         SourceWorkDirectory wdir;
         try
         {
-            wdir = SourceWorkDirectory.Create(options.Wdir, options.Pid);
+            wdir = SourceWorkDirectory.Create(options.Wdir, $"pid{options.Pid}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -167,6 +205,52 @@ internal static class MigrateCommand
         return written ? ExitCode.Success : ExitCode.MigratedWithWarning;
     }
 
+    public static async Task<ExitCode> RunContainerAsync(MigrateOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var id = options.Container!;
+        if (KeyFileInput.TryLoad(options.KeyFile, "migrate", stderr) is not { } key || !CheckJsonFile(options.JsonFile, stderr))
+            return ExitCode.BadInput;
+        var runtime = new Containers.RuncRuntimeOptions { Root = options.RuntimeRoot, CriuPath = options.CriuPath };
+        SourceWorkDirectory wdir;
+        try
+        {
+            wdir = SourceWorkDirectory.Create(options.Wdir, $"container-{id}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"phaul migrate: --wdir: {e.Message}");
+            return ExitCode.BadInput;
+        }
+        var request = new ContainerMigrationRequest(id, runtime, options.To, key, wdir.Path, options.InsecurePlaintext);
+        using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose));
+        Containers.ContainerMigrationReport report;
+        try
+        {
+            if (await ContainerCliMigration.RefusalAsync(request, cancellationToken).ConfigureAwait(false) is { } refusal)
+            {
+                stderr.WriteLine($"phaul migrate: {refusal}");
+                wdir.Failed();
+                return ExitCode.BadInput;
+            }
+            report = await ContainerCliMigration.RunAsync(request, loggerFactory, new ProgressLines(stderr), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            stderr.WriteLine($"phaul migrate: cancelled; container '{id}' keeps running here.");
+            ReportKept(wdir, stderr);
+            return ExitCode.Interrupted;
+        }
+        catch (Exception e) when (ContainerCliMigration.DescribeFailure(e, id) is { } failure)
+        {
+            stderr.WriteLine($"phaul migrate: {failure}");
+            ReportKept(wdir, stderr);
+            return ContainerCliMigration.ExitCodeFor(e);
+        }
+        ContainerCliMigration.WriteReport(options.JsonFile == JsonToStdout ? stderr : stdout, report, options.To.ToString()!);
+        wdir.Succeeded();
+        return WriteText(options.JsonFile, ContainerCliMigration.ToJson(report), stdout, stderr) ? ExitCode.Success : ExitCode.MigratedWithWarning;
+    }
+
     private static void ReportKept(SourceWorkDirectory wdir, TextWriter stderr)
     {
         if (wdir.Failed() is { } kept)
@@ -190,10 +274,15 @@ internal static class MigrateCommand
             stderr.WriteLine($"phaul migrate: {problem}");
             return false;
         }
-        var jsonDirectory = options.JsonFile is null or JsonToStdout ? null : Path.GetDirectoryName(Path.GetFullPath(options.JsonFile));
+        return CheckJsonFile(options.JsonFile, stderr);
+    }
+
+    private static bool CheckJsonFile(string? jsonFile, TextWriter stderr)
+    {
+        var jsonDirectory = jsonFile is null or JsonToStdout ? null : Path.GetDirectoryName(Path.GetFullPath(jsonFile));
         if (jsonDirectory is not null && !Directory.Exists(jsonDirectory))
         {
-            stderr.WriteLine($"phaul migrate: --json {options.JsonFile}: directory '{jsonDirectory}' does not exist");
+            stderr.WriteLine($"phaul migrate: --json {jsonFile}: directory '{jsonDirectory}' does not exist");
             return false;
         }
         return true;
@@ -209,19 +298,27 @@ internal static class MigrateCommand
             stderr.WriteLine($"phaul migrate: the tree was migrated, but there is no report to write to --json {path}");
             return false;
         }
+        return WriteText(path, report.ToJson(), stdout, stderr);
+    }
+
+    /// <returns>Whether the report's JSON was written, or none was asked for.</returns>
+    private static bool WriteText(string? path, string json, TextWriter stdout, TextWriter stderr)
+    {
+        if (path is null)
+            return true;
         if (path == JsonToStdout)
         {
-            stdout.WriteLine(report.ToJson());
+            stdout.WriteLine(json);
             return true;
         }
         try
         {
-            File.WriteAllText(path, report.ToJson());
+            File.WriteAllText(path, json);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"phaul migrate: the tree was migrated, but the report could not be written to --json {path}: {e.Message}");
+            stderr.WriteLine($"phaul migrate: migrated, but the report could not be written to --json {path}: {e.Message}");
             return false;
         }
     }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Phaul.Cli.Hosting;
 using Phaul.Cli.Parsing;
+using Phaul.Containers;
 using Phaul.FileSystem;
 using Phaul.Transport;
 
@@ -20,9 +21,13 @@ namespace Phaul.Cli.Commands;
 /// <param name="KeepFailed">Keep a failed or crashed session's image files (<c>--keep-failed</c>).</param>
 /// <param name="InsecurePlaintext">Accept only unencrypted connections (<c>--insecure-plaintext</c>).</param>
 /// <param name="Json">Print JSON Lines instead of text (<c>--json</c>).</param>
+/// <param name="Containers">Where migrated containers' bundles are made (<c>--containers</c>); null: no container migrations.</param>
+/// <param name="RuntimeRoot">The container runtime's state directory (<c>--runtime-root</c>); null for its default.</param>
+/// <param name="CgroupParent">The cgroup parent for migrated containers (<c>--cgroup-parent</c>); null keeps the source's.</param>
 internal sealed record ServeOptions(IPEndPoint Listen, string Wdir, string KeyFile, string? CriuPath, bool Verbose,
                                     IReadOnlyList<string>? FileSystemRoots = null, bool KeepImages = false, bool KeepFailed = false,
-                                    bool InsecurePlaintext = false, bool Json = false);
+                                    bool InsecurePlaintext = false, bool Json = false, string? Containers = null, string? RuntimeRoot = null,
+                                    string? CgroupParent = null);
 
 /// <summary>
 /// <c>phaul serve</c>: the destination service. Accepts authenticated sources, restores the trees
@@ -71,16 +76,32 @@ internal static class ServeCommand
         {
             Description = "Print one JSON object per line on stdout (JSON Lines): listening, each session's end (restored or failed), stopping",
         };
+        var containers = new Option<string?>("--containers")
+        {
+            Description = "Let sources migrate runc containers here (phaul migrate --container): each one's bundle is made in DIR/ID " +
+                          "(created, mode 0700, when missing) and restored with runc",
+            HelpName = "DIR",
+        };
+        var runtimeRoot = new Option<string?>("--runtime-root")
+        {
+            Description = "The state directory of the runc that restores containers (runc --root; default: runc's own, /run/runc)",
+            HelpName = "DIR",
+        };
+        var cgroupParent = new Option<string?>("--cgroup-parent")
+        {
+            Description = "Put migrated containers in cgroup PATH/ID (default: the cgroup path they had on the source)",
+            HelpName = "PATH",
+        };
         var command = new Command("serve", "Run the destination service: receive migrations and restore them here, until SIGINT or SIGTERM.")
         {
-            listen, wdir, keyFile, criu, verbose, fsRoot, keepImages, keepFailed, plaintext, json,
+            listen, wdir, keyFile, criu, verbose, fsRoot, keepImages, keepFailed, plaintext, json, containers, runtimeRoot, cgroupParent,
         };
         command.SetAction(async (parse, ct) =>
         {
             var options = new ServeOptions(parse.GetValue(listen)!, parse.GetValue(wdir)!, parse.GetValue(keyFile)!,
                                            parse.GetValue(criu), parse.GetValue(verbose), parse.GetValue(fsRoot),
                                            parse.GetValue(keepImages), parse.GetValue(keepFailed), parse.GetValue(plaintext),
-                                           parse.GetValue(json));
+                                           parse.GetValue(json), parse.GetValue(containers), parse.GetValue(runtimeRoot), parse.GetValue(cgroupParent));
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
@@ -88,15 +109,21 @@ internal static class ServeCommand
 
     public static async Task<ExitCode> RunAsync(ServeOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        if (KeyFileInput.TryLoad(options.KeyFile, "serve", stderr) is not { } key || !TryCreateWdir(options.Wdir, stderr))
+        if (KeyFileInput.TryLoad(options.KeyFile, "serve", stderr) is not { } key || !TryCreateWdir(options.Wdir, "--wdir", stderr)
+            || (options.Containers is { } bundles && !TryCreateWdir(bundles, "--containers", stderr)))
             return ExitCode.BadInput;
+        if (options.CgroupParent is { } parent && !parent.StartsWith('/'))
+        {
+            stderr.WriteLine($"phaul serve: --cgroup-parent {parent}: must be an absolute cgroup path (e.g. /phaul)");
+            return ExitCode.BadInput;
+        }
 
         var output = new ServeOutput(stdout, stderr, options.Json);
         using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose, LogLevel.Information));
         MigrationListener listener;
         try
         {
-            listener = MigrationListener.Start(new MigrationListenerOptions
+            listener = MigrationListener.Start(WithContainers(new MigrationListenerOptions
             {
                 EndPoint = options.Listen,
                 Wdir = options.Wdir,
@@ -105,7 +132,7 @@ internal static class ServeCommand
                 KeepImages = options.KeepImages,
                 KeepFailed = options.KeepFailed,
                 InsecurePlaintext = options.InsecurePlaintext,
-            }.WithFileSystem(new FileSystemDestinationOptions { AllowedRoots = FileSystemRoots(options) }), loggerFactory);
+            }.WithFileSystem(new FileSystemDestinationOptions { AllowedRoots = FileSystemRoots(options) }), options, loggerFactory), loggerFactory);
         }
         catch (SocketException e)
         {
@@ -119,6 +146,9 @@ internal static class ServeCommand
             output.Listening(listener.LocalEndPoint, Path.GetFullPath(options.Wdir));
             if (options.InsecurePlaintext)
                 output.Notice("WARNING: --insecure-plaintext: migrations arrive unencrypted; anyone on the path can read and change them");
+            if (options.Containers is { } containerBundles)
+                output.Notice($"sources may migrate runc containers here: bundles in {Path.GetFullPath(containerBundles)}" +
+                              (options.RuntimeRoot is { } root ? $", runc root {root}" : ""));
             if (FileSystemRoots(options) is { Count: > 0 } roots)
                 output.Notice($"sources may copy file-system subtrees into {string.Join(", ", roots)}" +
                                (RsyncProgram.Find() is null ? "; but rsync is not installed here, so such requests are refused: apt-get install rsync" : ""));
@@ -139,10 +169,20 @@ internal static class ServeCommand
         }
     }
 
+    private static MigrationListenerOptions WithContainers(MigrationListenerOptions listener, ServeOptions options, ILoggerFactory loggerFactory) =>
+        options.Containers is { } bundles
+            ? listener.WithContainers(new ContainerDestinationOptions
+            {
+                BundlesDirectory = Path.GetFullPath(bundles),
+                Runtime = new RuncRuntimeOptions { Root = options.RuntimeRoot, CriuPath = options.CriuPath },
+                CgroupParent = options.CgroupParent,
+            }, loggerFactory)
+            : listener;
+
     private static List<string> FileSystemRoots(ServeOptions options) =>
         [.. (options.FileSystemRoots ?? []).Select(root => Path.GetFullPath(root) is { Length: > 1 } full ? full.TrimEnd('/') : "/")];
 
-    private static bool TryCreateWdir(string wdir, TextWriter stderr)
+    private static bool TryCreateWdir(string wdir, string option, TextWriter stderr)
     {
         try
         {
@@ -152,7 +192,7 @@ internal static class ServeCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            stderr.WriteLine($"phaul serve: --wdir '{wdir}' cannot be created: {e.Message}");
+            stderr.WriteLine($"phaul serve: {option} '{wdir}' cannot be created: {e.Message}");
             return false;
         }
     }

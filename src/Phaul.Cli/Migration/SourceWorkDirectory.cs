@@ -23,14 +23,16 @@ internal sealed class SourceWorkDirectory
 
     /// <exception cref="IOException">The directory cannot be created.</exception>
     /// <exception cref="UnauthorizedAccessException">The parent is not writable.</exception>
-    public static SourceWorkDirectory Create(string? parent, int pid)
+    /// <param name="parent">--wdir; null for a temporary directory.</param>
+    /// <param name="subject">What migrates, in the directory's name (e.g. "pid1234", "container-web").</param>
+    public static SourceWorkDirectory Create(string? parent, string subject)
     {
         if (parent is null)
-            return new SourceWorkDirectory(Directory.CreateTempSubdirectory($"phaul-migrate-{pid}-").FullName, temporary: true);
-        var name = string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss}-pid{pid}");
+            return new SourceWorkDirectory(Directory.CreateTempSubdirectory($"phaul-migrate-{subject}-").FullName, temporary: true);
+        var name = string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss}-{subject}");
         var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(parent, name));
         if (Directory.Exists(path))
-            throw new IOException($"'{path}' exists already: another migration of pid {pid} started this second");
+            throw new IOException($"'{path}' exists already: another migration of {subject} started this second");
         Directory.CreateDirectory(parent);
         Directory.CreateDirectory(path, OwnerOnly);
         return new SourceWorkDirectory(path, temporary: false);

@@ -36,7 +36,7 @@ public class TwoHostMigrationTests
         Assert.Contains($"the tree runs on the destination as pid {restoredPid}", migrate.Stderr, StringComparison.Ordinal);
         await serve.WaitForStdoutAsync(line => line.Contains($": restored, root pid {restoredPid};", StringComparison.Ordinal), Patience, "serve to log the restore");
         Assert.Equal(hosts.Destination, await TwoHosts.NetworkNamespaceOfAsync(restoredPid));
-        Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), $"phaul-migrate-{sourcePid}-*")); // the temporary source wdir is gone
+        Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), $"phaul-migrate-pid{sourcePid}-*")); // the temporary source wdir is gone
 
         await workload.WaitForExitAsync(Patience, Ct); // CRIU ends the source copy after the destination restored it
         workload.AdoptRestored(restoredPid);
@@ -92,7 +92,7 @@ public class TwoHostMigrationTests
         Assert.Contains($"Both hosts need the same key file. Pid {sourcePid} was not touched", migrate.Stderr, StringComparison.Ordinal);
         Assert.Empty(migrate.Stdout);
         Assert.DoesNotContain("images and CRIU logs", migrate.Stderr, StringComparison.Ordinal); // CRIU never ran: nothing to keep
-        Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), $"phaul-migrate-{sourcePid}-*"));
+        Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), $"phaul-migrate-pid{sourcePid}-*"));
         var after = await workload.WaitForProgressAsync(20, Patience, Ct);
         Assert.Equal(sourcePid, workload.Pid);
         Assert.True(workload.IsRunning);

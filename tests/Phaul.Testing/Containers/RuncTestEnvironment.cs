@@ -1,21 +1,22 @@
 using System.Buffers.Binary;
+using Xunit;
 
-namespace Phaul.Containers.Tests;
+namespace Phaul.Testing;
 
 /// <summary>
 /// Whether real-runc tests can run here: root, CRIU, runc and a static busybox for the containers' root file system.
 /// They skip when one is missing, with the reason; with PHAUL_REQUIRE_CRIU=1 (CI) that is a failure instead.
 /// </summary>
-internal static class RuncTestEnvironment
+public static class RuncTestEnvironment
 {
     public static string Criu => CriuTestEnvironment.RequireCriu();
 
-    public static string Runc => Require(RuncCommand.Resolve("runc"), "runc not found on PATH (scripts/test.sh installs Debian's runc as root)");
+    public static string Runc => Require(OnPath("runc"), "runc not found on PATH (scripts/install-criu.sh installs Debian's runc)");
 
     private static readonly string[] BusyboxPaths = ["/bin/busybox", "/usr/bin/busybox"];
 
     public static string Busybox => Require(BusyboxPaths.FirstOrDefault(IsStatic),
-                                            "no static busybox at /bin/busybox (Debian's busybox-static; scripts/test.sh installs it as root)");
+                                            "no static busybox at /bin/busybox (Debian's busybox-static; scripts/install-criu.sh installs it)");
 
     /// <summary>Skips (or, in CI, fails) the test unless containers can run here.</summary>
     public static void RequireContainers()
@@ -24,6 +25,10 @@ internal static class RuncTestEnvironment
         _ = Runc;
         _ = Busybox;
     }
+
+    private static string? OnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+                                                           .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
 
     private static string Require(string? found, string reason)
     {

@@ -1,12 +1,15 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Phaul.Containers;
+using Xunit;
 
-namespace Phaul.Containers.Tests;
+namespace Phaul.Testing;
 
 /// <summary>
 /// One simulated host's container side: its own runc root, its own bundle directory and its own cgroup parent (both
 /// hosts share this machine's cgroups), removed with every container it has when disposed.
 /// </summary>
-internal sealed class RuncHost : IAsyncDisposable
+public sealed class RuncHost : IAsyncDisposable
 {
     private readonly string _directory;
 
@@ -62,15 +65,19 @@ internal sealed class RuncHost : IAsyncDisposable
         WithCgroupOfThisHost(target, id, _ => { });
     }
 
-    /// <summary>Starts the bundle's container detached, its stdio /dev/null (a container's stdio must not be a host file).</summary>
-    public async Task RunAsync(string id)
+    /// <summary>
+    /// Starts the bundle's container detached, its stdio /dev/null (a container's stdio must not be a host file); with
+    /// <paramref name="networkNamespace"/>, runc runs in that network namespace, as on that host.
+    /// </summary>
+    public async Task RunAsync(string id, string? networkNamespace = null)
     {
         var log = Path.Combine(_directory, $"run-{id}.log");
-        var outcome = await RuncCommand.RunAsync("/bin/sh",
-            ["-c", "exec \"$0\" --root \"$1\" --log \"$2\" run --detach --bundle \"$3\" \"$4\" </dev/null >/dev/null 2>&1",
-             RuncTestEnvironment.Runc, RootPath, log, BundlePath(id), id],
-            TimeSpan.FromMinutes(1), CancellationToken.None);
-        Assert.True(outcome.Succeeded, $"runc run {id} {outcome.Ending}: {File.ReadAllText(log)}");
+        const string Run = "exec \"$0\" --root \"$1\" --log \"$2\" run --detach --bundle \"$3\" \"$4\" </dev/null >/dev/null 2>&1";
+        string[] shell = ["-c", Run, RuncTestEnvironment.Runc, RootPath, log, BundlePath(id), id];
+        var (exitCode, _) = networkNamespace is null
+            ? await RunAsync("/bin/sh", shell)
+            : await RunAsync("nsenter", [$"--net=/run/netns/{networkNamespace}", "/bin/sh", .. shell]);
+        Assert.True(exitCode == 0, $"runc run {id} exited {exitCode}: {File.ReadAllText(log)}");
     }
 
     /// <summary>The container's counter, as its root file system holds it on this host.</summary>
@@ -115,10 +122,21 @@ internal sealed class RuncHost : IAsyncDisposable
 
     private async Task RunRuncAsync(IReadOnlyList<string> arguments, bool mustSucceed = true)
     {
-        var outcome = await RuncCommand.RunAsync(RuncTestEnvironment.Runc, ["--root", RootPath, .. arguments],
-                                                 TimeSpan.FromMinutes(1), CancellationToken.None);
+        var (exitCode, output) = await RunAsync(RuncTestEnvironment.Runc, ["--root", RootPath, .. arguments]);
         if (mustSucceed)
-            Assert.True(outcome.Succeeded, $"runc {string.Join(' ', arguments)} {outcome.Ending}: {string.Join('\n', outcome.Output)}");
+            Assert.True(exitCode == 0, $"runc {string.Join(' ', arguments)} exited {exitCode}: {output}");
+    }
+
+    // Only for commands that leave nothing running behind: a detached container would inherit the output pipe.
+    private static async Task<(int ExitCode, string Output)> RunAsync(string program, IReadOnlyList<string> arguments)
+    {
+        var start = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output + await errors);
     }
 
     // runc leaves the container's cgroup directories (cgroup v1: one per controller) behind; empty ones can be removed.

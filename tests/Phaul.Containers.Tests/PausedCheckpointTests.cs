@@ -55,7 +55,7 @@ public sealed class PausedCheckpointTests : IAsyncLifetime
 
         _destination.ReceiveBundle(_source.BundlePath(_id), _id);
         var restored = await _destination.Runtime.RestoreAsync(_id, _destination.BundlePath(_id), checkpoint.ImagePath,
-                                                              _destination.CreateDirectory("restore-work"), TestContext.Current.CancellationToken);
+                                                              _destination.CreateDirectory("restore-work"), cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(ContainerStatus.Running, restored.Status);
         await _destination.WaitForCounterAboveAsync(_id, frozenAt + 2);
 
@@ -77,7 +77,7 @@ public sealed class PausedCheckpointTests : IAsyncLifetime
         _destination.ReceiveBundle(_source.BundlePath(_id), _id);
 
         var failure = await Assert.ThrowsAsync<ContainerRuntimeException>(() => _destination.Runtime.RestoreAsync(
-            _id, _destination.BundlePath(_id), checkpoint.ImagePath, _destination.CreateDirectory("restore-work"),
+            _id, _destination.BundlePath(_id), checkpoint.ImagePath, _destination.CreateDirectory("restore-work"), cancellationToken:
             TestContext.Current.CancellationToken));
         Assert.Contains($"restoring container '{_id}'", failure.Message, StringComparison.Ordinal);
         Assert.NotEmpty(failure.CriuLogTail);
@@ -97,7 +97,7 @@ public sealed class PausedCheckpointTests : IAsyncLifetime
         var missing = new RuncRuntime(new RuncRuntimeOptions { Binary = "/nonexistent/runc", Root = _destination.RootPath });
 
         var failure = await Assert.ThrowsAsync<ContainerRuntimeException>(() => missing.RestoreAsync(
-            _id, _destination.BundlePath(_id), checkpoint.ImagePath, _destination.CreateDirectory("restore-work"),
+            _id, _destination.BundlePath(_id), checkpoint.ImagePath, _destination.CreateDirectory("restore-work"), cancellationToken:
             TestContext.Current.CancellationToken));
         Assert.Contains("'/nonexistent/runc' was not found", failure.Message, StringComparison.Ordinal);
 

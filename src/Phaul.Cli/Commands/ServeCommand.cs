@@ -24,10 +24,11 @@ namespace Phaul.Cli.Commands;
 /// <param name="Containers">Where migrated containers' bundles are made (<c>--containers</c>); null: no container migrations.</param>
 /// <param name="RuntimeRoot">The container runtime's state directory (<c>--runtime-root</c>); null for its default.</param>
 /// <param name="CgroupParent">The cgroup parent for migrated containers (<c>--cgroup-parent</c>); null keeps the source's.</param>
+/// <param name="Bridge">The bridge migrated containers' interfaces are attached to (<c>--bridge</c>); null: none.</param>
 internal sealed record ServeOptions(IPEndPoint Listen, string Wdir, string KeyFile, string? CriuPath, bool Verbose,
                                     IReadOnlyList<string>? FileSystemRoots = null, bool KeepImages = false, bool KeepFailed = false,
                                     bool InsecurePlaintext = false, bool Json = false, string? Containers = null, string? RuntimeRoot = null,
-                                    string? CgroupParent = null);
+                                    string? CgroupParent = null, string? Bridge = null);
 
 /// <summary>
 /// <c>phaul serve</c>: the destination service. Accepts authenticated sources, restores the trees
@@ -92,16 +93,23 @@ internal static class ServeCommand
             Description = "Put migrated containers in cgroup PATH/ID (default: the cgroup path they had on the source)",
             HelpName = "PATH",
         };
+        var bridge = new Option<string?>("--bridge")
+        {
+            Description = "Attach migrated containers' interfaces to this bridge: a veth pair each, with the name, MAC and IP addresses " +
+                          "and routes they had on the source (default: containers with interfaces other than loopback are refused)",
+            HelpName = "NAME",
+        };
         var command = new Command("serve", "Run the destination service: receive migrations and restore them here, until SIGINT or SIGTERM.")
         {
-            listen, wdir, keyFile, criu, verbose, fsRoot, keepImages, keepFailed, plaintext, json, containers, runtimeRoot, cgroupParent,
+            listen, wdir, keyFile, criu, verbose, fsRoot, keepImages, keepFailed, plaintext, json, containers, runtimeRoot, cgroupParent, bridge,
         };
         command.SetAction(async (parse, ct) =>
         {
             var options = new ServeOptions(parse.GetValue(listen)!, parse.GetValue(wdir)!, parse.GetValue(keyFile)!,
                                            parse.GetValue(criu), parse.GetValue(verbose), parse.GetValue(fsRoot),
                                            parse.GetValue(keepImages), parse.GetValue(keepFailed), parse.GetValue(plaintext),
-                                           parse.GetValue(json), parse.GetValue(containers), parse.GetValue(runtimeRoot), parse.GetValue(cgroupParent));
+                                           parse.GetValue(json), parse.GetValue(containers), parse.GetValue(runtimeRoot), parse.GetValue(cgroupParent),
+                                           parse.GetValue(bridge));
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
@@ -148,7 +156,8 @@ internal static class ServeCommand
                 output.Notice("WARNING: --insecure-plaintext: migrations arrive unencrypted; anyone on the path can read and change them");
             if (options.Containers is { } containerBundles)
                 output.Notice($"sources may migrate runc containers here: bundles in {Path.GetFullPath(containerBundles)}" +
-                              (options.RuntimeRoot is { } root ? $", runc root {root}" : ""));
+                              (options.RuntimeRoot is { } root ? $", runc root {root}" : "") +
+                              (options.Bridge is { } bridgeName ? $", their interfaces on bridge {bridgeName}" : ", none with network interfaces (no --bridge)"));
             if (FileSystemRoots(options) is { Count: > 0 } roots)
                 output.Notice($"sources may copy file-system subtrees into {string.Join(", ", roots)}" +
                                (RsyncProgram.Find() is null ? "; but rsync is not installed here, so such requests are refused: apt-get install rsync" : ""));
@@ -176,6 +185,7 @@ internal static class ServeCommand
                 BundlesDirectory = Path.GetFullPath(bundles),
                 Runtime = new RuncRuntimeOptions { Root = options.RuntimeRoot, CriuPath = options.CriuPath },
                 CgroupParent = options.CgroupParent,
+                Bridge = options.Bridge,
             }, loggerFactory)
             : listener;
 

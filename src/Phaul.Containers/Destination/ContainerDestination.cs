@@ -18,6 +18,7 @@ internal sealed class ContainerDestination(ContainerDestinationOptions options, 
     private readonly RuncRuntime _runtime = new(options.Runtime);
     private string? _id;
     private string? _bundle;
+    private ContainerWire.Network? _network;
     private bool _imagesReceived;
     private bool _restored;
 
@@ -74,8 +75,10 @@ internal sealed class ContainerDestination(ContainerDestinationOptions options, 
             if (Directory.Exists(bundle))
                 throw new InvalidOperationException($"the bundle directory {bundle} exists here already");
             Directory.CreateDirectory(bundle);
+            if (prepare.Network is { Interfaces.Count: > 0 } network)
+                await AttachToBridgeAsync(prepare.Id, network, bundle, config, cancellationToken).ConfigureAwait(false);
             await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), cancellationToken).ConfigureAwait(false);
-            (_id, _bundle) = (prepare.Id, bundle);
+            (_id, _bundle, _network) = (prepare.Id, bundle, prepare.Network);
             logger.BundlePrepared(prepare.Id, bundle, prepare.RootFileSystem);
             return new ContainerWire.Prepared(bundle);
         }
@@ -84,6 +87,20 @@ internal sealed class ContainerDestination(ContainerDestinationOptions options, 
             claims.Release(prepare.Id);
             throw;
         }
+    }
+
+    /// <summary>
+    /// runc restores a container into an empty network namespace: this host's prestart hook (its own, never a source's)
+    /// sets up the container's interfaces there again, on this host's bridge, before CRIU restores its sockets.
+    /// </summary>
+    private async Task AttachToBridgeAsync(string id, ContainerWire.Network network, string bundle, JsonNode config, CancellationToken cancellationToken)
+    {
+        var bridge = options.Bridge ?? throw new InvalidOperationException(
+            $"container '{id}' has network interfaces ({string.Join(", ", network.Interfaces.Select(i => $"{i.Name} {string.Join(' ', i.Addresses)}"))}), " +
+            "and this destination attaches containers to no bridge (phaul serve --bridge)");
+        var script = Path.Combine(bundle, BridgeAttachment.ScriptName);
+        await File.WriteAllTextAsync(script, BridgeAttachment.Script(id, network, bridge), cancellationToken).ConfigureAwait(false);
+        config["hooks"] = new JsonObject { ["prestart"] = new JsonArray(new JsonObject { ["path"] = "/bin/sh", ["args"] = new JsonArray("sh", script) }) };
     }
 
     /// <summary>The source's config.json as this host runs it: the root file system where it is shared, this host's cgroup parent.</summary>
@@ -120,11 +137,13 @@ internal sealed class ContainerDestination(ContainerDestinationOptions options, 
         var images = Path.Combine(_bundle, ImagesDirectoryName);
         try
         {
-            var state = await _runtime.RestoreAsync(restore.Id, _bundle, images, work, cancellationToken).ConfigureAwait(false);
+            var state = await _runtime.RestoreAsync(restore.Id, _bundle, images, work, tcpEstablished: true, cancellationToken).ConfigureAwait(false);
             _restored = true;
             RestoredPid = state.Pid;
             logger.ContainerRestored(restore.Id, state.Pid);
             RemoveImages(images);
+            if (_network is { } network)
+                await AddressAnnouncement.SendAsync(state.Pid, BridgeAttachment.Ipv4Addresses(network), logger).ConfigureAwait(false);
             return new ContainerWire.Restored(state.Status == ContainerStatus.Running, state.Pid, InDoubt: false, "");
         }
         catch (ContainerRuntimeException e)

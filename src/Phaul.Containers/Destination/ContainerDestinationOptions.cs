@@ -18,6 +18,12 @@ public sealed record ContainerDestinationOptions
     /// </summary>
     public string? CgroupParent { get; init; }
 
+    /// <summary>
+    /// The bridge a migrated container's interfaces are attached to here (a veth pair each, with the source's names, MAC
+    /// and IP addresses and routes); null: containers with interfaces other than loopback are refused.
+    /// </summary>
+    public string? Bridge { get; init; }
+
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     internal void Validate()
     {

@@ -37,4 +37,10 @@ internal static partial class ContainerLog
 
     [LoggerMessage(EventId = 6015, Level = LogLevel.Warning, Message = "Could not remove the images in {Images}")]
     public static partial void ImagesNotRemoved(this ILogger logger, string images, Exception exception);
+
+    [LoggerMessage(EventId = 6016, Level = LogLevel.Warning, Message = "Could not announce {Address} from its new host ({Reason}); clients may reach it only once switches learn its new port")]
+    public static partial void AddressNotAnnounced(this ILogger logger, string address, string reason);
+
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "Container {Id}: it runs on the destination, but its veth pairs here could not be deleted (they stay down)")]
+    public static partial void SourceNetworkNotRemoved(this ILogger logger, string id, Exception exception);
 }

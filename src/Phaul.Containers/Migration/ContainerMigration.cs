@@ -28,6 +28,7 @@ public sealed class ContainerMigration
     private readonly RuncRuntime _runtime;
     private readonly string _workDirectory;
     private readonly ILogger _logger;
+    private NetworkLock? _networkLock;
 
     /// <summary>Creates one; nothing happens until <see cref="MigrateAsync"/>.</summary>
     /// <param name="connection">The session with the destination.</param>
@@ -59,19 +60,21 @@ public sealed class ContainerMigration
         var started = Stopwatch.GetTimestamp();
         var state = await _runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false)
             ?? throw new ContainerRuntimeException($"there is no container '{id}'" + (_runtime.Root is { } root ? $" in runc root {root}" : ""));
-        var prepared = await PrepareAsync(state, cancellationToken).ConfigureAwait(false);
+        var (network, hostPeers) = await ContainerNetworkReader.ReadAsync(state.Pid, cancellationToken).ConfigureAwait(false);
+        var prepared = await PrepareAsync(state, network, cancellationToken).ConfigureAwait(false);
 
         var images = Directory.CreateDirectory(Path.Combine(_workDirectory, "images")).FullName;
         var checkpointWork = Directory.CreateDirectory(Path.Combine(_workDirectory, "checkpoint-work")).FullName;
         var paused = Stopwatch.GetTimestamp();
-        var checkpoint = await PausedCheckpoint.CreateAsync(_runtime, id, new RuncCheckpointOptions { ImagePath = images, WorkPath = checkpointWork },
-                                                            _logger, cancellationToken).ConfigureAwait(false);
+        var checkpoint = await CheckpointAsync(id, new RuncCheckpointOptions { ImagePath = images, WorkPath = checkpointWork, TcpEstablished = true },
+                                               hostPeers, cancellationToken).ConfigureAwait(false);
         var checkpointed = Stopwatch.GetTimestamp();
         var sent = await SendImagesAsync(checkpoint, cancellationToken).ConfigureAwait(false);
         var transferred = Stopwatch.GetTimestamp();
         var restored = await RestoreAsync(checkpoint).ConfigureAwait(false);
         var answered = Stopwatch.GetTimestamp();
         await checkpoint.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        await RemoveSourceNetworkAsync(id).ConfigureAwait(false);
 
         return new ContainerMigrationReport
         {
@@ -88,11 +91,11 @@ public sealed class ContainerMigration
         };
     }
 
-    private async Task<ContainerWire.Prepared> PrepareAsync(ContainerState state, CancellationToken cancellationToken)
+    private async Task<ContainerWire.Prepared> PrepareAsync(ContainerState state, ContainerWire.Network network, CancellationToken cancellationToken)
     {
         var configPath = Path.Combine(state.Bundle, "config.json");
         var config = await File.ReadAllTextAsync(configPath, cancellationToken).ConfigureAwait(false);
-        var request = new ContainerWire.Envelope(new ContainerWire.Prepare(state.Id, config, RootFileSystem(state, config, configPath)), null);
+        var request = new ContainerWire.Envelope(new ContainerWire.Prepare(state.Id, config, RootFileSystem(state, config, configPath), network), null);
         try
         {
             var answer = await _connection.RequestAsync(ContainerWire.ExtensionName, ContainerWire.Write(request), cancellationToken).ConfigureAwait(false);
@@ -116,6 +119,30 @@ public sealed class ContainerMigration
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
             throw new ContainerRuntimeException($"{configPath} is not a container's configuration: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Takes the host's ends of the container's veth pairs down, then pauses and checkpoints it. While the source's copy is
+    /// paused its kernel still answers on its sockets: data a client sends then would be acknowledged here and never reach
+    /// the destination's copy, whose connections continue from the checkpoint. Down, nothing reaches it; the client
+    /// retransmits until the destination's copy answers.
+    /// </summary>
+    private async Task<PausedCheckpoint> CheckpointAsync(string id, RuncCheckpointOptions options, IReadOnlyList<string> hostPeers,
+                                                         CancellationToken cancellationToken)
+    {
+        var lockedNetwork = new NetworkLock(hostPeers);
+        await lockedNetwork.LockAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var checkpoint = await PausedCheckpoint.CreateAsync(_runtime, id, options, _logger, cancellationToken).ConfigureAwait(false);
+            _networkLock = lockedNetwork;
+            return checkpoint;
+        }
+        catch
+        {
+            await lockedNetwork.UnlockAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
@@ -167,11 +194,24 @@ public sealed class ContainerMigration
         throw new ContainerMigrationException($"the destination could not restore container '{id}': {answer.Error}. It runs on here.");
     }
 
-    private static async Task AbandonAsync(PausedCheckpoint checkpoint, Exception? failure)
+    private async Task RemoveSourceNetworkAsync(string id)
+    {
+        try
+        {
+            await (_networkLock?.RemoveAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+        }
+        catch (ContainerRuntimeException e)
+        {
+            _logger.SourceNetworkNotRemoved(id, e);
+        }
+    }
+
+    private async Task AbandonAsync(PausedCheckpoint checkpoint, Exception? failure)
     {
         try
         {
             await checkpoint.AbandonAsync(CancellationToken.None).ConfigureAwait(false);
+            await (_networkLock?.UnlockAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         }
         catch (ContainerRuntimeException resumeFailure)
         {

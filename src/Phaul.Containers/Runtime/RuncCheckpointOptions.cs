@@ -14,4 +14,7 @@ public sealed record RuncCheckpointOptions
     /// (<c>--leave-running</c>). A paused container stays paused: CRIU puts the freezer back as it found it.
     /// </summary>
     public bool LeaveRunning { get; init; }
+
+    /// <summary>Dump established TCP connections too (<c>--tcp-established</c>); the restore must say so as well.</summary>
+    public bool TcpEstablished { get; init; }
 }

@@ -75,6 +75,8 @@ public sealed partial class RuncRuntime
         List<string> arguments = ["checkpoint", "--image-path", checkpoint.ImagePath, "--work-path", checkpoint.WorkPath];
         if (checkpoint.LeaveRunning)
             arguments.Add("--leave-running");
+        if (checkpoint.TcpEstablished)
+            arguments.Add("--tcp-established");
         arguments.Add(id);
         return RunAsync(arguments, $"checkpointing container '{id}' into {checkpoint.ImagePath}",
                         Path.Combine(checkpoint.WorkPath, "dump.log"), cancellationToken);
@@ -84,12 +86,21 @@ public sealed partial class RuncRuntime
     /// Restores container <paramref name="id"/> from <paramref name="imagePath"/> with the bundle
     /// <paramref name="bundle"/>, detached (<c>runc restore -d</c>), and returns its state.
     /// </summary>
+    /// <param name="id">The container.</param>
+    /// <param name="bundle">Its bundle here.</param>
+    /// <param name="imagePath">The checkpoint's images.</param>
+    /// <param name="workPath">Where CRIU's restore.log goes.</param>
+    /// <param name="tcpEstablished">Restore established TCP connections (the checkpoint dumped them: <see cref="RuncCheckpointOptions.TcpEstablished"/>).</param>
+    /// <param name="cancellationToken">Kills runc.</param>
     /// <exception cref="ContainerRuntimeException">The restore failed; it carries the end of CRIU's restore.log.</exception>
-    public async Task<ContainerState> RestoreAsync(string id, string bundle, string imagePath, string workPath,
+    public async Task<ContainerState> RestoreAsync(string id, string bundle, string imagePath, string workPath, bool tcpEstablished = false,
                                                    CancellationToken cancellationToken = default)
     {
         CheckId(id);
-        await RunAsync(["restore", "--detach", "--image-path", imagePath, "--work-path", workPath, "--bundle", bundle, id],
+        List<string> arguments = ["restore", "--detach", "--image-path", imagePath, "--work-path", workPath, "--bundle", bundle];
+        if (tcpEstablished)
+            arguments.Add("--tcp-established");
+        await RunAsync([.. arguments, id],
                        $"restoring container '{id}' from {imagePath}", Path.Combine(workPath, "restore.log"),
                        cancellationToken).ConfigureAwait(false);
         return await GetStateAsync(id, cancellationToken).ConfigureAwait(false)
@@ -109,20 +120,20 @@ public sealed partial class RuncRuntime
         return Succeeded(outcome, what, criuLog);
     }
 
-    private async Task<RuncCommand.Outcome> RunCommandAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private async Task<ExternalCommand.Outcome> RunCommandAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var binary = RuncCommand.Resolve(_options.Binary)
+        var binary = ExternalCommand.Resolve(_options.Binary)
             ?? throw new ContainerRuntimeException($"the container runtime '{_options.Binary}' was not found"
                                                    + (_options.Binary.Contains('/', StringComparison.Ordinal) ? "" : " on PATH"));
         var started = Stopwatch.GetTimestamp();
-        var outcome = await RuncCommand.RunAsync(binary, [.. GlobalArguments(), .. arguments], _options.CommandTimeout,
+        var outcome = await ExternalCommand.RunAsync(binary, [.. GlobalArguments(), .. arguments], _options.CommandTimeout,
                                                  cancellationToken).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(started);
         _logger.RuncCommandEnded(arguments, outcome.Ending, elapsed);
         return outcome;
     }
 
-    private IReadOnlyList<string> Succeeded(RuncCommand.Outcome outcome, string what, string? criuLog)
+    private IReadOnlyList<string> Succeeded(ExternalCommand.Outcome outcome, string what, string? criuLog)
     {
         if (outcome.Succeeded)
             return outcome.Output;

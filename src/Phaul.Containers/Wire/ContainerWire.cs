@@ -13,8 +13,20 @@ internal static class ContainerWire
     /// <summary>The name the destination registers the extension under.</summary>
     public const string ExtensionName = "container";
 
-    /// <summary>The source asks the destination to prepare a bundle for the container (its config.json as the source has it).</summary>
-    public sealed record Prepare(string Id, string Config, string RootFileSystem);
+    /// <summary>
+    /// The source asks the destination to prepare a bundle for the container (its config.json as the source has it), and
+    /// its network as the container sees it: runc restores a container into an empty network namespace.
+    /// </summary>
+    public sealed record Prepare(string Id, string Config, string RootFileSystem, Network? Network);
+
+    /// <summary>The container's own interfaces (no loopback) and its routes through a gateway.</summary>
+    public sealed record Network(IReadOnlyList<Interface> Interfaces, IReadOnlyList<Route> Routes);
+
+    /// <summary>One interface: its name inside the container, MAC address, MTU, addresses as "address/prefix".</summary>
+    public sealed record Interface(string Name, string Mac, int Mtu, IReadOnlyList<string> Addresses);
+
+    /// <summary>A route through a gateway: its destination ("default" or "address/prefix"), the gateway, the interface.</summary>
+    public sealed record Route(string Destination, string Gateway, string Device);
 
     /// <summary>The destination's bundle for the container.</summary>
     public sealed record Prepared(string Bundle);

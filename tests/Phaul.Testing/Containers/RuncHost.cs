@@ -36,8 +36,12 @@ public sealed class RuncHost : IAsyncDisposable
 
     public string CreateDirectory(string name) => Directory.CreateDirectory(Path.Combine(_directory, name)).FullName;
 
-    /// <summary>A busybox bundle whose container counts turns into /data/counter, about 20 a second.</summary>
-    public async Task<string> CreateCounterBundleAsync(string id)
+    /// <summary>
+    /// A busybox bundle whose container counts turns into /data/counter, about 20 a second; with
+    /// <paramref name="serverPort"/>, it also serves TCP there, answering each line with the count of lines on that
+    /// connection (1, 2, 3, ...), so that a client can tell its connection and the server's state went on.
+    /// </summary>
+    public async Task<string> CreateCounterBundleAsync(string id, int? serverPort = null)
     {
         var bundle = BundlePath(id);
         var bin = Directory.CreateDirectory(Path.Combine(bundle, "rootfs", "bin")).FullName;
@@ -50,8 +54,9 @@ public sealed class RuncHost : IAsyncDisposable
         WithCgroupOfThisHost(bundle, id, config =>
         {
             config["process"]!["terminal"] = false;
+            var server = serverPort is { } port ? $"nc -ll -p {port} -e /bin/sh -c 'n=0; while read l; do n=$((n+1)); echo $n; done' & " : "";
             config["process"]!["args"] = new JsonArray("/bin/sh", "-c",
-                "i=0; while true; do i=$((i+1)); echo $i > /data/counter.new; mv /data/counter.new /data/counter; sleep 0.05; done");
+                server + "i=0; while true; do i=$((i+1)); echo $i > /data/counter.new; mv /data/counter.new /data/counter; sleep 0.05; done");
             config["root"]!["readonly"] = false;
         });
         return bundle;

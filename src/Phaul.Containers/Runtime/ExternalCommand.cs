@@ -1,7 +1,7 @@
 namespace Phaul.Containers;
 
-/// <summary>One run of the runtime's binary: started, waited for within a timeout, its output read back.</summary>
-internal static class RuncCommand
+/// <summary>One run of a program (runc, ip, nsenter): started, waited for within a timeout, its output read back.</summary>
+internal static class ExternalCommand
 {
     private const int MaxOutputLines = 10_000;
 
@@ -12,7 +12,7 @@ internal static class RuncCommand
     public static async Task<Outcome> RunAsync(string binary, IReadOnlyList<string> arguments, TimeSpan timeout,
                                                CancellationToken cancellationToken)
     {
-        using var process = ChildProcess.Start(binary, arguments, [], "runc-output");
+        using var process = ChildProcess.Start(binary, arguments, [], "phaul-command-output");
         bool exited;
         try
         {

@@ -15,12 +15,14 @@ namespace Phaul.Containers;
 public sealed class PausedCheckpoint
 {
     private readonly RuncRuntime _runtime;
+    private readonly NetworkLock? _network;
     private readonly ILogger _logger;
     private int _decided;
 
-    private PausedCheckpoint(RuncRuntime runtime, ContainerState state, string imagePath, ILogger logger)
+    private PausedCheckpoint(RuncRuntime runtime, ContainerState state, string imagePath, NetworkLock? network, ILogger logger)
     {
         _runtime = runtime;
+        _network = network;
         Container = state;
         ImagePath = imagePath;
         _logger = logger;
@@ -32,6 +34,9 @@ public sealed class PausedCheckpoint
     /// <summary>The directory holding the checkpoint's images.</summary>
     public string ImagePath { get; }
 
+    /// <summary>The host's ends of the container's veth pairs, down while the hand-over is undecided.</summary>
+    internal IReadOnlyList<string> DownHostPeers => _network?.HostPeers ?? [];
+
     /// <summary>Pauses the running container <paramref name="id"/> and checkpoints it, leaving it paused.</summary>
     /// <param name="runtime">The runtime that runs it.</param>
     /// <param name="id">The container.</param>
@@ -42,8 +47,17 @@ public sealed class PausedCheckpoint
     /// No such container, it is not running, or the pause or the checkpoint failed: the container runs on here as before
     /// (unless resuming it failed too, which the message says).
     /// </exception>
-    public static async Task<PausedCheckpoint> CreateAsync(RuncRuntime runtime, string id, RuncCheckpointOptions checkpoint,
-                                                           ILogger? logger = null, CancellationToken cancellationToken = default)
+    public static Task<PausedCheckpoint> CreateAsync(RuncRuntime runtime, string id, RuncCheckpointOptions checkpoint,
+                                                     ILogger? logger = null, CancellationToken cancellationToken = default) =>
+        CreateAsync(runtime, id, checkpoint, null, logger, cancellationToken);
+
+    /// <summary>
+    /// As the public one; once the container is paused, and before the checkpoint, <paramref name="network"/> takes its
+    /// interfaces down: a paused copy's kernel would still acknowledge data that the destination's copy, restored from the
+    /// checkpoint, never gets. Before the checkpoint that data is in the images; after it, nothing gets through.
+    /// </summary>
+    internal static async Task<PausedCheckpoint> CreateAsync(RuncRuntime runtime, string id, RuncCheckpointOptions checkpoint, NetworkLock? network,
+                                                             ILogger? logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(checkpoint);
@@ -57,6 +71,7 @@ public sealed class PausedCheckpoint
         await runtime.PauseAsync(id, cancellationToken).ConfigureAwait(false);
         try
         {
+            await (network?.LockAsync(cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
             await runtime.CheckpointAsync(id, checkpoint with { LeaveRunning = true }, cancellationToken).ConfigureAwait(false);
             var after = await runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false);
             if (after?.Status != ContainerStatus.Paused)
@@ -65,11 +80,11 @@ public sealed class PausedCheckpoint
         }
         catch (Exception e)
         {
-            throw await ResumeAfterFailureAsync(runtime, id, e, logger).ConfigureAwait(false);
+            throw await ResumeAfterFailureAsync(runtime, id, network, e, logger).ConfigureAwait(false);
         }
         var elapsed = Stopwatch.GetElapsedTime(started);
         logger.ContainerCheckpointed(id, checkpoint.ImagePath, elapsed);
-        return new PausedCheckpoint(runtime, state, checkpoint.ImagePath, logger);
+        return new PausedCheckpoint(runtime, state, checkpoint.ImagePath, network, logger);
     }
 
     /// <summary>The destination runs the container: kills and deletes the paused one here.</summary>
@@ -80,15 +95,24 @@ public sealed class PausedCheckpoint
         Decide();
         await _runtime.DeleteAsync(Container.Id, force: true, cancellationToken).ConfigureAwait(false);
         _logger.SourceContainerDeleted(Container.Id);
+        try
+        {
+            await (_network?.RemoveAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+        }
+        catch (ContainerRuntimeException e)
+        {
+            _logger.SourceNetworkNotRemoved(Container.Id, e);
+        }
     }
 
     /// <summary>The destination does not run the container: resumes it here.</summary>
     /// <exception cref="InvalidOperationException">The hand-over was decided already.</exception>
-    /// <exception cref="ContainerRuntimeException">runc could not resume it; it stays paused here.</exception>
+    /// <exception cref="ContainerRuntimeException">runc could not resume it (it stays paused here), or its network could not be brought up again.</exception>
     public async Task AbandonAsync(CancellationToken cancellationToken = default)
     {
         Decide();
         await _runtime.ResumeAsync(Container.Id, cancellationToken).ConfigureAwait(false);
+        await (_network?.UnlockAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         _logger.SourceContainerResumed(Container.Id);
     }
 
@@ -99,12 +123,13 @@ public sealed class PausedCheckpoint
     }
 
     // Whatever cancelled the checkpoint must not keep the container frozen: resume it regardless of the token.
-    private static async Task<Exception> ResumeAfterFailureAsync(RuncRuntime runtime, string id, Exception failure, ILogger logger)
+    private static async Task<Exception> ResumeAfterFailureAsync(RuncRuntime runtime, string id, NetworkLock? network, Exception failure, ILogger logger)
     {
         try
         {
             if ((await runtime.GetStateAsync(id, CancellationToken.None).ConfigureAwait(false))?.Status == ContainerStatus.Paused)
                 await runtime.ResumeAsync(id, CancellationToken.None).ConfigureAwait(false);
+            await (network?.UnlockAsync() ?? Task.CompletedTask).ConfigureAwait(false);
             logger.CheckpointFailedResumed(id, failure);
             return failure;
         }

@@ -28,7 +28,6 @@ public sealed class ContainerMigration
     private readonly RuncRuntime _runtime;
     private readonly string _workDirectory;
     private readonly ILogger _logger;
-    private NetworkLock? _networkLock;
 
     /// <summary>Creates one; nothing happens until <see cref="MigrateAsync"/>.</summary>
     /// <param name="connection">The session with the destination.</param>
@@ -66,15 +65,15 @@ public sealed class ContainerMigration
         var images = Directory.CreateDirectory(Path.Combine(_workDirectory, "images")).FullName;
         var checkpointWork = Directory.CreateDirectory(Path.Combine(_workDirectory, "checkpoint-work")).FullName;
         var paused = Stopwatch.GetTimestamp();
-        var checkpoint = await CheckpointAsync(id, new RuncCheckpointOptions { ImagePath = images, WorkPath = checkpointWork, TcpEstablished = true },
-                                               hostPeers, cancellationToken).ConfigureAwait(false);
+        var checkpoint = await PausedCheckpoint.CreateAsync(_runtime, id,
+                                                            new RuncCheckpointOptions { ImagePath = images, WorkPath = checkpointWork, TcpEstablished = true },
+                                                            new NetworkLock(hostPeers), _logger, cancellationToken).ConfigureAwait(false);
         var checkpointed = Stopwatch.GetTimestamp();
         var sent = await SendImagesAsync(checkpoint, cancellationToken).ConfigureAwait(false);
         var transferred = Stopwatch.GetTimestamp();
         var restored = await RestoreAsync(checkpoint).ConfigureAwait(false);
         var answered = Stopwatch.GetTimestamp();
         await checkpoint.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-        await RemoveSourceNetworkAsync(id).ConfigureAwait(false);
 
         return new ContainerMigrationReport
         {
@@ -122,30 +121,6 @@ public sealed class ContainerMigration
         }
     }
 
-    /// <summary>
-    /// Takes the host's ends of the container's veth pairs down, then pauses and checkpoints it. While the source's copy is
-    /// paused its kernel still answers on its sockets: data a client sends then would be acknowledged here and never reach
-    /// the destination's copy, whose connections continue from the checkpoint. Down, nothing reaches it; the client
-    /// retransmits until the destination's copy answers.
-    /// </summary>
-    private async Task<PausedCheckpoint> CheckpointAsync(string id, RuncCheckpointOptions options, IReadOnlyList<string> hostPeers,
-                                                         CancellationToken cancellationToken)
-    {
-        var lockedNetwork = new NetworkLock(hostPeers);
-        await lockedNetwork.LockAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var checkpoint = await PausedCheckpoint.CreateAsync(_runtime, id, options, _logger, cancellationToken).ConfigureAwait(false);
-            _networkLock = lockedNetwork;
-            return checkpoint;
-        }
-        catch
-        {
-            await lockedNetwork.UnlockAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
     private async Task<ImageArchive.Totals> SendImagesAsync(PausedCheckpoint checkpoint, CancellationToken cancellationToken)
     {
         try
@@ -184,34 +159,21 @@ public sealed class ContainerMigration
         }
         catch (Exception e) when (e is TransportException or InvalidDataException)
         {
-            throw InDoubt(id, $"the destination's answer to the restore did not arrive ({e.Message})", e);
+            throw InDoubt(checkpoint, $"the destination's answer to the restore did not arrive ({e.Message})", e);
         }
         if (answer.Running)
             return answer;
         if (answer.InDoubt)
-            throw InDoubt(id, $"the destination's restore failed and it could not tell whether the container runs there ({answer.Error})", null);
+            throw InDoubt(checkpoint, $"the destination's restore failed and it could not tell whether the container runs there ({answer.Error})", null);
         await AbandonAsync(checkpoint, null).ConfigureAwait(false);
         throw new ContainerMigrationException($"the destination could not restore container '{id}': {answer.Error}. It runs on here.");
     }
 
-    private async Task RemoveSourceNetworkAsync(string id)
-    {
-        try
-        {
-            await (_networkLock?.RemoveAsync() ?? Task.CompletedTask).ConfigureAwait(false);
-        }
-        catch (ContainerRuntimeException e)
-        {
-            _logger.SourceNetworkNotRemoved(id, e);
-        }
-    }
-
-    private async Task AbandonAsync(PausedCheckpoint checkpoint, Exception? failure)
+    private static async Task AbandonAsync(PausedCheckpoint checkpoint, Exception? failure)
     {
         try
         {
             await checkpoint.AbandonAsync(CancellationToken.None).ConfigureAwait(false);
-            await (_networkLock?.UnlockAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         }
         catch (ContainerRuntimeException resumeFailure)
         {
@@ -221,12 +183,16 @@ public sealed class ContainerMigration
         }
     }
 
-    private ContainerMigrationException InDoubt(string id, string why, Exception? inner)
+    private ContainerMigrationException InDoubt(PausedCheckpoint checkpoint, string why, Exception? inner)
     {
+        var id = checkpoint.Container.Id;
         var root = _runtime.Root is { } path ? $" --root {path}" : "";
+        var network = checkpoint.DownHostPeers.Count == 0 ? ""
+            : $", and bring its network up again ({string.Join("; ", checkpoint.DownHostPeers.Select(peer => $"'ip link set dev {peer} up'"))})";
         return new ContainerMigrationException(
-            $"container '{id}': {why}. It is PAUSED here, not running, and may run on the destination: if 'runc list' there shows it running, " +
-            $"delete it here ('runc{root} delete --force {id}'); if not, resume it here ('runc{root} resume {id}').",
+            $"container '{id}': {why}. It is PAUSED here, not running, and may run on the destination: " +
+            $"if 'runc list' there shows it running, delete it here ('runc{root} delete --force {id}'); if not, resume it here " +
+            $"('runc{root} resume {id}'){network}.",
             handOverInDoubt: true, inner);
     }
 }

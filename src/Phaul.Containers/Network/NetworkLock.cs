@@ -3,6 +3,9 @@ namespace Phaul.Containers;
 /// <summary>The host's ends of a container's veth pairs, taken down for the hand-over and up again if it is abandoned.</summary>
 internal sealed class NetworkLock(IReadOnlyList<string> hostPeers)
 {
+    /// <summary>The host's ends of the container's veth pairs.</summary>
+    public IReadOnlyList<string> HostPeers => hostPeers;
+
     public Task LockAsync(CancellationToken cancellationToken) => ContainerNetworkReader.SetHostPeersAsync(hostPeers, up: false, cancellationToken);
 
     // Whatever abandoned the migration must not keep the container cut off.

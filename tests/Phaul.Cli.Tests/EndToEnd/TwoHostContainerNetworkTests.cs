@@ -105,6 +105,30 @@ public sealed partial class TwoHostContainerNetworkTests : IAsyncLifetime
         Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
     }
 
+    [Fact]
+    public async Task A_restore_that_fails_after_the_network_went_down_brings_it_up_again_and_the_client_goes_on_here()
+    {
+        // Failure handled: the destination's network hook fails (its bridge does not exist) after the source took the
+        // container's interfaces down and checkpointed it; the source must resume it with its network.
+        var key = TwoHostCli.NewKey(_dir);
+        await using var serve = await TwoHostCli.StartServeAsync(_hosts!, _dir.File("sessions"), key, null,
+            "--containers", _destination.BundlesDirectory, "--runtime-root", _destination.RootPath, "--cgroup-parent", _destination.CgroupParent,
+            "--bridge", "nobridge0");
+        using var client = await ConnectAsync();
+        Assert.Equal(1, await client.AskAsync(Patience, Ct));
+
+        await using var migrate = PhaulProcess.Start(_hosts!.Source, ["migrate", "--container", _id, "--runtime-root", _source.RootPath,
+                                                                      "--to", $"{_hosts.DestinationAddress}:{TwoHostCli.Port}", "--key-file", key]);
+        var exitCode = await migrate.WaitForExitAsync(Patience);
+
+        Assert.True(exitCode == (int)ExitCode.Failed, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
+        Assert.Contains($"the destination could not restore container '{_id}'", migrate.Stderr, StringComparison.Ordinal);
+        Assert.Contains("It runs on here.", migrate.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, await client.AskAsync(Patience, Ct));
+        Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+        Assert.Null(await _destination.Runtime.GetStateAsync(_id, Ct));
+    }
+
     [GeneratedRegex(@"\d+: ct\d+@")]
     private static partial Regex SourcePort();
 

@@ -162,16 +162,8 @@ internal static class MigrateCommand
             stderr.WriteLine($"phaul migrate: {configError}");
             return ExitCode.BadInput;
         }
-        SourceWorkDirectory wdir;
-        try
-        {
-            wdir = SourceWorkDirectory.Create(options.Wdir, $"pid{options.Pid}");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"phaul migrate: --wdir: {e.Message}");
+        if (CreateWdir(options.Wdir, $"pid{options.Pid}", stderr) is not { } wdir)
             return ExitCode.BadInput;
-        }
 
         using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose));
         var request = new MigrationRequest(options.Pid, options.To, key, options.Strategy, options.AllowFallback, wdir.Path, options.CriuPath,
@@ -211,16 +203,8 @@ internal static class MigrateCommand
         if (KeyFileInput.TryLoad(options.KeyFile, "migrate", stderr) is not { } key || !CheckJsonFile(options.JsonFile, stderr))
             return ExitCode.BadInput;
         var runtime = new Containers.RuncRuntimeOptions { Root = options.RuntimeRoot, CriuPath = options.CriuPath };
-        SourceWorkDirectory wdir;
-        try
-        {
-            wdir = SourceWorkDirectory.Create(options.Wdir, $"container-{id}");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"phaul migrate: --wdir: {e.Message}");
+        if (CreateWdir(options.Wdir, $"container-{id}", stderr) is not { } wdir)
             return ExitCode.BadInput;
-        }
         var request = new ContainerMigrationRequest(id, runtime, options.To, key, wdir.Path, options.InsecurePlaintext);
         using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose));
         Containers.ContainerMigrationReport report;
@@ -249,6 +233,19 @@ internal static class MigrateCommand
         ContainerCliMigration.WriteReport(options.JsonFile == JsonToStdout ? stderr : stdout, report, options.To.ToString()!);
         wdir.Succeeded();
         return WriteText(options.JsonFile, ContainerCliMigration.ToJson(report), stdout, stderr) ? ExitCode.Success : ExitCode.MigratedWithWarning;
+    }
+
+    private static SourceWorkDirectory? CreateWdir(string? parent, string subject, TextWriter stderr)
+    {
+        try
+        {
+            return SourceWorkDirectory.Create(parent, subject);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"phaul migrate: --wdir: {e.Message}");
+            return null;
+        }
     }
 
     private static void ReportKept(SourceWorkDirectory wdir, TextWriter stderr)

@@ -17,92 +17,64 @@ public sealed partial class TwoHostContainerNetworkTests : IAsyncLifetime
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private static readonly IPAddress ContainerAddress = IPAddress.Parse("10.88.0.10");
 
-    private readonly string _id = "phaul-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly TempDirectory _dir = new();
-    private TwoHosts? _hosts;
-    private ContainerLan? _lan;
-    private RuncHost _source = null!;
-    private RuncHost _destination = null!;
+    private ContainerHosts _on = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync()
-    {
-        CriuTestEnvironment.RequireCriu();
-        RuncTestEnvironment.RequireContainers();
-        TwoHosts.Require();
-        _hosts = await TwoHosts.CreateAsync();
-        _lan = await ContainerLan.CreateAsync(_hosts);
-        _source = new RuncHost("source");
-        _destination = new RuncHost("destination");
-        await _source.CreateCounterBundleAsync(_id, ServerPort);
-        await _source.RunAsync(_id, _hosts.Source);
-        var state = await _source.Runtime.GetStateAsync(_id, Ct);
-        await _lan.AttachOnSourceAsync(state!.Pid, ContainerAddress);
-    }
+    public async ValueTask InitializeAsync() => _on = await ContainerHosts.StartAsync(ServerPort, ContainerAddress);
 
     public async ValueTask DisposeAsync()
     {
-        if (_destination is not null)
-            await _destination.DisposeAsync();
-        if (_source is not null)
-            await _source.DisposeAsync();
-        _lan?.Dispose();
-        _hosts?.Dispose();
-        _dir.Dispose();
+        if (_on is not null)
+            await _on.DisposeAsync();
     }
 
     [Fact]
     public async Task A_clients_connection_to_the_container_goes_on_after_the_move_to_the_destinations_bridge()
     {
-        var key = TwoHostCli.NewKey(_dir);
-        await using var serve = await TwoHostCli.StartServeAsync(_hosts!, _dir.File("sessions"), key, null,
-            "--containers", _destination.BundlesDirectory, "--runtime-root", _destination.RootPath, "--cgroup-parent", _destination.CgroupParent,
-            "--bridge", ContainerLan.Bridge);
+        var key = TwoHostCli.NewKey(_on.Dir);
+        await using var serve = await _on.StartServeAsync(key, "--bridge", ContainerLan.Bridge);
         using var client = await ConnectAsync();
         Assert.Equal(1, await client.AskAsync(Patience, Ct));
         Assert.Equal(2, await client.AskAsync(Patience, Ct));
 
-        await using var migrate = PhaulProcess.Start(_hosts!.Source, ["migrate", "--container", _id, "--runtime-root", _source.RootPath,
-                                                                      "--to", $"{_hosts.DestinationAddress}:{TwoHostCli.Port}", "--key-file", key]);
+        await using var migrate = _on.StartMigrate(key);
         var exitCode = await migrate.WaitForExitAsync(Patience);
 
         Assert.True(exitCode == 0, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
         // The same connection, to the same server process: its count goes on.
         Assert.Equal(3, await client.AskAsync(Patience, Ct));
         Assert.Equal(4, await client.AskAsync(Patience, Ct));
-        Assert.Equal(ContainerStatus.Running, (await _destination.Runtime.GetStateAsync(_id, Ct))?.Status);
+        Assert.Equal(ContainerStatus.Running, (await _on.Destination.Runtime.GetStateAsync(_on.Id, Ct))?.Status);
         // The destination's hook made the container's veth pair and put the host's end on the bridge; the source's is gone with its copy.
-        Assert.Matches(@"\d+: ph[0-9a-f]{12}@", await ContainerLan.BridgePortsAsync(_hosts.Destination));
+        Assert.Matches(@"\d+: ph[0-9a-f]{12}@", await ContainerLan.BridgePortsAsync(_on.Hosts.Destination));
         // The kernel destroys a network namespace, and so its veth pairs, in the background.
         var deadline = DateTime.UtcNow + Patience;
-        while (SourcePort().IsMatch(await ContainerLan.BridgePortsAsync(_hosts.Source)))
+        while (SourcePort().IsMatch(await ContainerLan.BridgePortsAsync(_on.Hosts.Source)))
         {
             Assert.True(DateTime.UtcNow < deadline, "the source's veth is still on its bridge");
             await Task.Delay(50, Ct);
         }
-        Assert.Null(await _source.Runtime.GetStateAsync(_id, Ct));
+        Assert.Null(await _on.Source.Runtime.GetStateAsync(_on.Id, Ct));
     }
 
     [Fact]
     public async Task A_destination_without_a_bridge_refuses_a_container_with_an_address_and_it_goes_on_answering_here()
     {
         // Failure handled: the destination could not give the container its address; nothing may be paused.
-        var key = TwoHostCli.NewKey(_dir);
-        await using var serve = await TwoHostCli.StartServeAsync(_hosts!, _dir.File("sessions"), key, null,
-            "--containers", _destination.BundlesDirectory, "--runtime-root", _destination.RootPath, "--cgroup-parent", _destination.CgroupParent);
+        var key = TwoHostCli.NewKey(_on.Dir);
+        await using var serve = await _on.StartServeAsync(key);
         using var client = await ConnectAsync();
         Assert.Equal(1, await client.AskAsync(Patience, Ct));
 
-        await using var migrate = PhaulProcess.Start(_hosts!.Source, ["migrate", "--container", _id, "--runtime-root", _source.RootPath,
-                                                                      "--to", $"{_hosts.DestinationAddress}:{TwoHostCli.Port}", "--key-file", key]);
+        await using var migrate = _on.StartMigrate(key);
         var exitCode = await migrate.WaitForExitAsync(Patience);
 
         Assert.True(exitCode == (int)ExitCode.Failed, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
         Assert.Contains($"eth0 {ContainerAddress}/24", migrate.Stderr, StringComparison.Ordinal);
         Assert.Contains("attaches containers to no bridge (phaul serve --bridge)", migrate.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, await client.AskAsync(Patience, Ct));
-        Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+        Assert.Equal(ContainerStatus.Running, (await _on.Source.Runtime.GetStateAsync(_on.Id, Ct))?.Status);
     }
 
     [Fact]
@@ -110,23 +82,20 @@ public sealed partial class TwoHostContainerNetworkTests : IAsyncLifetime
     {
         // Failure handled: the destination's network hook fails (its bridge does not exist) after the source took the
         // container's interfaces down and checkpointed it; the source must resume it with its network.
-        var key = TwoHostCli.NewKey(_dir);
-        await using var serve = await TwoHostCli.StartServeAsync(_hosts!, _dir.File("sessions"), key, null,
-            "--containers", _destination.BundlesDirectory, "--runtime-root", _destination.RootPath, "--cgroup-parent", _destination.CgroupParent,
-            "--bridge", "nobridge0");
+        var key = TwoHostCli.NewKey(_on.Dir);
+        await using var serve = await _on.StartServeAsync(key, "--bridge", "nobridge0");
         using var client = await ConnectAsync();
         Assert.Equal(1, await client.AskAsync(Patience, Ct));
 
-        await using var migrate = PhaulProcess.Start(_hosts!.Source, ["migrate", "--container", _id, "--runtime-root", _source.RootPath,
-                                                                      "--to", $"{_hosts.DestinationAddress}:{TwoHostCli.Port}", "--key-file", key]);
+        await using var migrate = _on.StartMigrate(key);
         var exitCode = await migrate.WaitForExitAsync(Patience);
 
         Assert.True(exitCode == (int)ExitCode.Failed, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
-        Assert.Contains($"the destination could not restore container '{_id}'", migrate.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"the destination could not restore container '{_on.Id}'", migrate.Stderr, StringComparison.Ordinal);
         Assert.Contains("It runs on here.", migrate.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, await client.AskAsync(Patience, Ct));
-        Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
-        Assert.Null(await _destination.Runtime.GetStateAsync(_id, Ct));
+        Assert.Equal(ContainerStatus.Running, (await _on.Source.Runtime.GetStateAsync(_on.Id, Ct))?.Status);
+        Assert.Null(await _on.Destination.Runtime.GetStateAsync(_on.Id, Ct));
     }
 
     [GeneratedRegex(@"\d+: ct\d+@")]
@@ -138,12 +107,12 @@ public sealed partial class TwoHostContainerNetworkTests : IAsyncLifetime
         var deadline = DateTime.UtcNow + Patience;
         while (true)
         {
-            var client = LineClient.Connect(_lan!.Client, ContainerAddress, ServerPort);
+            var client = LineClient.Connect(_on.Lan!.Client, ContainerAddress, ServerPort);
             try
             {
                 await client.AskAsync(TimeSpan.FromSeconds(5), Ct);
                 client.Dispose();
-                return LineClient.Connect(_lan.Client, ContainerAddress, ServerPort);
+                return LineClient.Connect(_on.Lan!.Client, ContainerAddress, ServerPort);
             }
             catch (Exception e) when (e is InvalidOperationException or TimeoutException && DateTime.UtcNow < deadline)
             {

@@ -94,6 +94,23 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_root_file_system_copy_the_destination_cannot_take_fails_before_the_container_is_paused()
+    {
+        // Failure handled: --copy-rootfs towards a destination without the file-system extension; nothing may be paused.
+        await StartAsync();
+        await using var listener = StartListener();
+
+        var failure = await Assert.ThrowsAsync<ContainerMigrationException>(
+            () => MigrateAsync(listener, options: new ContainerMigrationOptions { CopyRootFileSystem = true }));
+
+        Assert.Contains($"copying container '{_id}''s root file system failed", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("Nothing was done to it: it runs on here.", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+        Assert.False(Directory.Exists(Path.Combine(_source.CreateDirectory("work"), "images")), "the container was checkpointed");
+        await _source.WaitForCounterAboveAsync(_id, _source.ReadCounter(_id) + 2);
+    }
+
+    [Fact]
     public async Task A_restore_that_fails_at_the_destination_resumes_the_container_here_and_the_destination_removes_its_bundle()
     {
         await StartAsync();
@@ -149,10 +166,11 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
             CgroupParent = _destination.CgroupParent,
         }));
 
-    private async Task<ContainerMigrationReport> MigrateAsync(MigrationListener listener, TimeSpan? replyTimeout = null)
+    private async Task<ContainerMigrationReport> MigrateAsync(MigrationListener listener, TimeSpan? replyTimeout = null,
+                                                              ContainerMigrationOptions? options = null)
     {
-        var options = replyTimeout is { } reply ? new MigrationConnectionOptions { ReplyTimeout = reply } : null;
-        await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, _key, options, cancellationToken: Ct);
-        return await new ContainerMigration(connection, _source.Runtime, _source.CreateDirectory("work")).MigrateAsync(_id, Ct);
+        var connectionOptions = replyTimeout is { } reply ? new MigrationConnectionOptions { ReplyTimeout = reply } : null;
+        await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, _key, connectionOptions, cancellationToken: Ct);
+        return await new ContainerMigration(connection, _source.Runtime, _source.CreateDirectory("work"), options: options).MigrateAsync(_id, Ct);
     }
 }

@@ -21,9 +21,11 @@ namespace Phaul.Cli.Commands;
 /// <param name="Tuning">The CRIU options and the loop's limits (<c>--tcp-established</c>, ..., <c>--max-iterations</c>, <c>--downtime-target</c>).</param>
 /// <param name="Container">The container to migrate instead of a tree (<c>--container</c>); null for a tree.</param>
 /// <param name="RuntimeRoot">The container runtime's state directory (<c>--runtime-root</c>); null for its default.</param>
+/// <param name="CopyRootFileSystem">Copy the container's root file system to the destination (<c>--copy-rootfs</c>).</param>
 internal sealed record MigrateOptions(int Pid, EndPoint To, string KeyFile, MigrationStrategy Strategy, bool AllowFallback, string? JsonFile, string? Wdir,
                                       string? CriuPath, bool Verbose, FileSystemChoice? FileSystem = null, bool InsecurePlaintext = false,
-                                      MigrationTuning? Tuning = null, string? Container = null, string? RuntimeRoot = null);
+                                      MigrationTuning? Tuning = null, string? Container = null, string? RuntimeRoot = null,
+                                      bool CopyRootFileSystem = false);
 
 /// <summary>
 /// <c>phaul migrate</c>: moves a process tree to a host running <c>phaul serve</c>. Progress goes to
@@ -57,6 +59,11 @@ internal static class MigrateCommand
         {
             Description = "The runtime's state directory (runc --root; default: the runtime's own, /run/runc)",
             HelpName = "DIR",
+        };
+        var copyRootfs = new Option<bool>("--copy-rootfs")
+        {
+            Description = "Copy the container's root file system into its bundle on the destination with rsync (all of it while it runs, " +
+                          "the changes while it is paused) instead of expecting it on storage both hosts share",
         };
         var to = new Option<EndPoint>("--to")
         {
@@ -114,7 +121,7 @@ internal static class MigrateCommand
         var plaintext = CommonOptions.InsecurePlaintext();
         var command = new Command("migrate", $"Live-migrate a process tree to a host running 'phaul serve'.{Environment.NewLine}{ExitCodeHelp.Migrate}")
         {
-            pid, to, keyFile, strategy, noFallback, json, wdir, criu, verbose, plaintext, maxIterations, downtimeTarget, container, runtime, runtimeRoot,
+            pid, to, keyFile, strategy, noFallback, json, wdir, criu, verbose, plaintext, maxIterations, downtimeTarget, container, runtime, runtimeRoot, copyRootfs,
         };
         command.Validators.Add(result =>
         {
@@ -123,7 +130,11 @@ internal static class MigrateCommand
             if (result.GetValue(runtime) is { } name && name != "runc")
                 result.AddError($"--runtime {name}: not supported; only runc's checkpoint and restore are (crun 1.8 on Debian 12 has no checkpoint support)");
             if (result.GetResult(container) is null)
+            {
+                if (result.GetResult(copyRootfs) is not null || result.GetResult(runtimeRoot) is not null)
+                    result.AddError("--copy-rootfs and --runtime-root apply to --container only.");
                 return;
+            }
             // A container moves by stop-and-copy through runc's own checkpoint: the tree's loop and CRIU options do not reach it.
             foreach (var option in fileSystem.All.Concat(criuOptions.All).Append(maxIterations).Append(downtimeTarget).Append(noFallback))
             {
@@ -143,7 +154,7 @@ internal static class MigrateCommand
                                              fileSystem.Bind(parse), parse.GetValue(plaintext),
                                              new MigrationTuning(criuOptions.Bind(parse), parse.GetValue(maxIterations), parse.GetValue(downtimeTarget),
                                                                  criuOptions.ConfigFile(parse)),
-                                             parse.GetValue(container), parse.GetValue(runtimeRoot));
+                                             parse.GetValue(container), parse.GetValue(runtimeRoot), parse.GetValue(copyRootfs));
             if (options.Container is not null)
                 return (int)await RunContainerAsync(options, stdout, stderr, ct).ConfigureAwait(false);
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
@@ -205,7 +216,7 @@ internal static class MigrateCommand
         var runtime = new Containers.RuncRuntimeOptions { Root = options.RuntimeRoot, CriuPath = options.CriuPath };
         if (CreateWdir(options.Wdir, $"container-{id}", stderr) is not { } wdir)
             return ExitCode.BadInput;
-        var request = new ContainerMigrationRequest(id, runtime, options.To, key, wdir.Path, options.InsecurePlaintext);
+        var request = new ContainerMigrationRequest(id, runtime, options.To, key, wdir.Path, options.InsecurePlaintext, options.CopyRootFileSystem);
         using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose));
         Containers.ContainerMigrationReport report;
         try
@@ -232,7 +243,8 @@ internal static class MigrateCommand
         }
         ContainerCliMigration.WriteReport(options.JsonFile == JsonToStdout ? stderr : stdout, report, options.To.ToString()!);
         wdir.Succeeded();
-        return WriteText(options.JsonFile, ContainerCliMigration.ToJson(report), stdout, stderr) ? ExitCode.Success : ExitCode.MigratedWithWarning;
+        return WriteText(options.JsonFile, ContainerCliMigration.ToJson(report), $"container '{id}'", stdout, stderr)
+            ? ExitCode.Success : ExitCode.MigratedWithWarning;
     }
 
     private static SourceWorkDirectory? CreateWdir(string? parent, string subject, TextWriter stderr)
@@ -295,11 +307,12 @@ internal static class MigrateCommand
             stderr.WriteLine($"phaul migrate: the tree was migrated, but there is no report to write to --json {path}");
             return false;
         }
-        return WriteText(path, report.ToJson(), stdout, stderr);
+        return WriteText(path, report.ToJson(), "the tree", stdout, stderr);
     }
 
+    /// <summary>Writes the report's JSON to --json <paramref name="path"/>; <paramref name="migrated"/> names what moved in the message (e.g. "the tree").</summary>
     /// <returns>Whether the report's JSON was written, or none was asked for.</returns>
-    private static bool WriteText(string? path, string json, TextWriter stdout, TextWriter stderr)
+    private static bool WriteText(string? path, string json, string migrated, TextWriter stdout, TextWriter stderr)
     {
         if (path is null)
             return true;
@@ -315,7 +328,7 @@ internal static class MigrateCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"phaul migrate: migrated, but the report could not be written to --json {path}: {e.Message}");
+            stderr.WriteLine($"phaul migrate: {migrated} was migrated, but the report could not be written to --json {path}: {e.Message}");
             return false;
         }
     }

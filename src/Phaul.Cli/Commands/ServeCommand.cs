@@ -189,8 +189,10 @@ internal static class ServeCommand
             }, loggerFactory)
             : listener;
 
+    // A container's root file system may be copied into its bundle (phaul migrate --copy-rootfs).
     private static List<string> FileSystemRoots(ServeOptions options) =>
-        [.. (options.FileSystemRoots ?? []).Select(root => Path.GetFullPath(root) is { Length: > 1 } full ? full.TrimEnd('/') : "/")];
+        [.. (options.FileSystemRoots ?? []).Concat(options.Containers is { } bundles ? [bundles] : [])
+                                            .Select(root => Path.GetFullPath(root) is { Length: > 1 } full ? full.TrimEnd('/') : "/")];
 
     private static bool TryCreateWdir(string wdir, string option, TextWriter stderr)
     {

@@ -13,8 +13,9 @@ namespace Phaul.Cli.Migration;
 /// <param name="Key">The pre-shared key.</param>
 /// <param name="Wdir">An empty directory for the checkpoint's images and CRIU's log.</param>
 /// <param name="InsecurePlaintext">Send everything unencrypted; the destination must allow it too.</param>
+/// <param name="CopyRootFileSystem">Copy the root file system to the destination instead of expecting it shared.</param>
 internal sealed record ContainerMigrationRequest(string Id, RuncRuntimeOptions Runtime, EndPoint Destination, PreSharedKey Key, string Wdir,
-                                                 bool InsecurePlaintext);
+                                                 bool InsecurePlaintext, bool CopyRootFileSystem = false);
 
 /// <summary>A container's migration from the command line: the connection, the move, the report.</summary>
 internal static class ContainerCliMigration
@@ -33,8 +34,9 @@ internal static class ContainerCliMigration
         {
             progress.Connected(connection.RemoteEndPoint, connection.SessionId, connection.Encrypted);
             var runtime = new RuncRuntime(request.Runtime, loggerFactory.CreateLogger<RuncRuntime>());
-            return await new ContainerMigration(connection, runtime, request.Wdir, loggerFactory).MigrateAsync(request.Id, cancellationToken)
-                                                                                               .ConfigureAwait(false);
+            var options = new ContainerMigrationOptions { CopyRootFileSystem = request.CopyRootFileSystem };
+            return await new ContainerMigration(connection, runtime, request.Wdir, loggerFactory, options).MigrateAsync(request.Id, cancellationToken)
+                                                                                                        .ConfigureAwait(false);
         }
     }
 
@@ -69,6 +71,7 @@ internal static class ContainerCliMigration
     {
         output.WriteLine($"container    '{report.Id}' moved to {destination}: init pid {report.DestinationPid} there, bundle {report.DestinationBundle}");
         output.WriteLine($"frozen       {Units.Duration(report.Frozen)} from the pause here to the destination's answer: checkpoint {Units.Duration(report.Checkpoint)}, " +
+                         (report.RootFileSystemSync > TimeSpan.Zero ? $"root file system synced in {Units.Duration(report.RootFileSystemSync)}, " : "") +
                          $"images {Units.Count(report.ImageFiles)} files, {Units.Bytes(report.ImageBytes)} in {Units.Duration(report.Transfer)}, " +
                          $"restore {Units.Duration(report.Restore)}");
         output.WriteLine($"total        {Units.Duration(report.Total)}; the paused copy here is deleted");
@@ -81,6 +84,7 @@ internal static class ContainerCliMigration
         writer.WriteString("destinationBundle", report.DestinationBundle);
         writer.WriteNumber("frozenMs", report.Frozen.TotalMilliseconds);
         writer.WriteNumber("checkpointMs", report.Checkpoint.TotalMilliseconds);
+        writer.WriteNumber("rootFileSystemSyncMs", report.RootFileSystemSync.TotalMilliseconds);
         writer.WriteNumber("transferMs", report.Transfer.TotalMilliseconds);
         writer.WriteNumber("restoreMs", report.Restore.TotalMilliseconds);
         writer.WriteNumber("imageFiles", report.ImageFiles);

@@ -14,6 +14,7 @@ internal sealed class ContainerDestination(ContainerDestinationOptions options, 
 {
     private const string ImagesDirectoryName = "checkpoint";
     private const string RestoreWorkDirectoryName = "restore-work";
+    private const string CopiedRootFileSystemName = "rootfs";
 
     private readonly RuncRuntime _runtime = new(options.Runtime);
     private string? _id;
@@ -63,14 +64,15 @@ internal sealed class ContainerDestination(ContainerDestinationOptions options, 
         if (_id is not null)
             throw new InvalidOperationException($"this session prepared container '{_id}' already");
         RuncRuntime.CheckId(prepare.Id);
-        var config = BundleConfig(prepare);
+        var bundle = Path.Combine(options.BundlesDirectory, prepare.Id);
+        var rootFileSystem = prepare.CopyRootFileSystem ? Path.Combine(bundle, CopiedRootFileSystemName) : prepare.RootFileSystem;
+        var config = BundleConfig(prepare, rootFileSystem);
         if (!claims.TryClaim(prepare.Id))
             throw new InvalidOperationException($"container '{prepare.Id}' is being migrated here by another session");
         try
         {
             if (await _runtime.GetStateAsync(prepare.Id, cancellationToken).ConfigureAwait(false) is { } existing)
                 throw new InvalidOperationException($"container '{prepare.Id}' exists here already ({existing.Status.ToString().ToLowerInvariant()}, bundle {existing.Bundle})");
-            var bundle = Path.Combine(options.BundlesDirectory, prepare.Id);
             Directory.CreateDirectory(options.BundlesDirectory);
             if (Directory.Exists(bundle))
                 throw new InvalidOperationException($"the bundle directory {bundle} exists here already");
@@ -79,8 +81,8 @@ internal sealed class ContainerDestination(ContainerDestinationOptions options, 
                 await AttachToBridgeAsync(prepare.Id, network, bundle, config, cancellationToken).ConfigureAwait(false);
             await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), cancellationToken).ConfigureAwait(false);
             (_id, _bundle, _network) = (prepare.Id, bundle, prepare.Network);
-            logger.BundlePrepared(prepare.Id, bundle, prepare.RootFileSystem);
-            return new ContainerWire.Prepared(bundle);
+            logger.BundlePrepared(prepare.Id, bundle, rootFileSystem);
+            return new ContainerWire.Prepared(bundle, rootFileSystem);
         }
         catch
         {
@@ -104,7 +106,7 @@ internal sealed class ContainerDestination(ContainerDestinationOptions options, 
     }
 
     /// <summary>The source's config.json as this host runs it: the root file system where it is shared, this host's cgroup parent.</summary>
-    private JsonNode BundleConfig(ContainerWire.Prepare prepare)
+    private JsonNode BundleConfig(ContainerWire.Prepare prepare, string rootFileSystem)
     {
         JsonNode config;
         try
@@ -118,12 +120,13 @@ internal sealed class ContainerDestination(ContainerDestinationOptions options, 
         // OCI hooks are commands the runtime runs on this host as root: this host's user gives those, not a source.
         if (config["hooks"] is JsonObject { Count: > 0 })
             throw new InvalidOperationException($"container '{prepare.Id}' has OCI hooks in its config.json: a destination does not run commands a source sends");
-        if (!Path.IsPathRooted(prepare.RootFileSystem) || !Directory.Exists(prepare.RootFileSystem))
+        if (!prepare.CopyRootFileSystem && (!Path.IsPathRooted(prepare.RootFileSystem) || !Directory.Exists(prepare.RootFileSystem)))
             throw new InvalidOperationException(
-                $"container '{prepare.Id}': its root file system {prepare.RootFileSystem} is not here: it must be on storage both hosts share, at the same path");
+                $"container '{prepare.Id}': its root file system {prepare.RootFileSystem} is not here: it must be on storage both hosts share, " +
+                "at the same path, or be copied (phaul migrate --copy-rootfs)");
         if (config["root"] is not JsonObject root || config["linux"] is not JsonObject linux)
             throw new InvalidDataException($"container '{prepare.Id}': its config.json has no root or no linux section");
-        root["path"] = prepare.RootFileSystem;
+        root["path"] = rootFileSystem;
         if (options.CgroupParent is { } parent)
             linux["cgroupsPath"] = $"{parent.TrimEnd('/')}/{prepare.Id}";
         return config;

@@ -43,4 +43,7 @@ internal static partial class ContainerLog
 
     [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "Container {Id}: it runs on the destination, but its veth pairs here could not be deleted (they stay down)")]
     public static partial void SourceNetworkNotRemoved(this ILogger logger, string id, Exception exception);
+
+    [LoggerMessage(EventId = 6006, Level = LogLevel.Warning, Message = "Container {Id}: ending the copy of its root file system failed")]
+    public static partial void RootFileSystemCopyNotCompleted(this ILogger logger, string id, Exception exception);
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Phaul.FileSystem;
 using Phaul.Transport;
 
 namespace Phaul.Containers;
@@ -27,6 +28,8 @@ public sealed class ContainerMigration
     private readonly MigrationConnection _connection;
     private readonly RuncRuntime _runtime;
     private readonly string _workDirectory;
+    private readonly ContainerMigrationOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
 
     /// <summary>Creates one; nothing happens until <see cref="MigrateAsync"/>.</summary>
@@ -34,7 +37,9 @@ public sealed class ContainerMigration
     /// <param name="runtime">The runtime that runs the container here.</param>
     /// <param name="workDirectory">An existing directory for the checkpoint's images and CRIU's log.</param>
     /// <param name="loggerFactory">Where to log; null for nowhere.</param>
-    public ContainerMigration(MigrationConnection connection, RuncRuntime runtime, string workDirectory, ILoggerFactory? loggerFactory = null)
+    /// <param name="options">How to move it; null for the defaults (a shared root file system).</param>
+    public ContainerMigration(MigrationConnection connection, RuncRuntime runtime, string workDirectory, ILoggerFactory? loggerFactory = null,
+                              ContainerMigrationOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(runtime);
@@ -43,7 +48,9 @@ public sealed class ContainerMigration
         _connection = connection;
         _runtime = runtime;
         _workDirectory = workDirectory;
-        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ContainerMigration>();
+        _options = options ?? ContainerMigrationOptions.Default;
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _logger = _loggerFactory.CreateLogger<ContainerMigration>();
     }
 
     /// <summary>Migrates the running container <paramref name="id"/>.</summary>
@@ -60,45 +67,114 @@ public sealed class ContainerMigration
         var state = await _runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false)
             ?? throw new ContainerRuntimeException($"there is no container '{id}'" + (_runtime.Root is { } root ? $" in runc root {root}" : ""));
         var (network, hostPeers) = await ContainerNetworkReader.ReadAsync(state.Pid, cancellationToken).ConfigureAwait(false);
-        var prepared = await PrepareAsync(state, network, cancellationToken).ConfigureAwait(false);
-
-        var images = Directory.CreateDirectory(Path.Combine(_workDirectory, "images")).FullName;
-        var checkpointWork = Directory.CreateDirectory(Path.Combine(_workDirectory, "checkpoint-work")).FullName;
-        var paused = Stopwatch.GetTimestamp();
-        var checkpoint = await PausedCheckpoint.CreateAsync(_runtime, id,
-                                                            new RuncCheckpointOptions { ImagePath = images, WorkPath = checkpointWork, TcpEstablished = true },
-                                                            new NetworkLock(hostPeers), _logger, cancellationToken).ConfigureAwait(false);
-        var checkpointed = Stopwatch.GetTimestamp();
-        var sent = await SendImagesAsync(checkpoint, cancellationToken).ConfigureAwait(false);
-        var transferred = Stopwatch.GetTimestamp();
-        var restored = await RestoreAsync(checkpoint).ConfigureAwait(false);
-        var answered = Stopwatch.GetTimestamp();
-        await checkpoint.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-
-        return new ContainerMigrationReport
+        var (prepared, sourceRoot) = await PrepareAsync(state, network, cancellationToken).ConfigureAwait(false);
+        var files = _options.CopyRootFileSystem ? RootFileSystemCopy(sourceRoot, prepared.RootFileSystem) : null;
+        var migrated = false;
+        try
         {
-            Id = id,
-            DestinationPid = restored.Pid,
-            DestinationBundle = prepared.Bundle,
-            Frozen = Stopwatch.GetElapsedTime(paused, answered),
-            Checkpoint = Stopwatch.GetElapsedTime(paused, checkpointed),
-            Transfer = Stopwatch.GetElapsedTime(checkpointed, transferred),
-            Restore = Stopwatch.GetElapsedTime(transferred, answered),
-            ImageFiles = sent.Files,
-            ImageBytes = sent.Bytes,
-            Total = Stopwatch.GetElapsedTime(started),
-        };
+            await CopyWhileRunningAsync(files, id, cancellationToken).ConfigureAwait(false);
+            var images = Directory.CreateDirectory(Path.Combine(_workDirectory, "images")).FullName;
+            var checkpointWork = Directory.CreateDirectory(Path.Combine(_workDirectory, "checkpoint-work")).FullName;
+            var paused = Stopwatch.GetTimestamp();
+            var checkpoint = await PausedCheckpoint.CreateAsync(_runtime, id,
+                                                                new RuncCheckpointOptions { ImagePath = images, WorkPath = checkpointWork, TcpEstablished = true },
+                                                                new NetworkLock(hostPeers), _logger, cancellationToken).ConfigureAwait(false);
+            var checkpointed = Stopwatch.GetTimestamp();
+            await CopyWhilePausedAsync(files, checkpoint, cancellationToken).ConfigureAwait(false);
+            var synced = Stopwatch.GetTimestamp();
+            var sent = await SendImagesAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+            var transferred = Stopwatch.GetTimestamp();
+            var restored = await RestoreAsync(checkpoint).ConfigureAwait(false);
+            var answered = Stopwatch.GetTimestamp();
+            migrated = true;
+            await checkpoint.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+
+            return new ContainerMigrationReport
+            {
+                Id = id,
+                DestinationPid = restored.Pid,
+                DestinationBundle = prepared.Bundle,
+                Frozen = Stopwatch.GetElapsedTime(paused, answered),
+                Checkpoint = Stopwatch.GetElapsedTime(paused, checkpointed),
+                RootFileSystemSync = Stopwatch.GetElapsedTime(checkpointed, synced),
+                Transfer = Stopwatch.GetElapsedTime(synced, transferred),
+                Restore = Stopwatch.GetElapsedTime(transferred, answered),
+                ImageFiles = sent.Files,
+                ImageBytes = sent.Bytes,
+                Total = Stopwatch.GetElapsedTime(started),
+            };
+        }
+        finally
+        {
+            await CompleteCopyAsync(files, id, migrated).ConfigureAwait(false);
+        }
     }
 
-    private async Task<ContainerWire.Prepared> PrepareAsync(ContainerState state, ContainerWire.Network network, CancellationToken cancellationToken)
+    // Logged, not thrown: the migration's outcome stands (the destination keeps or removes its copy by the session's end).
+    private async Task CompleteCopyAsync(SubtreeFileSystem? files, string id, bool migrated)
+    {
+        if (files is null)
+            return;
+        try
+        {
+            await files.CompleteAsync(migrated, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileSystemMigrationException or TransportException or IOException)
+        {
+            _logger.RootFileSystemCopyNotCompleted(id, e);
+        }
+    }
+
+    private SubtreeFileSystem RootFileSystemCopy(string sourceRoot, string destinationRoot) =>
+        new(_connection.FileSystem(), new SubtreeFileSystemOptions { Subtrees = [new FileSystemSubtree(sourceRoot) { DestinationPath = destinationRoot }] },
+            _loggerFactory);
+
+    // The bulk of the copy, while the container runs: a failure here leaves it untouched.
+    private static async Task CopyWhileRunningAsync(SubtreeFileSystem? files, string id, CancellationToken cancellationToken)
+    {
+        if (files is null)
+            return;
+        try
+        {
+            await files.BeforeIterationsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileSystemMigrationException or TransportException)
+        {
+            throw new ContainerMigrationException($"copying container '{id}''s root file system failed: {e.Message}. Nothing was done to it: it runs on here.", e);
+        }
+    }
+
+    // What changed since, while the container is paused: nothing it does can race the copy.
+    private static async Task CopyWhilePausedAsync(SubtreeFileSystem? files, PausedCheckpoint checkpoint, CancellationToken cancellationToken)
+    {
+        if (files is null)
+            return;
+        try
+        {
+            await files.WhileFrozenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await AbandonAsync(checkpoint, e).ConfigureAwait(false);
+            if (e is OperationCanceledException)
+                throw;
+            throw new ContainerMigrationException(
+                $"copying container '{checkpoint.Container.Id}''s root file system while it was paused failed: {e.Message}. It runs on here.", e);
+        }
+    }
+
+    /// <returns>The destination's bundle, and the root file system here.</returns>
+    private async Task<(ContainerWire.Prepared Prepared, string SourceRoot)> PrepareAsync(ContainerState state, ContainerWire.Network network,
+                                                                                           CancellationToken cancellationToken)
     {
         var configPath = Path.Combine(state.Bundle, "config.json");
         var config = await File.ReadAllTextAsync(configPath, cancellationToken).ConfigureAwait(false);
-        var request = new ContainerWire.Envelope(new ContainerWire.Prepare(state.Id, config, RootFileSystem(state, config, configPath), network), null);
+        var root = RootFileSystem(state, config, configPath);
+        var request = new ContainerWire.Envelope(new ContainerWire.Prepare(state.Id, config, root, network, _options.CopyRootFileSystem), null);
         try
         {
             var answer = await _connection.RequestAsync(ContainerWire.ExtensionName, ContainerWire.Write(request), cancellationToken).ConfigureAwait(false);
-            return ContainerWire.Read<ContainerWire.Prepared>(answer);
+            return (ContainerWire.Read<ContainerWire.Prepared>(answer), root);
         }
         catch (Exception e) when (e is TransportException or InvalidDataException)
         {

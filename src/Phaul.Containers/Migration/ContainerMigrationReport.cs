@@ -18,6 +18,9 @@ public sealed record ContainerMigrationReport
     /// <summary>runc's pause and checkpoint on the source.</summary>
     public required TimeSpan Checkpoint { get; init; }
 
+    /// <summary>Copying what changed in the root file system while the container was paused; zero when it is shared.</summary>
+    public TimeSpan RootFileSystemSync { get; init; }
+
     /// <summary>Sending the images to the destination.</summary>
     public required TimeSpan Transfer { get; init; }
 

@@ -15,9 +15,10 @@ internal static class ContainerWire
 
     /// <summary>
     /// The source asks the destination to prepare a bundle for the container (its config.json as the source has it), and
-    /// its network as the container sees it: runc restores a container into an empty network namespace.
+    /// its network as the container sees it: runc restores a container into an empty network namespace. The root file
+    /// system is either shared (the same path on both hosts) or copied into the bundle (<paramref name="CopyRootFileSystem"/>).
     /// </summary>
-    public sealed record Prepare(string Id, string Config, string RootFileSystem, Network? Network);
+    public sealed record Prepare(string Id, string Config, string RootFileSystem, Network? Network, bool CopyRootFileSystem = false);
 
     /// <summary>The container's own interfaces (no loopback) and its routes through a gateway.</summary>
     public sealed record Network(IReadOnlyList<Interface> Interfaces, IReadOnlyList<Route> Routes);
@@ -28,8 +29,8 @@ internal static class ContainerWire
     /// <summary>A route through a gateway: its destination ("default" or "address/prefix"), the gateway, the interface.</summary>
     public sealed record Route(string Destination, string Gateway, string Device);
 
-    /// <summary>The destination's bundle for the container.</summary>
-    public sealed record Prepared(string Bundle);
+    /// <summary>The destination's bundle for the container, and the root file system it will run on there.</summary>
+    public sealed record Prepared(string Bundle, string RootFileSystem);
 
     /// <summary>The source asks the destination to restore the container from the images it streamed.</summary>
     public sealed record Restore(string Id);

@@ -46,6 +46,26 @@ public sealed class TwoHostContainerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_copy_rootfs_the_container_runs_on_its_own_copy_of_the_root_file_system_at_the_destination()
+    {
+        var key = TwoHostCli.NewKey(_on.Dir);
+        await using var serve = await _on.StartServeAsync(key);
+
+        await using var migrate = _on.StartMigrate(key, "--copy-rootfs");
+        var exitCode = await migrate.WaitForExitAsync(Patience);
+
+        Assert.True(exitCode == 0, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
+        Assert.Contains("root file system synced in", migrate.Stdout, StringComparison.Ordinal);
+        var there = await _on.Destination.Runtime.GetStateAsync(_on.Id, Ct);
+        Assert.Equal(ContainerStatus.Running, there?.Status);
+        // The source's copy stopped counting; the destination's copy starts from where it stopped and goes on.
+        var lastHere = _on.Source.ReadCounter(_on.Id);
+        await _on.Destination.WaitForCounterAboveAsync(_on.Id, lastHere + 2);
+        Assert.Equal(lastHere, _on.Source.ReadCounter(_on.Id));
+        Assert.True(File.Exists(Path.Combine(_on.Destination.BundlePath(_on.Id), "rootfs", "bin", "busybox")), "the root file system was not copied");
+    }
+
+    [Fact]
     public async Task A_destination_that_takes_no_containers_refuses_and_the_container_runs_on_untouched()
     {
         // Failure handled: phaul serve without --containers; nothing may be paused or checkpointed.

@@ -17,6 +17,10 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
     private RuncHost _source = null!;
     private RuncHost _destination = null!;
 
+    // Into the control connection's bytes to the destination: past the handshake and the prepare request (a few KiB),
+    // inside the checkpoint's images (more than the container's 2 MiB ballast).
+    private const long ImagesUnderway = 256 * 1024;
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
@@ -24,7 +28,6 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         RuncTestEnvironment.RequireContainers();
         _source = new RuncHost("source");
         _destination = new RuncHost("destination");
-        await _source.CreateCounterBundleAsync(_id);
     }
 
     public async ValueTask DisposeAsync()
@@ -80,6 +83,7 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
     [Fact]
     public async Task A_config_with_hooks_is_refused_since_the_destination_runs_no_commands_a_source_sends()
     {
+        await _source.CreateCounterBundleAsync(_id);
         var config = Path.Combine(_source.BundlePath(_id), "config.json");
         var json = JsonNode.Parse(await File.ReadAllTextAsync(config, Ct))!;
         json["hooks"] = new JsonObject { ["prestart"] = new JsonArray(new JsonObject { ["path"] = "/bin/true" }) };
@@ -108,6 +112,27 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
         Assert.False(Directory.Exists(Path.Combine(_source.CreateDirectory("work"), "images")), "the container was checkpointed");
         await _source.WaitForCounterAboveAsync(_id, _source.ReadCounter(_id) + 2);
+    }
+
+    [Fact]
+    public async Task A_link_broken_while_the_images_cross_resumes_the_container_here_and_the_destination_keeps_nothing()
+    {
+        // Failure handled: bytes changed on the path while the checkpoint's images cross (TLS's integrity check breaks the
+        // connection, as a cut link would); the container is paused and checkpointed by then.
+        await StartAsync(ballastMiB: 2);
+        await using var listener = StartListener();
+        await using var relay = TamperingRelay.Start(listener.LocalEndPoint, connection: 0, toDestination: true, offset: ImagesUnderway);
+
+        var failure = await Assert.ThrowsAsync<ContainerMigrationException>(() => MigrateAsync(relay.EndPoint));
+
+        Assert.Contains($"sending container '{_id}''s images failed", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("it runs on here", failure.Message, StringComparison.Ordinal);
+        Assert.False(failure.HandOverInDoubt);
+        Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+        await _source.WaitForCounterAboveAsync(_id, _source.ReadCounter(_id) + 2);
+        Assert.Null(await _destination.Runtime.GetStateAsync(_id, Ct));
+        await Poll.UntilAsync(() => Directory.Exists(Path.Combine(_destination.BundlesDirectory, _id)) ? null : "removed",
+                              TimeSpan.FromSeconds(30), "the destination's session end to remove the bundle", cancellationToken: Ct);
     }
 
     [Fact]
@@ -147,8 +172,11 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         Assert.Equal(ContainerStatus.Paused, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
     }
 
-    private async Task StartAsync()
+    // The bundle as a test made it, or a plain counting one.
+    private async Task StartAsync(int ballastMiB = 0)
     {
+        if (!Directory.Exists(_source.BundlePath(_id)))
+            await _source.CreateCounterBundleAsync(_id, ballastMiB: ballastMiB);
         await _source.RunAsync(_id);
         await _source.WaitForCounterAboveAsync(_id, 2);
     }
@@ -166,11 +194,15 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
             CgroupParent = _destination.CgroupParent,
         }));
 
-    private async Task<ContainerMigrationReport> MigrateAsync(MigrationListener listener, TimeSpan? replyTimeout = null,
+    private Task<ContainerMigrationReport> MigrateAsync(MigrationListener listener, TimeSpan? replyTimeout = null,
+                                                        ContainerMigrationOptions? options = null) =>
+        MigrateAsync(listener.LocalEndPoint, replyTimeout, options);
+
+    private async Task<ContainerMigrationReport> MigrateAsync(IPEndPoint destination, TimeSpan? replyTimeout = null,
                                                               ContainerMigrationOptions? options = null)
     {
         var connectionOptions = replyTimeout is { } reply ? new MigrationConnectionOptions { ReplyTimeout = reply } : null;
-        await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, _key, connectionOptions, cancellationToken: Ct);
+        await using var connection = await MigrationConnection.ConnectAsync(destination, _key, connectionOptions, cancellationToken: Ct);
         return await new ContainerMigration(connection, _source.Runtime, _source.CreateDirectory("work"), options: options).MigrateAsync(_id, Ct);
     }
 }

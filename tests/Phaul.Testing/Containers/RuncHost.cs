@@ -41,7 +41,10 @@ public sealed class RuncHost : IAsyncDisposable
     /// <paramref name="serverPort"/>, it also serves TCP there, answering each line with the count of lines on that
     /// connection (1, 2, 3, ...), so that a client can tell its connection and the server's state went on.
     /// </summary>
-    public async Task<string> CreateCounterBundleAsync(string id, int? serverPort = null)
+    /// <param name="id">The container's id.</param>
+    /// <param name="serverPort">Where its TCP server listens; null for none.</param>
+    /// <param name="ballastMiB">Memory its shell holds (a variable of that size), so that its images are at least that large.</param>
+    public async Task<string> CreateCounterBundleAsync(string id, int? serverPort = null, int ballastMiB = 0)
     {
         var bundle = BundlePath(id);
         var bin = Directory.CreateDirectory(Path.Combine(bundle, "rootfs", "bin")).FullName;
@@ -55,8 +58,9 @@ public sealed class RuncHost : IAsyncDisposable
         {
             config["process"]!["terminal"] = false;
             var server = serverPort is { } port ? $"nc -ll -p {port} -e /bin/sh -c 'n=0; while read l; do n=$((n+1)); echo $n; done' & " : "";
+            var ballast = ballastMiB > 0 ? $"ballast=$(head -c {ballastMiB * 1024 * 1024} /dev/zero | tr '\\0' x); " : "";
             config["process"]!["args"] = new JsonArray("/bin/sh", "-c",
-                server + "i=0; while true; do i=$((i+1)); echo $i > /data/counter.new; mv /data/counter.new /data/counter; sleep 0.05; done");
+                server + ballast + "i=0; while true; do i=$((i+1)); echo $i > /data/counter.new; mv /data/counter.new /data/counter; sleep 0.05; done");
             config["root"]!["readonly"] = false;
         });
         return bundle;

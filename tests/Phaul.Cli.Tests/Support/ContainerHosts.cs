@@ -61,9 +61,12 @@ internal sealed class ContainerHosts : IAsyncDisposable
                                    ["--containers", Destination.BundlesDirectory, "--runtime-root", Destination.RootPath,
                                     "--cgroup-parent", Destination.CgroupParent, .. more]);
 
-    /// <summary>Starts <c>phaul migrate --container</c> of the container on the source host.</summary>
+    /// <summary>
+    /// Starts <c>phaul migrate --container</c> of the container on the source host, its work directories under
+    /// <see cref="Dir"/> (a failed migration keeps its own, with CRIU's log).
+    /// </summary>
     public PhaulProcess StartMigrate(string key, params string[] more) =>
-        PhaulProcess.Start(Hosts.Source, ["migrate", "--container", Id, "--runtime-root", Source.RootPath,
+        PhaulProcess.Start(Hosts.Source, ["migrate", "--container", Id, "--runtime-root", Source.RootPath, "--wdir", Dir.File("wdir"),
                                           "--to", $"{Hosts.DestinationAddress}:{TwoHostCli.Port}", "--key-file", key, .. more]);
 
     public async ValueTask DisposeAsync()

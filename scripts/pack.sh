@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs the NuGet packages into artifacts/: Phaul.Core (the library), Phaul.FileSystem (file-system migration, a
-# package of its own) and Phaul.Cli (the `phaul` .NET tool).
+# package of its own), Phaul.Containers (runc container migration, one too) and Phaul.Cli (the `phaul` .NET tool).
 # With --check, also installs the tool into a temporary tool path and runs `phaul check` through it,
 # as a user who installed the package would.
 set -euo pipefail
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 rm -rf artifacts
-for project in src/Phaul.Core src/Phaul.FileSystem src/Phaul.Cli; do
+for project in src/Phaul.Core src/Phaul.FileSystem src/Phaul.Containers src/Phaul.Cli; do
     dotnet pack "$project" -c Release -o artifacts -v quiet -nologo
 done
 echo "pack: $(cd artifacts && echo *.nupkg *.snupkg)"

@@ -20,6 +20,8 @@ cleanup() {
         for id in $(runc --root "$root" list -q 2>/dev/null); do runc --root "$root" delete --force "$id" >/dev/null 2>&1 || true; done
     done
     rm -rf "$scratch"
+    # runc removes each container's cgroups; the parents this script named stay unless removed.
+    rmdir /sys/fs/cgroup/*/phaul-bench-src /sys/fs/cgroup/*/phaul-bench-dst 2>/dev/null || true
 }
 trap cleanup EXIT
 

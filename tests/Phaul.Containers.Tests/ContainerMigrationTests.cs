@@ -136,6 +136,72 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_source_without_the_key_reaches_nothing_and_the_container_is_untouched()
+    {
+        // Peer handled: someone who does not hold the key connects to the destination; the extension is behind the proof.
+        await StartAsync();
+        await using var listener = StartListener();
+
+        var refused = await Assert.ThrowsAsync<TransportException>(
+            () => MigrationConnection.ConnectAsync(listener.LocalEndPoint, PreSharedKey.Generate(), cancellationToken: Ct));
+
+        Assert.Equal(TransportPhase.Authentication, refused.Phase);
+        Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+        Assert.False(Directory.Exists(Path.Combine(_destination.BundlesDirectory, _id)), "a bundle was made");
+    }
+
+    [Fact]
+    public async Task A_destination_whose_disk_fills_while_the_images_arrive_fails_and_the_container_resumes_here()
+    {
+        // Failure handled: the destination's bundles directory has no room for the images (a 512 KiB tmpfs, a 2 MiB container).
+        await StartAsync(ballastMiB: 2);
+        var small = _destination.CreateDirectory("small-disk");
+        await RunAsync("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", small);
+        try
+        {
+            await using (var listener = StartListener(bundlesDirectory: small))
+            {
+                var failure = await Assert.ThrowsAsync<ContainerMigrationException>(() => MigrateAsync(listener));
+
+                Assert.Contains($"sending container '{_id}''s images failed", failure.Message, StringComparison.Ordinal);
+                Assert.Contains("No space left on device", failure.Message, StringComparison.Ordinal);
+                Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+                await _source.WaitForCounterAboveAsync(_id, _source.ReadCounter(_id) + 2);
+                await Poll.UntilAsync(() => Directory.Exists(Path.Combine(small, _id)) ? null : "removed",
+                                      TimeSpan.FromSeconds(30), "the destination's session end to remove the bundle", cancellationToken: Ct);
+            }
+        }
+        finally
+        {
+            await RunAsync("umount", small);
+        }
+    }
+
+    [Fact]
+    public async Task Cancelling_while_the_container_is_checkpointed_resumes_it_here()
+    {
+        // Failure handled: Ctrl-C (the token) while runc's checkpoint runs, the container paused by then.
+        await StartAsync();
+        var slowRunc = Path.Combine(_source.CreateDirectory("bin"), "runc");
+        await File.WriteAllTextAsync(slowRunc,
+            $"#!/bin/sh\nfor a; do [ \"$a\" = checkpoint ] && exec sleep 600; done\nexec {RuncTestEnvironment.Runc} \"$@\"\n", Ct);
+        File.SetUnixFileMode(slowRunc, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var runtime = new RuncRuntime(new RuncRuntimeOptions { Binary = slowRunc, Root = _source.RootPath, CriuPath = RuncTestEnvironment.Criu });
+        await using var listener = StartListener();
+        await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, _key, cancellationToken: Ct);
+        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        var migration = new ContainerMigration(connection, runtime, _source.CreateDirectory("work")).MigrateAsync(_id, interrupt.Token);
+        await Poll.UntilAsync(() => _source.Runtime.GetStateAsync(_id, Ct).Result?.Status == ContainerStatus.Paused ? "paused" : null,
+                              TimeSpan.FromSeconds(30), "the container to be paused for its checkpoint", cancellationToken: Ct);
+        await interrupt.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => migration);
+        Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+        await _source.WaitForCounterAboveAsync(_id, _source.ReadCounter(_id) + 2);
+    }
+
+    [Fact]
     public async Task A_restore_that_fails_at_the_destination_resumes_the_container_here_and_the_destination_removes_its_bundle()
     {
         await StartAsync();
@@ -181,7 +247,7 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         await _source.WaitForCounterAboveAsync(_id, 2);
     }
 
-    private MigrationListener StartListener(RuncRuntimeOptions? runtime = null) =>
+    private MigrationListener StartListener(RuncRuntimeOptions? runtime = null, string? bundlesDirectory = null) =>
         MigrationListener.Start(new MigrationListenerOptions
         {
             EndPoint = new IPEndPoint(IPAddress.Loopback, 0),
@@ -190,9 +256,16 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         }.WithContainers(new ContainerDestinationOptions
         {
             Runtime = runtime ?? new RuncRuntimeOptions { Root = _destination.RootPath, CriuPath = RuncTestEnvironment.Criu },
-            BundlesDirectory = _destination.BundlesDirectory,
+            BundlesDirectory = bundlesDirectory ?? _destination.BundlesDirectory,
             CgroupParent = _destination.CgroupParent,
         }));
+
+    private static async Task RunAsync(string program, params string[] arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(program, arguments);
+        await process.WaitForExitAsync(Ct);
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)} exited {process.ExitCode}");
+    }
 
     private Task<ContainerMigrationReport> MigrateAsync(MigrationListener listener, TimeSpan? replyTimeout = null,
                                                         ContainerMigrationOptions? options = null) =>

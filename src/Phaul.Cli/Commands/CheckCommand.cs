@@ -59,13 +59,9 @@ internal static class CheckCommand
         }
         report.Recommend(runc is not null, $"{runc}: container migration (--container, serve --containers) available",
                          $"no usable runc ({failure}): no container migration from or to this host; fix: apt-get install runc");
-        foreach (var other in OtherRuntimes.Where(name => FindOnPath(name) is not null))
-            report.Recommend(false, "", $"{other} found at {FindOnPath(other)}: Phaul migrates containers through runc only; move {other}'s containers with its own checkpoint and restore");
+        foreach (var (other, path) in OtherRuntimes.Select(name => (name, RsyncProgram.Find(name))).Where(found => found.Item2 is not null))
+            report.Recommend(false, "", $"{other} found at {path}: Phaul migrates containers through runc only; move {other}'s containers with its own checkpoint and restore");
     }
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-                                                           .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
 
     private static async Task CheckCriuAsync(string? criuPath, CheckReport report, CancellationToken cancellationToken)
     {

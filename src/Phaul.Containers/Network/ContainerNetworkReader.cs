@@ -38,22 +38,6 @@ internal static class ContainerNetworkReader
         return (new ContainerWire.Network(interfaces, gatewayRoutes), peers);
     }
 
-    /// <summary>Takes the host's ends of the container's veth pairs down or up: down, nothing reaches its sockets.</summary>
-    /// <exception cref="ContainerRuntimeException">ip failed.</exception>
-    public static async Task SetHostPeersAsync(IReadOnlyList<string> peers, bool up, CancellationToken cancellationToken)
-    {
-        foreach (var peer in peers)
-            await RunAsync("ip", ["link", "set", "dev", peer, up ? "up" : "down"], cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Deletes the host's ends of the container's veth pairs, and with them the pairs.</summary>
-    /// <exception cref="ContainerRuntimeException">ip failed.</exception>
-    public static async Task DeleteHostPeersAsync(IReadOnlyList<string> peers, CancellationToken cancellationToken)
-    {
-        foreach (var peer in peers)
-            await RunAsync("ip", ["link", "delete", "dev", peer], cancellationToken).ConfigureAwait(false);
-    }
-
     // Link-local addresses come back by themselves; the rest are the container's identity.
     private static List<string> Addresses(JsonElement link) =>
         !link.TryGetProperty("addr_info", out var infos) ? [] :
@@ -81,7 +65,9 @@ internal static class ContainerNetworkReader
         }
     }
 
-    private static async Task<IReadOnlyList<string>> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    /// <summary>Runs an iproute2 or util-linux program and returns its output.</summary>
+    /// <exception cref="ContainerRuntimeException">It is missing or failed.</exception>
+    internal static async Task<IReadOnlyList<string>> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var path = ExternalCommand.Resolve(program)
             ?? throw new ContainerRuntimeException($"{program} not found on PATH: a container's network is read and set up with iproute2 and util-linux");

@@ -1,3 +1,5 @@
+using Phaul.FileSystem;
+
 namespace Phaul.Containers;
 
 /// <summary>One run of a program (runc, ip, nsenter): started, waited for within a timeout, its output read back.</summary>
@@ -34,14 +36,7 @@ internal static class ExternalCommand
         return new Outcome(succeeded, status.Exited ? status.ExitCode : null, status.ToString(), process.OutputTail(MaxOutputLines));
     }
 
-    /// <summary>Finds <paramref name="binary"/> on PATH unless it is a path already; null when it is nowhere.</summary>
-    public static string? Resolve(string binary)
-    {
-        if (binary.Contains('/', StringComparison.Ordinal))
-            return File.Exists(binary) ? Path.GetFullPath(binary) : null;
-        return (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, binary))
-            .FirstOrDefault(File.Exists);
-    }
+    /// <summary>Finds <paramref name="binary"/> on PATH unless it is a path already; null when it is no executable file.</summary>
+    // Phaul.FileSystem's lookup is a general one despite its name: a path as given, or a name on PATH, executable.
+    public static string? Resolve(string binary) => RsyncProgram.Find(binary);
 }

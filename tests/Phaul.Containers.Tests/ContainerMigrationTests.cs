@@ -238,6 +238,80 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         Assert.Equal(ContainerStatus.Paused, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
     }
 
+    [Fact]
+    public async Task By_post_copy_the_container_runs_at_the_destination_before_its_memory_crossed_and_counts_on_with_all_of_it()
+    {
+        await StartAsync(ballastMiB: 16);
+        await using var listener = StartListener();
+        var ended = new TaskCompletionSource<MigrationSessionEndedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        listener.SessionEnded += (_, session) => ended.TrySetResult(session);
+        var before = _source.ReadCounter(_id);
+
+        var report = await MigrateAsync(listener, options: new ContainerMigrationOptions { Strategy = MigrationStrategy.PostCopy });
+
+        Assert.Equal(MigrationStrategy.PostCopy, report.Strategy);
+        // The images held everything but the memory: the shell's 16 MiB variable followed through CRIU's lazy pages.
+        Assert.True(report.ImageBytes < 4 * 1024 * 1024, $"{report.ImageBytes} bytes of images");
+        Assert.Null(await _source.Runtime.GetStateAsync(_id, Ct));
+        var there = await _destination.Runtime.GetStateAsync(_id, Ct);
+        Assert.Equal((ContainerStatus.Running, report.DestinationPid), (there?.Status, there?.Pid));
+        // The shell's counter is in its memory: it goes on from where it was, not from 1.
+        var after = await _source.WaitForCounterAboveAsync(_id, _source.ReadCounter(_id) + 2);
+        Assert.True(after > before, $"counter {after} after the move, {before} before");
+        Assert.InRange(report.Frozen, report.Checkpoint + report.Transfer, report.Total);
+        Assert.True(report.MemoryFollowed > TimeSpan.Zero, $"memory followed in {report.MemoryFollowed}");
+        var session = await ended.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal((report.DestinationPid, null), (session.RestoredPid, session.Error));
+        Assert.False(Directory.Exists(Path.Combine(report.DestinationBundle, "checkpoint")), "the images were kept");
+        await _destination.Runtime.DeleteAsync(_id, force: true, Ct);
+    }
+
+    [Fact]
+    public async Task By_post_copy_a_destination_whose_lazy_pages_daemon_cannot_start_fails_and_the_container_resumes_here_whole()
+    {
+        // Failure handled: the destination's CRIU is missing, so its lazy-pages daemon never listens and runc never
+        // restores; meanwhile the source's CRIU serves the paused container's memory, and must let it go intact.
+        await StartAsync(ballastMiB: 4);
+        await using var listener = StartListener(new RuncRuntimeOptions { Root = _destination.RootPath, CriuPath = "/nonexistent/criu" });
+
+        var failure = await Assert.ThrowsAsync<ContainerMigrationException>(
+            () => MigrateAsync(listener, options: new ContainerMigrationOptions { Strategy = MigrationStrategy.PostCopy }));
+
+        Assert.Contains("lazy-pages daemon did not start", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("It runs on here.", failure.Message, StringComparison.Ordinal);
+        Assert.False(failure.HandOverInDoubt);
+        Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+        var before = _source.ReadCounter(_id);
+        Assert.True(await _source.WaitForCounterAboveAsync(_id, before + 2) > before);
+        Assert.Null(await _destination.Runtime.GetStateAsync(_id, Ct));
+    }
+
+    [Fact]
+    public async Task By_post_copy_a_link_broken_while_the_memory_follows_kills_the_incomplete_copy_there_and_keeps_this_one_paused()
+    {
+        // Failure handled: the container already runs at the destination when bytes are changed on the path (8 MiB into
+        // the connection: past the images, inside its 64 MiB of memory): its pages cannot all arrive. A copy reading zeros
+        // where pages are missing must not run: the destination kills it. Here the source cannot learn the outcome, so
+        // its copy stays paused (in doubt) rather than run a second time.
+        await StartAsync(ballastMiB: 64);
+        await using var listener = StartListener();
+        await using var relay = TamperingRelay.Start(listener.LocalEndPoint, connection: 0, toDestination: true, offset: 8 * 1024 * 1024);
+
+        var failure = await Assert.ThrowsAsync<ContainerMigrationException>(
+            () => MigrateAsync(relay.EndPoint, options: new ContainerMigrationOptions { Strategy = MigrationStrategy.PostCopy }));
+
+        Assert.True(failure.HandOverInDoubt, failure.Message);
+        Assert.Equal(ContainerStatus.Paused, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (await _destination.Runtime.GetStateAsync(_id, Ct) is { } left)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the destination still has its copy with missing pages: {left.Status}, pid {left.Pid}");
+            await Task.Delay(50, Ct);
+        }
+        await Poll.UntilAsync(() => Directory.Exists(Path.Combine(_destination.BundlesDirectory, _id)) ? null : "removed",
+                              TimeSpan.FromSeconds(30), "the destination's session end to remove the bundle", cancellationToken: Ct);
+    }
+
     // The bundle as a test made it, or a plain counting one.
     private async Task StartAsync(int ballastMiB = 0)
     {

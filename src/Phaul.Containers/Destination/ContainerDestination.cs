@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
@@ -10,7 +11,7 @@ namespace Phaul.Containers;
 /// receives the checkpoint's images, and restores the container with runc. A container it restored stays, whatever
 /// happens to the session afterwards: from then on the source keeps its copy paused until it knows the outcome.
 /// </summary>
-internal sealed class ContainerDestination(ContainerDestinationOptions options, ContainerClaims claims, ILogger logger) : IDestinationExtension
+internal sealed partial class ContainerDestination(ContainerDestinationOptions options, ContainerClaims claims, ILogger logger) : IDestinationExtension
 {
     private const string ImagesDirectoryName = "checkpoint";
     private const string RestoreWorkDirectoryName = "restore-work";
@@ -32,11 +33,18 @@ internal sealed class ContainerDestination(ContainerDestinationOptions options, 
             return ContainerWire.Write(await PrepareAsync(prepare, cancellationToken).ConfigureAwait(false));
         if (envelope.Restore is { } restore)
             return ContainerWire.Write(await RestoreAsync(restore, cancellationToken).ConfigureAwait(false));
+        if (envelope.Outcome is { } outcome)
+            return ContainerWire.Write(LazyOutcome(outcome));
         throw new InvalidDataException("a container request that is neither prepare nor restore");
     }
 
     public async Task HandleStreamAsync(ReadOnlyMemory<byte> header, Stream stream, CancellationToken cancellationToken)
     {
+        if (!header.IsEmpty)
+        {
+            await LazyRestoreAsync(ContainerWire.Read<ContainerWire.LazyRestore>(header), stream, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         if (_bundle is null || _imagesReceived || _restored)
             throw new InvalidOperationException(_bundle is null ? "images before the container was prepared" : "a second set of images");
         var images = Directory.CreateDirectory(Path.Combine(_bundle, ImagesDirectoryName)).FullName;
@@ -134,24 +142,43 @@ internal sealed class ContainerDestination(ContainerDestinationOptions options, 
 
     private async Task<ContainerWire.Restored> RestoreAsync(ContainerWire.Restore restore, CancellationToken cancellationToken)
     {
-        if (_bundle is null || restore.Id != _id || !_imagesReceived || _restored)
-            throw new InvalidOperationException($"restore of container '{restore.Id}' before its bundle and images, or twice");
-        var work = Directory.CreateDirectory(Path.Combine(_bundle, RestoreWorkDirectoryName)).FullName;
-        var images = Path.Combine(_bundle, ImagesDirectoryName);
+        var images = CheckRestorable(restore.Id);
+        var work = Directory.CreateDirectory(Path.Combine(_bundle!, RestoreWorkDirectoryName)).FullName;
+        var restored = await RestoreFromAsync(restore.Id, images, work, lazyPages: false, Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false);
+        if (_restored)
+            RemoveImages(images);
+        return restored;
+    }
+
+    /// <returns>The images directory of container <paramref name="id"/>, which this session can restore now.</returns>
+    private string CheckRestorable(string id)
+    {
+        if (_bundle is null || id != _id || !_imagesReceived || _restored || _lazyRestoreStarted)
+            throw new InvalidOperationException($"restore of container '{id}' before its bundle and images, or twice");
+        return Path.Combine(_bundle, ImagesDirectoryName);
+    }
+
+    /// <summary>
+    /// Restores the container with runc; a restore that fails is cleaned up, or else counts as in doubt. The time it took
+    /// counts from <paramref name="started"/>.
+    /// </summary>
+    private async Task<ContainerWire.Restored> RestoreFromAsync(string id, string images, string work, bool lazyPages, long started,
+                                                                CancellationToken cancellationToken)
+    {
         try
         {
-            var state = await _runtime.RestoreAsync(restore.Id, _bundle, images, work, tcpEstablished: true, cancellationToken).ConfigureAwait(false);
+            var state = await _runtime.RestoreAsync(id, _bundle!, images, work, tcpEstablished: true, lazyPages, cancellationToken).ConfigureAwait(false);
             _restored = true;
             RestoredPid = state.Pid;
-            logger.ContainerRestored(restore.Id, state.Pid);
-            RemoveImages(images);
+            var took = Stopwatch.GetElapsedTime(started);
+            logger.ContainerRestored(id, state.Pid);
             if (_network is { } network)
                 await AddressAnnouncement.SendAsync(state.Pid, BridgeAttachment.Ipv4Addresses(network), logger).ConfigureAwait(false);
-            return new ContainerWire.Restored(state.Status == ContainerStatus.Running, state.Pid, InDoubt: false, "");
+            return new ContainerWire.Restored(state.Status == ContainerStatus.Running, state.Pid, InDoubt: false, "", RestoreSeconds: took.TotalSeconds);
         }
         catch (ContainerRuntimeException e)
         {
-            var inDoubt = !await CleanUpFailedRestoreAsync(restore.Id).ConfigureAwait(false);
+            var inDoubt = !await CleanUpFailedRestoreAsync(id).ConfigureAwait(false);
             _restored = inDoubt; // What may run here keeps its bundle.
             return new ContainerWire.Restored(false, 0, inDoubt, e.Message);
         }

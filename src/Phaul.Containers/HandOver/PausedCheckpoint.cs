@@ -19,10 +19,12 @@ public sealed class PausedCheckpoint
     private readonly ILogger _logger;
     private int _decided;
 
-    private PausedCheckpoint(RuncRuntime runtime, ContainerState state, string imagePath, NetworkLock? network, ILogger logger)
+    private PausedCheckpoint(RuncRuntime runtime, ContainerState state, string imagePath, NetworkLock? network, ILogger logger,
+                             LazyPageServer? pages = null)
     {
         _runtime = runtime;
         _network = network;
+        Pages = pages;
         Container = state;
         ImagePath = imagePath;
         _logger = logger;
@@ -33,6 +35,9 @@ public sealed class PausedCheckpoint
 
     /// <summary>The directory holding the checkpoint's images.</summary>
     public string ImagePath { get; }
+
+    /// <summary>For post-copy, CRIU serving the container's memory from here until the destination has all of it.</summary>
+    internal LazyPageServer? Pages { get; }
 
     /// <summary>The host's ends of the container's veth pairs, down while the hand-over is undecided.</summary>
     internal IReadOnlyList<string> DownHostPeers => _network?.HostPeers ?? [];
@@ -62,6 +67,32 @@ public sealed class PausedCheckpoint
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(checkpoint);
         logger ??= NullLogger.Instance;
+        return await PauseAndCheckpointAsync(runtime, id, checkpoint.ImagePath, network, logger, async () =>
+        {
+            await runtime.CheckpointAsync(id, checkpoint with { LeaveRunning = true }, cancellationToken).ConfigureAwait(false);
+            var after = await runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false);
+            if (after?.Status != ContainerStatus.Paused)
+                throw new ContainerRuntimeException(
+                    $"container '{id}' is {after?.Status.ToString().ToLowerInvariant() ?? "gone"} after its checkpoint, not paused: its images are not its last state");
+            return null;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// As <see cref="CreateAsync(RuncRuntime, string, RuncCheckpointOptions, NetworkLock?, ILogger?, CancellationToken)"/>, for
+    /// post-copy: the images hold no memory; CRIU serves it from the paused container (<see cref="Pages"/>) until the
+    /// destination's daemon has it all. A decision first ends that serving.
+    /// </summary>
+    internal static Task<PausedCheckpoint> CreateLazyAsync(RuncRuntime runtime, string id, RuncCheckpointOptions checkpoint, NetworkLock? network,
+                                                           ILogger logger, CancellationToken cancellationToken) =>
+        PauseAndCheckpointAsync(runtime, id, checkpoint.ImagePath, network, logger,
+                                async () => await LazyPageServer.StartAsync(runtime, id, checkpoint with { LeaveRunning = true }, cancellationToken)
+                                                                .ConfigureAwait(false),
+                                cancellationToken);
+
+    private static async Task<PausedCheckpoint> PauseAndCheckpointAsync(RuncRuntime runtime, string id, string imagePath, NetworkLock? network, ILogger logger,
+                                                                        Func<Task<LazyPageServer?>> checkpoint, CancellationToken cancellationToken)
+    {
         var state = await runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false)
             ?? throw new ContainerRuntimeException($"there is no container '{id}'" + (runtime.Root is { } root ? $" in runc root {root}" : ""));
         if (state.Status != ContainerStatus.Running)
@@ -69,22 +100,19 @@ public sealed class PausedCheckpoint
 
         var started = Stopwatch.GetTimestamp();
         await runtime.PauseAsync(id, cancellationToken).ConfigureAwait(false);
+        LazyPageServer? pages;
         try
         {
             await (network?.LockAsync(cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
-            await runtime.CheckpointAsync(id, checkpoint with { LeaveRunning = true }, cancellationToken).ConfigureAwait(false);
-            var after = await runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false);
-            if (after?.Status != ContainerStatus.Paused)
-                throw new ContainerRuntimeException(
-                    $"container '{id}' is {after?.Status.ToString().ToLowerInvariant() ?? "gone"} after its checkpoint, not paused: its images are not its last state");
+            pages = await checkpoint().ConfigureAwait(false);
         }
         catch (Exception e)
         {
             throw await ResumeAfterFailureAsync(runtime, id, network, e, logger).ConfigureAwait(false);
         }
         var elapsed = Stopwatch.GetElapsedTime(started);
-        logger.ContainerCheckpointed(id, checkpoint.ImagePath, elapsed);
-        return new PausedCheckpoint(runtime, state, checkpoint.ImagePath, network, logger);
+        logger.ContainerCheckpointed(id, imagePath, elapsed);
+        return new PausedCheckpoint(runtime, state, imagePath, network, logger, pages);
     }
 
     /// <summary>The destination runs the container: kills and deletes the paused one here.</summary>
@@ -93,6 +121,7 @@ public sealed class PausedCheckpoint
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
         Decide();
+        await EndServingAsync().ConfigureAwait(false);
         await _runtime.DeleteAsync(Container.Id, force: true, cancellationToken).ConfigureAwait(false);
         _logger.SourceContainerDeleted(Container.Id);
         try
@@ -111,9 +140,21 @@ public sealed class PausedCheckpoint
     public async Task AbandonAsync(CancellationToken cancellationToken = default)
     {
         Decide();
+        await EndServingAsync().ConfigureAwait(false);
         await _runtime.ResumeAsync(Container.Id, cancellationToken).ConfigureAwait(false);
         await (_network?.UnlockAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         _logger.SourceContainerResumed(Container.Id);
+    }
+
+    // CRIU holds the container's processes while it serves their memory: neither runc's delete nor its resume may come first.
+    private async Task EndServingAsync()
+    {
+        if (Pages is null)
+            return;
+        var failure = await Pages.StopAsync().ConfigureAwait(false);
+        Pages.Dispose();
+        if (failure is not null)
+            _logger.LazyServingEnded(Container.Id, failure);
     }
 
     private void Decide()

@@ -46,4 +46,16 @@ internal static partial class ContainerLog
 
     [LoggerMessage(EventId = 6006, Level = LogLevel.Warning, Message = "Container {Id}: ending the copy of its root file system failed")]
     public static partial void RootFileSystemCopyNotCompleted(this ILogger logger, string id, Exception exception);
+
+    [LoggerMessage(EventId = 6017, Level = LogLevel.Information, Message = "Container {Id}: all of its memory arrived ({Pages} pages fetched after the restore)")]
+    public static partial void ContainerMemoryArrived(this ILogger logger, string id, ulong pages);
+
+    [LoggerMessage(EventId = 6018, Level = LogLevel.Error, Message = "Container {Id}: it ran here, then its memory could not all arrive; killed: {Killed}")]
+    public static partial void ContainerMemoryLost(this ILogger logger, string id, bool killed, Exception exception);
+
+    [LoggerMessage(EventId = 6019, Level = LogLevel.Information, Message = "Container {Id}: CRIU's serving of its memory ended early")]
+    public static partial void LazyServingEnded(this ILogger logger, string id, Exception exception);
+
+    [LoggerMessage(EventId = 6007, Level = LogLevel.Error, Message = "Container {Id}: it was lost, and its stale paused copy here could not be deleted")]
+    public static partial void StaleCopyNotDeleted(this ILogger logger, string id, Exception exception);
 }

@@ -10,7 +10,8 @@ namespace Phaul.Containers;
 
 /// <summary>
 /// Moves a running runc container to a destination whose listener has the container extension
-/// (<see cref="ContainerTransport.WithContainers"/>), by stop-and-copy: the destination makes its bundle; the container is
+/// (<see cref="ContainerTransport.WithContainers"/>), by stop-and-copy (or post-copy: <see cref="ContainerMigrationOptions.Strategy"/>,
+/// where the memory follows after the restore): the destination makes its bundle; the container is
 /// paused and checkpointed, staying paused here; its images cross the session's authenticated connection; the
 /// destination restores it with runc; only then is it deleted here. Any failure before the destination's answer resumes
 /// it here; without an answer it stays paused here (<see cref="ContainerMigrationException.HandOverInDoubt"/>). So it never
@@ -23,7 +24,7 @@ namespace Phaul.Containers;
 /// var report = await migration.MigrateAsync("web");
 /// </code>
 /// </example>
-public sealed class ContainerMigration
+public sealed partial class ContainerMigration
 {
     private readonly MigrationConnection _connection;
     private readonly RuncRuntime _runtime;
@@ -49,6 +50,9 @@ public sealed class ContainerMigration
         _runtime = runtime;
         _workDirectory = workDirectory;
         _options = options ?? ContainerMigrationOptions.Default;
+        if (_options.Strategy is not (MigrationStrategy.StopAndCopy or MigrationStrategy.PostCopy))
+            throw new ArgumentException(
+                $"containers migrate by stop-and-copy or post-copy; {_options.Strategy} is not supported for them", nameof(options));
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<ContainerMigration>();
     }
@@ -61,9 +65,16 @@ public sealed class ContainerMigration
     /// </param>
     /// <exception cref="ContainerRuntimeException">No such container, it is not running, or its checkpoint failed: it runs here as before.</exception>
     /// <exception cref="ContainerMigrationException">The destination refused or failed; the message says where the container is.</exception>
+    /// <exception cref="StrategyUnavailableException">Post-copy was asked for and this host cannot serve it (the pipe size CRIU needs).</exception>
+    /// <exception cref="ProcessLostException">
+    /// Post-copy only: the container ran on the destination, then its memory could not all follow; it was killed there and
+    /// its stale copy deleted here.
+    /// </exception>
     public async Task<ContainerMigrationReport> MigrateAsync(string id, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();
+        if (_options.Strategy == MigrationStrategy.PostCopy && PipeSizeRequirement.WhyInsufficient() is { } why)
+            throw new StrategyUnavailableException(MigrationStrategy.PostCopy, [why]);
         var state = await _runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false)
             ?? throw new ContainerRuntimeException($"there is no container '{id}'" + (_runtime.Root is { } root ? $" in runc root {root}" : ""));
         var (network, hostPeers) = await ContainerNetworkReader.ReadAsync(state.Pid, cancellationToken).ConfigureAwait(false);
@@ -73,41 +84,57 @@ public sealed class ContainerMigration
         try
         {
             await CopyWhileRunningAsync(files, id, cancellationToken).ConfigureAwait(false);
-            var images = Directory.CreateDirectory(Path.Combine(_workDirectory, "images")).FullName;
-            var checkpointWork = Directory.CreateDirectory(Path.Combine(_workDirectory, "checkpoint-work")).FullName;
-            var paused = Stopwatch.GetTimestamp();
-            var checkpoint = await PausedCheckpoint.CreateAsync(_runtime, id,
-                                                                new RuncCheckpointOptions { ImagePath = images, WorkPath = checkpointWork, TcpEstablished = true },
-                                                                new NetworkLock(hostPeers), _logger, cancellationToken).ConfigureAwait(false);
-            var checkpointed = Stopwatch.GetTimestamp();
-            await CopyWhilePausedAsync(files, checkpoint, cancellationToken).ConfigureAwait(false);
-            var synced = Stopwatch.GetTimestamp();
-            var sent = await SendImagesAsync(checkpoint, cancellationToken).ConfigureAwait(false);
-            var transferred = Stopwatch.GetTimestamp();
-            var restored = await RestoreAsync(checkpoint).ConfigureAwait(false);
-            var answered = Stopwatch.GetTimestamp();
-            migrated = true;
-            await checkpoint.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-
-            return new ContainerMigrationReport
+            var checkpoint = new RuncCheckpointOptions
             {
-                Id = id,
-                DestinationPid = restored.Pid,
-                DestinationBundle = prepared.Bundle,
-                Frozen = Stopwatch.GetElapsedTime(paused, answered),
-                Checkpoint = Stopwatch.GetElapsedTime(paused, checkpointed),
-                RootFileSystemSync = Stopwatch.GetElapsedTime(checkpointed, synced),
-                Transfer = Stopwatch.GetElapsedTime(synced, transferred),
-                Restore = Stopwatch.GetElapsedTime(transferred, answered),
-                ImageFiles = sent.Files,
-                ImageBytes = sent.Bytes,
-                Total = Stopwatch.GetElapsedTime(started),
+                ImagePath = Directory.CreateDirectory(Path.Combine(_workDirectory, "images")).FullName,
+                WorkPath = Directory.CreateDirectory(Path.Combine(_workDirectory, "checkpoint-work")).FullName,
+                TcpEstablished = true,
             };
+            var handOver = new HandOver(id, prepared.Bundle, checkpoint, new NetworkLock(hostPeers), files);
+            var report = _options.Strategy == MigrationStrategy.PostCopy
+                ? await HandOverLazilyAsync(handOver, cancellationToken).ConfigureAwait(false)
+                : await HandOverStoppedAsync(handOver, cancellationToken).ConfigureAwait(false);
+            migrated = true;
+            return report with { Total = Stopwatch.GetElapsedTime(started) };
         }
         finally
         {
             await CompleteCopyAsync(files, id, migrated).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>What both hand-overs work with.</summary>
+    private sealed record HandOver(string Id, string DestinationBundle, RuncCheckpointOptions Checkpoint, NetworkLock Network, SubtreeFileSystem? Files);
+
+    /// <summary>Stop-and-copy: every image, memory included, crosses while the container is paused.</summary>
+    private async Task<ContainerMigrationReport> HandOverStoppedAsync(HandOver handOver, CancellationToken cancellationToken)
+    {
+        var paused = Stopwatch.GetTimestamp();
+        var checkpoint = await PausedCheckpoint.CreateAsync(_runtime, handOver.Id, handOver.Checkpoint, handOver.Network, _logger, cancellationToken)
+                                               .ConfigureAwait(false);
+        var checkpointed = Stopwatch.GetTimestamp();
+        await CopyWhilePausedAsync(handOver.Files, checkpoint, cancellationToken).ConfigureAwait(false);
+        var synced = Stopwatch.GetTimestamp();
+        var sent = await SendImagesAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+        var transferred = Stopwatch.GetTimestamp();
+        var restored = await RestoreAsync(checkpoint).ConfigureAwait(false);
+        var answered = Stopwatch.GetTimestamp();
+        await checkpoint.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        return new ContainerMigrationReport
+        {
+            Id = handOver.Id,
+            Strategy = MigrationStrategy.StopAndCopy,
+            DestinationPid = restored.Pid,
+            DestinationBundle = handOver.DestinationBundle,
+            Frozen = Stopwatch.GetElapsedTime(paused, answered),
+            Checkpoint = Stopwatch.GetElapsedTime(paused, checkpointed),
+            RootFileSystemSync = Stopwatch.GetElapsedTime(checkpointed, synced),
+            Transfer = Stopwatch.GetElapsedTime(synced, transferred),
+            Restore = Stopwatch.GetElapsedTime(transferred, answered),
+            ImageFiles = sent.Files,
+            ImageBytes = sent.Bytes,
+            Total = TimeSpan.Zero,
+        };
     }
 
     // Logged, not thrown: the migration's outcome stands (the destination keeps or removes its copy by the session's end).

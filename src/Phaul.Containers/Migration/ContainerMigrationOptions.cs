@@ -11,6 +11,16 @@ public sealed record ContainerMigrationOptions
     /// </summary>
     public bool CopyRootFileSystem { get; init; }
 
-    /// <summary>The defaults: a shared root file system.</summary>
+    /// <summary>
+    /// How the container's memory moves: <see cref="MigrationStrategy.StopAndCopy"/> (the default: all of it while the
+    /// container is paused) or <see cref="MigrationStrategy.PostCopy"/> (the container is paused only while everything but
+    /// its memory moves; it resumes on the destination and its memory follows from the paused copy here, on demand and in
+    /// the background; should the memory then fail to arrive, the container is lost, see
+    /// <see cref="ProcessLostException"/>). Pre-copy and hybrid are not supported for containers:
+    /// <see cref="ContainerMigration"/> refuses them.
+    /// </summary>
+    public MigrationStrategy Strategy { get; init; } = MigrationStrategy.StopAndCopy;
+
+    /// <summary>The defaults: stop-and-copy, a shared root file system.</summary>
     public static ContainerMigrationOptions Default { get; } = new();
 }

@@ -6,13 +6,19 @@ public sealed record ContainerMigrationReport
     /// <summary>The container's id, the same on both hosts.</summary>
     public required string Id { get; init; }
 
+    /// <summary>How its memory moved: stop-and-copy or post-copy.</summary>
+    public required MigrationStrategy Strategy { get; init; }
+
     /// <summary>The container's init process on the destination.</summary>
     public required int DestinationPid { get; init; }
 
     /// <summary>The container's bundle on the destination.</summary>
     public required string DestinationBundle { get; init; }
 
-    /// <summary>From the pause on the source to the destination's answer that it runs the container: the downtime's upper bound.</summary>
+    /// <summary>
+    /// From the pause on the source to the container running on the destination: the downtime's upper bound (for
+    /// post-copy, up to the destination's restore, as it measured it; the memory follows in <see cref="MemoryFollowed"/>).
+    /// </summary>
     public required TimeSpan Frozen { get; init; }
 
     /// <summary>runc's pause and checkpoint on the source.</summary>
@@ -24,13 +30,16 @@ public sealed record ContainerMigrationReport
     /// <summary>Sending the images to the destination.</summary>
     public required TimeSpan Transfer { get; init; }
 
-    /// <summary>runc's restore on the destination, as the source waited for it.</summary>
+    /// <summary>runc's restore on the destination (for post-copy, with the start of CRIU's lazy-pages daemon before it).</summary>
     public required TimeSpan Restore { get; init; }
+
+    /// <summary>Post-copy: from the container running on the destination until all of its memory had arrived there; zero for stop-and-copy.</summary>
+    public TimeSpan MemoryFollowed { get; init; }
 
     /// <summary>How many image files were sent.</summary>
     public required int ImageFiles { get; init; }
 
-    /// <summary>How many bytes of images were sent.</summary>
+    /// <summary>How many bytes of images were sent (for post-copy, without the memory).</summary>
     public required long ImageBytes { get; init; }
 
     /// <summary>From the start to the source's copy deleted.</summary>

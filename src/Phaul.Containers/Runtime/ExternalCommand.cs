@@ -25,6 +25,12 @@ internal static class ExternalCommand
             process.Kill();
             throw;
         }
+        return OutcomeOf(process, exited, timeout);
+    }
+
+    /// <summary>How <paramref name="process"/> ended, reaping it; killed first when it had not <paramref name="exited"/> within <paramref name="timeout"/>.</summary>
+    public static Outcome OutcomeOf(ChildProcess process, bool exited, TimeSpan timeout)
+    {
         if (!exited)
         {
             process.Kill();

@@ -72,15 +72,22 @@ public sealed partial class RuncRuntime
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         CheckId(id);
+        return RunAsync([.. CheckpointArguments(checkpoint), id], CheckpointWhat(id, checkpoint), DumpLog(checkpoint), cancellationToken);
+    }
+
+    private static List<string> CheckpointArguments(RuncCheckpointOptions checkpoint)
+    {
         List<string> arguments = ["checkpoint", "--image-path", checkpoint.ImagePath, "--work-path", checkpoint.WorkPath];
         if (checkpoint.LeaveRunning)
             arguments.Add("--leave-running");
         if (checkpoint.TcpEstablished)
             arguments.Add("--tcp-established");
-        arguments.Add(id);
-        return RunAsync(arguments, $"checkpointing container '{id}' into {checkpoint.ImagePath}",
-                        Path.Combine(checkpoint.WorkPath, "dump.log"), cancellationToken);
+        return arguments;
     }
+
+    private static string CheckpointWhat(string id, RuncCheckpointOptions checkpoint) => $"checkpointing container '{id}' into {checkpoint.ImagePath}";
+
+    private static string DumpLog(RuncCheckpointOptions checkpoint) => Path.Combine(checkpoint.WorkPath, "dump.log");
 
     /// <summary>
     /// Restores container <paramref name="id"/> from <paramref name="imagePath"/> with the bundle
@@ -93,13 +100,23 @@ public sealed partial class RuncRuntime
     /// <param name="tcpEstablished">Restore established TCP connections (the checkpoint dumped them: <see cref="RuncCheckpointOptions.TcpEstablished"/>).</param>
     /// <param name="cancellationToken">Kills runc.</param>
     /// <exception cref="ContainerRuntimeException">The restore failed; it carries the end of CRIU's restore.log.</exception>
-    public async Task<ContainerState> RestoreAsync(string id, string bundle, string imagePath, string workPath, bool tcpEstablished = false,
-                                                   CancellationToken cancellationToken = default)
+    public Task<ContainerState> RestoreAsync(string id, string bundle, string imagePath, string workPath, bool tcpEstablished = false,
+                                             CancellationToken cancellationToken = default) =>
+        RestoreAsync(id, bundle, imagePath, workPath, tcpEstablished, lazyPages: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RestoreAsync(string, string, string, string, bool, CancellationToken)"/>, with the container's memory
+    /// left to CRIU's lazy-pages daemon (<c>--lazy-pages</c>), which listens in <paramref name="workPath"/>.
+    /// </summary>
+    internal async Task<ContainerState> RestoreAsync(string id, string bundle, string imagePath, string workPath, bool tcpEstablished, bool lazyPages,
+                                                     CancellationToken cancellationToken)
     {
         CheckId(id);
         List<string> arguments = ["restore", "--detach", "--image-path", imagePath, "--work-path", workPath, "--bundle", bundle];
         if (tcpEstablished)
             arguments.Add("--tcp-established");
+        if (lazyPages)
+            arguments.Add("--lazy-pages");
         await RunAsync([.. arguments, id],
                        $"restoring container '{id}' from {imagePath}", Path.Combine(workPath, "restore.log"),
                        cancellationToken).ConfigureAwait(false);
@@ -122,27 +139,31 @@ public sealed partial class RuncRuntime
 
     private async Task<ExternalCommand.Outcome> RunCommandAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var binary = ExternalCommand.Resolve(_options.Binary)
-            ?? throw new ContainerRuntimeException($"the container runtime '{_options.Binary}' was not found"
-                                                   + (_options.Binary.Contains('/', StringComparison.Ordinal) ? "" : " on PATH"));
         var started = Stopwatch.GetTimestamp();
-        var outcome = await ExternalCommand.RunAsync(binary, [.. GlobalArguments(), .. arguments], _options.CommandTimeout,
+        var outcome = await ExternalCommand.RunAsync(ResolveBinary(), [.. GlobalArguments(), .. arguments], _options.CommandTimeout,
                                                  cancellationToken).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(started);
         _logger.RuncCommandEnded(arguments, outcome.Ending, elapsed);
         return outcome;
     }
 
-    private IReadOnlyList<string> Succeeded(ExternalCommand.Outcome outcome, string what, string? criuLog)
+    private string ResolveBinary() =>
+        ExternalCommand.Resolve(_options.Binary)
+        ?? throw new ContainerRuntimeException($"the container runtime '{_options.Binary}' was not found"
+                                               + (_options.Binary.Contains('/', StringComparison.Ordinal) ? "" : " on PATH"));
+
+    private IReadOnlyList<string> Succeeded(ExternalCommand.Outcome outcome, string what, string? criuLog) =>
+        outcome.Succeeded ? outcome.Output : throw Failure(outcome, what, criuLog);
+
+    /// <summary>Why runc failed: the command, the container, runc's own words, the end of CRIU's log.</summary>
+    internal ContainerRuntimeException Failure(ExternalCommand.Outcome outcome, string what, string? criuLog)
     {
-        if (outcome.Succeeded)
-            return outcome.Output;
         var said = outcome.Output.Where(line => line.Trim().Length > 0).TakeLast(ErrorLines).Select(RuncMessage).ToList();
         var tail = criuLog is null ? [] : TextTail.TryRead(criuLog, CriuLogLines);
         var message = $"{_options.Binary} failed {what}{InRoot}: it {outcome.Ending}"
                       + (said.Count > 0 ? ": " + string.Join(" / ", said) : "")
                       + (tail.Count > 0 ? $"; the end of CRIU's log {criuLog}:\n" + string.Join('\n', tail) : "");
-        throw new ContainerRuntimeException(message, outcome.ExitCode, tail);
+        return new ContainerRuntimeException(message, outcome.ExitCode, tail);
     }
 
     private string InRoot => _options.Root is null ? "" : $" (runc root {_options.Root})";

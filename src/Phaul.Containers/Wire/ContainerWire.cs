@@ -40,10 +40,23 @@ internal static class ContainerWire
     /// at the destination, for certain. <see cref="InDoubt"/>: the destination cannot tell (a failed restore it could not
     /// clean up), so the source must not resume it.
     /// </summary>
-    public sealed record Restored(bool Running, int Pid, bool InDoubt, string Error);
+    /// <remarks>
+    /// <see cref="Lost"/>: a post-copy restore ran the container, then its memory could not all arrive, so it was killed
+    /// here (the source's copy is stale). <see cref="RestoreSeconds"/>: from the restore's start to the container running.
+    /// </remarks>
+    public sealed record Restored(bool Running, int Pid, bool InDoubt, string Error, bool Lost = false, double RestoreSeconds = 0);
+
+    /// <summary>
+    /// The header of the stream of a post-copy restore: the destination restores the container from the images it
+    /// streamed, with its memory fetched by CRIU's lazy-pages daemon through this stream from the source's page server.
+    /// </summary>
+    public sealed record LazyRestore(string Id);
+
+    /// <summary>The source asks how the post-copy restore ended, once its stream is over.</summary>
+    public sealed record Outcome(string Id);
 
     /// <summary>What a request is, to tell the requests apart.</summary>
-    public sealed record Envelope(Prepare? Prepare, Restore? Restore);
+    public sealed record Envelope(Prepare? Prepare, Restore? Restore, Outcome? Outcome = null);
 
     public static byte[] Write<T>(T message) => JsonSerializer.SerializeToUtf8Bytes(message, typeof(T), ContainerWireContext.Default);
 
@@ -65,5 +78,6 @@ internal static class ContainerWire
 [JsonSerializable(typeof(ContainerWire.Envelope))]
 [JsonSerializable(typeof(ContainerWire.Prepared))]
 [JsonSerializable(typeof(ContainerWire.Restored))]
+[JsonSerializable(typeof(ContainerWire.LazyRestore))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class ContainerWireContext : JsonSerializerContext;

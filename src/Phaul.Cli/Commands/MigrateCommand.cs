@@ -45,8 +45,9 @@ internal static class MigrateCommand
         };
         var container = new Option<string?>("--container")
         {
-            Description = "Migrate this OCI container instead of a tree, through its runtime's checkpoint and restore, by stop-and-copy; " +
-                          "its root file system must be on storage both hosts share, and the destination runs 'phaul serve --containers'",
+            Description = "Migrate this OCI container instead of a tree, through its runtime's checkpoint and restore, by stop-and-copy " +
+                          "(or --strategy post-copy); its root file system must be on storage both hosts share (or --copy-rootfs), " +
+                          "and the destination runs 'phaul serve --containers'",
             HelpName = "ID",
         };
         var runtime = new Option<string>("--runtime")
@@ -135,14 +136,16 @@ internal static class MigrateCommand
                     result.AddError("--copy-rootfs and --runtime-root apply to --container only.");
                 return;
             }
-            // A container moves by stop-and-copy through runc's own checkpoint: the tree's loop and CRIU options do not reach it.
+            // A container moves through runc's own checkpoint and restore: the tree's loop and CRIU options do not reach it.
             foreach (var option in fileSystem.All.Concat(criuOptions.All).Append(maxIterations).Append(downtimeTarget).Append(noFallback))
             {
                 if (result.GetResult(option) is not null)
-                    result.AddError($"{option.Name} does not apply to --container: a container moves by stop-and-copy through its runtime's checkpoint and restore.");
+                    result.AddError($"{option.Name} does not apply to --container: a container moves through its runtime's checkpoint and restore.");
             }
-            if (result.GetResult(strategy) is not null && result.GetValue(strategy) is not (MigrationStrategy.Auto or MigrationStrategy.StopAndCopy))
-                result.AddError("--container moves by stop-and-copy only: --strategy auto or stop-and-copy.");
+            // The token, not the value: reading a value its parser refused throws (that error is reported already).
+            if (result.GetResult(strategy)?.Tokens is [{ } token] && OptionParsers.StrategyNames.GetValueOrDefault(token.Value)
+                    is MigrationStrategy.PreCopy or MigrationStrategy.Hybrid)
+                result.AddError("--container moves by stop-and-copy or post-copy: --strategy auto (stop-and-copy), stop-and-copy or postcopy.");
         });
         foreach (var option in fileSystem.All.Concat(criuOptions.All))
             command.Options.Add(option);
@@ -216,7 +219,8 @@ internal static class MigrateCommand
         var runtime = new Containers.RuncRuntimeOptions { Root = options.RuntimeRoot, CriuPath = options.CriuPath };
         if (CreateWdir(options.Wdir, $"container-{id}", stderr) is not { } wdir)
             return ExitCode.BadInput;
-        var request = new ContainerMigrationRequest(id, runtime, options.To, key, wdir.Path, options.InsecurePlaintext, options.CopyRootFileSystem);
+        var request = new ContainerMigrationRequest(id, runtime, options.To, key, wdir.Path, options.InsecurePlaintext, options.CopyRootFileSystem,
+                                                    ContainerCliMigration.StrategyFor(options.Strategy));
         using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose));
         Containers.ContainerMigrationReport report;
         try

@@ -14,8 +14,10 @@ namespace Phaul.Cli.Migration;
 /// <param name="Wdir">An empty directory for the checkpoint's images and CRIU's log.</param>
 /// <param name="InsecurePlaintext">Send everything unencrypted; the destination must allow it too.</param>
 /// <param name="CopyRootFileSystem">Copy the root file system to the destination instead of expecting it shared.</param>
+/// <param name="Strategy">Stop-and-copy or post-copy.</param>
 internal sealed record ContainerMigrationRequest(string Id, RuncRuntimeOptions Runtime, EndPoint Destination, PreSharedKey Key, string Wdir,
-                                                 bool InsecurePlaintext, bool CopyRootFileSystem = false);
+                                                 bool InsecurePlaintext, bool CopyRootFileSystem = false,
+                                                 MigrationStrategy Strategy = MigrationStrategy.StopAndCopy);
 
 /// <summary>A container's migration from the command line: the connection, the move, the report.</summary>
 internal static class ContainerCliMigration
@@ -34,7 +36,7 @@ internal static class ContainerCliMigration
         {
             progress.Connected(connection.RemoteEndPoint, connection.SessionId, connection.Encrypted);
             var runtime = new RuncRuntime(request.Runtime, loggerFactory.CreateLogger<RuncRuntime>());
-            var options = new ContainerMigrationOptions { CopyRootFileSystem = request.CopyRootFileSystem };
+            var options = new ContainerMigrationOptions { CopyRootFileSystem = request.CopyRootFileSystem, Strategy = request.Strategy };
             return await new ContainerMigration(connection, runtime, request.Wdir, loggerFactory, options).MigrateAsync(request.Id, cancellationToken)
                                                                                                         .ConfigureAwait(false);
         }
@@ -51,10 +53,15 @@ internal static class ContainerCliMigration
             : $"--container {request.Id}: it is {state.Status.ToString().ToLowerInvariant()}; only a running container can be migrated";
     }
 
+    /// <summary>--strategy for a container: auto keeps to stop-and-copy, which has no window in which the container can be lost.</summary>
+    public static MigrationStrategy StrategyFor(MigrationStrategy asked) =>
+        asked == MigrationStrategy.Auto ? MigrationStrategy.StopAndCopy : asked;
+
     /// <summary>The exit code for a failure: where the container is decides it.</summary>
     public static ExitCode ExitCodeFor(Exception failure) => failure switch
     {
         ContainerMigrationException { HandOverInDoubt: true } => ExitCode.HandOverInDoubt,
+        ProcessLostException => ExitCode.ProcessLost,
         _ => ExitCode.Failed,
     };
 
@@ -62,6 +69,7 @@ internal static class ContainerCliMigration
     public static string? DescribeFailure(Exception failure, string id) => failure switch
     {
         ContainerMigrationException migration => migration.Message,
+        ProcessLostException lost => $"container '{id}': {lost.Message}",
         ContainerRuntimeException runtime => $"--container {id}: {runtime.Message}. It was not migrated; if it ran, it runs on here.",
         TransportException transport => $"{transport.Message}. Container '{id}' was not touched: it keeps running here.",
         _ => null,
@@ -69,11 +77,13 @@ internal static class ContainerCliMigration
 
     public static void WriteReport(TextWriter output, ContainerMigrationReport report, string destination)
     {
-        output.WriteLine($"container    '{report.Id}' moved to {destination}: init pid {report.DestinationPid} there, bundle {report.DestinationBundle}");
-        output.WriteLine($"frozen       {Units.Duration(report.Frozen)} from the pause here to the destination's answer: checkpoint {Units.Duration(report.Checkpoint)}, " +
+        output.WriteLine($"container    '{report.Id}' moved to {destination} by {ReportText.Strategy(report.Strategy)}: init pid {report.DestinationPid} there, bundle {report.DestinationBundle}");
+        output.WriteLine($"frozen       {Units.Duration(report.Frozen)} from the pause here to the container running there: checkpoint {Units.Duration(report.Checkpoint)}, " +
                          (report.RootFileSystemSync > TimeSpan.Zero ? $"root file system synced in {Units.Duration(report.RootFileSystemSync)}, " : "") +
                          $"images {Units.Count(report.ImageFiles)} files, {Units.Bytes(report.ImageBytes)} in {Units.Duration(report.Transfer)}, " +
                          $"restore {Units.Duration(report.Restore)}");
+        if (report.Strategy == MigrationStrategy.PostCopy)
+            output.WriteLine($"memory       followed in {Units.Duration(report.MemoryFollowed)} after the restore, from the paused copy here");
         output.WriteLine($"total        {Units.Duration(report.Total)}; the paused copy here is deleted");
     }
 
@@ -82,11 +92,13 @@ internal static class ContainerCliMigration
         writer.WriteString("container", report.Id);
         writer.WriteNumber("destinationPid", report.DestinationPid);
         writer.WriteString("destinationBundle", report.DestinationBundle);
+        writer.WriteString("strategy", ReportText.Strategy(report.Strategy));
         writer.WriteNumber("frozenMs", report.Frozen.TotalMilliseconds);
         writer.WriteNumber("checkpointMs", report.Checkpoint.TotalMilliseconds);
         writer.WriteNumber("rootFileSystemSyncMs", report.RootFileSystemSync.TotalMilliseconds);
         writer.WriteNumber("transferMs", report.Transfer.TotalMilliseconds);
         writer.WriteNumber("restoreMs", report.Restore.TotalMilliseconds);
+        writer.WriteNumber("memoryFollowedMs", report.MemoryFollowed.TotalMilliseconds);
         writer.WriteNumber("imageFiles", report.ImageFiles);
         writer.WriteNumber("imageBytes", report.ImageBytes);
         writer.WriteNumber("totalMs", report.Total.TotalMilliseconds);

@@ -63,9 +63,11 @@ public sealed partial class ContainerMigration
     /// Abandons the migration until the images have been sent (the container resumes here); once the destination was asked
     /// to restore, the migration waits for its answer (bounded by the connection's reply timeout).
     /// </param>
-    /// <exception cref="ContainerRuntimeException">No such container, it is not running, or its checkpoint failed: it runs here as before.</exception>
+    /// <exception cref="ContainerRuntimeException">
+    /// No such container, it is not running, its checkpoint failed, or post-copy cannot run from this host (the pipe size CRIU's
+    /// page server needs): it runs here as before.
+    /// </exception>
     /// <exception cref="ContainerMigrationException">The destination refused or failed; the message says where the container is.</exception>
-    /// <exception cref="StrategyUnavailableException">Post-copy was asked for and this host cannot serve it (the pipe size CRIU needs).</exception>
     /// <exception cref="ProcessLostException">
     /// Post-copy only: the container ran on the destination, then its memory could not all follow; it was killed there and
     /// its stale copy deleted here.
@@ -74,7 +76,7 @@ public sealed partial class ContainerMigration
     {
         var started = Stopwatch.GetTimestamp();
         if (_options.Strategy == MigrationStrategy.PostCopy && PipeSizeRequirement.WhyInsufficient() is { } why)
-            throw new StrategyUnavailableException(MigrationStrategy.PostCopy, [why]);
+            throw new ContainerRuntimeException($"post-copy cannot run from this host: {why}; nothing was done to container '{id}'");
         var state = await _runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false)
             ?? throw new ContainerRuntimeException($"there is no container '{id}'" + (_runtime.Root is { } root ? $" in runc root {root}" : ""));
         var (network, hostPeers) = await ContainerNetworkReader.ReadAsync(state.Pid, cancellationToken).ConfigureAwait(false);

@@ -29,8 +29,10 @@ public sealed partial class TwoHostContainerNetworkTests : IAsyncLifetime
             await _on.DisposeAsync();
     }
 
-    [Fact]
-    public async Task A_clients_connection_to_the_container_goes_on_after_the_move_to_the_destinations_bridge()
+    [Theory]
+    [InlineData("stop-and-copy", "stop-and-copy")]
+    [InlineData("postcopy", "post-copy")]
+    public async Task A_clients_connection_to_the_container_goes_on_after_the_move_to_the_destinations_bridge(string strategy, string reported)
     {
         var key = TwoHostCli.NewKey(_on.Dir);
         await using var serve = await _on.StartServeAsync(key, "--bridge", ContainerLan.Bridge);
@@ -38,10 +40,11 @@ public sealed partial class TwoHostContainerNetworkTests : IAsyncLifetime
         Assert.Equal(1, await client.AskAsync(Patience, Ct));
         Assert.Equal(2, await client.AskAsync(Patience, Ct));
 
-        await using var migrate = _on.StartMigrate(key);
+        await using var migrate = _on.StartMigrate(key, "--strategy", strategy);
         var exitCode = await migrate.WaitForExitAsync(Patience);
 
         Assert.True(exitCode == 0, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
+        Assert.Contains($" by {reported}: init pid ", migrate.Stdout, StringComparison.Ordinal);
         // The same connection, to the same server process: its count goes on.
         Assert.Equal(3, await client.AskAsync(Patience, Ct));
         Assert.Equal(4, await client.AskAsync(Patience, Ct));

@@ -37,7 +37,7 @@ public sealed class TwoHostContainerTests : IAsyncLifetime
         Assert.True(exitCode == 0, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
         var there = await _on.Destination.Runtime.GetStateAsync(_on.Id, Ct);
         Assert.Equal(ContainerStatus.Running, there?.Status);
-        Assert.Contains($"container    '{_on.Id}' moved to {_on.Hosts.DestinationAddress}:{TwoHostCli.Port}: init pid {there!.Pid} there", migrate.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"container    '{_on.Id}' moved to {_on.Hosts.DestinationAddress}:{TwoHostCli.Port} by stop-and-copy: init pid {there!.Pid} there", migrate.Stdout, StringComparison.Ordinal);
         Assert.Contains($"\"destinationPid\": {there.Pid}", await File.ReadAllTextAsync(_on.Dir.File("report.json"), Ct), StringComparison.Ordinal);
         await serve.WaitForStdoutAsync(line => line.Contains($": restored, root pid {there.Pid};", StringComparison.Ordinal), Patience, "serve to report the restore");
         Assert.Null(await _on.Source.Runtime.GetStateAsync(_on.Id, Ct));
@@ -96,5 +96,9 @@ public sealed class TwoHostContainerTests : IAsyncLifetime
         Assert.Contains($"--container phaul-no-such-container: no such container in --runtime-root {_on.Source.RootPath}", unknown.Stderr, StringComparison.Ordinal);
         Assert.Equal((int)ExitCode.BadInput, await both.WaitForExitAsync(Patience));
         Assert.Contains("Give either --pid or --container.", both.Stderr, StringComparison.Ordinal);
+        await using var preCopy = PhaulProcess.Start(_on.Hosts.Source, ["migrate", "--container", _on.Id, "--strategy", "precopy",
+                                                                     "--to", $"{_on.Hosts.DestinationAddress}:{TwoHostCli.Port}", "--key-file", key]);
+        Assert.Equal((int)ExitCode.BadInput, await preCopy.WaitForExitAsync(Patience));
+        Assert.Contains("--container moves by stop-and-copy or post-copy", preCopy.Stderr, StringComparison.Ordinal);
     }
 }

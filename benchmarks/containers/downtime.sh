@@ -4,8 +4,9 @@
 # `phaul serve --containers` on loopback (TLS), next to the same container moved by hand: `runc checkpoint`,
 # a copy of the images, `runc restore`; and by hand in the order a migration tool must keep (pause, checkpoint
 # --leave-running, copy, restore, then delete the source's copy). The downtime is the workload's largest wall-clock gap between two
-# turns of its loop (about one per millisecond). Prints each run and the medians.
-# Usage (as root, after scripts/install-criu.sh): benchmarks/containers/downtime.sh [MIB] [RUNS]
+# turns of its loop (about one per millisecond). Post-copy both ways too: phaul --strategy postcopy, and runc --lazy-pages
+# with CRIU's lazy-pages daemon by hand. Prints each run (with the workload's count of words it found changed) and the medians.
+# Usage (as root, after scripts/install-criu.sh): [METHODS="phaul-postcopy lazy ..."] benchmarks/containers/downtime.sh [MIB] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MIB=${1:-256}
@@ -66,69 +67,86 @@ mkdir -p "$scratch/bundles-dst"
 serve_pid=$!
 for _ in $(seq 300); do grep -q "listening on" "$scratch/serve.log" && break; sleep 0.1; done
 
-phaul_gaps=() hand_gaps=() kept_gaps=()
+# Each move_* takes the source bundle and the id of a running container and leaves it running in root-dst.
+move_phaul() { # $3: --strategy
+    "${phaul[@]}" migrate --container "$2" --strategy "$3" --runtime-root "$scratch/root-src" --to 127.0.0.1:7499 --key-file "$scratch/key" \
+        >"$scratch/migrate-$2.log" 2>&1
+    grep -E '^(frozen|memory)' "$scratch/migrate-$2.log" | tr -s ' \n' ' '
+}
+to_destination_cgroup() { sed -i 's#/phaul-bench-src/#/phaul-bench-dst/#' "$1/config.json"; }
+restore_by_hand() { # $1 bundle, $2 id, $3 images, more: runc restore options
+    local b=$1 id=$2 images=$3; shift 3
+    runc --root "$scratch/root-dst" --criu "$CRIU" restore --detach --image-path "$images" --work-path "$images" "$@" --bundle "$b" "$id" </dev/null >/dev/null 2>&1
+}
+move_hand() { # runc checkpoint (kills the source's copy), cp, runc restore
+    local d=$scratch/hand-$2
+    mkdir -p "$d/"{images,copy,work}
+    runc --root "$scratch/root-src" --criu "$CRIU" checkpoint --image-path "$d/images" --work-path "$d/work" "$2"
+    cp -r "$d/images/." "$d/copy/"
+    to_destination_cgroup "$1"
+    restore_by_hand "$1" "$2" "$d/copy"
+}
+move_kept() { # the order a migration tool must keep: the source's copy stays (paused) until the restore succeeded
+    local d=$scratch/kept-$2
+    mkdir -p "$d/"{images,copy,work}
+    runc --root "$scratch/root-src" pause "$2"
+    runc --root "$scratch/root-src" --criu "$CRIU" checkpoint --leave-running --image-path "$d/images" --work-path "$d/work" "$2"
+    cp -r "$d/images/." "$d/copy/"
+    to_destination_cgroup "$1"
+    restore_by_hand "$1" "$2" "$d/copy"
+    runc --root "$scratch/root-src" delete --force "$2"
+}
+move_lazy() { # post-copy by hand, in the same safe order: lazy checkpoint, cp, lazy-pages daemon, lazy restore, delete once served
+    local d=$scratch/lazy-$2 port=$((7500 + RANDOM % 400))
+    mkdir -p "$d/"{images,copy,work}
+    runc --root "$scratch/root-src" pause "$2"
+    runc --root "$scratch/root-src" --criu "$CRIU" checkpoint --leave-running --lazy-pages --page-server "127.0.0.1:$port" \
+        --status-fd 3 --image-path "$d/images" --work-path "$d/work" "$2" 3>"$d/ready" &
+    local checkpoint=$!
+    until [[ -s $d/ready ]]; do kill -0 "$checkpoint" || { echo "runc checkpoint --lazy-pages failed" >&2; exit 1; }; sleep 0.001; done
+    cp -r "$d/images/." "$d/copy/"
+    "$CRIU" lazy-pages --page-server --address 127.0.0.1 --port "$port" -D "$d/copy" -o lazy-pages.log &
+    until [[ -S $d/copy/lazy-pages.socket ]]; do sleep 0.001; done
+    to_destination_cgroup "$1"
+    restore_by_hand "$1" "$2" "$d/copy" --lazy-pages
+    wait "$checkpoint"
+    runc --root "$scratch/root-src" delete --force "$2"
+}
+
+read -ra methods <<<"${METHODS:-phaul-stop-and-copy phaul-postcopy hand kept lazy}"
+declare -A title=(
+    [phaul-stop-and-copy]="phaul migrate --container (stop-and-copy, TLS)"
+    [phaul-postcopy]="phaul migrate --container --strategy postcopy (TLS)"
+    [hand]="runc checkpoint + cp + runc restore, by hand"
+    [kept]="the same, source kept paused until restored"
+    [lazy]="runc checkpoint --lazy-pages + cp + lazy-pages + runc restore --lazy-pages, by hand, source kept"
+)
+declare -A gaps
 for run in $(seq "$RUNS"); do
-    id=bench-phaul-$run
-    b=$(bundle "$id" /phaul-bench-src)
-    start "$scratch/root-src" "$b" "$id"
-    before=$(status "$b" counter)
-    t0=$(date +%s%N)
-    "${phaul[@]}" migrate --container "$id" --runtime-root "$scratch/root-src" --to 127.0.0.1:7499 --key-file "$scratch/key" >"$scratch/migrate-$run.log" 2>&1
-    t1=$(date +%s%N)
-    gap=$(gap_after "$b" "$before")   # the root file system is shared: the restored workload writes the same status file
-    phaul_gaps+=("$gap")
-    echo "$MIB MiB run $run phaul migrate --container: downtime $gap ms, command $(( (t1 - t0) / 1000000 )) ms; $(grep '^frozen' "$scratch/migrate-$run.log")"
-    runc --root "$scratch/root-dst" delete --force "$id" >/dev/null
-
-    id=bench-hand-$run
-    b=$(bundle "$id" /phaul-bench-src)
-    start "$scratch/root-src" "$b" "$id"
-    before=$(status "$b" counter)
-    mkdir -p "$scratch/hand-$run/"{images,copy,work}
-    t0=$(date +%s%N)
-    runc --root "$scratch/root-src" --criu "$CRIU" checkpoint --image-path "$scratch/hand-$run/images" --work-path "$scratch/hand-$run/work" "$id"
-    cp -r "$scratch/hand-$run/images/." "$scratch/hand-$run/copy/"
-    python3 - "$b/config.json" "$scratch/hand-$run/config.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c["linux"]["cgroupsPath"] = c["linux"]["cgroupsPath"].replace("/phaul-bench-src/", "/phaul-bench-dst/")
-json.dump(c, open(sys.argv[2], "w"))
-PY
-    mv "$b/config.json" "$b/config.source.json" && cp "$scratch/hand-$run/config.json" "$b/config.json"
-    runc --root "$scratch/root-dst" --criu "$CRIU" restore --detach --image-path "$scratch/hand-$run/copy" --work-path "$scratch/hand-$run/work" \
-        --bundle "$b" "$id" </dev/null >/dev/null 2>&1
-    t1=$(date +%s%N)
-    gap=$(gap_after "$b" "$before")
-    hand_gaps+=("$gap")
-    echo "$MIB MiB run $run runc checkpoint + cp + runc restore: downtime $gap ms, commands $(( (t1 - t0) / 1000000 )) ms"
-    runc --root "$scratch/root-dst" delete --force "$id" >/dev/null
-    rm -rf "$scratch/hand-$run"
-
-    # By hand in the order a migration tool must keep: the source's copy stays (paused) until the restore succeeded.
-    id=bench-kept-$run
-    b=$(bundle "$id" /phaul-bench-src)
-    start "$scratch/root-src" "$b" "$id"
-    before=$(status "$b" counter)
-    mkdir -p "$scratch/kept-$run/"{images,copy,work}
-    t0=$(date +%s%N)
-    runc --root "$scratch/root-src" pause "$id"
-    runc --root "$scratch/root-src" --criu "$CRIU" checkpoint --leave-running --image-path "$scratch/kept-$run/images" \
-        --work-path "$scratch/kept-$run/work" "$id"
-    cp -r "$scratch/kept-$run/images/." "$scratch/kept-$run/copy/"
-    sed -i 's#/phaul-bench-src/#/phaul-bench-dst/#' "$b/config.json"
-    runc --root "$scratch/root-dst" --criu "$CRIU" restore --detach --image-path "$scratch/kept-$run/copy" --work-path "$scratch/kept-$run/work" \
-        --bundle "$b" "$id" </dev/null >/dev/null 2>&1
-    runc --root "$scratch/root-src" delete --force "$id"
-    t1=$(date +%s%N)
-    gap=$(gap_after "$b" "$before")
-    kept_gaps+=("$gap")
-    echo "$MIB MiB run $run pause + runc checkpoint --leave-running + cp + runc restore + delete: downtime $gap ms, commands $(( (t1 - t0) / 1000000 )) ms"
-    runc --root "$scratch/root-dst" delete --force "$id" >/dev/null
-    rm -rf "$scratch/kept-$run"
+    for method in "${methods[@]}"; do
+        id=bench-$method-$run
+        b=$(bundle "$id" /phaul-bench-src)
+        start "$scratch/root-src" "$b" "$id"
+        before=$(status "$b" counter)
+        t0=$(date +%s%N)
+        case $method in
+            phaul-*) said=$(move_phaul "$b" "$id" "${method#phaul-}") ;;
+            *) said=""; "move_$method" "$b" "$id" ;;
+        esac
+        t1=$(date +%s%N)
+        gap=$(gap_after "$b" "$before")   # the root file system is shared: the restored workload writes the same status file
+        bad=$(status "$b" bad_words)
+        gaps[$method]+="$gap "
+        echo "$MIB MiB run $run ${title[$method]}: downtime $gap ms, commands $(( (t1 - t0) / 1000000 )) ms, bad words $bad${said:+; $said}"
+        runc --root "$scratch/root-dst" delete --force "$id" >/dev/null
+    done
 done
 
 echo
-echo "| memory | phaul migrate --container (stop-and-copy, TLS) | runc checkpoint + cp + runc restore, by hand | the same, source kept paused until restored |"
-echo "| ---: | ---: | ---: | ---: |"
-echo "| $MIB MiB | $(printf '%s\n' "${phaul_gaps[@]}" | median) ms | $(printf '%s\n' "${hand_gaps[@]}" | median) ms | $(printf '%s\n' "${kept_gaps[@]}" | median) ms |"
+header="| memory |" rule="| ---: |" row="| $MIB MiB |"
+for method in "${methods[@]}"; do
+    header+=" ${title[$method]} |" rule+=" ---: |"
+    row+=" $(printf '%s\n' ${gaps[$method]} | median) ms |"
+done
+printf '%s\n%s\n%s\n' "$header" "$rule" "$row"
 echo "medians of $RUNS; $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -287,29 +287,45 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task By_post_copy_a_link_broken_while_the_memory_follows_kills_the_incomplete_copy_there_and_keeps_this_one_paused()
+    public async Task By_post_copy_a_memory_connection_broken_while_the_memory_follows_kills_the_incomplete_copy_there_and_the_stale_one_here()
     {
-        // Failure handled: the container already runs at the destination when bytes are changed on the path (8 MiB into
-        // the connection: past the images, inside its 64 MiB of memory): its pages cannot all arrive. A copy reading zeros
-        // where pages are missing must not run: the destination kills it. Here the source cannot learn the outcome, so
-        // its copy stays paused (in doubt) rather than run a second time.
+        // Failure handled: the container already runs at the destination when bytes are changed on the memory connection
+        // (8 MiB in: inside its 64 MiB of memory), so its pages cannot all arrive. A copy reading zeros where pages are
+        // missing must not run: the destination kills it, and says so; the paused copy here is stale (the other ran), so
+        // it is deleted too: the container is lost, as post-copy warns, and runs nowhere rather than wrong or twice.
         await StartAsync(ballastMiB: 64);
         await using var listener = StartListener();
-        await using var relay = TamperingRelay.Start(listener.LocalEndPoint, connection: 0, toDestination: true, offset: 8 * 1024 * 1024);
+        await using var relay = TamperingRelay.Start(listener.LocalEndPoint, connection: 1, toDestination: true, offset: 8 * 1024 * 1024);
 
-        var failure = await Assert.ThrowsAsync<ContainerMigrationException>(
+        var failure = await Assert.ThrowsAsync<ProcessLostException>(
             () => MigrateAsync(relay.EndPoint, options: new ContainerMigrationOptions { Strategy = MigrationStrategy.PostCopy }));
 
-        Assert.True(failure.HandOverInDoubt, failure.Message);
-        Assert.Equal(ContainerStatus.Paused, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (await _destination.Runtime.GetStateAsync(_id, Ct) is { } left)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"the destination still has its copy with missing pages: {left.Status}, pid {left.Pid}");
-            await Task.Delay(50, Ct);
-        }
+        Assert.Contains("could not all arrive", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("it was killed here", failure.Message, StringComparison.Ordinal);
+        Assert.Null(await _destination.Runtime.GetStateAsync(_id, Ct));
+        Assert.Null(await _source.Runtime.GetStateAsync(_id, Ct));
         await Poll.UntilAsync(() => Directory.Exists(Path.Combine(_destination.BundlesDirectory, _id)) ? null : "removed",
                               TimeSpan.FromSeconds(30), "the destination's session end to remove the bundle", cancellationToken: Ct);
+    }
+
+    [Fact]
+    public async Task By_post_copy_a_control_connection_broken_before_the_restores_answer_leaves_the_container_paused_here_in_doubt()
+    {
+        // Failure handled: the restore's answer cannot arrive (a destination whose runc restore never ends, past the reply
+        // deadline). The destination may run the container: here it stays paused, and the error says how to finish.
+        await StartAsync();
+        var hangingRunc = Path.Combine(_destination.CreateDirectory("bin"), "runc");
+        await File.WriteAllTextAsync(hangingRunc,
+            $"#!/bin/sh\nfor a; do [ \"$a\" = restore ] && exec sleep 600; done\nexec {RuncTestEnvironment.Runc} \"$@\"\n", Ct);
+        File.SetUnixFileMode(hangingRunc, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var listener = StartListener(new RuncRuntimeOptions { Binary = hangingRunc, Root = _destination.RootPath, CriuPath = RuncTestEnvironment.Criu });
+
+        var failure = await Assert.ThrowsAsync<ContainerMigrationException>(
+            () => MigrateAsync(listener, TimeSpan.FromSeconds(3), new ContainerMigrationOptions { Strategy = MigrationStrategy.PostCopy }));
+
+        Assert.True(failure.HandOverInDoubt, failure.Message);
+        Assert.Contains("It is PAUSED here, not running", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(ContainerStatus.Paused, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
     }
 
     // The bundle as a test made it, or a plain counting one.

@@ -1,69 +1,78 @@
 using System.Diagnostics;
+using Phaul.Transport;
 
 namespace Phaul.Containers;
 
 /// <summary>
-/// The destination's post-copy: CRIU's lazy-pages daemon fetches the container's memory from the source's page server
-/// through the stream, and runc restores the container with its memory left to the daemon. A container whose memory
-/// cannot all arrive is killed here: it would read zeros where its pages are missing.
+/// The destination's post-copy, as a tree's: CRIU's lazy-pages daemon takes the session's memory connection as its
+/// page-server socket, runc restores the container with its memory left to the daemon, and the answer goes back at once;
+/// the memory follows while the container runs. One whose memory cannot all arrive is killed here: it would read zeros
+/// where its pages are missing.
 /// </summary>
-internal sealed partial class ContainerDestination
+internal sealed partial class ContainerDestination : IMemoryConnectionUser
 {
     private const int DaemonLogLevel = 3;
     private static readonly TimeSpan DaemonReadyTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan PagesTimeout = TimeSpan.FromMinutes(10);
 
-    private bool _lazyRestoreStarted;
-    private ContainerWire.Restored? _lazyOutcome;
+    private int? _memoryFd;
+    private Task<ContainerWire.Restored>? _memoryFollowing;
 
-    private async Task LazyRestoreAsync(ContainerWire.LazyRestore request, Stream stream, CancellationToken cancellationToken)
+    public void UseMemoryConnection(int criuFd) => _memoryFd = criuFd;
+
+    private async Task<ContainerWire.Restored> LazyRestoreAsync(string id, string images, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var images = CheckRestorable(request.Id);
-        _lazyRestoreStarted = true;
-        _lazyOutcome = new ContainerWire.Restored(false, 0, InDoubt: false, "the restore did not start");
-        var (socket, daemonEnd) = SocketPair.CreateStream();
-        using var relayEnd = socket;
-        using var daemon = StartDaemon(daemonEnd, images);
-        using var relayStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var relay = PageRelay.RunAsync(socket, stream, () => Task.CompletedTask, relayStop.Token);
+        var memoryFd = _memoryFd ?? throw new InvalidOperationException("this session has no memory connection for a post-copy restore");
+        LazyPagesDaemon daemon;
         try
         {
-            _lazyOutcome = await RestoreWithDaemonAsync(request.Id, daemon, images, started, cancellationToken).ConfigureAwait(false);
-            if (!_lazyOutcome.Running)
-                throw new ContainerRuntimeException(_lazyOutcome.Error);
-            _lazyOutcome = await AwaitMemoryAsync(request.Id, daemon, _lazyOutcome, cancellationToken).ConfigureAwait(false);
-            if (_lazyOutcome.Lost)
-                throw new ContainerRuntimeException(_lazyOutcome.Error);
+            daemon = LazyPagesDaemon.Start(CriuPath(), memoryFd, images, DaemonLogLevel);
         }
-        finally
+        catch (Exception e) when (e is NativeCallException or LazyPagesDaemonException or ContainerRuntimeException)
         {
-            daemon.Kill();
-            await relayStop.CancelAsync().ConfigureAwait(false);
-            await EndRelayAsync(relay).ConfigureAwait(false);
+            return NotRestored($"CRIU's lazy-pages daemon did not start: {e.Message}");
         }
-        RemoveImages(images);
+        ContainerWire.Restored restored;
+        try
+        {
+            await daemon.WaitUntilListeningAsync(DaemonReadyTimeout, cancellationToken).ConfigureAwait(false);
+            // The daemon listens in the images directory, where runc's restore, working there, looks for it.
+            restored = await RestoreFromAsync(id, images, images, lazyPages: true, started, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LazyPagesDaemonException e)
+        {
+            restored = NotRestored($"CRIU's lazy-pages daemon did not start: {e.Message}");
+        }
+        catch
+        {
+            daemon.Dispose();
+            throw;
+        }
+        if (!_restored)
+        {
+            daemon.Dispose();
+            EndMemoryConnection();
+            return restored;
+        }
+        _memoryFollowing = FollowMemoryAsync(id, daemon, images, restored);
+        return restored;
     }
 
-    private ContainerWire.Restored LazyOutcome(ContainerWire.Outcome request) =>
-        request.Id == _id && _lazyOutcome is { } outcome
-            ? outcome
-            : throw new InvalidOperationException($"no post-copy restore of container '{request.Id}' ran in this session");
-
-    private LazyPagesDaemon StartDaemon(SafeFdHandle daemonEnd, string images)
+    private void EndMemoryConnection()
     {
-        using (daemonEnd)
-        {
-            try
-            {
-                return LazyPagesDaemon.Start(CriuPath(), daemonEnd.Fd, images, DaemonLogLevel);
-            }
-            catch (Exception e) when (e is NativeCallException or LazyPagesDaemonException or ContainerRuntimeException)
-            {
-                _lazyOutcome = _lazyOutcome! with { Error = $"CRIU's lazy-pages daemon did not start: {e.Message}" };
-                throw;
-            }
-        }
+        if (_memoryFd is { } fd)
+            Interop.Shutdown(fd, Interop.SHUT_RDWR);
+    }
+
+    private static ContainerWire.Restored NotRestored(string why) => new(false, 0, InDoubt: false, why);
+
+    /// <summary>How the post-copy ended, once the memory has followed (or failed to).</summary>
+    private async Task<ContainerWire.Restored> LazyOutcomeAsync(ContainerWire.Outcome request)
+    {
+        if (request.Id != _id || _memoryFollowing is null)
+            throw new InvalidOperationException($"no post-copy restore of container '{request.Id}' runs in this session");
+        return await _memoryFollowing.ConfigureAwait(false);
     }
 
     private string CriuPath()
@@ -74,55 +83,40 @@ internal sealed partial class ContainerDestination
             : criu;
     }
 
-    /// <summary>The daemon listens (in the images directory, where runc's restore looks for it), then runc restores.</summary>
-    private async Task<ContainerWire.Restored> RestoreWithDaemonAsync(string id, LazyPagesDaemon daemon, string images, long started,
-                                                                      CancellationToken cancellationToken)
-    {
-        try
-        {
-            await daemon.WaitUntilListeningAsync(DaemonReadyTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (LazyPagesDaemonException e)
-        {
-            return new ContainerWire.Restored(false, 0, InDoubt: false, $"CRIU's lazy-pages daemon did not start: {e.Message}");
-        }
-        return await RestoreFromAsync(id, images, images, lazyPages: true, started, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>Waits until the daemon has moved every page; if it cannot, the container is killed here.</summary>
-    private async Task<ContainerWire.Restored> AwaitMemoryAsync(string id, LazyPagesDaemon daemon, ContainerWire.Restored running,
-                                                                CancellationToken cancellationToken)
+    private async Task<ContainerWire.Restored> FollowMemoryAsync(string id, LazyPagesDaemon daemon, string images, ContainerWire.Restored running)
     {
-        try
+        using (daemon)
         {
-            var moved = await daemon.WaitForCompletionAsync(PagesTimeout, cancellationToken).ConfigureAwait(false);
-            logger.ContainerMemoryArrived(id, moved.PagesTransferred ?? 0);
-            return running;
-        }
-        catch (Exception e) when (e is LazyPagesDaemonException or OperationCanceledException)
-        {
-            var killed = await CleanUpFailedRestoreAsync(id).ConfigureAwait(false);
-            if (killed)
+            try
             {
-                _restored = false;
-                RestoredPid = null;
+                LazyPagesStatistics moved;
+                try
+                {
+                    moved = await daemon.WaitForCompletionAsync(PagesTimeout, CancellationToken.None).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // The source's CRIU waits for its client's end after the last page (or for any end, should the daemon fail).
+                    EndMemoryConnection();
+                }
+                logger.ContainerMemoryArrived(id, moved.PagesTransferred ?? 0);
+                RemoveImages(images);
+                return running;
             }
-            logger.ContainerMemoryLost(id, killed, e);
-            var why = $"container '{id}' ran here as pid {running.Pid}, then its memory could not all arrive ({e.Message}); " +
-                      (killed ? "it was killed here" : "killing it here failed: it may still run, with pages missing");
-            return running with { Running = false, InDoubt = !killed, Lost = true, Error = why };
-        }
-    }
-
-    // The relay ends with the daemon; its failure after that (the source gone) changes nothing here.
-    private static async Task EndRelayAsync(Task relay)
-    {
-        try
-        {
-            await relay.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.Sockets.SocketException or Phaul.Transport.TransportException)
-        {
+            catch (LazyPagesDaemonException e)
+            {
+                var killed = await CleanUpFailedRestoreAsync(id).ConfigureAwait(false);
+                if (killed)
+                {
+                    _restored = false;
+                    RestoredPid = null;
+                }
+                logger.ContainerMemoryLost(id, killed, e);
+                var why = $"container '{id}' ran here as pid {running.Pid}, then its memory could not all arrive ({e.Message}); " +
+                          (killed ? "it was killed here" : "killing it here failed: it may still run, with pages missing");
+                return running with { Running = false, InDoubt = !killed, Lost = true, Error = why };
+            }
         }
     }
 }

@@ -34,17 +34,12 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
         if (envelope.Restore is { } restore)
             return ContainerWire.Write(await RestoreAsync(restore, cancellationToken).ConfigureAwait(false));
         if (envelope.Outcome is { } outcome)
-            return ContainerWire.Write(LazyOutcome(outcome));
+            return ContainerWire.Write(await LazyOutcomeAsync(outcome).ConfigureAwait(false));
         throw new InvalidDataException("a container request that is neither prepare nor restore");
     }
 
     public async Task HandleStreamAsync(ReadOnlyMemory<byte> header, Stream stream, CancellationToken cancellationToken)
     {
-        if (!header.IsEmpty)
-        {
-            await LazyRestoreAsync(ContainerWire.Read<ContainerWire.LazyRestore>(header), stream, cancellationToken).ConfigureAwait(false);
-            return;
-        }
         if (_bundle is null || _imagesReceived || _restored)
             throw new InvalidOperationException(_bundle is null ? "images before the container was prepared" : "a second set of images");
         var images = Directory.CreateDirectory(Path.Combine(_bundle, ImagesDirectoryName)).FullName;
@@ -53,10 +48,13 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
         logger.ImagesReceived(_id!, totals.Files, totals.Bytes);
     }
 
-    public Task EndAsync(bool migrated, CancellationToken cancellationToken)
+    public async Task EndAsync(bool migrated, CancellationToken cancellationToken)
     {
         if (_id is null)
-            return Task.CompletedTask;
+            return;
+        // A post-copy restore's memory follows past the session's end; what runs here after it needs all of it.
+        if (_memoryFollowing is not null)
+            await _memoryFollowing.ConfigureAwait(false);
         if (!_restored && _bundle is not null)
         {
             // Nothing runs from it: the config and the images (the container's memory) go.
@@ -64,7 +62,6 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
             logger.BundleRemoved(_id, _bundle);
         }
         claims.Release(_id);
-        return Task.CompletedTask;
     }
 
     private async Task<ContainerWire.Prepared> PrepareAsync(ContainerWire.Prepare prepare, CancellationToken cancellationToken)
@@ -143,6 +140,8 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
     private async Task<ContainerWire.Restored> RestoreAsync(ContainerWire.Restore restore, CancellationToken cancellationToken)
     {
         var images = CheckRestorable(restore.Id);
+        if (restore.LazyPages)
+            return await LazyRestoreAsync(restore.Id, images, cancellationToken).ConfigureAwait(false);
         var work = Directory.CreateDirectory(Path.Combine(_bundle!, RestoreWorkDirectoryName)).FullName;
         var restored = await RestoreFromAsync(restore.Id, images, work, lazyPages: false, Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false);
         if (_restored)
@@ -153,7 +152,7 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
     /// <returns>The images directory of container <paramref name="id"/>, which this session can restore now.</returns>
     private string CheckRestorable(string id)
     {
-        if (_bundle is null || id != _id || !_imagesReceived || _restored || _lazyRestoreStarted)
+        if (_bundle is null || id != _id || !_imagesReceived || _restored || _memoryFollowing is not null)
             throw new InvalidOperationException($"restore of container '{id}' before its bundle and images, or twice");
         return Path.Combine(_bundle, ImagesDirectoryName);
     }

@@ -6,12 +6,15 @@ namespace Phaul.Containers;
 
 public sealed partial class ContainerMigration
 {
+    // Without the restore's answer, how long CRIU here goes on serving a daemon that may have restored the container.
+    private static readonly TimeSpan NoAnswerServingGrace = TimeSpan.FromSeconds(5);
+
     /// <summary>
-    /// Post-copy: the images without the memory cross while the container is paused; then one stream carries the memory
-    /// from CRIU's page server here to the destination's lazy-pages daemon while the destination restores the container and
-    /// it runs there. Only once the stream is over does the source ask how it ended: every page arrived (the paused copy
-    /// here is deleted), the restore failed (it resumes here), or the container ran there and its memory could not follow
-    /// (killed there, and the stale copy here deleted: lost).
+    /// Post-copy: the images without the memory cross while the container is paused; the destination's lazy-pages daemon
+    /// then fetches the memory through the session's memory connection from CRIU's page server here while the destination
+    /// restores the container, which runs there from then on. Once CRIU here has served every page (or failed to), the
+    /// destination says how it ended: every page arrived (the paused copy here is deleted), the restore failed (it resumes
+    /// here), or the container ran there and its memory could not all follow (killed there, the stale copy here deleted: lost).
     /// </summary>
     private async Task<ContainerMigrationReport> HandOverLazilyAsync(HandOver handOver, CancellationToken cancellationToken)
     {
@@ -23,22 +26,26 @@ public sealed partial class ContainerMigration
         var synced = Stopwatch.GetTimestamp();
         var sent = await SendImagesAsync(checkpoint, cancellationToken).ConfigureAwait(false);
         var transferred = Stopwatch.GetTimestamp();
-        var restored = await LazyRestoreAsync(checkpoint).ConfigureAwait(false);
+        using var memory = new Socket(new SafeSocketHandle(_connection.Memfd, ownsHandle: false));
+        using var relayStop = new CancellationTokenSource();
+        var relay = PageRelay.RunAsync(checkpoint.Pages!.Connection, memory, relayStop.Token);
+        var restored = await LazyRestoreAsync(checkpoint, relay, relayStop).ConfigureAwait(false);
+        var answered = Stopwatch.GetTimestamp();
+        var outcome = await MemoryOutcomeAsync(checkpoint, relay).ConfigureAwait(false);
         var memoryArrived = Stopwatch.GetTimestamp();
         await checkpoint.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-        var restore = TimeSpan.FromSeconds(restored.RestoreSeconds);
         return new ContainerMigrationReport
         {
             Id = handOver.Id,
             Strategy = MigrationStrategy.PostCopy,
-            DestinationPid = restored.Pid,
+            DestinationPid = outcome.Pid,
             DestinationBundle = handOver.DestinationBundle,
-            Frozen = Stopwatch.GetElapsedTime(paused, transferred) + restore,
+            Frozen = Stopwatch.GetElapsedTime(paused, answered),
             Checkpoint = Stopwatch.GetElapsedTime(paused, checkpointed),
             RootFileSystemSync = Stopwatch.GetElapsedTime(checkpointed, synced),
             Transfer = Stopwatch.GetElapsedTime(synced, transferred),
-            Restore = restore,
-            MemoryFollowed = Stopwatch.GetElapsedTime(transferred, memoryArrived) - restore,
+            Restore = Stopwatch.GetElapsedTime(transferred, answered),
+            MemoryFollowed = Stopwatch.GetElapsedTime(answered, memoryArrived),
             ImageFiles = sent.Files,
             ImageBytes = sent.Bytes,
             Total = TimeSpan.Zero,
@@ -46,30 +53,41 @@ public sealed partial class ContainerMigration
     }
 
     /// <summary>
-    /// The destination's restore and the memory's crossing, then the outcome. Not cancellable: once the destination may
-    /// run the container, only its answer tells what to do here.
+    /// Asks for the restore, the relay carrying the daemon's requests already. Not cancellable: once asked, the
+    /// destination may run the container, and only its answer tells what to do here.
     /// </summary>
-    private async Task<ContainerWire.Restored> LazyRestoreAsync(PausedCheckpoint checkpoint)
+    private async Task<ContainerWire.Restored> LazyRestoreAsync(PausedCheckpoint checkpoint, Task relay, CancellationTokenSource relayStop)
     {
         var id = checkpoint.Container.Id;
-        var pages = checkpoint.Pages!;
-        Exception? relayFailure = null;
+        ContainerWire.Restored answer;
         try
         {
-            var stream = await _connection.OpenStreamAsync(ContainerWire.ExtensionName, ContainerWire.Write(new ContainerWire.LazyRestore(id)),
-                                                           CancellationToken.None).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-                await PageRelay.RunAsync(pages.Connection, stream, () => stream.WriteAsync(ReadOnlyMemory<byte>.Empty).AsTask(),
-                                         CancellationToken.None).ConfigureAwait(false);
+            var request = ContainerWire.Write(new ContainerWire.Envelope(null, new ContainerWire.Restore(id, LazyPages: true)));
+            answer = ContainerWire.Read<ContainerWire.Restored>(
+                await _connection.RequestAsync(ContainerWire.ExtensionName, request, CancellationToken.None).ConfigureAwait(false));
         }
-        catch (Exception e) when (e is TransportException or IOException or SocketException)
+        catch (Exception e) when (e is TransportException or InvalidDataException)
         {
-            relayFailure = e;
+            // Had it restored, its daemon still fetches pages: CRIU here may serve them all for a while, then stops (the
+            // destination kills a copy whose pages cannot all arrive).
+            await EndServingAsync(checkpoint, relay.WaitAsync(NoAnswerServingGrace)).ConfigureAwait(false);
+            throw InDoubt(checkpoint, $"the destination's answer to the restore did not arrive ({e.Message})", e);
         }
-        // CRIU has served every page, or its connection is closed now and its dump fails: either way it lets the container go.
-        if (await pages.StopAsync().ConfigureAwait(false) is { } served)
-            _logger.LazyServingEnded(id, served);
+        if (answer.Running)
+            return answer;
+        await relayStop.CancelAsync().ConfigureAwait(false);
+        await EndServingAsync(checkpoint, relay).ConfigureAwait(false);
+        if (answer.InDoubt)
+            throw InDoubt(checkpoint, $"the destination's restore failed and it could not tell whether the container runs there ({answer.Error})", null);
+        await AbandonAsync(checkpoint, null).ConfigureAwait(false);
+        throw new ContainerMigrationException($"the destination could not restore container '{id}': {answer.Error}. It runs on here.");
+    }
 
+    /// <summary>Once CRIU here is done serving, the destination's word on the memory: arrived, or lost.</summary>
+    private async Task<ContainerWire.Restored> MemoryOutcomeAsync(PausedCheckpoint checkpoint, Task relay)
+    {
+        var id = checkpoint.Container.Id;
+        var relayFailure = await EndServingAsync(checkpoint, relay).ConfigureAwait(false);
         ContainerWire.Restored answer;
         try
         {
@@ -79,16 +97,29 @@ public sealed partial class ContainerMigration
         }
         catch (Exception e) when (e is TransportException or InvalidDataException)
         {
-            throw InDoubt(checkpoint, $"the destination's answer to the post-copy restore did not arrive ({(relayFailure ?? e).Message})", e);
+            throw InDoubt(checkpoint, $"it ran on the destination, and whether all of its memory arrived there is unknown ({(relayFailure ?? e).Message}); " +
+                                      "the destination kills it if not", e);
         }
         if (answer.Running)
             return answer;
-        if (answer.Lost)
-            throw await LostAsync(checkpoint, answer).ConfigureAwait(false);
-        if (answer.InDoubt)
-            throw InDoubt(checkpoint, $"the destination's restore failed and it could not tell whether the container runs there ({answer.Error})", null);
-        await AbandonAsync(checkpoint, relayFailure).ConfigureAwait(false);
-        throw new ContainerMigrationException($"the destination could not restore container '{id}': {answer.Error}. It runs on here.", relayFailure);
+        throw await LostAsync(checkpoint, answer).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until CRIU here ends its serving (every page served, or its connection failed); returns the relay's failure.</summary>
+    private async Task<Exception?> EndServingAsync(PausedCheckpoint checkpoint, Task relay)
+    {
+        Exception? failure = null;
+        try
+        {
+            await relay.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or TimeoutException)
+        {
+            failure = e;
+        }
+        if (await checkpoint.Pages!.StopAsync().ConfigureAwait(false) is { } served)
+            _logger.LazyServingEnded(checkpoint.Container.Id, served);
+        return failure;
     }
 
     // The destination ran the container: the paused copy here is stale (its peers saw the other one), so it goes too.

@@ -3,27 +3,25 @@ using System.Net.Sockets;
 namespace Phaul.Containers;
 
 /// <summary>
-/// Carries CRIU's page-server protocol between a local socket (the source's CRIU, or the destination's lazy-pages daemon)
-/// and the session's extension stream, both ways, until both have ended; a failure of either way stops the other.
+/// Carries CRIU's page-server protocol between the source's CRIU (its lazy page server, on a loopback TCP connection)
+/// and the session's memory connection, whose destination end is the lazy-pages daemon's socket, both ways. Each way
+/// passes its end on: the destination ends the memory connection once its daemon is done, and CRIU, which waits for its
+/// client to close after the last page, then ends too. A failure of either way stops both.
 /// </summary>
 internal static class PageRelay
 {
     private const int BufferBytes = 256 * 1024;
 
-    /// <param name="socket">The local end.</param>
-    /// <param name="stream">The session's end.</param>
-    /// <param name="endStreamSide">Ends this side of the stream once the socket has nothing more to say.</param>
-    /// <param name="cancellationToken">Stops the relay.</param>
-    public static async Task RunAsync(Socket socket, Stream stream, Func<Task> endStreamSide, CancellationToken cancellationToken)
+    /// <exception cref="SocketException">Either side failed.</exception>
+    public static async Task RunAsync(Socket criu, Socket memory, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var up = GuardAsync(SocketToStreamAsync(socket, stream, endStreamSide, stop.Token), socket, stop);
-        var down = GuardAsync(StreamToSocketAsync(stream, socket, stop.Token), socket, stop);
-        await Task.WhenAll(up, down).ConfigureAwait(false);
+        var toDestination = GuardAsync(CopyAsync(criu, memory, stop.Token), stop);
+        var toCriu = GuardAsync(CopyAsync(memory, criu, stop.Token), stop);
+        await Task.WhenAll(toDestination, toCriu).ConfigureAwait(false);
     }
 
-    // A broken relay closes the local end: CRIU on that side must see the end at once, not wait for pages that cannot come.
-    private static async Task GuardAsync(Task way, Socket socket, CancellationTokenSource stop)
+    private static async Task GuardAsync(Task way, CancellationTokenSource stop)
     {
         try
         {
@@ -31,37 +29,27 @@ internal static class PageRelay
         }
         catch
         {
-            socket.Dispose();
             await stop.CancelAsync().ConfigureAwait(false);
             throw;
         }
     }
 
-    private static async Task SocketToStreamAsync(Socket socket, Stream stream, Func<Task> endStreamSide, CancellationToken cancellationToken)
+    private static async Task CopyAsync(Socket from, Socket to, CancellationToken cancellationToken)
     {
         var buffer = new byte[BufferBytes];
         int read;
-        while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false)) > 0)
-            await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-        await endStreamSide().ConfigureAwait(false);
-    }
-
-    private static async Task StreamToSocketAsync(Stream stream, Socket socket, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[BufferBytes];
-        int read;
-        while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        while ((read = await from.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false)) > 0)
         {
             for (var sent = 0; sent < read;)
-                sent += await socket.SendAsync(buffer.AsMemory(sent, read - sent), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                sent += await to.SendAsync(buffer.AsMemory(sent, read - sent), SocketFlags.None, cancellationToken).ConfigureAwait(false);
         }
         try
         {
-            socket.Shutdown(SocketShutdown.Send);
+            to.Shutdown(SocketShutdown.Send);
         }
         catch (SocketException)
         {
-            // The local end closed first (CRIU is done): there was nothing more for it.
+            // That side is gone already: it needs no end.
         }
     }
 }

@@ -32,8 +32,11 @@ internal static class ContainerWire
     /// <summary>The destination's bundle for the container, and the root file system it will run on there.</summary>
     public sealed record Prepared(string Bundle, string RootFileSystem);
 
-    /// <summary>The source asks the destination to restore the container from the images it streamed.</summary>
-    public sealed record Restore(string Id);
+    /// <summary>
+    /// The source asks the destination to restore the container from the images it streamed; with
+    /// <paramref name="LazyPages"/> (post-copy), its memory is fetched afterwards through the session's memory connection.
+    /// </summary>
+    public sealed record Restore(string Id, bool LazyPages = false);
 
     /// <summary>
     /// How the restore ended. <see cref="Restored"/> false with <see cref="InDoubt"/> false: the container does not run
@@ -45,12 +48,6 @@ internal static class ContainerWire
     /// here (the source's copy is stale). <see cref="RestoreSeconds"/>: from the restore's start to the container running.
     /// </remarks>
     public sealed record Restored(bool Running, int Pid, bool InDoubt, string Error, bool Lost = false, double RestoreSeconds = 0);
-
-    /// <summary>
-    /// The header of the stream of a post-copy restore: the destination restores the container from the images it
-    /// streamed, with its memory fetched by CRIU's lazy-pages daemon through this stream from the source's page server.
-    /// </summary>
-    public sealed record LazyRestore(string Id);
 
     /// <summary>The source asks how the post-copy restore ended, once its stream is over.</summary>
     public sealed record Outcome(string Id);
@@ -78,6 +75,5 @@ internal static class ContainerWire
 [JsonSerializable(typeof(ContainerWire.Envelope))]
 [JsonSerializable(typeof(ContainerWire.Prepared))]
 [JsonSerializable(typeof(ContainerWire.Restored))]
-[JsonSerializable(typeof(ContainerWire.LazyRestore))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class ContainerWireContext : JsonSerializerContext;

@@ -106,6 +106,8 @@ internal sealed partial class DestinationSession
         if (!_options.Extensions.TryGetValue(name, out var create))
             return null;
         var created = create() ?? throw new InvalidOperationException($"The factory of extension '{name}' returned null.");
+        if (created is IMemoryConnectionUser user)
+            user.UseMemoryConnection(_memoryFd);
         _extensions.Add(name, created);
         return created;
     }

@@ -12,6 +12,8 @@ internal sealed partial class DestinationSession : IDisposable
 {
     private readonly FrameChannel _channel;
     private readonly IMigrationTarget _target;
+    // The CRIU end of the session's memory connection, for an extension that takes it (IMemoryConnectionUser).
+    private readonly int _memoryFd;
     private readonly ImageReceiver _receiver;
     private readonly MigrationListenerOptions _options;
     private readonly DestinationServices _services;
@@ -30,9 +32,10 @@ internal sealed partial class DestinationSession : IDisposable
     private ulong _probeBytes;
 
     public DestinationSession(string id, FrameChannel channel, IMigrationTarget target, MigrationListenerOptions options,
-                              DestinationServices services, ILogger logger, SessionHandOver handOver)
+                              DestinationServices services, ILogger logger, SessionHandOver handOver, int memoryFd)
     {
         _id = id;
+        _memoryFd = memoryFd;
         _handOver = handOver;
         _channel = channel;
         _target = target;

@@ -257,7 +257,7 @@ public sealed partial class MigrationListener
             _logger.SessionStarted(id, channel.PeerEndPoint, directory);
             target = _services.CreateTarget(new PhaulConfig { Memfd = link.CriuFd, Wdir = directory });
             session = new DestinationSession(id, channel, target, _options, _services, _loggerFactory.CreateLogger<DestinationSession>(),
-                                             new SessionHandOver(_ledger, id, directory));
+                                             new SessionHandOver(_ledger, id, directory), link.CriuFd);
             await session.RunAsync(cancellationToken).ConfigureAwait(false);
             _logger.SessionEnded(id);
         }

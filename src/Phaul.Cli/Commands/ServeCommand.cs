@@ -25,10 +25,11 @@ namespace Phaul.Cli.Commands;
 /// <param name="RuntimeRoot">The container runtime's state directory (<c>--runtime-root</c>); null for its default.</param>
 /// <param name="CgroupParent">The cgroup parent for migrated containers (<c>--cgroup-parent</c>); null keeps the source's.</param>
 /// <param name="Bridge">The bridge migrated containers' interfaces are attached to (<c>--bridge</c>); null: none.</param>
+/// <param name="NetworkHook">The user's network hook for migrated containers (<c>--network-hook</c>); null: the default attachment.</param>
 internal sealed record ServeOptions(IPEndPoint Listen, string Wdir, string KeyFile, string? CriuPath, bool Verbose,
                                     IReadOnlyList<string>? FileSystemRoots = null, bool KeepImages = false, bool KeepFailed = false,
                                     bool InsecurePlaintext = false, bool Json = false, string? Containers = null, string? RuntimeRoot = null,
-                                    string? CgroupParent = null, string? Bridge = null);
+                                    string? CgroupParent = null, string? Bridge = null, string? NetworkHook = null);
 
 /// <summary>
 /// <c>phaul serve</c>: the destination service. Accepts authenticated sources, restores the trees
@@ -99,9 +100,17 @@ internal static class ServeCommand
                           "and routes they had on the source (default: containers with interfaces other than loopback are refused)",
             HelpName = "NAME",
         };
+        var networkHook = new Option<string?>("--network-hook")
+        {
+            Description = "Set up migrated containers' networks with this executable instead (their OCI prestart hook: the container's " +
+                          "state on stdin, the path of network.json, the interfaces and routes the container had on the source, as its " +
+                          "argument; with --bridge too, $PHAUL_DEFAULT_HOOK is the default attachment's script, to run from it)",
+            HelpName = "PATH",
+        };
         var command = new Command("serve", "Run the destination service: receive migrations and restore them here, until SIGINT or SIGTERM.")
         {
             listen, wdir, keyFile, criu, verbose, fsRoot, keepImages, keepFailed, plaintext, json, containers, runtimeRoot, cgroupParent, bridge,
+            networkHook,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -109,7 +118,7 @@ internal static class ServeCommand
                                            parse.GetValue(criu), parse.GetValue(verbose), parse.GetValue(fsRoot),
                                            parse.GetValue(keepImages), parse.GetValue(keepFailed), parse.GetValue(plaintext),
                                            parse.GetValue(json), parse.GetValue(containers), parse.GetValue(runtimeRoot), parse.GetValue(cgroupParent),
-                                           parse.GetValue(bridge));
+                                           parse.GetValue(bridge), parse.GetValue(networkHook) is { } hook ? Path.GetFullPath(hook) : null);
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
@@ -123,6 +132,11 @@ internal static class ServeCommand
         if (options.CgroupParent is { } parent && !parent.StartsWith('/'))
         {
             stderr.WriteLine($"phaul serve: --cgroup-parent {parent}: must be an absolute cgroup path (e.g. /phaul)");
+            return ExitCode.BadInput;
+        }
+        if (options.NetworkHook is { } hook && (!File.Exists(hook) || (File.GetUnixFileMode(hook) & UnixFileMode.UserExecute) == 0))
+        {
+            stderr.WriteLine($"phaul serve: --network-hook {hook}: no executable file there");
             return ExitCode.BadInput;
         }
 
@@ -157,7 +171,9 @@ internal static class ServeCommand
             if (options.Containers is { } containerBundles)
                 output.Notice($"sources may migrate runc containers here: bundles in {Path.GetFullPath(containerBundles)}" +
                               (options.RuntimeRoot is { } root ? $", runc root {root}" : "") +
-                              (options.Bridge is { } bridgeName ? $", their interfaces on bridge {bridgeName}" : ", none with network interfaces (no --bridge)"));
+                              (options.Bridge is { } bridgeName ? $", their interfaces on bridge {bridgeName}" : "") +
+                              (options.NetworkHook is { } userHook ? $", their networks set up by {userHook}" : "") +
+                              (options.Bridge is null && options.NetworkHook is null ? ", none with network interfaces (no --bridge)" : ""));
             if (FileSystemRoots(options) is { Count: > 0 } roots)
                 output.Notice($"sources may copy file-system subtrees into {string.Join(", ", roots)}" +
                                (RsyncProgram.Find() is null ? "; but rsync is not installed here, so such requests are refused: apt-get install rsync" : ""));
@@ -186,6 +202,7 @@ internal static class ServeCommand
                 Runtime = new RuncRuntimeOptions { Root = options.RuntimeRoot, CriuPath = options.CriuPath },
                 CgroupParent = options.CgroupParent,
                 Bridge = options.Bridge,
+                NetworkHook = options.NetworkHook,
             }, loggerFactory)
             : listener;
 

@@ -83,7 +83,7 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
                 throw new InvalidOperationException($"the bundle directory {bundle} exists here already");
             Directory.CreateDirectory(bundle);
             if (prepare.Network is { Interfaces.Count: > 0 } network)
-                await AttachToBridgeAsync(prepare.Id, network, bundle, config, cancellationToken).ConfigureAwait(false);
+                await AttachNetworkAsync(prepare.Id, network, bundle, config, cancellationToken).ConfigureAwait(false);
             await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), cancellationToken).ConfigureAwait(false);
             (_id, _bundle, _network) = (prepare.Id, bundle, prepare.Network);
             logger.BundlePrepared(prepare.Id, bundle, rootFileSystem);
@@ -98,16 +98,37 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
 
     /// <summary>
     /// runc restores a container into an empty network namespace: this host's prestart hook (its own, never a source's)
-    /// sets up the container's interfaces there again, on this host's bridge, before CRIU restores its sockets.
+    /// sets up the container's interfaces there again, before CRIU restores its sockets: the default attachment to the
+    /// bridge, or the user's hook, given the network as the source described it.
     /// </summary>
-    private async Task AttachToBridgeAsync(string id, ContainerWire.Network network, string bundle, JsonNode config, CancellationToken cancellationToken)
+    private async Task AttachNetworkAsync(string id, ContainerWire.Network network, string bundle, JsonNode config, CancellationToken cancellationToken)
     {
-        var bridge = options.Bridge ?? throw new InvalidOperationException(
-            $"container '{id}' has network interfaces ({string.Join(", ", network.Interfaces.Select(i => $"{i.Name} {string.Join(' ', i.Addresses)}"))}), " +
-            "and this destination attaches containers to no bridge (phaul serve --bridge)");
-        var script = Path.Combine(bundle, BridgeAttachment.ScriptName);
-        await File.WriteAllTextAsync(script, BridgeAttachment.Script(id, network, bridge), cancellationToken).ConfigureAwait(false);
-        config["hooks"] = new JsonObject { ["prestart"] = new JsonArray(new JsonObject { ["path"] = "/bin/sh", ["args"] = new JsonArray("sh", script) }) };
+        if (options.Bridge is null && options.NetworkHook is null)
+            throw new InvalidOperationException(
+                $"container '{id}' has network interfaces ({string.Join(", ", network.Interfaces.Select(i => $"{i.Name} {string.Join(' ', i.Addresses)}"))}), " +
+                "and this destination attaches containers to no bridge (phaul serve --bridge) and has no network hook (--network-hook)");
+        // The default script's checks are the syntax checks of every value: a user's hook gets only values that pass them.
+        var script = BridgeAttachment.Script(id, network, options.Bridge ?? BridgeAttachment.PlaceholderBridge);
+        var scriptPath = Path.Combine(bundle, BridgeAttachment.ScriptName);
+        JsonObject hook;
+        if (options.NetworkHook is { } userHook)
+        {
+            var networkPath = Path.Combine(bundle, "network.json");
+            await File.WriteAllBytesAsync(networkPath, ContainerWire.Write(network), cancellationToken).ConfigureAwait(false);
+            var environment = new JsonArray("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", $"PHAUL_CONTAINER_ID={id}", $"PHAUL_NETWORK={networkPath}");
+            if (options.Bridge is not null)
+            {
+                await File.WriteAllTextAsync(scriptPath, script, cancellationToken).ConfigureAwait(false);
+                environment.Add($"PHAUL_DEFAULT_HOOK={scriptPath}");
+            }
+            hook = new JsonObject { ["path"] = userHook, ["args"] = new JsonArray(userHook, networkPath), ["env"] = environment };
+        }
+        else
+        {
+            await File.WriteAllTextAsync(scriptPath, script, cancellationToken).ConfigureAwait(false);
+            hook = new JsonObject { ["path"] = "/bin/sh", ["args"] = new JsonArray("sh", scriptPath) };
+        }
+        config["hooks"] = new JsonObject { ["prestart"] = new JsonArray(hook) };
     }
 
     /// <summary>The source's config.json as this host runs it: the root file system where it is shared, this host's cgroup parent.</summary>

@@ -20,9 +20,22 @@ public sealed record ContainerDestinationOptions
 
     /// <summary>
     /// The bridge a migrated container's interfaces are attached to here (a veth pair each, with the source's names, MAC
-    /// and IP addresses and routes); null: containers with interfaces other than loopback are refused.
+    /// and IP addresses and routes); null: containers with interfaces other than loopback are refused, unless
+    /// <see cref="NetworkHook"/> attaches them.
     /// </summary>
     public string? Bridge { get; init; }
+
+    /// <summary>
+    /// The user's own network hook (an absolute path to an executable), run instead of the default bridge attachment: runc
+    /// runs it as the restored container's OCI prestart hook, once the container's empty network namespace exists and
+    /// before CRIU restores its sockets, with the container's state on stdin (its pid among it) and the path of
+    /// <c>network.json</c> in the bundle as its argument: the container's interfaces (name, MAC address, MTU, addresses) and
+    /// routes as the source had them, each value checked against its syntax. Its environment: <c>PHAUL_CONTAINER_ID</c>,
+    /// <c>PHAUL_NETWORK</c> (the same path) and, when <see cref="Bridge"/> is set too, <c>PHAUL_DEFAULT_HOOK</c>, the
+    /// default attachment's script, for a hook that runs it (with the same stdin) and adds its own steps. A non-zero exit
+    /// fails the restore, and the container resumes on the source. Null: the default attachment to <see cref="Bridge"/>.
+    /// </summary>
+    public string? NetworkHook { get; init; }
 
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     internal void Validate()
@@ -30,6 +43,9 @@ public sealed record ContainerDestinationOptions
         ArgumentNullException.ThrowIfNull(Runtime, nameof(Runtime));
         if (string.IsNullOrEmpty(BundlesDirectory) || !Directory.Exists(BundlesDirectory))
             throw new ArgumentException($"ContainerDestinationOptions.BundlesDirectory: '{BundlesDirectory}' is not a directory", nameof(BundlesDirectory));
+        if (NetworkHook is { } hook && (!Path.IsPathRooted(hook) || !File.Exists(hook)
+                                         || (File.GetUnixFileMode(hook) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == 0))
+            throw new ArgumentException($"ContainerDestinationOptions.NetworkHook: '{hook}' is not an executable file given by its absolute path", nameof(NetworkHook));
         if (CgroupParent is { } parent && !parent.StartsWith('/'))
             throw new ArgumentException($"ContainerDestinationOptions.CgroupParent: '{parent}' must be an absolute cgroup path", nameof(CgroupParent));
     }

@@ -17,6 +17,9 @@ internal static partial class BridgeAttachment
 {
     public const string ScriptName = "phaul-network.sh";
 
+    /// <summary>A bridge name that passes the checks, for checking a network whose attachment is the user's hook.</summary>
+    public const string PlaceholderBridge = "br0";
+
     /// <summary>The hook's shell script; runc gives it the container's state (with its pid) on stdin.</summary>
     /// <exception cref="InvalidDataException">A value of <paramref name="network"/> is not what it claims to be; the message names it.</exception>
     public static string Script(string containerId, ContainerWire.Network network, string bridge)

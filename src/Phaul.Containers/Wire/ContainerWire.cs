@@ -75,5 +75,6 @@ internal static class ContainerWire
 [JsonSerializable(typeof(ContainerWire.Envelope))]
 [JsonSerializable(typeof(ContainerWire.Prepared))]
 [JsonSerializable(typeof(ContainerWire.Restored))]
+[JsonSerializable(typeof(ContainerWire.Network))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class ContainerWireContext : JsonSerializerContext;

@@ -62,6 +62,36 @@ public sealed partial class TwoHostContainerNetworkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_users_network_hook_gets_the_containers_network_and_sets_it_up_through_the_default_one_and_the_client_goes_on()
+    {
+        var key = TwoHostCli.NewKey(_on.Dir);
+        var said = _on.Dir.File("hook-said");
+        var hook = _on.Dir.File("my-network-hook");
+        await File.WriteAllTextAsync(hook, $"""
+            #!/bin/sh
+            # A user's hook: notes what it was given, then runs the default attachment with the same state on stdin.
+            state=$(cat)
+            echo "$PHAUL_CONTAINER_ID $1 $PHAUL_NETWORK" > {said}
+            cp "$1" {said}.json
+            echo "$state" | sh "$PHAUL_DEFAULT_HOOK"
+            """, Ct);
+        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var serve = await _on.StartServeAsync(key, "--bridge", ContainerLan.Bridge, "--network-hook", hook);
+        using var client = await ConnectAsync();
+        Assert.Equal(1, await client.AskAsync(Patience, Ct));
+
+        await using var migrate = _on.StartMigrate(key);
+        var exitCode = await migrate.WaitForExitAsync(Patience);
+
+        Assert.True(exitCode == 0, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
+        Assert.Equal(2, await client.AskAsync(Patience, Ct));
+        var networkJson = Path.Combine(_on.Destination.BundlesDirectory, _on.Id, "network.json");
+        Assert.Equal($"{_on.Id} {networkJson} {networkJson}", (await File.ReadAllTextAsync(said, Ct)).Trim());
+        Assert.Contains($"\"{ContainerAddress}/", await File.ReadAllTextAsync(said + ".json", Ct), StringComparison.Ordinal);
+        Assert.Equal(ContainerStatus.Running, (await _on.Destination.Runtime.GetStateAsync(_on.Id, Ct))?.Status);
+    }
+
+    [Fact]
     public async Task A_destination_without_a_bridge_refuses_a_container_with_an_address_and_it_goes_on_answering_here()
     {
         // Failure handled: the destination could not give the container its address; nothing may be paused.

@@ -328,6 +328,104 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         Assert.Equal(ContainerStatus.Paused, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
     }
 
+    [Fact]
+    public async Task Pre_copy_needs_the_kernels_dirty_memory_tracking_and_without_it_fails_before_anything_is_done_to_the_container()
+    {
+        // Failure handled (on a kernel without soft-dirty bits, like this machine's): runc's pre-dump refuses; the
+        // container was never paused and runs on, the destination keeps nothing. With the tracking, it moves.
+        await StartAsync();
+        await using var listener = StartListener();
+        var tracking = await DirtyMemoryTrackedAsync();
+
+        var migration = MigrateAsync(listener, options: new ContainerMigrationOptions { Strategy = MigrationStrategy.PreCopy, PreDumps = 1 });
+
+        if (tracking)
+        {
+            var report = await migration;
+            Assert.Equal((MigrationStrategy.PreCopy, 1), (report.Strategy, report.PreDumps));
+            Assert.Equal(ContainerStatus.Running, (await _destination.Runtime.GetStateAsync(_id, Ct))?.Status);
+            return;
+        }
+        var failure = await Assert.ThrowsAsync<ContainerRuntimeException>(() => migration);
+        Assert.Contains($"PreCopy cannot move container '{_id}': its pre-dump 1 failed", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("it runs on here", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+        await _source.WaitForCounterAboveAsync(_id, _source.ReadCounter(_id) + 2);
+        Assert.Null(await _destination.Runtime.GetStateAsync(_id, Ct));
+        await Poll.UntilAsync(() => Directory.Exists(Path.Combine(_destination.BundlesDirectory, _id)) ? null : "removed",
+                              TimeSpan.FromSeconds(30), "the destination's session end to remove the bundle", cancellationToken: Ct);
+    }
+
+    [Theory]
+    [InlineData(MigrationStrategy.PreCopy)]
+    [InlineData(MigrationStrategy.Hybrid)]
+    public async Task Pre_dumps_cross_while_the_container_runs_and_the_final_dump_names_the_last_as_its_parent(MigrationStrategy strategy)
+    {
+        // This kernel has no dirty-memory tracking, so a runc stand-in plays the pre-dumps (it writes 1 MiB of images and
+        // the parent link CRIU would, and logs its arguments) and gives every other command to the real runc, without the
+        // final dump's --parent-path (the stand-in's images are no real parent): the loop, the transfer while the container
+        // runs, the destination's layout and the final dump's arguments are real.
+        await StartAsync(ballastMiB: 4);
+        await using var listener = StartListener();
+        var log = Path.Combine(_source.CreateDirectory("runc-log"), "arguments");
+        var standIn = Path.Combine(_source.CreateDirectory("bin"), "runc");
+        await File.WriteAllTextAsync(standIn, $$"""
+            #!/bin/sh
+            echo "$*" >> {{log}}
+            case " $* " in
+            *" --pre-dump "*)
+                images=; parent=; previous=
+                for a; do
+                    case $previous in --image-path) images=$a ;; --parent-path) parent=$a ;; esac
+                    previous=$a
+                done
+                head -c 1048576 /dev/zero > "$images/pages-1.img"
+                [ -n "$parent" ] && ln -s "$parent" "$images/parent"
+                exit 0 ;;
+            esac
+            out=; skip=
+            for a; do
+                if [ -n "$skip" ]; then skip=; continue; fi
+                [ "$a" = --parent-path ] && { skip=1; continue; }
+                out="$out '$a'"
+            done
+            eval exec {{RuncTestEnvironment.Runc}} "$out"
+            """, Ct);
+        File.SetUnixFileMode(standIn, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var runtime = new RuncRuntime(new RuncRuntimeOptions { Binary = standIn, Root = _source.RootPath, CriuPath = RuncTestEnvironment.Criu });
+
+        var report = await MigrateAsync(listener, options: new ContainerMigrationOptions { Strategy = strategy, PreDumps = 2 }, runtime: runtime);
+
+        Assert.Equal((strategy, 2), (report.Strategy, report.PreDumps));
+        Assert.Equal(2 * 1024 * 1024, report.PreDumpBytes);
+        var calls = await File.ReadAllLinesAsync(log, Ct);
+        var preDumps = calls.Where(call => call.Contains("--pre-dump", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, preDumps.Count);
+        Assert.DoesNotContain("--parent-path", preDumps[0], StringComparison.Ordinal);
+        Assert.Contains("--parent-path ../pre-1", preDumps[1], StringComparison.Ordinal);
+        var final = Assert.Single(calls, call => call.Contains(" checkpoint ", StringComparison.Ordinal) && !call.Contains("--pre-dump", StringComparison.Ordinal));
+        Assert.Contains("--parent-path ../pre-2", final, StringComparison.Ordinal);
+        Assert.Equal(strategy == MigrationStrategy.Hybrid, final.Contains("--lazy-pages", StringComparison.Ordinal));
+        Assert.Null(await _source.Runtime.GetStateAsync(_id, Ct));
+        Assert.Equal(ContainerStatus.Running, (await _destination.Runtime.GetStateAsync(_id, Ct))?.Status);
+        await _source.WaitForCounterAboveAsync(_id, _source.ReadCounter(_id) + 2);
+        // The destination kept the pre-dumps next to the final images, linked as CRIU links them, until the restore.
+        await Poll.UntilAsync(() => Directory.Exists(Path.Combine(report.DestinationBundle, "pre-1")) ? null : "removed",
+                              TimeSpan.FromSeconds(30), "the destination to remove the pre-dumps", cancellationToken: Ct);
+        await _destination.Runtime.DeleteAsync(_id, force: true, Ct);
+    }
+
+    private static async Task<bool> DirtyMemoryTrackedAsync()
+    {
+        using var check = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(RuncTestEnvironment.Criu, ["check", "--feature", "mem_dirty_track"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        })!;
+        await check.WaitForExitAsync(Ct);
+        return check.ExitCode == 0;
+    }
+
     // The bundle as a test made it, or a plain counting one.
     private async Task StartAsync(int ballastMiB = 0)
     {
@@ -358,14 +456,14 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
     }
 
     private Task<ContainerMigrationReport> MigrateAsync(MigrationListener listener, TimeSpan? replyTimeout = null,
-                                                        ContainerMigrationOptions? options = null) =>
-        MigrateAsync(listener.LocalEndPoint, replyTimeout, options);
+                                                        ContainerMigrationOptions? options = null, RuncRuntime? runtime = null) =>
+        MigrateAsync(listener.LocalEndPoint, replyTimeout, options, runtime);
 
     private async Task<ContainerMigrationReport> MigrateAsync(IPEndPoint destination, TimeSpan? replyTimeout = null,
-                                                              ContainerMigrationOptions? options = null)
+                                                              ContainerMigrationOptions? options = null, RuncRuntime? runtime = null)
     {
         var connectionOptions = replyTimeout is { } reply ? new MigrationConnectionOptions { ReplyTimeout = reply } : null;
         await using var connection = await MigrationConnection.ConnectAsync(destination, _key, connectionOptions, cancellationToken: Ct);
-        return await new ContainerMigration(connection, _source.Runtime, _source.CreateDirectory("work"), options: options).MigrateAsync(_id, Ct);
+        return await new ContainerMigration(connection, runtime ?? _source.Runtime, _source.CreateDirectory("work"), options: options).MigrateAsync(_id, Ct);
     }
 }

@@ -46,7 +46,7 @@ internal static class MigrateCommand
         var container = new Option<string?>("--container")
         {
             Description = "Migrate this OCI container instead of a tree, through its runtime's checkpoint and restore, by stop-and-copy " +
-                          "(or --strategy post-copy); its root file system must be on storage both hosts share (or --copy-rootfs), " +
+                          "(or --strategy postcopy, precopy or hybrid); its root file system must be on storage both hosts share (or --copy-rootfs), " +
                           "and the destination runs 'phaul serve --containers'",
             HelpName = "ID",
         };
@@ -137,15 +137,16 @@ internal static class MigrateCommand
                 return;
             }
             // A container moves through runc's own checkpoint and restore: the tree's loop and CRIU options do not reach it.
-            foreach (var option in fileSystem.All.Concat(criuOptions.All).Append(maxIterations).Append(downtimeTarget).Append(noFallback))
+            foreach (var option in fileSystem.All.Concat(criuOptions.All).Append(downtimeTarget).Append(noFallback))
             {
                 if (result.GetResult(option) is not null)
                     result.AddError($"{option.Name} does not apply to --container: a container moves through its runtime's checkpoint and restore.");
             }
-            // The token, not the value: reading a value its parser refused throws (that error is reported already).
-            if (result.GetResult(strategy)?.Tokens is [{ } token] && OptionParsers.StrategyNames.GetValueOrDefault(token.Value)
-                    is MigrationStrategy.PreCopy or MigrationStrategy.Hybrid)
-                result.AddError("--container moves by stop-and-copy or post-copy: --strategy auto (stop-and-copy), stop-and-copy or postcopy.");
+            // The tokens, not the values: reading a value its parser refused throws (that error is reported already).
+            var asked = result.GetResult(strategy)?.Tokens is [{ } token] ? OptionParsers.StrategyNames.GetValueOrDefault(token.Value) : MigrationStrategy.Auto;
+            if (result.GetResult(maxIterations)?.Tokens is [{ } rounds] && (asked is not (MigrationStrategy.PreCopy or MigrationStrategy.Hybrid)
+                                                                          || !int.TryParse(rounds.Value, out var count) || count > 10))
+                result.AddError("--max-iterations with --container is the number of pre-dumps, 1 to 10, of --strategy precopy or hybrid.");
         });
         foreach (var option in fileSystem.All.Concat(criuOptions.All))
             command.Options.Add(option);
@@ -220,7 +221,7 @@ internal static class MigrateCommand
         if (CreateWdir(options.Wdir, $"container-{id}", stderr) is not { } wdir)
             return ExitCode.BadInput;
         var request = new ContainerMigrationRequest(id, runtime, options.To, key, wdir.Path, options.InsecurePlaintext, options.CopyRootFileSystem,
-                                                    ContainerCliMigration.StrategyFor(options.Strategy));
+                                                    ContainerCliMigration.StrategyFor(options.Strategy), options.Tuning?.MaxIterations ?? 2);
         using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose));
         Containers.ContainerMigrationReport report;
         try

@@ -14,10 +14,11 @@ namespace Phaul.Cli.Migration;
 /// <param name="Wdir">An empty directory for the checkpoint's images and CRIU's log.</param>
 /// <param name="InsecurePlaintext">Send everything unencrypted; the destination must allow it too.</param>
 /// <param name="CopyRootFileSystem">Copy the root file system to the destination instead of expecting it shared.</param>
-/// <param name="Strategy">Stop-and-copy or post-copy.</param>
+/// <param name="Strategy">Stop-and-copy, post-copy, pre-copy or hybrid.</param>
+/// <param name="PreDumps">How many pre-dumps pre-copy and hybrid run.</param>
 internal sealed record ContainerMigrationRequest(string Id, RuncRuntimeOptions Runtime, EndPoint Destination, PreSharedKey Key, string Wdir,
                                                  bool InsecurePlaintext, bool CopyRootFileSystem = false,
-                                                 MigrationStrategy Strategy = MigrationStrategy.StopAndCopy);
+                                                 MigrationStrategy Strategy = MigrationStrategy.StopAndCopy, int PreDumps = 2);
 
 /// <summary>A container's migration from the command line: the connection, the move, the report.</summary>
 internal static class ContainerCliMigration
@@ -36,7 +37,12 @@ internal static class ContainerCliMigration
         {
             progress.Connected(connection.RemoteEndPoint, connection.SessionId, connection.Encrypted);
             var runtime = new RuncRuntime(request.Runtime, loggerFactory.CreateLogger<RuncRuntime>());
-            var options = new ContainerMigrationOptions { CopyRootFileSystem = request.CopyRootFileSystem, Strategy = request.Strategy };
+            var options = new ContainerMigrationOptions
+            {
+                CopyRootFileSystem = request.CopyRootFileSystem,
+                Strategy = request.Strategy,
+                PreDumps = request.PreDumps,
+            };
             return await new ContainerMigration(connection, runtime, request.Wdir, loggerFactory, options).MigrateAsync(request.Id, cancellationToken)
                                                                                                         .ConfigureAwait(false);
         }
@@ -82,7 +88,9 @@ internal static class ContainerCliMigration
                          (report.RootFileSystemSync > TimeSpan.Zero ? $"root file system synced in {Units.Duration(report.RootFileSystemSync)}, " : "") +
                          $"images {Units.Count(report.ImageFiles)} files, {Units.Bytes(report.ImageBytes)} in {Units.Duration(report.Transfer)}, " +
                          $"restore {Units.Duration(report.Restore)}");
-        if (report.Strategy == MigrationStrategy.PostCopy)
+        if (report.PreDumps > 0)
+            output.WriteLine($"pre-copy     {Units.Count(report.PreDumps)} pre-dumps, {Units.Bytes(report.PreDumpBytes)} sent in {Units.Duration(report.PreCopy)} while it ran");
+        if (report.Strategy is MigrationStrategy.PostCopy or MigrationStrategy.Hybrid)
             output.WriteLine($"memory       followed in {Units.Duration(report.MemoryFollowed)} after the restore, from the paused copy here");
         output.WriteLine($"total        {Units.Duration(report.Total)}; the paused copy here is deleted");
     }
@@ -99,6 +107,9 @@ internal static class ContainerCliMigration
         writer.WriteNumber("transferMs", report.Transfer.TotalMilliseconds);
         writer.WriteNumber("restoreMs", report.Restore.TotalMilliseconds);
         writer.WriteNumber("memoryFollowedMs", report.MemoryFollowed.TotalMilliseconds);
+        writer.WriteNumber("preDumps", report.PreDumps);
+        writer.WriteNumber("preDumpBytes", report.PreDumpBytes);
+        writer.WriteNumber("preCopyMs", report.PreCopy.TotalMilliseconds);
         writer.WriteNumber("imageFiles", report.ImageFiles);
         writer.WriteNumber("imageBytes", report.ImageBytes);
         writer.WriteNumber("totalMs", report.Total.TotalMilliseconds);

@@ -22,6 +22,7 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
     private string? _bundle;
     private ContainerWire.Network? _network;
     private bool _imagesReceived;
+    private int _preDumps;
     private bool _restored;
 
     public int? RestoredPid { get; private set; }
@@ -42,10 +43,35 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
     {
         if (_bundle is null || _imagesReceived || _restored)
             throw new InvalidOperationException(_bundle is null ? "images before the container was prepared" : "a second set of images");
+        if (!header.IsEmpty)
+        {
+            await ReceivePreDumpAsync(ContainerWire.Read<ContainerWire.PreDump>(header), stream, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         var images = Directory.CreateDirectory(Path.Combine(_bundle, ImagesDirectoryName)).FullName;
         var totals = await ImageArchive.ReceiveAsync(stream, images, cancellationToken).ConfigureAwait(false);
+        LinkParent(images, _preDumps);
         _imagesReceived = true;
         logger.ImagesReceived(_id!, totals.Files, totals.Bytes);
+    }
+
+    /// <summary>A pre-dump's images, next to where the final dump's will be; rounds come in order, from 1.</summary>
+    private async Task ReceivePreDumpAsync(ContainerWire.PreDump preDump, Stream stream, CancellationToken cancellationToken)
+    {
+        if (preDump.Round != _preDumps + 1)
+            throw new InvalidDataException($"pre-dump {preDump.Round} of container '{_id}' after {_preDumps}: they come in order, from 1");
+        var directory = Directory.CreateDirectory(Path.Combine(_bundle!, ContainerWire.PreDumpDirectory(preDump.Round))).FullName;
+        var totals = await ImageArchive.ReceiveAsync(stream, directory, cancellationToken).ConfigureAwait(false);
+        LinkParent(directory, _preDumps);
+        _preDumps = preDump.Round;
+        logger.PreDumpReceived(_id!, preDump.Round, totals.Files, totals.Bytes);
+    }
+
+    // CRIU finds a dump's parent through a "parent" link in its directory, as the source's had (the archive carries files only).
+    private static void LinkParent(string directory, int parentRound)
+    {
+        if (parentRound > 0)
+            File.CreateSymbolicLink(Path.Combine(directory, "parent"), "../" + ContainerWire.PreDumpDirectory(parentRound));
     }
 
     public async Task EndAsync(bool migrated, CancellationToken cancellationToken)
@@ -223,13 +249,17 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
     // The images hold the container's memory: once it runs here they are only a copy of secrets.
     private void RemoveImages(string images)
     {
-        try
+        var preDumps = Enumerable.Range(1, _preDumps).Select(round => Path.Combine(_bundle!, ContainerWire.PreDumpDirectory(round)));
+        foreach (var directory in preDumps.Prepend(images))
         {
-            Directory.Delete(images, recursive: true);
-        }
-        catch (IOException e)
-        {
-            logger.ImagesNotRemoved(images, e);
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException e)
+            {
+                logger.ImagesNotRemoved(directory, e);
+            }
         }
     }
 }

@@ -58,4 +58,10 @@ internal static partial class ContainerLog
 
     [LoggerMessage(EventId = 6007, Level = LogLevel.Error, Message = "Container {Id}: it was lost, and its stale paused copy here could not be deleted")]
     public static partial void StaleCopyNotDeleted(this ILogger logger, string id, Exception exception);
+
+    [LoggerMessage(EventId = 6008, Level = LogLevel.Information, Message = "Container {Id}: pre-dump {Round} sent; {Bytes} bytes of pre-dumps so far")]
+    public static partial void PreDumpSent(this ILogger logger, string id, int round, long bytes);
+
+    [LoggerMessage(EventId = 6020, Level = LogLevel.Information, Message = "Container {Id}: received pre-dump {Round}, {Files} files, {Bytes} bytes")]
+    public static partial void PreDumpReceived(this ILogger logger, string id, int round, int files, long bytes);
 }

@@ -50,9 +50,10 @@ public sealed partial class ContainerMigration
         _runtime = runtime;
         _workDirectory = workDirectory;
         _options = options ?? ContainerMigrationOptions.Default;
-        if (_options.Strategy is not (MigrationStrategy.StopAndCopy or MigrationStrategy.PostCopy))
-            throw new ArgumentException(
-                $"containers migrate by stop-and-copy or post-copy; {_options.Strategy} is not supported for them", nameof(options));
+        if (_options.Strategy == MigrationStrategy.Auto)
+            throw new ArgumentException("containers migrate by the strategy asked for: stop-and-copy, post-copy, pre-copy or hybrid, not auto", nameof(options));
+        if (_options.PreDumps is < 1 or > 10)
+            throw new ArgumentException($"ContainerMigrationOptions.PreDumps: {_options.PreDumps} is not from 1 to 10", nameof(options));
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<ContainerMigration>();
     }
@@ -75,7 +76,7 @@ public sealed partial class ContainerMigration
     public async Task<ContainerMigrationReport> MigrateAsync(string id, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();
-        if (_options.Strategy == MigrationStrategy.PostCopy && PipeSizeRequirement.WhyInsufficient() is { } why)
+        if (_options.Strategy is MigrationStrategy.PostCopy or MigrationStrategy.Hybrid && PipeSizeRequirement.WhyInsufficient() is { } why)
             throw new ContainerRuntimeException($"post-copy cannot run from this host: {why}; nothing was done to container '{id}'");
         var state = await _runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false)
             ?? throw new ContainerRuntimeException($"there is no container '{id}'" + (_runtime.Root is { } root ? $" in runc root {root}" : ""));
@@ -86,18 +87,29 @@ public sealed partial class ContainerMigration
         try
         {
             await CopyWhileRunningAsync(files, id, cancellationToken).ConfigureAwait(false);
+            var preDumps = _options.Strategy is MigrationStrategy.PreCopy or MigrationStrategy.Hybrid
+                ? await PreDumpAsync(id, cancellationToken).ConfigureAwait(false)
+                : PreDumpTotals.None;
             var checkpoint = new RuncCheckpointOptions
             {
                 ImagePath = Directory.CreateDirectory(Path.Combine(_workDirectory, "images")).FullName,
                 WorkPath = Directory.CreateDirectory(Path.Combine(_workDirectory, "checkpoint-work")).FullName,
                 TcpEstablished = true,
+                ParentPath = preDumps.LastDirectory is { } last ? $"../{last}" : null,
             };
             var handOver = new HandOver(id, prepared.Bundle, checkpoint, new NetworkLock(hostPeers), files);
-            var report = _options.Strategy == MigrationStrategy.PostCopy
+            var report = _options.Strategy is MigrationStrategy.PostCopy or MigrationStrategy.Hybrid
                 ? await HandOverLazilyAsync(handOver, cancellationToken).ConfigureAwait(false)
                 : await HandOverStoppedAsync(handOver, cancellationToken).ConfigureAwait(false);
             migrated = true;
-            return report with { Total = Stopwatch.GetElapsedTime(started) };
+            return report with
+            {
+                Strategy = _options.Strategy,
+                PreDumps = preDumps.Rounds,
+                PreDumpBytes = preDumps.Bytes,
+                PreCopy = preDumps.Elapsed,
+                Total = Stopwatch.GetElapsedTime(started),
+            };
         }
         finally
         {
@@ -230,17 +242,7 @@ public sealed partial class ContainerMigration
     {
         try
         {
-            var stream = await _connection.OpenStreamAsync(ContainerWire.ExtensionName, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-            {
-                var totals = await ImageArchive.SendAsync(stream, checkpoint.ImagePath, cancellationToken).ConfigureAwait(false);
-                await stream.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-                // The destination's end of the stream (or its failure) says it stored every file.
-                while (await stream.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) > 0)
-                {
-                }
-                return totals;
-            }
+            return await SendDirectoryAsync(ReadOnlyMemory<byte>.Empty, checkpoint.ImagePath, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -249,6 +251,22 @@ public sealed partial class ContainerMigration
                 throw;
             throw new ContainerMigrationException(
                 $"sending container '{checkpoint.Container.Id}''s images failed: {e.Message}. The destination did not restore it; it runs on here.", e);
+        }
+    }
+
+    /// <summary>Sends the files of <paramref name="directory"/> as one stream, and waits until the destination stored every one.</summary>
+    private async Task<ImageArchive.Totals> SendDirectoryAsync(ReadOnlyMemory<byte> header, string directory, CancellationToken cancellationToken)
+    {
+        var stream = await _connection.OpenStreamAsync(ContainerWire.ExtensionName, header, cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var totals = await ImageArchive.SendAsync(stream, directory, cancellationToken).ConfigureAwait(false);
+            await stream.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            // The destination's end of the stream (or its failure) says it stored every file.
+            while (await stream.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) > 0)
+            {
+            }
+            return totals;
         }
     }
 

@@ -6,7 +6,7 @@ public sealed record ContainerMigrationReport
     /// <summary>The container's id, the same on both hosts.</summary>
     public required string Id { get; init; }
 
-    /// <summary>How its memory moved: stop-and-copy or post-copy.</summary>
+    /// <summary>How its memory moved: stop-and-copy, post-copy, pre-copy or hybrid.</summary>
     public required MigrationStrategy Strategy { get; init; }
 
     /// <summary>The container's init process on the destination.</summary>
@@ -35,6 +35,15 @@ public sealed record ContainerMigrationReport
 
     /// <summary>Post-copy: from the container running on the destination until all of its memory had arrived there; zero for stop-and-copy.</summary>
     public TimeSpan MemoryFollowed { get; init; }
+
+    /// <summary>Pre-copy and hybrid: how many pre-dumps ran while the container ran; zero otherwise.</summary>
+    public int PreDumps { get; init; }
+
+    /// <summary>Pre-copy and hybrid: the bytes of their images sent to the destination while the container ran.</summary>
+    public long PreDumpBytes { get; init; }
+
+    /// <summary>Pre-copy and hybrid: the time the pre-dumps and their transfer took, all while the container ran.</summary>
+    public TimeSpan PreCopy { get; init; }
 
     /// <summary>How many image files were sent.</summary>
     public required int ImageFiles { get; init; }

@@ -15,6 +15,12 @@ public sealed record RuncCheckpointOptions
     /// </summary>
     public bool LeaveRunning { get; init; }
 
+    /// <summary>
+    /// The previous pre-dump's image directory, relative to <see cref="ImagePath"/> (<c>--parent-path</c>, e.g.
+    /// <c>../pre-1</c>): only memory changed since then is dumped, the rest is found there. Null: none.
+    /// </summary>
+    public string? ParentPath { get; init; }
+
     /// <summary>Dump established TCP connections too (<c>--tcp-established</c>); the restore must say so as well.</summary>
     public bool TcpEstablished { get; init; }
 }

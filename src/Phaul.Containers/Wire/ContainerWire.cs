@@ -49,6 +49,12 @@ internal static class ContainerWire
     /// </remarks>
     public sealed record Restored(bool Running, int Pid, bool InDoubt, string Error, bool Lost = false, double RestoreSeconds = 0);
 
+    /// <summary>The header of a pre-dump's image stream (the stream of the final dump's images has none): its round, from 1.</summary>
+    public sealed record PreDump(int Round);
+
+    /// <summary>Where a pre-dump's images are, on either host, next to the final dump's directory: its parent is <c>../NAME</c>.</summary>
+    public static string PreDumpDirectory(int round) => $"pre-{round}";
+
     /// <summary>The source asks how the post-copy restore ended, once its stream is over.</summary>
     public sealed record Outcome(string Id);
 
@@ -76,5 +82,6 @@ internal static class ContainerWire
 [JsonSerializable(typeof(ContainerWire.Prepared))]
 [JsonSerializable(typeof(ContainerWire.Restored))]
 [JsonSerializable(typeof(ContainerWire.Network))]
+[JsonSerializable(typeof(ContainerWire.PreDump))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class ContainerWireContext : JsonSerializerContext;

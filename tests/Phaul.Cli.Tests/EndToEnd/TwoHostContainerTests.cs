@@ -96,9 +96,9 @@ public sealed class TwoHostContainerTests : IAsyncLifetime
         Assert.Contains($"--container phaul-no-such-container: no such container in --runtime-root {_on.Source.RootPath}", unknown.Stderr, StringComparison.Ordinal);
         Assert.Equal((int)ExitCode.BadInput, await both.WaitForExitAsync(Patience));
         Assert.Contains("Give either --pid or --container.", both.Stderr, StringComparison.Ordinal);
-        await using var preCopy = PhaulProcess.Start(_on.Hosts.Source, ["migrate", "--container", _on.Id, "--strategy", "precopy",
-                                                                     "--to", $"{_on.Hosts.DestinationAddress}:{TwoHostCli.Port}", "--key-file", key]);
-        Assert.Equal((int)ExitCode.BadInput, await preCopy.WaitForExitAsync(Patience));
-        Assert.Contains("--container moves by stop-and-copy or post-copy", preCopy.Stderr, StringComparison.Ordinal);
+        await using var rounds = PhaulProcess.Start(_on.Hosts.Source, ["migrate", "--container", _on.Id, "--strategy", "postcopy", "--max-iterations", "3",
+                                                                    "--to", $"{_on.Hosts.DestinationAddress}:{TwoHostCli.Port}", "--key-file", key]);
+        Assert.Equal((int)ExitCode.BadInput, await rounds.WaitForExitAsync(Patience));
+        Assert.Contains("--max-iterations with --container is the number of pre-dumps, 1 to 10, of --strategy precopy or hybrid", rounds.Stderr, StringComparison.Ordinal);
     }
 }

@@ -223,12 +223,7 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
     public async Task Without_the_destinations_answer_to_the_restore_the_container_stays_paused_here_and_the_error_says_how_to_finish()
     {
         await StartAsync();
-        // A runc whose restore never ends: the source's reply deadline passes first.
-        var hangingRunc = Path.Combine(_destination.CreateDirectory("bin"), "runc");
-        await File.WriteAllTextAsync(hangingRunc,
-            $"#!/bin/sh\nfor a; do [ \"$a\" = restore ] && exec sleep 600; done\nexec {RuncTestEnvironment.Runc} \"$@\"\n", Ct);
-        File.SetUnixFileMode(hangingRunc, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        await using var listener = StartListener(new RuncRuntimeOptions { Binary = hangingRunc, Root = _destination.RootPath, CriuPath = RuncTestEnvironment.Criu });
+        await using var listener = await StartListenerWhoseRestoreHangsAsync();
 
         var failure = await Assert.ThrowsAsync<ContainerMigrationException>(() => MigrateAsync(listener, TimeSpan.FromSeconds(3)));
 
@@ -314,11 +309,7 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         // Failure handled: the restore's answer cannot arrive (a destination whose runc restore never ends, past the reply
         // deadline). The destination may run the container: here it stays paused, and the error says how to finish.
         await StartAsync();
-        var hangingRunc = Path.Combine(_destination.CreateDirectory("bin"), "runc");
-        await File.WriteAllTextAsync(hangingRunc,
-            $"#!/bin/sh\nfor a; do [ \"$a\" = restore ] && exec sleep 600; done\nexec {RuncTestEnvironment.Runc} \"$@\"\n", Ct);
-        File.SetUnixFileMode(hangingRunc, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        await using var listener = StartListener(new RuncRuntimeOptions { Binary = hangingRunc, Root = _destination.RootPath, CriuPath = RuncTestEnvironment.Criu });
+        await using var listener = await StartListenerWhoseRestoreHangsAsync();
 
         var failure = await Assert.ThrowsAsync<ContainerMigrationException>(
             () => MigrateAsync(listener, TimeSpan.FromSeconds(3), new ContainerMigrationOptions { Strategy = MigrationStrategy.PostCopy }));
@@ -447,6 +438,16 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
             BundlesDirectory = bundlesDirectory ?? _destination.BundlesDirectory,
             CgroupParent = _destination.CgroupParent,
         }));
+
+    // A destination whose runc restore never ends: the source's reply deadline passes first.
+    private async Task<MigrationListener> StartListenerWhoseRestoreHangsAsync()
+    {
+        var hangingRunc = Path.Combine(_destination.CreateDirectory("bin"), "runc");
+        await File.WriteAllTextAsync(hangingRunc,
+            $"#!/bin/sh\nfor a; do [ \"$a\" = restore ] && exec sleep 600; done\nexec {RuncTestEnvironment.Runc} \"$@\"\n", Ct);
+        File.SetUnixFileMode(hangingRunc, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return StartListener(new RuncRuntimeOptions { Binary = hangingRunc, Root = _destination.RootPath, CriuPath = RuncTestEnvironment.Criu });
+    }
 
     private static async Task RunAsync(string program, params string[] arguments)
     {

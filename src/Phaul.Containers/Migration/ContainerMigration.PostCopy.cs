@@ -18,38 +18,19 @@ public sealed partial class ContainerMigration
     /// </summary>
     private async Task<ContainerMigrationReport> HandOverLazilyAsync(HandOver handOver, CancellationToken cancellationToken)
     {
-        var paused = Stopwatch.GetTimestamp();
-        var checkpoint = await PausedCheckpoint.CreateLazyAsync(_runtime, handOver.Id, handOver.Checkpoint, handOver.Network, _logger, cancellationToken)
-                                               .ConfigureAwait(false);
-        var checkpointed = Stopwatch.GetTimestamp();
-        await CopyWhilePausedAsync(handOver.Files, checkpoint, cancellationToken).ConfigureAwait(false);
-        var synced = Stopwatch.GetTimestamp();
-        var sent = await SendImagesAsync(checkpoint, cancellationToken).ConfigureAwait(false);
-        var transferred = Stopwatch.GetTimestamp();
+        var sent = await CheckpointAndSendAsync(
+            handOver, () => PausedCheckpoint.CreateLazyAsync(_runtime, handOver.Id, handOver.Checkpoint, handOver.Network, _logger, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        var checkpoint = sent.Checkpoint;
         using var memory = new Socket(new SafeSocketHandle(_connection.Memfd, ownsHandle: false));
         using var relayStop = new CancellationTokenSource();
         var relay = PageRelay.RunAsync(checkpoint.Pages!.Connection, memory, relayStop.Token);
         var restored = await LazyRestoreAsync(checkpoint, relay, relayStop).ConfigureAwait(false);
         var answered = Stopwatch.GetTimestamp();
-        var outcome = await MemoryOutcomeAsync(checkpoint, relay).ConfigureAwait(false);
+        await MemoryOutcomeAsync(checkpoint, relay).ConfigureAwait(false);
         var memoryArrived = Stopwatch.GetTimestamp();
         await checkpoint.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-        return new ContainerMigrationReport
-        {
-            Id = handOver.Id,
-            Strategy = MigrationStrategy.PostCopy,
-            DestinationPid = outcome.Pid,
-            DestinationBundle = handOver.DestinationBundle,
-            Frozen = Stopwatch.GetElapsedTime(paused, answered),
-            Checkpoint = Stopwatch.GetElapsedTime(paused, checkpointed),
-            RootFileSystemSync = Stopwatch.GetElapsedTime(checkpointed, synced),
-            Transfer = Stopwatch.GetElapsedTime(synced, transferred),
-            Restore = Stopwatch.GetElapsedTime(transferred, answered),
-            MemoryFollowed = Stopwatch.GetElapsedTime(answered, memoryArrived),
-            ImageFiles = sent.Files,
-            ImageBytes = sent.Bytes,
-            Total = TimeSpan.Zero,
-        };
+        return sent.Report(handOver, restored.Pid, answered) with { MemoryFollowed = Stopwatch.GetElapsedTime(answered, memoryArrived) };
     }
 
     /// <summary>

@@ -123,30 +123,45 @@ public sealed partial class ContainerMigration
     /// <summary>Stop-and-copy: every image, memory included, crosses while the container is paused.</summary>
     private async Task<ContainerMigrationReport> HandOverStoppedAsync(HandOver handOver, CancellationToken cancellationToken)
     {
+        var sent = await CheckpointAndSendAsync(
+            handOver, () => PausedCheckpoint.CreateAsync(_runtime, handOver.Id, handOver.Checkpoint, handOver.Network, _logger, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        var restored = await RestoreAsync(sent.Checkpoint).ConfigureAwait(false);
+        var answered = Stopwatch.GetTimestamp();
+        await sent.Checkpoint.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        return sent.Report(handOver, restored.Pid, answered);
+    }
+
+    /// <summary>The container paused and checkpointed, what changed in its root file system synced, its images sent.</summary>
+    private async Task<ImagesSent> CheckpointAndSendAsync(HandOver handOver, Func<Task<PausedCheckpoint>> pauseAndCheckpoint,
+                                                          CancellationToken cancellationToken)
+    {
         var paused = Stopwatch.GetTimestamp();
-        var checkpoint = await PausedCheckpoint.CreateAsync(_runtime, handOver.Id, handOver.Checkpoint, handOver.Network, _logger, cancellationToken)
-                                               .ConfigureAwait(false);
+        var checkpoint = await pauseAndCheckpoint().ConfigureAwait(false);
         var checkpointed = Stopwatch.GetTimestamp();
         await CopyWhilePausedAsync(handOver.Files, checkpoint, cancellationToken).ConfigureAwait(false);
         var synced = Stopwatch.GetTimestamp();
-        var sent = await SendImagesAsync(checkpoint, cancellationToken).ConfigureAwait(false);
-        var transferred = Stopwatch.GetTimestamp();
-        var restored = await RestoreAsync(checkpoint).ConfigureAwait(false);
-        var answered = Stopwatch.GetTimestamp();
-        await checkpoint.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-        return new ContainerMigrationReport
+        var totals = await SendImagesAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+        return new ImagesSent(checkpoint, totals, paused, checkpointed, synced, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>A paused checkpoint whose images the destination has, with when each step ended (Stopwatch timestamps).</summary>
+    private sealed record ImagesSent(PausedCheckpoint Checkpoint, ImageArchive.Totals Totals, long Paused, long Checkpointed, long Synced, long Transferred)
+    {
+        /// <summary>The report of a hand-over whose container ran on the destination at <paramref name="running"/>.</summary>
+        public ContainerMigrationReport Report(HandOver handOver, int destinationPid, long running) => new()
         {
             Id = handOver.Id,
             Strategy = MigrationStrategy.StopAndCopy,
-            DestinationPid = restored.Pid,
+            DestinationPid = destinationPid,
             DestinationBundle = handOver.DestinationBundle,
-            Frozen = Stopwatch.GetElapsedTime(paused, answered),
-            Checkpoint = Stopwatch.GetElapsedTime(paused, checkpointed),
-            RootFileSystemSync = Stopwatch.GetElapsedTime(checkpointed, synced),
-            Transfer = Stopwatch.GetElapsedTime(synced, transferred),
-            Restore = Stopwatch.GetElapsedTime(transferred, answered),
-            ImageFiles = sent.Files,
-            ImageBytes = sent.Bytes,
+            Frozen = Stopwatch.GetElapsedTime(Paused, running),
+            Checkpoint = Stopwatch.GetElapsedTime(Paused, Checkpointed),
+            RootFileSystemSync = Stopwatch.GetElapsedTime(Checkpointed, Synced),
+            Transfer = Stopwatch.GetElapsedTime(Synced, Transferred),
+            Restore = Stopwatch.GetElapsedTime(Transferred, running),
+            ImageFiles = Totals.Files,
+            ImageBytes = Totals.Bytes,
             Total = TimeSpan.Zero,
         };
     }

@@ -202,6 +202,36 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task By_post_copy_cancelling_while_runc_checkpoints_lets_CRIU_finish_then_ends_its_serving_and_resumes_the_container_whole()
+    {
+        // Failure handled: Ctrl-C while the lazy checkpoint runs (a runc stand-in waits a second first). CRIU works inside
+        // the container's processes then and must not be killed: the migration waits until CRIU serves, ends its serving
+        // (its dump fails and leaves the container as it found it) and resumes it, memory and all.
+        await StartAsync(ballastMiB: 4);
+        var slowRunc = Path.Combine(_source.CreateDirectory("bin"), "runc");
+        await File.WriteAllTextAsync(slowRunc,
+            $"#!/bin/sh\nfor a; do [ \"$a\" = checkpoint ] && sleep 1; done\nexec {RuncTestEnvironment.Runc} \"$@\"\n", Ct);
+        File.SetUnixFileMode(slowRunc, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var runtime = new RuncRuntime(new RuncRuntimeOptions { Binary = slowRunc, Root = _source.RootPath, CriuPath = RuncTestEnvironment.Criu });
+        await using var listener = StartListener();
+        await using var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, _key, cancellationToken: Ct);
+        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var options = new ContainerMigrationOptions { Strategy = MigrationStrategy.PostCopy };
+
+        var migration = new ContainerMigration(connection, runtime, _source.CreateDirectory("work"), options: options).MigrateAsync(_id, interrupt.Token);
+        await Poll.UntilAsync(() => _source.Runtime.GetStateAsync(_id, Ct).Result?.Status == ContainerStatus.Paused ? "paused" : null,
+                              TimeSpan.FromSeconds(30), "the container to be paused for its checkpoint", cancellationToken: Ct);
+        var before = _source.ReadCounter(_id);
+        await interrupt.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => migration);
+        Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+        // The shell's counter is in its memory: it goes on from where it was.
+        Assert.True(await _source.WaitForCounterAboveAsync(_id, before + 2) > before);
+        Assert.Null(await _destination.Runtime.GetStateAsync(_id, Ct));
+    }
+
+    [Fact]
     public async Task A_restore_that_fails_at_the_destination_resumes_the_container_here_and_the_destination_removes_its_bundle()
     {
         await StartAsync();

@@ -58,8 +58,9 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
     /// <summary>A pre-dump's images, next to where the final dump's will be; rounds come in order, from 1.</summary>
     private async Task ReceivePreDumpAsync(ContainerWire.PreDump preDump, Stream stream, CancellationToken cancellationToken)
     {
-        if (preDump.Round != _preDumps + 1)
-            throw new InvalidDataException($"pre-dump {preDump.Round} of container '{_id}' after {_preDumps}: they come in order, from 1");
+        if (preDump.Round != _preDumps + 1 || preDump.Round > ContainerWire.MaxPreDumps)
+            throw new InvalidDataException(
+                $"pre-dump {preDump.Round} of container '{_id}' after {_preDumps}: they come in order, from 1, at most {ContainerWire.MaxPreDumps}");
         var directory = Directory.CreateDirectory(Path.Combine(_bundle!, ContainerWire.PreDumpDirectory(preDump.Round))).FullName;
         var totals = await ImageArchive.ReceiveAsync(stream, directory, cancellationToken).ConfigureAwait(false);
         LinkParent(directory, _preDumps);

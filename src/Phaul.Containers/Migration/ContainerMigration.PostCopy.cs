@@ -51,7 +51,9 @@ public sealed partial class ContainerMigration
         {
             // Had it restored, its daemon still fetches pages: CRIU here may serve them all for a while, then stops (the
             // destination kills a copy whose pages cannot all arrive).
-            await EndServingAsync(checkpoint, relay.WaitAsync(NoAnswerServingGrace)).ConfigureAwait(false);
+            await Task.WhenAny(relay, Task.Delay(NoAnswerServingGrace)).ConfigureAwait(false);
+            await relayStop.CancelAsync().ConfigureAwait(false);
+            await EndServingAsync(checkpoint, relay).ConfigureAwait(false);
             throw InDoubt(checkpoint, $"the destination's answer to the restore did not arrive ({e.Message})", e);
         }
         if (answer.Running)
@@ -94,7 +96,7 @@ public sealed partial class ContainerMigration
         {
             await relay.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or TimeoutException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
             failure = e;
         }

@@ -52,8 +52,8 @@ public sealed partial class ContainerMigration
         _options = options ?? ContainerMigrationOptions.Default;
         if (_options.Strategy == MigrationStrategy.Auto)
             throw new ArgumentException("containers migrate by the strategy asked for: stop-and-copy, post-copy, pre-copy or hybrid, not auto", nameof(options));
-        if (_options.PreDumps is < 1 or > 10)
-            throw new ArgumentException($"ContainerMigrationOptions.PreDumps: {_options.PreDumps} is not from 1 to 10", nameof(options));
+        if (_options.PreDumps is < 1 or > ContainerWire.MaxPreDumps)
+            throw new ArgumentException($"ContainerMigrationOptions.PreDumps: {_options.PreDumps} is not from 1 to {ContainerWire.MaxPreDumps}", nameof(options));
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<ContainerMigration>();
     }

@@ -66,6 +66,15 @@ internal sealed partial class LazyPageServer : IDisposable
     /// <summary>Ends CRIU's serving (its dump fails and it leaves the container paused, whole) and waits for runc.</summary>
     public async Task<ContainerRuntimeException?> StopAsync()
     {
+        // Shut down first: a relay thread blocked reading the socket would keep a closed one open.
+        try
+        {
+            _connection.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Never connected, or closed already.
+        }
         _connection.Dispose();
         return await _run.WaitForEndAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false);
     }

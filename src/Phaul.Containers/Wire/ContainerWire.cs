@@ -52,6 +52,9 @@ internal static class ContainerWire
     /// <summary>The header of a pre-dump's image stream (the stream of the final dump's images has none): its round, from 1.</summary>
     public sealed record PreDump(int Round);
 
+    /// <summary>The most pre-dumps a migration runs, and a destination takes.</summary>
+    public const int MaxPreDumps = 10;
+
     /// <summary>Where a pre-dump's images are, on either host, next to the final dump's directory: its parent is <c>../NAME</c>.</summary>
     public static string PreDumpDirectory(int round) => $"pre-{round}";
 

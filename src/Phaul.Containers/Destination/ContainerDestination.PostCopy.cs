@@ -27,9 +27,9 @@ internal sealed partial class ContainerDestination : IMemoryConnectionUser
         LazyPagesDaemon daemon;
         try
         {
-            daemon = LazyPagesDaemon.Start(CriuPath(), memoryFd, images, DaemonLogLevel);
+            daemon = LazyPagesDaemon.Start(await WriteGuardAsync(id, cancellationToken).ConfigureAwait(false), memoryFd, images, DaemonLogLevel);
         }
-        catch (Exception e) when (e is NativeCallException or LazyPagesDaemonException or ContainerRuntimeException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or LazyPagesDaemonException or ContainerRuntimeException)
         {
             return NotRestored($"CRIU's lazy-pages daemon did not start: {e.Message}");
         }
@@ -73,6 +73,15 @@ internal sealed partial class ContainerDestination : IMemoryConnectionUser
         if (request.Id != _id || _memoryFollowing is null)
             throw new InvalidOperationException($"no post-copy restore of container '{request.Id}' runs in this session");
         return await _memoryFollowing.ConfigureAwait(false);
+    }
+
+    private async Task<string> WriteGuardAsync(string id, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(_bundle!, LazyPagesGuard.ScriptName);
+        await File.WriteAllTextAsync(path, LazyPagesGuard.Script(CriuPath(), _runtime.CommandLine("delete", "--force", id)), cancellationToken)
+                  .ConfigureAwait(false);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
     }
 
     private string CriuPath()

@@ -166,6 +166,9 @@ public sealed partial class RuncRuntime
         return outcome;
     }
 
+    /// <summary>The whole command line of runc <paramref name="arguments"/> on this root, for a script to run.</summary>
+    internal IReadOnlyList<string> CommandLine(params string[] arguments) => [ResolveBinary(), .. GlobalArguments(), .. arguments];
+
     private string ResolveBinary() =>
         ExternalCommand.Resolve(_options.Binary)
         ?? throw new ContainerRuntimeException($"the container runtime '{_options.Binary}' was not found"

@@ -29,7 +29,7 @@ internal sealed class ContainerHosts : IAsyncDisposable
     public ContainerLan? Lan { get; private set; }
 
     /// <summary>Skips (or, in CI, fails) unless CRIU, runc, busybox and network namespaces are here; then starts the container.</summary>
-    public static async Task<ContainerHosts> StartAsync(int? serverPort = null, IPAddress? address = null)
+    public static async Task<ContainerHosts> StartAsync(int? serverPort = null, IPAddress? address = null, int ballastMiB = 0)
     {
         CriuTestEnvironment.RequireCriu();
         RuncTestEnvironment.RequireContainers();
@@ -37,7 +37,7 @@ internal sealed class ContainerHosts : IAsyncDisposable
         var hosts = new ContainerHosts(await TwoHosts.CreateAsync());
         try
         {
-            await hosts.Source.CreateCounterBundleAsync(hosts.Id, serverPort);
+            await hosts.Source.CreateCounterBundleAsync(hosts.Id, serverPort, ballastMiB);
             await hosts.Source.RunAsync(hosts.Id, hosts.Hosts.Source);
             if (address is not null)
             {

@@ -347,6 +347,11 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         Assert.True(failure.HandOverInDoubt, failure.Message);
         Assert.Contains("It is PAUSED here, not running", failure.Message, StringComparison.Ordinal);
         Assert.Equal(ContainerStatus.Paused, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
+        // The destination gave up on its restore: the lazy-pages daemon it started for it goes too, not left waiting.
+        await listener.DisposeAsync();
+        var bundle = Path.Combine(_destination.BundlesDirectory, _id);
+        await Poll.UntilAsync(() => ProcessesNaming(bundle).Count == 0 ? "none" : null, TimeSpan.FromSeconds(30),
+                              $"no process left working on {bundle} (left: {string.Join("; ", ProcessesNaming(bundle))})", cancellationToken: Ct);
     }
 
     [Fact]
@@ -435,6 +440,11 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
                               TimeSpan.FromSeconds(30), "the destination to remove the pre-dumps", cancellationToken: Ct);
         await _destination.Runtime.DeleteAsync(_id, force: true, Ct);
     }
+
+    private static List<string> ProcessesNaming(string text) =>
+        [.. Directory.EnumerateDirectories("/proc").Where(dir => int.TryParse(Path.GetFileName(dir), out _))
+                     .Select(dir => { try { return File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' '); } catch (IOException) { return ""; } })
+                     .Where(command => command.Contains(text, StringComparison.Ordinal))];
 
     private static async Task<bool> DirtyMemoryTrackedAsync()
     {

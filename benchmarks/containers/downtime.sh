@@ -7,6 +7,7 @@
 # turns of its loop (about one per millisecond). Post-copy both ways too: phaul --strategy postcopy, and runc --lazy-pages
 # with CRIU's lazy-pages daemon by hand. Prints each run (with the workload's count of words it found changed) and the medians.
 # Usage (as root, after scripts/install-criu.sh): [METHODS="phaul-postcopy lazy ..."] benchmarks/containers/downtime.sh [MIB] [RUNS]
+# phaul-precopy and phaul-hybrid (not in the default METHODS) need a kernel with soft-dirty tracking.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MIB=${1:-256}
@@ -70,8 +71,8 @@ for _ in $(seq 300); do grep -q "listening on" "$scratch/serve.log" && break; sl
 # Each move_* takes the source bundle and the id of a running container and leaves it running in root-dst.
 move_phaul() { # $3: --strategy
     "${phaul[@]}" migrate --container "$2" --strategy "$3" --runtime-root "$scratch/root-src" --to 127.0.0.1:7499 --key-file "$scratch/key" \
-        >"$scratch/migrate-$2.log" 2>&1
-    grep -E '^(frozen|memory)' "$scratch/migrate-$2.log" | tr -s ' \n' ' '
+        >"$scratch/migrate-$2.log" 2>&1 || { cat "$scratch/migrate-$2.log" "$scratch/serve.log" >&2; return 1; }
+    grep -E '^(frozen|memory|pre-copy)' "$scratch/migrate-$2.log" | tr -s ' \n' ' '
 }
 to_destination_cgroup() { sed -i 's#/phaul-bench-src/#/phaul-bench-dst/#' "$1/config.json"; }
 restore_by_hand() { # $1 bundle, $2 id, $3 images, more: runc restore options
@@ -117,6 +118,8 @@ read -ra methods <<<"${METHODS:-phaul-stop-and-copy phaul-postcopy hand kept laz
 declare -A title=(
     [phaul-stop-and-copy]="phaul migrate --container (stop-and-copy, TLS)"
     [phaul-postcopy]="phaul migrate --container --strategy postcopy (TLS)"
+    [phaul-precopy]="phaul migrate --container --strategy precopy (TLS)"
+    [phaul-hybrid]="phaul migrate --container --strategy hybrid (TLS)"
     [hand]="runc checkpoint + cp + runc restore, by hand"
     [kept]="the same, source kept paused until restored"
     [lazy]="runc checkpoint --lazy-pages + cp + lazy-pages + runc restore --lazy-pages, by hand, source kept"

@@ -29,9 +29,9 @@ internal sealed partial class ContainerDestination : IMemoryConnectionUser
         {
             daemon = LazyPagesDaemon.Start(await WriteGuardAsync(id, cancellationToken).ConfigureAwait(false), memoryFd, images, DaemonLogLevel);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or LazyPagesDaemonException or ContainerRuntimeException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or LazyPagesDaemonException)
         {
-            return NotRestored($"CRIU's lazy-pages daemon did not start: {e.Message}");
+            return DaemonDidNotStart(e);
         }
         ContainerWire.Restored restored;
         try
@@ -42,7 +42,7 @@ internal sealed partial class ContainerDestination : IMemoryConnectionUser
         }
         catch (LazyPagesDaemonException e)
         {
-            restored = NotRestored($"CRIU's lazy-pages daemon did not start: {e.Message}");
+            restored = DaemonDidNotStart(e);
         }
         catch
         {
@@ -65,7 +65,8 @@ internal sealed partial class ContainerDestination : IMemoryConnectionUser
             Interop.Shutdown(fd, Interop.SHUT_RDWR);
     }
 
-    private static ContainerWire.Restored NotRestored(string why) => new(false, 0, InDoubt: false, why);
+    private static ContainerWire.Restored DaemonDidNotStart(Exception why) =>
+        new(false, 0, InDoubt: false, $"CRIU's lazy-pages daemon did not start: {why.Message}");
 
     /// <summary>How the post-copy ended, once the memory has followed (or failed to).</summary>
     private async Task<ContainerWire.Restored> LazyOutcomeAsync(ContainerWire.Outcome request)
@@ -78,18 +79,10 @@ internal sealed partial class ContainerDestination : IMemoryConnectionUser
     private async Task<string> WriteGuardAsync(string id, CancellationToken cancellationToken)
     {
         var path = Path.Combine(_bundle!, LazyPagesGuard.ScriptName);
-        await File.WriteAllTextAsync(path, LazyPagesGuard.Script(CriuPath(), _runtime.CommandLine("delete", "--force", id)), cancellationToken)
+        await File.WriteAllTextAsync(path, LazyPagesGuard.Script(CriuBinary.Resolve(options.Runtime?.CriuPath), _runtime.CommandLine("delete", "--force", id)), cancellationToken)
                   .ConfigureAwait(false);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
-    }
-
-    private string CriuPath()
-    {
-        var criu = options.Runtime?.CriuPath ?? Environment.GetEnvironmentVariable("PHAUL_CRIU");
-        return string.IsNullOrEmpty(criu)
-            ? ExternalCommand.Resolve("criu") ?? throw new ContainerRuntimeException("CRIU (criu) was not found on PATH: it serves a post-copy restore's memory")
-            : criu;
     }
 
     /// <summary>Waits until the daemon has moved every page; if it cannot, the container is killed here.</summary>

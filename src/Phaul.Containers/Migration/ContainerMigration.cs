@@ -76,7 +76,7 @@ public sealed partial class ContainerMigration
     public async Task<ContainerMigrationReport> MigrateAsync(string id, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();
-        if (_options.Strategy is MigrationStrategy.PostCopy or MigrationStrategy.Hybrid && PipeSizeRequirement.WhyInsufficient() is { } why)
+        if (MemoryFollows && PipeSizeRequirement.WhyInsufficient() is { } why)
             throw new ContainerRuntimeException($"post-copy cannot run from this host: {why}; nothing was done to container '{id}'");
         var state = await _runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false)
             ?? throw new ContainerRuntimeException($"there is no container '{id}'" + (_runtime.Root is { } root ? $" in runc root {root}" : ""));
@@ -98,7 +98,7 @@ public sealed partial class ContainerMigration
                 ParentPath = preDumps.LastDirectory is { } last ? $"../{last}" : null,
             };
             var handOver = new HandOver(id, prepared.Bundle, checkpoint, new NetworkLock(hostPeers), files);
-            var report = _options.Strategy is MigrationStrategy.PostCopy or MigrationStrategy.Hybrid
+            var report = MemoryFollows
                 ? await HandOverLazilyAsync(handOver, cancellationToken).ConfigureAwait(false)
                 : await HandOverStoppedAsync(handOver, cancellationToken).ConfigureAwait(false);
             migrated = true;
@@ -116,6 +116,9 @@ public sealed partial class ContainerMigration
             await CompleteCopyAsync(files, id, migrated).ConfigureAwait(false);
         }
     }
+
+    // Post-copy and hybrid end lazily: the memory follows the restore.
+    private bool MemoryFollows => _options.Strategy is MigrationStrategy.PostCopy or MigrationStrategy.Hybrid;
 
     /// <summary>What both hand-overs work with.</summary>
     private sealed record HandOver(string Id, string DestinationBundle, RuncCheckpointOptions Checkpoint, NetworkLock Network, SubtreeFileSystem? Files);

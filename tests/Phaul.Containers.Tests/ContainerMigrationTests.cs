@@ -98,6 +98,41 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_destination_restores_with_its_own_CRIU_configuration_never_the_file_a_source_names()
+    {
+        // Failure handled: a source's org.criu.config annotation names a CRIU configuration file, and such a file can name
+        // commands (action scripts) CRIU runs as root: the destination names its own file instead, which also gives CRIU
+        // the container's cgroup here (runc 1.1 does not on cgroup v2).
+        var actions = Path.Combine(_source.CreateDirectory("criu-config"), "actions");
+        var script = Path.Combine(_source.CreateDirectory("criu-config"), "record-action");
+        await File.WriteAllTextAsync(script, $"#!/bin/sh\necho \"$CRTOOLS_SCRIPT_ACTION\" >> {actions}\n", Ct);
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var sourceCriuConfig = Path.Combine(_source.CreateDirectory("criu-config"), "runc.conf");
+        await File.WriteAllTextAsync(sourceCriuConfig, $"action-script {script}\n", Ct);
+        await _source.CreateCounterBundleAsync(_id);
+        var config = Path.Combine(_source.BundlePath(_id), "config.json");
+        var json = JsonNode.Parse(await File.ReadAllTextAsync(config, Ct))!;
+        json["annotations"] = new JsonObject { ["org.criu.config"] = sourceCriuConfig };
+        await File.WriteAllTextAsync(config, json.ToJsonString(), Ct);
+        await StartAsync();
+        await using var listener = StartListener();
+
+        var report = await MigrateAsync(listener);
+
+        var ran = await File.ReadAllLinesAsync(actions, Ct);
+        Assert.Contains("post-dump", ran);
+        Assert.DoesNotContain("post-restore", ran);
+        var restoredConfig = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(report.DestinationBundle, "config.json"), Ct))!;
+        var criuConfig = (string)restoredConfig["annotations"]!["org.criu.config"]!;
+        Assert.StartsWith(report.DestinationBundle + "/", criuConfig, StringComparison.Ordinal);
+        Assert.Contains($"cgroup-root {_destination.CgroupParent}/{_id}", await File.ReadAllLinesAsync(criuConfig, Ct));
+        var cgroups = await File.ReadAllTextAsync($"/proc/{report.DestinationPid}/cgroup", Ct);
+        Assert.Contains($"{_destination.CgroupParent}/{_id}", cgroups, StringComparison.Ordinal);
+        Assert.DoesNotContain(_source.CgroupParent, cgroups, StringComparison.Ordinal);
+        await _destination.Runtime.DeleteAsync(_id, force: true, Ct);
+    }
+
+    [Fact]
     public async Task A_root_file_system_copy_the_destination_cannot_take_fails_before_the_container_is_paused()
     {
         // Failure handled: --copy-rootfs towards a destination without the file-system extension; nothing may be paused.

@@ -129,9 +129,9 @@ internal static class ServeCommand
         if (KeyFileInput.TryLoad(options.KeyFile, "serve", stderr) is not { } key || !TryCreateWdir(options.Wdir, "--wdir", stderr)
             || (options.Containers is { } bundles && !TryCreateWdir(bundles, "--containers", stderr)))
             return ExitCode.BadInput;
-        if (options.CgroupParent is { } parent && !parent.StartsWith('/'))
+        if (options.CgroupParent is { } parent && (!parent.StartsWith('/') || parent.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '#' or '\\')))
         {
-            stderr.WriteLine($"phaul serve: --cgroup-parent {parent}: must be an absolute cgroup path (e.g. /phaul)");
+            stderr.WriteLine($"phaul serve: --cgroup-parent {parent}: must be an absolute cgroup path without spaces, quotes, '#' or '\\' (e.g. /phaul)");
             return ExitCode.BadInput;
         }
         if (options.NetworkHook is { } hook && (!File.Exists(hook) || (File.GetUnixFileMode(hook) & UnixFileMode.UserExecute) == 0))

@@ -98,7 +98,7 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
         RuncRuntime.CheckId(prepare.Id);
         var bundle = Path.Combine(options.BundlesDirectory, prepare.Id);
         var rootFileSystem = prepare.CopyRootFileSystem ? Path.Combine(bundle, CopiedRootFileSystemName) : prepare.RootFileSystem;
-        var config = BundleConfig(prepare, rootFileSystem);
+        var config = BundleConfig(prepare, bundle, rootFileSystem);
         if (!claims.TryClaim(prepare.Id))
             throw new InvalidOperationException($"container '{prepare.Id}' is being migrated here by another session");
         try
@@ -109,6 +109,7 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
             if (Directory.Exists(bundle))
                 throw new InvalidOperationException($"the bundle directory {bundle} exists here already");
             Directory.CreateDirectory(bundle);
+            await RestoreCriuConfig.WriteAsync(bundle, CgroupPath(prepare.Id), cancellationToken).ConfigureAwait(false);
             if (prepare.Network is { Interfaces.Count: > 0 } network)
                 await AttachNetworkAsync(prepare.Id, network, bundle, config, cancellationToken).ConfigureAwait(false);
             await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), cancellationToken).ConfigureAwait(false);
@@ -158,8 +159,11 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
         config["hooks"] = new JsonObject { ["prestart"] = new JsonArray(hook) };
     }
 
-    /// <summary>The source's config.json as this host runs it: the root file system where it is shared, this host's cgroup parent.</summary>
-    private JsonNode BundleConfig(ContainerWire.Prepare prepare, string rootFileSystem)
+    /// <summary>
+    /// The source's config.json as this host runs it: the root file system where it is shared, this host's cgroup parent
+    /// and CRIU configuration.
+    /// </summary>
+    private JsonNode BundleConfig(ContainerWire.Prepare prepare, string bundle, string rootFileSystem)
     {
         JsonNode config;
         try
@@ -180,10 +184,14 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
         if (config["root"] is not JsonObject root || config["linux"] is not JsonObject linux)
             throw new InvalidDataException($"container '{prepare.Id}': its config.json has no root or no linux section");
         root["path"] = rootFileSystem;
-        if (options.CgroupParent is { } parent)
-            linux["cgroupsPath"] = $"{parent.TrimEnd('/')}/{prepare.Id}";
+        if (CgroupPath(prepare.Id) is { } cgroupPath)
+            linux["cgroupsPath"] = cgroupPath;
+        RestoreCriuConfig.Annotate(config.AsObject(), bundle);
         return config;
     }
+
+    /// <summary>The cgroup this host gives container <paramref name="id"/>; null when it keeps the source's.</summary>
+    private string? CgroupPath(string id) => options.CgroupParent is { } parent ? $"{parent.TrimEnd('/')}/{id}" : null;
 
     private async Task<ContainerWire.Restored> RestoreAsync(ContainerWire.Restore restore, CancellationToken cancellationToken)
     {

@@ -14,7 +14,8 @@ public sealed record ContainerDestinationOptions
 
     /// <summary>
     /// The cgroup parent the destination puts migrated containers under (their <c>linux.cgroupsPath</c> becomes
-    /// <c>PARENT/ID</c>); null keeps the source's path.
+    /// <c>PARENT/ID</c>, and CRIU restores their processes there: on cgroup v2 runc 1.1 does not tell it); null keeps the
+    /// source's path. An absolute path without spaces, quotes, '#' or ''.
     /// </summary>
     public string? CgroupParent { get; init; }
 
@@ -46,7 +47,10 @@ public sealed record ContainerDestinationOptions
         if (NetworkHook is { } hook && (!Path.IsPathRooted(hook) || !File.Exists(hook)
                                          || (File.GetUnixFileMode(hook) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == 0))
             throw new ArgumentException($"ContainerDestinationOptions.NetworkHook: '{hook}' is not an executable file given by its absolute path", nameof(NetworkHook));
-        if (CgroupParent is { } parent && !parent.StartsWith('/'))
-            throw new ArgumentException($"ContainerDestinationOptions.CgroupParent: '{parent}' must be an absolute cgroup path", nameof(CgroupParent));
+        // It goes into CRIU's configuration file too, one option a line, where a space, a quote or a '#' would change its meaning.
+        if (CgroupParent is { } parent && (!parent.StartsWith('/') || parent.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '#' or '\\')))
+            throw new ArgumentException(
+                $"ContainerDestinationOptions.CgroupParent: '{parent}' must be an absolute cgroup path without spaces, quotes, '#' or '\\'",
+                nameof(CgroupParent));
     }
 }

@@ -74,6 +74,24 @@ public class CommandLineTests
         Assert.False(Directory.Exists(dir.File("wdir")));
     }
 
+    [Theory]
+    [InlineData("phaul")]
+    [InlineData("/phaul migrated")]
+    [InlineData("/phaul#x")]
+    public async Task A_cgroup_parent_that_is_not_an_absolute_path_CRIU_can_read_is_refused(string parent)
+    {
+        // It goes into the CRIU configuration file each restore uses, one option a line: a space or a '#' would change it.
+        using var dir = new TempDirectory();
+        var key = dir.File("key");
+        PreSharedKey.GenerateFile(key);
+
+        var result = await PhaulCli.RunAsync("serve", "--wdir", dir.File("wdir"), "--key-file", key, "--containers", dir.File("bundles"),
+                                             "--cgroup-parent", parent);
+
+        Assert.Equal(ExitCode.BadInput, result.ExitCode);
+        Assert.Contains($"--cgroup-parent {parent}: must be an absolute cgroup path", result.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_pid_with_no_process_is_refused_before_connecting()
     {

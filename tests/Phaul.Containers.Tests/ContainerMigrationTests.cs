@@ -318,6 +318,8 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         // The shell's counter is in its memory: it goes on from where it was, not from 1.
         var after = await _source.WaitForCounterAboveAsync(_id, _source.ReadCounter(_id) + 2);
         Assert.True(after > before, $"counter {after} after the move, {before} before");
+        // Every byte of the 16 MiB that followed is as the shell wrote it: a page that did not arrive would read as zeros.
+        Assert.Equal((16L * 1024 * 1024, true), await _source.CheckBallastAsync(_id, TimeSpan.FromSeconds(30)));
         Assert.InRange(report.Frozen, report.Checkpoint + report.Transfer, report.Total);
         Assert.True(report.MemoryFollowed > TimeSpan.Zero, $"memory followed in {report.MemoryFollowed}");
         var session = await ended.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);

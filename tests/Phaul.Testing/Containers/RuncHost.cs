@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Phaul.Containers;
+using Phaul.DemoWorkload;
 using Xunit;
 
 namespace Phaul.Testing;
@@ -60,10 +62,31 @@ public sealed class RuncHost : IAsyncDisposable
             var server = serverPort is { } port ? $"nc -ll -p {port} -e /bin/sh -c 'n=0; while read l; do n=$((n+1)); echo $n; done' & " : "";
             var ballast = ballastMiB > 0 ? $"ballast=$(head -c {ballastMiB * 1024 * 1024} /dev/zero | tr '\\0' x); " : "";
             config["process"]!["args"] = new JsonArray("/bin/sh", "-c",
-                server + ballast + "i=0; while true; do i=$((i+1)); echo $i > /data/counter.new; mv /data/counter.new /data/counter; sleep 0.05; done");
+                server + ballast + "i=0; while true; do i=$((i+1)); echo $i > /data/counter.new; mv /data/counter.new /data/counter; " +
+                BallastCheck + "sleep 0.05; done");
             config["root"]!["readonly"] = false;
         });
         return bundle;
+    }
+
+    // Only when asked (a file appears): expanding the variable copies it inside the shell, which would dirty as much
+    // memory again as the ballast holds. A page lost in a move reads as zeros, which end the length early.
+    private const string BallastCheck =
+        "if [ -e /data/check-ballast ]; then case $ballast in *[!x]*) s=bad ;; *) s=intact ;; esac; " +
+        "echo ${#ballast} $s > /data/ballast.new; mv /data/ballast.new /data/ballast; rm -f /data/check-ballast; fi; ";
+
+    /// <summary>
+    /// Asks the container's shell to read its whole ballast and say what it holds: its length in bytes, and whether every
+    /// byte is still the 'x' it was filled with (its memory came through intact).
+    /// </summary>
+    public async Task<(long Length, bool Intact)> CheckBallastAsync(string id, TimeSpan within)
+    {
+        var data = Path.Combine(BundlePath(id), "rootfs", "data");
+        File.Delete(Path.Combine(data, "ballast"));
+        await File.WriteAllTextAsync(Path.Combine(data, "check-ballast"), "");
+        var answer = await Poll.UntilAsync(() => TryRead(Path.Combine(data, "ballast")), within, $"container {id} to check its ballast");
+        var words = answer.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return (long.Parse(words[0], CultureInfo.InvariantCulture), words is [_, "intact"]);
     }
 
     /// <summary>What a file-system copy would give the destination: the bundle with its root file system, in this host's cgroup.</summary>
@@ -148,10 +171,10 @@ public sealed class RuncHost : IAsyncDisposable
         return (process.ExitCode, await output + await errors);
     }
 
-    // runc leaves the container's cgroup directories (cgroup v1: one per controller) behind; empty ones can be removed.
+    // runc leaves the container's cgroup directories (cgroup v1: one per controller; v2: one) behind; empty ones can be removed.
     private static void RemoveCgroups(string path)
     {
-        foreach (var controller in Directory.EnumerateDirectories("/sys/fs/cgroup"))
+        foreach (var controller in Directory.EnumerateDirectories("/sys/fs/cgroup").Prepend("/sys/fs/cgroup"))
         {
             foreach (var dir in new[] { controller + path, Path.GetDirectoryName(controller + path)! })
             {

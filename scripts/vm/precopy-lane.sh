@@ -2,6 +2,7 @@
 # The soft-dirty lane: real iterative pre-copy against real CRIU. Builds tests/Phaul.PreCopyLane
 # (Release) here, then runs it inside the soft-dirty VM (run.sh; prepare.sh first if needed), where
 # the kernel tracks dirty memory. The program migrates a memory-dirtying workload once per stop rule,
+# and a runc container by pre-copy and by hybrid (runc, busybox and cgroup2 work in the guest),
 # prints each migration's per-iteration CRIU statistics and its checks, and ends with the line
 # "precopy lane: N passed, N failed". Exits with the program's code: 0 only if every scenario passed;
 # 124 if the VM hit the timeout, 125 if the guest did not start.

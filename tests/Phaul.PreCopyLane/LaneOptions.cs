@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace Phaul.PreCopyLane;
 
 /// <summary>The lane's command line.</summary>
-internal sealed record LaneOptions(IReadOnlyList<LaneScenario> Selected, string? ResultsDirectory, LogLevel LogLevel,
+internal sealed record LaneOptions(IReadOnlyList<ILaneScenario> Selected, string? ResultsDirectory, LogLevel LogLevel,
                                    TimeSpan ScenarioTimeout, bool List)
 {
     /// <summary>Parses the arguments; null when they are not understood (unknown option or scenario).</summary>

@@ -7,18 +7,18 @@ namespace Phaul.PreCopyLane;
 /// <param name="directory">Where to keep them; null keeps nothing.</param>
 internal sealed class LaneResults(string? directory)
 {
-    public void Save(ScenarioResult result, IReadOnlyList<LaneCheck> checks, string sourceWdir, string destinationWdir)
+    /// <summary>Keeps the scenario's report, and when a check failed, the logs under each side's directory.</summary>
+    public void Save(string name, string? reportJson, IReadOnlyList<LaneCheck> checks, string sourceDirectory, string destinationDirectory)
     {
         if (directory is null)
             return;
         Directory.CreateDirectory(directory);
-        var name = result.Scenario.Name;
-        if (result.Report is { } report)
-            File.WriteAllText(Path.Combine(directory, $"{name}.json"), report.ToJson());
+        if (reportJson is not null)
+            File.WriteAllText(Path.Combine(directory, $"{name}.json"), reportJson);
         if (checks.All(c => c.Passed))
             return;
-        CopyLogs(sourceWdir, Path.Combine(directory, $"{name}-logs", "source"));
-        CopyLogs(destinationWdir, Path.Combine(directory, $"{name}-logs", "destination"));
+        CopyLogs(sourceDirectory, Path.Combine(directory, $"{name}-logs", "source"));
+        CopyLogs(destinationDirectory, Path.Combine(directory, $"{name}-logs", "destination"));
     }
 
     private static void CopyLogs(string wdir, string target)

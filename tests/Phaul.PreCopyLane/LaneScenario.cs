@@ -7,7 +7,7 @@ namespace Phaul.PreCopyLane;
 /// <param name="StopRules">The client's options with its pre-copy stop rules: every rule but the one under test is set so it cannot fire.</param>
 /// <param name="ExpectedStop">The stop reason the report must give.</param>
 internal sealed record LaneScenario(string Name, string Purpose, WorkloadShape Workload, PhaulClientOptions StopRules,
-                                    PreCopyStopReason ExpectedStop)
+                                    PreCopyStopReason ExpectedStop) : ILaneScenario
 {
     /// <summary>The strategy asked for, without fallback: pre-copy, or hybrid (pre-copy, then post-copy for the rest).</summary>
     public MigrationStrategy Strategy { get; init; } = MigrationStrategy.PreCopy;

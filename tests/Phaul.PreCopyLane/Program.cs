@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Phaul.PreCopyLane.Containers;
 
 namespace Phaul.PreCopyLane;
 
 /// <summary>
-/// The soft-dirty lane: migrates a memory-dirtying workload with real iterative pre-copy once per stop rule,
-/// prints CRIU's per-iteration statistics and the checks, and exits non-zero when any check fails.
+/// The soft-dirty lane: migrates a memory-dirtying workload with real iterative pre-copy once per stop rule, and a runc
+/// container by pre-copy and by hybrid; prints CRIU's per-iteration statistics (the container's rounds) and the checks, and exits non-zero when any check fails.
 /// Needs root, CRIU and a kernel with soft-dirty tracking: run it through scripts/vm/precopy-lane.sh.
 /// </summary>
 internal static class Program
@@ -36,14 +37,20 @@ internal static class Program
             .AddSimpleConsole(console => console.TimestampFormat = "HH:mm:ss.fff ")
             .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace)
             .AddFilter("Microsoft", LogLevel.Warning));
-        var runner = new ScenarioRunner(loggerFactory, new LaneResults(options.ResultsDirectory), options.ScenarioTimeout);
+        var results = new LaneResults(options.ResultsDirectory);
+        var trees = new ScenarioRunner(loggerFactory, results, options.ScenarioTimeout);
+        var containers = new ContainerScenarioRunner(loggerFactory, results, options.ScenarioTimeout);
 
         Console.WriteLine($"precopy lane on {LaneEnvironment.Describe()}");
         int passed = 0, failed = 0;
         foreach (var scenario in options.Selected)
         {
-            var (result, checks) = await runner.RunAsync(scenario, cancellation.Token).ConfigureAwait(false);
-            ReportTable.Print(Console.Out, result, checks);
+            var checks = scenario switch
+            {
+                LaneScenario tree => await RunAsync(trees, tree, cancellation.Token).ConfigureAwait(false),
+                ContainerLaneScenario container => await RunAsync(containers, container, cancellation.Token).ConfigureAwait(false),
+                _ => throw new InvalidOperationException($"no runner for scenario {scenario.Name}"),
+            };
             if (checks.All(c => c.Passed))
                 passed++;
             else
@@ -54,6 +61,21 @@ internal static class Program
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"precopy lane: {passed} passed, {failed} failed"));
         return failed == 0 && passed == options.Selected.Count ? 0 : 1;
+    }
+
+    private static async Task<IReadOnlyList<LaneCheck>> RunAsync(ScenarioRunner runner, LaneScenario scenario, CancellationToken cancellationToken)
+    {
+        var (result, checks) = await runner.RunAsync(scenario, cancellationToken).ConfigureAwait(false);
+        ReportTable.Print(Console.Out, result, checks);
+        return checks;
+    }
+
+    private static async Task<IReadOnlyList<LaneCheck>> RunAsync(ContainerScenarioRunner runner, ContainerLaneScenario scenario,
+                                                                 CancellationToken cancellationToken)
+    {
+        var (result, checks) = await runner.RunAsync(scenario, cancellationToken).ConfigureAwait(false);
+        ContainerReportTable.Print(Console.Out, result, checks);
+        return checks;
     }
 
     private static Action<PosixSignalContext> Cancel(CancellationTokenSource cancellation) => context =>

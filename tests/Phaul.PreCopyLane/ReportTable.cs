@@ -18,6 +18,11 @@ internal static class ReportTable
         if (result.AfterVerification is { } verified)
             output.WriteLine($"   workload: longest pause it saw {Milliseconds(TimeSpan.FromMicroseconds(verified.MaxGapMicroseconds))} ms (TCG-inflated)");
         output.WriteLine($"   wall time {Seconds(result.WallTime)}");
+        PrintChecks(output, checks);
+    }
+
+    public static void PrintChecks(TextWriter output, IReadOnlyList<LaneCheck> checks)
+    {
         foreach (var check in checks)
             output.WriteLine($"   [{(check.Passed ? "PASS" : "FAIL")}] {check.Name}: {check.Detail}");
     }

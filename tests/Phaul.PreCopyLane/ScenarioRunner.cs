@@ -15,15 +15,11 @@ internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults r
 {
     private static readonly TimeSpan WorkloadTimeout = TimeSpan.FromSeconds(90);
 
-    // The guest emulates its CPU (TCG): the TLS handshake's key exchange and signatures took longer than the default 10 s.
-    private static readonly TimeSpan EmulatedHandshakeTimeout = TimeSpan.FromMinutes(2);
-
     public async Task<(ScenarioResult Result, IReadOnlyList<LaneCheck> Checks)> RunAsync(
         LaneScenario scenario, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(scenarioTimeout);
+        using var deadline = new ScenarioDeadline(scenarioTimeout, cancellationToken);
         using var source = new ScratchDirectory("phaul-lane-source-");
         using var destination = new ScratchDirectory("phaul-lane-destination-");
         ScenarioResult result;
@@ -39,11 +35,11 @@ internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults r
         }
         result = result with
         {
-            Failure = result.Failure is { } failure ? Explain(failure, deadline, cancellationToken) : null,
+            Failure = result.Failure is { } failure ? deadline.Explain(failure) : null,
             WallTime = Stopwatch.GetElapsedTime(started),
         };
         var checks = LaneChecks.Evaluate(result);
-        results.Save(result, checks, source.Path, destination.Path);
+        results.Save(scenario.Name, result.Report?.ToJson(), checks, source.Path, destination.Path);
         return (result, checks);
     }
 
@@ -88,11 +84,11 @@ internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults r
     {
         var key = PreSharedKey.Generate();
         var listener = MigrationListener.Start(
-            new MigrationListenerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = destinationWdir, Key = key, HandshakeTimeout = EmulatedHandshakeTimeout },
+            new MigrationListenerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Wdir = destinationWdir, Key = key, HandshakeTimeout = EmulatedTimeouts.Handshake },
             loggerFactory);
         await using (listener.ConfigureAwait(false))
         {
-            var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, new MigrationConnectionOptions { HandshakeTimeout = EmulatedHandshakeTimeout },
+            var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key, new MigrationConnectionOptions { HandshakeTimeout = EmulatedTimeouts.Handshake },
                                                                     loggerFactory, cancellationToken)
                                                       .ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
@@ -150,9 +146,4 @@ internal sealed class ScenarioRunner(ILoggerFactory loggerFactory, LaneResults r
             return false;
         }
     }
-
-    private Exception Explain(Exception failure, CancellationTokenSource deadline, CancellationToken laneToken) =>
-        failure is OperationCanceledException && deadline.IsCancellationRequested && !laneToken.IsCancellationRequested
-            ? new TimeoutException($"The scenario did not finish within {scenarioTimeout.TotalSeconds:0} s.", failure)
-            : failure;
 }

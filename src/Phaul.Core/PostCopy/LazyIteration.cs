@@ -9,7 +9,7 @@ namespace Phaul;
 /// serving the restored tree its memory, and the restored tree itself until all of its pages arrived.
 /// If the daemon fails after the restore, the tree is killed at once: without its daemon the kernel
 /// fills the pages it has not got yet with zeros. Should this process die before every page arrived,
-/// a <see cref="TreeDeathGuard"/>, armed before the tree may resume, kills it.
+/// a <see cref="TreeDeathGuard"/>, armed before the tree may resume, kills it; another, armed at its start, kills the daemon.
 /// </summary>
 internal sealed class LazyIteration : IDisposable
 {
@@ -25,6 +25,7 @@ internal sealed class LazyIteration : IDisposable
     private TimeSpan _restoreTime;
     private bool _daemonFailed;
     private IDisposable? _guard;
+    private IDisposable? _daemonGuard;
 
     public LazyIteration(int iteration, string directory, ILogger logger, IProcessTrees trees)
     {
@@ -74,6 +75,7 @@ internal sealed class LazyIteration : IDisposable
             throw new InvalidOperationException($"The lazy-pages daemon of iteration {Iteration} was started already.");
         var started = Stopwatch.GetTimestamp();
         _daemon = LazyPagesDaemon.Start(criuPath, memfd, Directory, logLevel);
+        GuardDaemonAgainstOurDeath(_daemon);
         await _daemon.WaitUntilListeningAsync(readyTimeout, cancellationToken).ConfigureAwait(false);
         var startTime = Stopwatch.GetElapsedTime(started);
         _logger.LazyPagesDaemonListening(Iteration, _daemon.Pid, Directory, startTime);
@@ -138,12 +140,14 @@ internal sealed class LazyIteration : IDisposable
         {
             var statistics = await daemon.WaitForCompletionAsync(timeout, _abandon.Token).ConfigureAwait(false);
             _lastPageAt = Stopwatch.GetTimestamp();
+            StandDownDaemonGuard();
             StandDownGuard();
             _logger.AllPagesArrived(Iteration, statistics.PagesTransferred, statistics.PagesOnDemand);
             return statistics;
         }
         catch (Exception failure)
         {
+            StandDownDaemonGuard();
             int? restored;
             lock (_lock)
             {
@@ -188,6 +192,24 @@ internal sealed class LazyIteration : IDisposable
         }
     }
 
+    // Until it is reaped, this process's death (kill -9 included) must take the daemon along: before the restore it would
+    // wait for ever for a restore that cannot come any more.
+    private void GuardDaemonAgainstOurDeath(LazyPagesDaemon daemon)
+    {
+        try
+        {
+            _daemonGuard = _trees.GuardAgainstOurDeath(daemon.Pid);
+        }
+        catch
+        {
+            daemon.Kill();
+            throw;
+        }
+    }
+
+    // Once the daemon has exited or been killed.
+    private void StandDownDaemonGuard() => Interlocked.Exchange(ref _daemonGuard, null)?.Dispose();
+
     // Armed before the restored tree may resume: from then until its last page, this process's death must take it along.
     private void GuardAgainstOurDeath(int pid)
     {
@@ -218,5 +240,6 @@ internal sealed class LazyIteration : IDisposable
         Abandon("the iteration ended");
         StandDownGuard();
         _daemon?.Dispose();
+        StandDownDaemonGuard();
     }
 }

@@ -50,9 +50,9 @@ public sealed class InProcessPostCopyTests : IDisposable
         // Stopped before the restored copy could run, killed once every page arrived.
         Assert.Equal([$"stop {SourcePid}", $"kill {SourcePid}"], _destination.Trees.Calls);
         // Both copies were guarded against this process's death from before the commit: the restored one until its last
-        // page, the source's (once its lazy dump has served every page) until it was killed.
-        Assert.Equal([$"guard {SourcePid} once untraced", $"guard {LazyServerHarness.RestoredPid}", $"stood down {LazyServerHarness.RestoredPid}",
-                      $"stood down {SourcePid}"], _destination.Trees.Guarded);
+        // page, the source's (once its lazy dump has served every page) until it was killed; the daemon from its start.
+        AssertGuarded([$"guard {SourcePid} once untraced", $"guard {LazyServerHarness.RestoredPid}", $"stood down {LazyServerHarness.RestoredPid}",
+                       $"stood down {SourcePid}"]);
         Assert.Equal(LazyServerHarness.RestoredPid, local.RestoredPid);
         Assert.Null(local.FinalDump);
         var report = Assert.IsType<PostCopyReport>(local.PostCopy);
@@ -101,8 +101,19 @@ public sealed class InProcessPostCopyTests : IDisposable
 
         Assert.Equal(LazyServerHarness.RestoredPid, lost.RestoredPid);
         Assert.Equal([$"stop {SourcePid}", $"kill {LazyServerHarness.RestoredPid}", $"kill {SourcePid}"], _destination.Trees.Calls);
-        Assert.Equal([$"guard {SourcePid} once untraced", $"guard {LazyServerHarness.RestoredPid}", $"stood down {LazyServerHarness.RestoredPid}",
-                      $"stood down {SourcePid}"], _destination.Trees.Guarded);
+        AssertGuarded([$"guard {SourcePid} once untraced", $"guard {LazyServerHarness.RestoredPid}", $"stood down {LazyServerHarness.RestoredPid}",
+                       $"stood down {SourcePid}"]);
+    }
+
+    // The trees guarded as expected, and first of all the lazy-pages daemon, from its start until the iteration ended: this
+    // process's death (kill -9 included) would otherwise leave it waiting for ever.
+    private void AssertGuarded(IReadOnlyList<string> trees)
+    {
+        var daemon = LazyServerHarness.DaemonPid(_destination.LazyDir);
+        var guarded = _destination.Trees.Guarded;
+        Assert.Equal($"guard {daemon}", guarded[0]);
+        Assert.Contains($"stood down {daemon}", guarded);
+        Assert.Equal(trees, guarded.Where(entry => !entry.EndsWith($" {daemon}", StringComparison.Ordinal)));
     }
 
     [Fact]

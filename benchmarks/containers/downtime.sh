@@ -7,7 +7,11 @@
 # turns of its loop (about one per millisecond). Post-copy both ways too: phaul --strategy postcopy, and runc --lazy-pages
 # with CRIU's lazy-pages daemon by hand. Prints each run (with the workload's count of words it found changed) and the medians.
 # Usage (as root, after scripts/install-criu.sh): [METHODS="phaul-postcopy lazy ..."] benchmarks/containers/downtime.sh [MIB] [RUNS]
-# phaul-precopy and phaul-hybrid (not in the default METHODS) need a kernel with soft-dirty tracking.
+# phaul-precopy and phaul-hybrid (not in the default METHODS) need a kernel with soft-dirty tracking: in the soft-dirty VM,
+#   scripts/vm/run.sh --overlay /tmp/phaul-workload-0 -e METHODS -e HANDSHAKE_TIMEOUT -e NO_BUILD -- benchmarks/containers/downtime.sh 256 1
+# with NO_BUILD=1 (build here first: the guest has no NuGet) and HANDSHAKE_TIMEOUT=2min (phaul's --handshake-timeout: TLS's first
+# handshake in a fresh process takes longer than the default 10 s under emulation); there runc 1.1 restores by hand into the
+# source's cgroup (cgroup v2), so of the methods by hand only `hand` works (`kept` and `lazy` find it paused, frozen).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MIB=${1:-256}
@@ -27,8 +31,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dotnet build src/Phaul.Cli -c Release -nologo -v quiet -clp:NoSummary >&2
+[[ ${NO_BUILD:-0} == 1 ]] || dotnet build src/Phaul.Cli -c Release -nologo -v quiet -clp:NoSummary >&2
 phaul=(dotnet src/Phaul.Cli/bin/Release/net10.0/phaul.dll)
+handshake=()
+[[ -z ${HANDSHAKE_TIMEOUT:-} ]] || handshake=(--handshake-timeout "$HANDSHAKE_TIMEOUT")
 cc -static -O2 -o "$scratch/workload" src/Phaul.DemoWorkload/workload.c
 
 bundle() { # $1 id, $2 cgroup parent: a busybox root file system with the static workload
@@ -64,14 +70,14 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 "${phaul[@]}" keygen "$scratch/key" >/dev/null
 mkdir -p "$scratch/bundles-dst"
 "${phaul[@]}" serve --listen 127.0.0.1:7499 --wdir "$scratch/sessions" --key-file "$scratch/key" --containers "$scratch/bundles-dst" \
-    --runtime-root "$scratch/root-dst" --cgroup-parent /phaul-bench-dst >"$scratch/serve.log" 2>&1 &
+    --runtime-root "$scratch/root-dst" --cgroup-parent /phaul-bench-dst "${handshake[@]}" >"$scratch/serve.log" 2>&1 &
 serve_pid=$!
 for _ in $(seq 300); do grep -q "listening on" "$scratch/serve.log" && break; sleep 0.1; done
 
 # Each move_* takes the source bundle and the id of a running container and leaves it running in root-dst.
 move_phaul() { # $3: --strategy
     "${phaul[@]}" migrate --container "$2" --strategy "$3" --runtime-root "$scratch/root-src" --to 127.0.0.1:7499 --key-file "$scratch/key" \
-        >"$scratch/migrate-$2.log" 2>&1 || { cat "$scratch/migrate-$2.log" "$scratch/serve.log" >&2; return 1; }
+        "${handshake[@]}" >"$scratch/migrate-$2.log" 2>&1 || { cat "$scratch/migrate-$2.log" "$scratch/serve.log" >&2; return 1; }
     grep -E '^(frozen|memory|pre-copy)' "$scratch/migrate-$2.log" | tr -s ' \n' ' '
 }
 to_destination_cgroup() { sed -i 's#/phaul-bench-src/#/phaul-bench-dst/#' "$1/config.json"; }

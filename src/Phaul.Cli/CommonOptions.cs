@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Phaul.Cli.Parsing;
 
 namespace Phaul.Cli;
 
@@ -21,6 +22,14 @@ internal static class CommonOptions
         Description = "The pre-shared key file made by 'phaul keygen'; both hosts need the same one",
         HelpName = "FILE",
         Required = true,
+    };
+
+    public static Option<TimeSpan?> HandshakeTimeout() => new("--handshake-timeout")
+    {
+        Description = "How long each connection between the hosts may take to open and authenticate, and each step of a hand-over query " +
+                      "(e.g. 30s, 2min; default 10s): more for a slow, loaded or emulated host",
+        HelpName = "DURATION",
+        CustomParser = OptionParsers.Duration,
     };
 
     public static Option<bool> InsecurePlaintext() => new("--insecure-plaintext")

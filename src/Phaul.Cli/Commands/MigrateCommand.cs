@@ -22,10 +22,11 @@ namespace Phaul.Cli.Commands;
 /// <param name="Container">The container to migrate instead of a tree (<c>--container</c>); null for a tree.</param>
 /// <param name="RuntimeRoot">The container runtime's state directory (<c>--runtime-root</c>); null for its default.</param>
 /// <param name="CopyRootFileSystem">Copy the container's root file system to the destination (<c>--copy-rootfs</c>).</param>
+/// <param name="HandshakeTimeout">The wait for each connection's handshake (<c>--handshake-timeout</c>); null for the default.</param>
 internal sealed record MigrateOptions(int Pid, EndPoint To, string KeyFile, MigrationStrategy Strategy, bool AllowFallback, string? JsonFile, string? Wdir,
                                       string? CriuPath, bool Verbose, FileSystemChoice? FileSystem = null, bool InsecurePlaintext = false,
                                       MigrationTuning? Tuning = null, string? Container = null, string? RuntimeRoot = null,
-                                      bool CopyRootFileSystem = false);
+                                      bool CopyRootFileSystem = false, TimeSpan? HandshakeTimeout = null);
 
 /// <summary>
 /// <c>phaul migrate</c>: moves a process tree to a host running <c>phaul serve</c>. Progress goes to
@@ -120,9 +121,11 @@ internal static class MigrateCommand
         var verbose = CommonOptions.Verbose();
         var fileSystem = new FileSystemOptions();
         var plaintext = CommonOptions.InsecurePlaintext();
+        var handshakeTimeout = CommonOptions.HandshakeTimeout();
         var command = new Command("migrate", $"Live-migrate a process tree to a host running 'phaul serve'.{Environment.NewLine}{ExitCodeHelp.Migrate}")
         {
             pid, to, keyFile, strategy, noFallback, json, wdir, criu, verbose, plaintext, maxIterations, downtimeTarget, container, runtime, runtimeRoot, copyRootfs,
+            handshakeTimeout,
         };
         command.Validators.Add(result =>
         {
@@ -158,7 +161,8 @@ internal static class MigrateCommand
                                              fileSystem.Bind(parse), parse.GetValue(plaintext),
                                              new MigrationTuning(criuOptions.Bind(parse), parse.GetValue(maxIterations), parse.GetValue(downtimeTarget),
                                                                  criuOptions.ConfigFile(parse)),
-                                             parse.GetValue(container), parse.GetValue(runtimeRoot), parse.GetValue(copyRootfs));
+                                             parse.GetValue(container), parse.GetValue(runtimeRoot), parse.GetValue(copyRootfs),
+                                             parse.GetValue(handshakeTimeout));
             if (options.Container is not null)
                 return (int)await RunContainerAsync(options, stdout, stderr, ct).ConfigureAwait(false);
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
@@ -182,7 +186,7 @@ internal static class MigrateCommand
 
         using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose));
         var request = new MigrationRequest(options.Pid, options.To, key, options.Strategy, options.AllowFallback, wdir.Path, options.CriuPath,
-                                           options.FileSystem, options.InsecurePlaintext, tuning);
+                                           options.FileSystem, options.InsecurePlaintext, tuning, options.HandshakeTimeout);
         MigrationOutcome outcome;
         try
         {
@@ -221,7 +225,8 @@ internal static class MigrateCommand
         if (CreateWdir(options.Wdir, $"container-{id}", stderr) is not { } wdir)
             return ExitCode.BadInput;
         var request = new ContainerMigrationRequest(id, runtime, options.To, key, wdir.Path, options.InsecurePlaintext, options.CopyRootFileSystem,
-                                                    ContainerCliMigration.StrategyFor(options.Strategy), options.Tuning?.MaxIterations ?? 2);
+                                                    ContainerCliMigration.StrategyFor(options.Strategy), options.Tuning?.MaxIterations ?? 2,
+                                                    options.HandshakeTimeout);
         using var loggerFactory = CliLogging.Create(CliLogging.ConsoleLevel(options.Verbose));
         Containers.ContainerMigrationReport report;
         try

@@ -26,10 +26,12 @@ namespace Phaul.Cli.Commands;
 /// <param name="CgroupParent">The cgroup parent for migrated containers (<c>--cgroup-parent</c>); null keeps the source's.</param>
 /// <param name="Bridge">The bridge migrated containers' interfaces are attached to (<c>--bridge</c>); null: none.</param>
 /// <param name="NetworkHook">The user's network hook for migrated containers (<c>--network-hook</c>); null: the default attachment.</param>
+/// <param name="HandshakeTimeout">The wait for each source's handshake (<c>--handshake-timeout</c>); null for the default.</param>
 internal sealed record ServeOptions(IPEndPoint Listen, string Wdir, string KeyFile, string? CriuPath, bool Verbose,
                                     IReadOnlyList<string>? FileSystemRoots = null, bool KeepImages = false, bool KeepFailed = false,
                                     bool InsecurePlaintext = false, bool Json = false, string? Containers = null, string? RuntimeRoot = null,
-                                    string? CgroupParent = null, string? Bridge = null, string? NetworkHook = null);
+                                    string? CgroupParent = null, string? Bridge = null, string? NetworkHook = null,
+                                    TimeSpan? HandshakeTimeout = null);
 
 /// <summary>
 /// <c>phaul serve</c>: the destination service. Accepts authenticated sources, restores the trees
@@ -74,6 +76,7 @@ internal static class ServeCommand
                           "(default: removed, so that failures cannot fill the disk; the CRIU logs stay)",
         };
         var plaintext = CommonOptions.InsecurePlaintext();
+        var handshakeTimeout = CommonOptions.HandshakeTimeout();
         var json = new Option<bool>("--json")
         {
             Description = "Print one JSON object per line on stdout (JSON Lines): listening, each session's end (restored or failed), stopping",
@@ -110,7 +113,7 @@ internal static class ServeCommand
         var command = new Command("serve", "Run the destination service: receive migrations and restore them here, until SIGINT or SIGTERM.")
         {
             listen, wdir, keyFile, criu, verbose, fsRoot, keepImages, keepFailed, plaintext, json, containers, runtimeRoot, cgroupParent, bridge,
-            networkHook,
+            networkHook, handshakeTimeout,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -118,7 +121,8 @@ internal static class ServeCommand
                                            parse.GetValue(criu), parse.GetValue(verbose), parse.GetValue(fsRoot),
                                            parse.GetValue(keepImages), parse.GetValue(keepFailed), parse.GetValue(plaintext),
                                            parse.GetValue(json), parse.GetValue(containers), parse.GetValue(runtimeRoot), parse.GetValue(cgroupParent),
-                                           parse.GetValue(bridge), parse.GetValue(networkHook) is { } hook ? Path.GetFullPath(hook) : null);
+                                           parse.GetValue(bridge), parse.GetValue(networkHook) is { } hook ? Path.GetFullPath(hook) : null,
+                                           parse.GetValue(handshakeTimeout));
             return (int)await RunAsync(options, stdout, stderr, ct).ConfigureAwait(false);
         });
         return command;
@@ -154,7 +158,8 @@ internal static class ServeCommand
                 KeepImages = options.KeepImages,
                 KeepFailed = options.KeepFailed,
                 InsecurePlaintext = options.InsecurePlaintext,
-            }.WithFileSystem(new FileSystemDestinationOptions { AllowedRoots = FileSystemRoots(options) }), options, loggerFactory), loggerFactory);
+            }.WithHandshakeTimeout(options.HandshakeTimeout)
+             .WithFileSystem(new FileSystemDestinationOptions { AllowedRoots = FileSystemRoots(options) }), options, loggerFactory), loggerFactory);
         }
         catch (SocketException e)
         {
@@ -193,6 +198,9 @@ internal static class ServeCommand
             return ExitCode.Failed;
         }
     }
+
+    private static MigrationListenerOptions WithHandshakeTimeout(this MigrationListenerOptions listener, TimeSpan? timeout) =>
+        timeout is { } handshake ? listener with { HandshakeTimeout = handshake } : listener;
 
     private static MigrationListenerOptions WithContainers(MigrationListenerOptions listener, ServeOptions options, ILoggerFactory loggerFactory) =>
         options.Containers is { } bundles

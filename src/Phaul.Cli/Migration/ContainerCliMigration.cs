@@ -16,9 +16,11 @@ namespace Phaul.Cli.Migration;
 /// <param name="CopyRootFileSystem">Copy the root file system to the destination instead of expecting it shared.</param>
 /// <param name="Strategy">Stop-and-copy, post-copy, pre-copy or hybrid.</param>
 /// <param name="PreDumps">How many pre-dumps pre-copy and hybrid run.</param>
+/// <param name="HandshakeTimeout">The wait for each connection's handshake; null for the default (10 s).</param>
 internal sealed record ContainerMigrationRequest(string Id, RuncRuntimeOptions Runtime, EndPoint Destination, PreSharedKey Key, string Wdir,
                                                  bool InsecurePlaintext, bool CopyRootFileSystem = false,
-                                                 MigrationStrategy Strategy = MigrationStrategy.StopAndCopy, int PreDumps = 2);
+                                                 MigrationStrategy Strategy = MigrationStrategy.StopAndCopy, int PreDumps = 2,
+                                                 TimeSpan? HandshakeTimeout = null);
 
 /// <summary>A container's migration from the command line: the connection, the move, the report.</summary>
 internal static class ContainerCliMigration
@@ -30,9 +32,11 @@ internal static class ContainerCliMigration
                                                                 CancellationToken cancellationToken)
     {
         progress.Connecting(request.Destination);
-        var connection = await MigrationConnection.ConnectAsync(request.Destination, request.Key,
-                                                                new MigrationConnectionOptions { InsecurePlaintext = request.InsecurePlaintext },
-                                                                loggerFactory, cancellationToken).ConfigureAwait(false);
+        var connectionOptions = new MigrationConnectionOptions { InsecurePlaintext = request.InsecurePlaintext };
+        if (request.HandshakeTimeout is { } handshake)
+            connectionOptions = connectionOptions with { HandshakeTimeout = handshake };
+        var connection = await MigrationConnection.ConnectAsync(request.Destination, request.Key, connectionOptions, loggerFactory, cancellationToken)
+                                                  .ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             progress.Connected(connection.RemoteEndPoint, connection.SessionId, connection.Encrypted);

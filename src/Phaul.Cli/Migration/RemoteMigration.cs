@@ -16,9 +16,10 @@ namespace Phaul.Cli.Migration;
 /// <param name="FileSystem">What to do with the tree's files; null for nothing.</param>
 /// <param name="InsecurePlaintext">Send everything unencrypted; the destination must allow it too.</param>
 /// <param name="Tuning">CRIU's options and the loop's limits; null for the defaults.</param>
+/// <param name="HandshakeTimeout">The wait for each connection's handshake; null for the default (10 s).</param>
 internal sealed record MigrationRequest(int Pid, EndPoint Destination, PreSharedKey Key, MigrationStrategy Strategy, bool AllowFallback,
                                       string Wdir, string? CriuPath, FileSystemChoice? FileSystem = null, bool InsecurePlaintext = false,
-                                      MigrationTuning? Tuning = null);
+                                      MigrationTuning? Tuning = null, TimeSpan? HandshakeTimeout = null);
 
 /// <summary>
 /// The one code path of a CLI migration: connect to the destination through Phaul.Transport and
@@ -39,6 +40,8 @@ internal static class RemoteMigration
             Progress = progress,
             CriuOptions = request.Tuning?.CriuOptions,
         };
+        if (request.HandshakeTimeout is { } handshake)
+            connectionOptions = connectionOptions with { HandshakeTimeout = handshake };
         progress.Connecting(request.Destination);
         var connection = await MigrationConnection.ConnectAsync(request.Destination, request.Key, connectionOptions, loggerFactory,
                                                                 cancellationToken).ConfigureAwait(false);

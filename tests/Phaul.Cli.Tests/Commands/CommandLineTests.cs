@@ -48,6 +48,23 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task A_destination_that_accepts_and_stays_silent_fails_the_migration_after_the_handshake_timeout_given()
+    {
+        // Failure handled: a port that accepts but never answers; the tree is never touched and the wait is --handshake-timeout.
+        using var dir = new TempDirectory();
+        var key = dir.File("key");
+        PreSharedKey.GenerateFile(key);
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+
+        var result = await PhaulCli.RunAsync("migrate", "--pid", $"{Environment.ProcessId}", "--to", $"{silent.LocalEndpoint}", "--key-file", key,
+                                             "--handshake-timeout", "1s");
+
+        Assert.NotEqual(ExitCode.Success, result.ExitCode);
+        Assert.Contains("did not complete within 1 s", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_key_file_says_how_to_make_one()
     {
         using var dir = new TempDirectory();

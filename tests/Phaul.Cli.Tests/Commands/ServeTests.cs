@@ -63,6 +63,31 @@ public class ServeTests
     }
 
     [Fact]
+    public async Task A_source_that_stays_silent_is_dropped_after_the_handshake_timeout_given()
+    {
+        // Failure handled: a peer that connects and never authenticates holds nothing longer than --handshake-timeout (1 s
+        // here; the default is 10 s).
+        using var dir = new TempDirectory();
+        PreSharedKey.GenerateFile(dir.File("key"));
+        var stdout = new StringWriter();
+        using var stop = new CancellationTokenSource();
+        var options = new ServeOptions(new IPEndPoint(IPAddress.Loopback, 0), dir.File("sessions"), dir.File("key"), null, false,
+                                       HandshakeTimeout: TimeSpan.FromSeconds(1));
+
+        var serving = ServeCommand.RunAsync(options, stdout, TextWriter.Null, stop.Token);
+        var listening = await Poll.UntilAsync(() => ListeningLine(stdout), Patience, "serve to listen", TestContext.Current.CancellationToken);
+        using var silent = new TcpClient();
+        await silent.ConnectAsync(ListeningEndPoint(listening), TestContext.Current.CancellationToken);
+        var read = silent.GetStream().ReadAsync(new byte[1], TestContext.Current.CancellationToken).AsTask();
+
+        var closedWithin = await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(6), TestContext.Current.CancellationToken));
+        Assert.True(closedWithin == read, "serve still held the silent connection after 6 s");
+        Assert.Equal(0, await read);
+        await stop.CancelAsync();
+        await serving.WaitAsync(Patience, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task An_address_in_use_fails_with_the_address_named()
     {
         // Failure handled: another service holds the port.

@@ -99,6 +99,7 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
         var bundle = Path.Combine(options.BundlesDirectory, prepare.Id);
         var rootFileSystem = prepare.CopyRootFileSystem ? Path.Combine(bundle, CopiedRootFileSystemName) : prepare.RootFileSystem;
         var config = BundleConfig(prepare, bundle, rootFileSystem);
+        var created = false;
         if (!claims.TryClaim(prepare.Id))
             throw new InvalidOperationException($"container '{prepare.Id}' is being migrated here by another session");
         try
@@ -109,6 +110,7 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
             if (Directory.Exists(bundle))
                 throw new InvalidOperationException($"the bundle directory {bundle} exists here already");
             Directory.CreateDirectory(bundle);
+            created = true;
             await RestoreCriuConfig.WriteAsync(bundle, CgroupPath(prepare.Id), cancellationToken).ConfigureAwait(false);
             if (prepare.Network is { Interfaces.Count: > 0 } network)
                 await AttachNetworkAsync(prepare.Id, network, bundle, config, cancellationToken).ConfigureAwait(false);
@@ -119,8 +121,23 @@ internal sealed partial class ContainerDestination(ContainerDestinationOptions o
         }
         catch
         {
+            // A bundle directory left behind would refuse the next attempt (a full disk, a network this host cannot attach).
+            if (created)
+                RemovePartialBundle(prepare.Id, bundle);
             claims.Release(prepare.Id);
             throw;
+        }
+    }
+
+    private void RemovePartialBundle(string id, string bundle)
+    {
+        try
+        {
+            Directory.Delete(bundle, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.BundleNotRemoved(id, bundle, e);
         }
     }
 

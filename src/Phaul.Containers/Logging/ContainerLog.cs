@@ -32,6 +32,9 @@ internal static partial class ContainerLog
     [LoggerMessage(EventId = 6013, Level = LogLevel.Information, Message = "Container {Id}: not restored; removed its bundle {Bundle}")]
     public static partial void BundleRemoved(this ILogger logger, string id, string bundle);
 
+    [LoggerMessage(EventId = 6021, Level = LogLevel.Warning, Message = "Container {Id}: its preparation failed and its partial bundle {Bundle} could not be removed; remove it before another attempt")]
+    public static partial void BundleNotRemoved(this ILogger logger, string id, string bundle, Exception exception);
+
     [LoggerMessage(EventId = 6014, Level = LogLevel.Error, Message = "Container {Id}: the restore failed and runc could not delete what it left; it may run here")]
     public static partial void FailedRestoreNotCleanedUp(this ILogger logger, string id, Exception exception);
 

@@ -62,6 +62,34 @@ public sealed partial class TwoHostContainerNetworkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_destination_that_cannot_attach_the_containers_interface_refuses_it_keeps_nothing_and_a_retry_elsewhere_moves_it()
+    {
+        // Failure handled: phaul serve without --bridge or --network-hook cannot give the container its interface. It refuses
+        // before anything is done to the container, which goes on serving its client here; and nothing of it stays at the
+        // destination (a bundle directory left there would refuse the next attempt), so a serve with --bridge takes it.
+        var key = TwoHostCli.NewKey(_on.Dir);
+        using var client = await ConnectAsync();
+        Assert.Equal(1, await client.AskAsync(Patience, Ct));
+        await using (var bare = await _on.StartServeAsync(key))
+        {
+            await using var refused = _on.StartMigrate(key);
+            var refusedExit = await refused.WaitForExitAsync(Patience);
+            Assert.True(refusedExit != 0, $"phaul migrate exited {refusedExit}{Environment.NewLine}{refused.Transcript}");
+            Assert.Contains("has network interfaces", refused.Stderr, StringComparison.Ordinal);
+        }
+        Assert.Equal(2, await client.AskAsync(Patience, Ct));
+        Assert.Equal(ContainerStatus.Running, (await _on.Source.Runtime.GetStateAsync(_on.Id, Ct))?.Status);
+        Assert.False(Directory.Exists(Path.Combine(_on.Destination.BundlesDirectory, _on.Id)), "the refused container's bundle stayed at the destination");
+
+        await using var serve = await _on.StartServeAsync(key, "--bridge", ContainerLan.Bridge);
+        await using var migrate = _on.StartMigrate(key);
+        var exitCode = await migrate.WaitForExitAsync(Patience);
+
+        Assert.True(exitCode == 0, $"phaul migrate exited {exitCode}{Environment.NewLine}{migrate.Transcript}");
+        Assert.Equal(3, await client.AskAsync(Patience, Ct));
+    }
+
+    [Fact]
     public async Task A_users_network_hook_gets_the_containers_network_and_sets_it_up_through_the_default_one_and_the_client_goes_on()
     {
         var key = TwoHostCli.NewKey(_on.Dir);

@@ -15,7 +15,7 @@ public sealed record ContainerDestinationOptions
     /// <summary>
     /// The cgroup parent the destination puts migrated containers under (their <c>linux.cgroupsPath</c> becomes
     /// <c>PARENT/ID</c>, and CRIU restores their processes there: on cgroup v2 runc 1.1 does not tell it); null keeps the
-    /// source's path. An absolute path without spaces, quotes, '#' or ''.
+    /// source's path. An absolute path without spaces, quotes, '#' or '\'.
     /// </summary>
     public string? CgroupParent { get; init; }
 

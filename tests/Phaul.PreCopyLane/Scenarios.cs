@@ -58,6 +58,9 @@ internal static class Scenarios
                                   MigrationStrategy.PreCopy, BallastMiB: 32, PreDumps: 2),
         new ContainerLaneScenario("container-hybrid", "a runc container by hybrid: runc pre-dumps while it runs, the rest follows it lazily",
                                   MigrationStrategy.Hybrid, BallastMiB: 32, PreDumps: 2),
+        // 8 MiB into the control connection's stream: inside pre-dump 1's images (the shell's 32 MiB), past the handshake.
+        new ContainerLaneScenario("container-precopy-link-cut", "a runc container by pre-copy, the link broken while pre-dump 1 crosses: it runs on here",
+                                  MigrationStrategy.PreCopy, BallastMiB: 32, PreDumps: 2) { CutLinkAt = 8 * 1024 * 1024 },
     ];
 
     /// <summary>

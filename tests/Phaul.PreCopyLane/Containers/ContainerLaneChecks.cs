@@ -14,6 +14,8 @@ internal static class ContainerLaneChecks
         if (result.Failure is { } failure)
             return [new LaneCheck("the migration completed", false, $"{failure.GetType().Name}: {failure.Message}")];
         var scenario = result.Scenario;
+        if (scenario.CutLinkAt is not null)
+            return EvaluateCut(result);
         var report = result.Report!;
         var checks = new List<LaneCheck>
         {
@@ -37,5 +39,27 @@ internal static class ContainerLaneChecks
             checks.Add(new("the rest of the memory followed the running container", report.MemoryFollowed > TimeSpan.Zero,
                            $"followed in {Milliseconds(report.MemoryFollowed)} ms"));
         return checks;
+    }
+
+    /// <summary>A link cut during the pre-dumps: the migration fails before anything is done to the container, which runs on.</summary>
+    private static List<LaneCheck> EvaluateCut(ContainerScenarioResult result)
+    {
+        var scenario = result.Scenario;
+        var message = result.MigrationError?.Message ?? "";
+        return
+        [
+            new("the cut link failed the migration during pre-dump 1, the container never paused",
+                message.Contains("pre-dump 1 failed", StringComparison.Ordinal) && message.Contains("runs on here", StringComparison.Ordinal),
+                result.MigrationError is { } error ? $"{error.GetType().Name}: {error.Message}" : "it moved"),
+            new("runc at the source runs it", result.AtSource is { Status: ContainerStatus.Running },
+                result.AtSource?.Status.ToString() ?? "no container"),
+            new("runc at the destination does not have it", result.AtDestination is null, result.AtDestination?.Status.ToString() ?? "no container"),
+            new("its counter went on at the source", result.CounterAfter > result.CounterBefore,
+                $"before the migration {Count(result.CounterBefore)}, after {Count(result.CounterAfter)}"),
+            new("its ballast is intact", result.Ballast == (scenario.BallastBytes, true),
+                result.Ballast is var (length, intact) ? $"{Count(length)} bytes, {(intact ? "all as written" : "some changed")}" : "not read"),
+            new("the destination removed its bundle and pre-dumps", result.DestinationBundleRemoved,
+                result.DestinationBundleRemoved ? "removed" : "still there"),
+        ];
     }
 }

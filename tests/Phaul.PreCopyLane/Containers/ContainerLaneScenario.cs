@@ -10,4 +10,10 @@ internal sealed record ContainerLaneScenario(string Name, string Purpose, Migrat
     : ILaneScenario
 {
     public long BallastBytes => BallastMiB * 1024L * 1024;
+
+    /// <summary>
+    /// Where bytes on the path are changed (the control connection's stream to the destination, counted from its start), as
+    /// a cut link would break it: the migration must fail with the container running on at the source; null for none.
+    /// </summary>
+    public long? CutLinkAt { get; init; }
 }

@@ -20,6 +20,8 @@ internal static class ContainerReportTable
                              (report.MemoryFollowed > TimeSpan.Zero ? $"; the rest of the memory followed in {Milliseconds(report.MemoryFollowed)} ms" : "") +
                              $"; migration {Seconds(report.Total)}");
         }
+        if (scenario.CutLinkAt is { } cut)
+            output.WriteLine($"   the control connection broken {Size(cut)} into its stream to the destination: {result.MigrationError?.Message ?? "the migration did not fail"}");
         output.WriteLine($"   wall time {Seconds(result.WallTime)}");
         ReportTable.PrintChecks(output, checks);
     }

@@ -12,6 +12,12 @@ internal sealed record ContainerScenarioResult(ContainerLaneScenario Scenario)
     /// <summary>Why the scenario could not complete.</summary>
     public Exception? Failure { get; init; }
 
+    /// <summary>What the migration threw where the scenario cut the link (<see cref="ContainerLaneScenario.CutLinkAt"/>).</summary>
+    public Exception? MigrationError { get; init; }
+
+    /// <summary>Whether the destination had removed the container's bundle after a failed migration.</summary>
+    public bool DestinationBundleRemoved { get; init; }
+
     /// <summary>The container's counter (kept in its shell's memory) just before the migration began.</summary>
     public long CounterBefore { get; init; }
 

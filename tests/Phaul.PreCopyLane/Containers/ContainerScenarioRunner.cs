@@ -13,7 +13,8 @@ namespace Phaul.PreCopyLane.Containers;
 /// Runs one container scenario for real: two simulated hosts (each its own runc root, bundle directory and cgroup
 /// parent; the root file system shared, as storage both hosts mount), a busybox container whose shell holds the
 /// ballast, moved by <see cref="ContainerMigration"/> over Phaul.Transport on the guest's loopback with runc's own
-/// pre-dumps; then runc's state on both ends, the counter, and the restored shell's reading of its whole ballast.
+/// pre-dumps (or through a <see cref="TamperingRelay"/> that breaks the link); then runc's state on both ends, the
+/// counter, and the shell's reading of its whole ballast.
 /// </summary>
 internal sealed class ContainerScenarioRunner(ILoggerFactory loggerFactory, LaneResults results, TimeSpan scenarioTimeout)
 {
@@ -59,18 +60,50 @@ internal sealed class ContainerScenarioRunner(ILoggerFactory loggerFactory, Lane
         var listener = MigrationListener.Start(DestinationOptions(destination, key), loggerFactory);
         await using (listener.ConfigureAwait(false))
         {
-            var connection = await MigrationConnection.ConnectAsync(listener.LocalEndPoint, key,
-                                                                    new MigrationConnectionOptions { HandshakeTimeout = EmulatedTimeouts.Handshake },
-                                                                    loggerFactory, cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            var relay = scenario.CutLinkAt is { } offset ? TamperingRelay.Start(listener.LocalEndPoint, connection: 0, toDestination: true, offset: offset) : null;
+            try
             {
-                var counterBefore = source.ReadCounter(id);
-                var migration = new ContainerMigration(connection, source.Runtime, source.CreateDirectory("work"), loggerFactory,
-                                                       new ContainerMigrationOptions { Strategy = scenario.Strategy, PreDumps = scenario.PreDumps });
-                var report = await migration.MigrateAsync(id, cancellationToken).ConfigureAwait(false);
-                return await FollowAsync(new ContainerScenarioResult(scenario) { Report = report, CounterBefore = counterBefore },
-                                         id, source, destination, cancellationToken).ConfigureAwait(false);
+                return await MigrateThroughAsync(scenario, id, relay?.EndPoint ?? listener.LocalEndPoint, key, source, destination, cancellationToken)
+                    .ConfigureAwait(false);
             }
+            finally
+            {
+                if (relay is not null)
+                    await relay.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<ContainerScenarioResult> MigrateThroughAsync(ContainerLaneScenario scenario, string id, IPEndPoint destinationEndPoint,
+                                                                    PreSharedKey key, RuncHost source, RuncHost destination,
+                                                                    CancellationToken cancellationToken)
+    {
+        var connection = await MigrationConnection.ConnectAsync(destinationEndPoint, key,
+                                                                new MigrationConnectionOptions { HandshakeTimeout = EmulatedTimeouts.Handshake },
+                                                                loggerFactory, cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var started = new ContainerScenarioResult(scenario) { CounterBefore = source.ReadCounter(id) };
+            var migration = new ContainerMigration(connection, source.Runtime, source.CreateDirectory("work"), loggerFactory,
+                                                   new ContainerMigrationOptions { Strategy = scenario.Strategy, PreDumps = scenario.PreDumps });
+            ContainerMigrationReport report;
+            try
+            {
+                report = await migration.MigrateAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (scenario.CutLinkAt is not null && e is ContainerMigrationException or ContainerRuntimeException)
+            {
+                var failed = await ObserveAsync(started with { MigrationError = e }, id, source, destination, cancellationToken).ConfigureAwait(false);
+                return failed with
+                {
+                    DestinationBundleRemoved = await RemovedAsync(Path.Combine(destination.BundlesDirectory, id), cancellationToken).ConfigureAwait(false),
+                };
+            }
+            var moved = await ObserveAsync(started with { Report = report }, id, source, destination, cancellationToken).ConfigureAwait(false);
+            return moved with
+            {
+                PreDumpsRemoved = await RemovedAsync(Path.Combine(report.DestinationBundle, "pre-1"), cancellationToken).ConfigureAwait(false),
+            };
         }
     }
 
@@ -89,22 +122,21 @@ internal sealed class ContainerScenarioRunner(ILoggerFactory loggerFactory, Lane
         }, loggerFactory);
 
     /// <summary>
-    /// What the move left: runc's state on both ends, the first count the restored shell writes (the file, on the shared
-    /// root file system, still holds the source's last), its reading of the ballast, and the pre-dumps' removal.
+    /// What the migration left: runc's state on both ends, the first count the shell writes after it (the file, on the
+    /// shared root file system, still holds the last count before), and the shell's reading of its ballast.
     /// </summary>
-    private static async Task<ContainerScenarioResult> FollowAsync(ContainerScenarioResult result, string id, RuncHost source,
-                                                                   RuncHost destination, CancellationToken cancellationToken)
+    private static async Task<ContainerScenarioResult> ObserveAsync(ContainerScenarioResult result, string id, RuncHost source,
+                                                                    RuncHost destination, CancellationToken cancellationToken)
     {
         var atEnd = source.ReadCounter(id);
         var counterAfter = await Poll.UntilAsync(() => source.ReadCounter(id) is var c && c != atEnd ? c : (long?)null, ContainerTimeout,
-                                                 $"container {id} to count at the destination", cancellationToken).ConfigureAwait(false);
+                                                 $"container {id} to count again", cancellationToken).ConfigureAwait(false);
         return result with
         {
             CounterAfter = counterAfter,
             AtDestination = await destination.Runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false),
             AtSource = await source.Runtime.GetStateAsync(id, cancellationToken).ConfigureAwait(false),
             Ballast = await source.CheckBallastAsync(id, ContainerTimeout).ConfigureAwait(false),
-            PreDumpsRemoved = await RemovedAsync(Path.Combine(result.Report!.DestinationBundle, "pre-1"), cancellationToken).ConfigureAwait(false),
         };
     }
 

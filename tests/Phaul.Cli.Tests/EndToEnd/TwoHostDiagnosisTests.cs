@@ -41,7 +41,7 @@ public class TwoHostDiagnosisTests
                                                             hosts.Net.Source, ownPidNamespace: false, Ct);
         await workload.WaitForCounterAsync(5, Patience, Ct);
 
-        await using var migrate = TwoHostCli.StartMigrate(hosts.Net, workload.Root, hosts.Key, "--strategy", "stop-and-copy");
+        await using var migrate = TwoHostCli.StartMigrate(hosts.Net, workload.Root, hosts.Key, "--strategy", "stop-and-copy", "--wdir", hosts.WorkDirectory);
         var exitCode = await migrate.WaitForExitAsync(Patience);
         await workload.WaitForCounterAsync(20, Patience, Ct);
 
@@ -66,6 +66,9 @@ public class TwoHostDiagnosisTests
 
         public TwoHosts Net { get; }
         public string Key { get; }
+
+        /// <summary>Where migrate keeps a failed migration's images and logs: inside this test's directory.</summary>
+        public string WorkDirectory => _dir.File("migrate-wdir");
         public PhaulProcess Serve { get; }
 
         public static async Task<Hosts> StartAsync()

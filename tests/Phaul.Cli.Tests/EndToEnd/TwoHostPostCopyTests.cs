@@ -264,9 +264,12 @@ public class TwoHostPostCopyTests
             }
         }
 
-        /// <summary>Starts <c>phaul migrate --strategy postcopy --no-fallback</c> of the workload.</summary>
+        /// <summary>
+        /// Starts <c>phaul migrate --strategy postcopy --no-fallback</c> of the workload; its work directory, which a failed
+        /// migration keeps, in the run's own.
+        /// </summary>
         public PhaulProcess Migrate(params string[] more) =>
-            TwoHostCli.StartMigrate(Hosts, Workload.Pid, _key, ["--strategy", "postcopy", "--no-fallback", .. more]);
+            TwoHostCli.StartMigrate(Hosts, Workload.Pid, _key, ["--strategy", "postcopy", "--no-fallback", "--wdir", Dir.File("migrate-wdir"), .. more]);
 
         public async ValueTask DisposeAsync()
         {

@@ -83,11 +83,7 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
     [Fact]
     public async Task A_config_with_hooks_is_refused_since_the_destination_runs_no_commands_a_source_sends()
     {
-        await _source.CreateCounterBundleAsync(_id);
-        var config = Path.Combine(_source.BundlePath(_id), "config.json");
-        var json = JsonNode.Parse(await File.ReadAllTextAsync(config, Ct))!;
-        json["hooks"] = new JsonObject { ["prestart"] = new JsonArray(new JsonObject { ["path"] = "/bin/true" }) };
-        await File.WriteAllTextAsync(config, json.ToJsonString(), Ct);
+        await CreateBundleWithConfigAsync(json => json["hooks"] = new JsonObject { ["prestart"] = new JsonArray(new JsonObject { ["path"] = "/bin/true" }) });
         await StartAsync();
         await using var listener = StartListener();
 
@@ -103,17 +99,14 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         // Failure handled: a source's org.criu.config annotation names a CRIU configuration file, and such a file can name
         // commands (action scripts) CRIU runs as root: the destination names its own file instead, which also gives CRIU
         // the container's cgroup here (runc 1.1 does not on cgroup v2).
-        var actions = Path.Combine(_source.CreateDirectory("criu-config"), "actions");
-        var script = Path.Combine(_source.CreateDirectory("criu-config"), "record-action");
+        var configDirectory = _source.CreateDirectory("criu-config");
+        var actions = Path.Combine(configDirectory, "actions");
+        var script = Path.Combine(configDirectory, "record-action");
         await File.WriteAllTextAsync(script, $"#!/bin/sh\necho \"$CRTOOLS_SCRIPT_ACTION\" >> {actions}\n", Ct);
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var sourceCriuConfig = Path.Combine(_source.CreateDirectory("criu-config"), "runc.conf");
+        var sourceCriuConfig = Path.Combine(configDirectory, "runc.conf");
         await File.WriteAllTextAsync(sourceCriuConfig, $"action-script {script}\n", Ct);
-        await _source.CreateCounterBundleAsync(_id);
-        var config = Path.Combine(_source.BundlePath(_id), "config.json");
-        var json = JsonNode.Parse(await File.ReadAllTextAsync(config, Ct))!;
-        json["annotations"] = new JsonObject { ["org.criu.config"] = sourceCriuConfig };
-        await File.WriteAllTextAsync(config, json.ToJsonString(), Ct);
+        await CreateBundleWithConfigAsync(json => json["annotations"] = new JsonObject { ["org.criu.config"] = sourceCriuConfig });
         await StartAsync();
         await using var listener = StartListener();
 
@@ -166,8 +159,7 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
         await _source.WaitForCounterAboveAsync(_id, _source.ReadCounter(_id) + 2);
         Assert.Null(await _destination.Runtime.GetStateAsync(_id, Ct));
-        await Poll.UntilAsync(() => Directory.Exists(Path.Combine(_destination.BundlesDirectory, _id)) ? null : "removed",
-                              TimeSpan.FromSeconds(30), "the destination's session end to remove the bundle", cancellationToken: Ct);
+        await WaitForDestinationBundleRemovedAsync();
     }
 
     [Fact]
@@ -280,8 +272,7 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
         await _source.WaitForCounterAboveAsync(_id, _source.ReadCounter(_id) + 2);
         Assert.Null(await _destination.Runtime.GetStateAsync(_id, Ct));
-        await Poll.UntilAsync(() => Directory.Exists(Path.Combine(_destination.BundlesDirectory, _id)) ? null : "removed",
-                              TimeSpan.FromSeconds(20), "the destination's session end to remove the bundle", cancellationToken: Ct);
+        await WaitForDestinationBundleRemovedAsync(TimeSpan.FromSeconds(20));
     }
 
     [Fact]
@@ -366,8 +357,7 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         Assert.Contains("it was killed here", failure.Message, StringComparison.Ordinal);
         Assert.Null(await _destination.Runtime.GetStateAsync(_id, Ct));
         Assert.Null(await _source.Runtime.GetStateAsync(_id, Ct));
-        await Poll.UntilAsync(() => Directory.Exists(Path.Combine(_destination.BundlesDirectory, _id)) ? null : "removed",
-                              TimeSpan.FromSeconds(30), "the destination's session end to remove the bundle", cancellationToken: Ct);
+        await WaitForDestinationBundleRemovedAsync();
     }
 
     [Fact]
@@ -415,8 +405,7 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         Assert.Equal(ContainerStatus.Running, (await _source.Runtime.GetStateAsync(_id, Ct))?.Status);
         await _source.WaitForCounterAboveAsync(_id, _source.ReadCounter(_id) + 2);
         Assert.Null(await _destination.Runtime.GetStateAsync(_id, Ct));
-        await Poll.UntilAsync(() => Directory.Exists(Path.Combine(_destination.BundlesDirectory, _id)) ? null : "removed",
-                              TimeSpan.FromSeconds(30), "the destination's session end to remove the bundle", cancellationToken: Ct);
+        await WaitForDestinationBundleRemovedAsync();
     }
 
     [Theory]
@@ -493,6 +482,20 @@ public sealed class ContainerMigrationTests : IAsyncLifetime
         await check.WaitForExitAsync(Ct);
         return check.ExitCode == 0;
     }
+
+    // A plain counting bundle whose config.json the test changes before the container starts.
+    private async Task CreateBundleWithConfigAsync(Action<JsonNode> edit)
+    {
+        await _source.CreateCounterBundleAsync(_id);
+        var config = Path.Combine(_source.BundlePath(_id), "config.json");
+        var json = JsonNode.Parse(await File.ReadAllTextAsync(config, Ct))!;
+        edit(json);
+        await File.WriteAllTextAsync(config, json.ToJsonString(), Ct);
+    }
+
+    private Task<string> WaitForDestinationBundleRemovedAsync(TimeSpan? within = null) =>
+        Poll.UntilAsync(() => Directory.Exists(Path.Combine(_destination.BundlesDirectory, _id)) ? null : "removed",
+                        within ?? TimeSpan.FromSeconds(30), "the destination's session end to remove the bundle", cancellationToken: Ct);
 
     // The bundle as a test made it, or a plain counting one.
     private async Task StartAsync(int ballastMiB = 0)
